@@ -1,0 +1,76 @@
+// The simnas command tree. Commands register themselves from their own modules; this file owns
+// the shared conventions: `--json` output, exit code 2 for usage errors, 1 for failures.
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+
+import { EXIT_FAILURE, EXIT_USAGE, UsageError } from '../errors.js';
+import { SIMNAS_VERSION } from '../version.js';
+import { registerSpaceCommands } from './space-commands.js';
+
+export function buildProgram(): Command {
+  const program = new Command('simnas')
+    .description('Hardware-aware neural architecture search with synthetic devices (Sim-is-More)')
+    .version(SIMNAS_VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerSpaceCommands(program);
+  return program;
+}
+
+/** Parses argv, runs the command and returns the process exit code. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (error) {
+    return exitCodeFor(error);
+  }
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Help and version requests end with exit code 0; everything else commander rejects is usage.
+    return error.exitCode === 0 ? 0 : EXIT_USAGE;
+  }
+  if (error instanceof UsageError) {
+    process.stderr.write(`simnas: ${error.message}\n`);
+    return EXIT_USAGE;
+  }
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`simnas: ${message}\n`);
+  return EXIT_FAILURE;
+}
+
+/** Wraps a parser so that its UsageError becomes commander's "invalid argument" message. */
+export function argumentParser<T>(parse: (value: string) => T): (value: string) => T {
+  return (value: string) => {
+    try {
+      return parse(value);
+    } catch (error) {
+      if (error instanceof UsageError) throw new InvalidArgumentError(error.message);
+      throw error;
+    }
+  };
+}
+
+/** Parses a positive integer option value. */
+export function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) {
+    throw new InvalidArgumentError(`'${value}' is not a positive integer`);
+  }
+  return parsed;
+}
+
+/** Parses an integer seed (any 32-bit integer). */
+export function seedValue(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || Math.abs(parsed) > 2 ** 31) {
+    throw new InvalidArgumentError(`'${value}' is not an integer seed (expected e.g. 0, 42)`);
+  }
+  return parsed;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,9 @@
+// Error kinds that front ends translate into exit codes and messages. A UsageError means the user
+// asked for something we cannot do as asked (bad argument, bad file, bad config): exit code 2.
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const EXIT_USAGE = 2;
+export const EXIT_FAILURE = 1;
