@@ -12,7 +12,11 @@ export function buildProgram(): Command {
     .version(SIMNAS_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  const bench = program
+    .command('bench')
+    .description('benchmarks that print measured figures (some read ground-truth tables)');
   registerSpaceCommands(program);
+  void bench;
   return program;
 }
 
