@@ -16,12 +16,9 @@ import {
 import type { Cell } from '../space/cell.js';
 import { Random } from '../util/random.js';
 import { Graph, attr, serializeModel } from './graph.js';
+import { BATCH_NORM_EPSILON, CELLS_PER_STAGE, STAGE_CHANNELS, STEM_CHANNELS } from './layout.js';
 
-/** NB201's macro-network hyper-parameters: C = 16 channels, N = 5 cells per stage. */
-export const STEM_CHANNELS = 16;
-export const CELLS_PER_STAGE = 5;
-export const STAGE_CHANNELS = [16, 32, 64] as const;
-export const BATCH_NORM_EPSILON = 1e-5;
+export { BATCH_NORM_EPSILON, CELLS_PER_STAGE, STAGE_CHANNELS, STEM_CHANNELS } from './layout.js';
 
 /**
  * Kaiming (He) normal initialization: weights ~ N(0, 2 / fan), fan_in = in_channels * k * k
