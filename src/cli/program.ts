@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from '../errors.js';
 import { SIMNAS_VERSION } from '../version.js';
+import { registerHardwareCommands } from './hardware-commands.js';
 import { registerOnnxCommands } from './onnx-commands.js';
 import { registerSpaceCommands } from './space-commands.js';
 
@@ -18,7 +19,7 @@ export function buildProgram(): Command {
     .description('benchmarks that print measured figures (some read ground-truth tables)');
   registerSpaceCommands(program);
   registerOnnxCommands(program);
-  void bench;
+  registerHardwareCommands(program, bench);
   return program;
 }
 

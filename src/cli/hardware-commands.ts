@@ -1,0 +1,146 @@
+// Commands about this machine: `simnas fingerprint`, `simnas measure`, `simnas start` (the main
+// job, what `npm start` runs) and `simnas bench measure`. Options in, results out; the work is in
+// src/hardware/, src/pipeline.ts and src/bench/measure-bench.ts.
+import { InvalidArgumentError, type Command } from 'commander';
+
+import { describeFingerprint, hardwareFingerprint } from '../hardware/fingerprint.js';
+import { describeProtocol, formatLatencyTable } from '../hardware/format.js';
+import { parseCell } from '../space/cell.js';
+import { parseDataset, type Dataset } from '../space/datasets.js';
+import { runMainJob, type MainJobOptions, type MainJobResult } from '../pipeline.js';
+import { stderrLogger } from '../util/log.js';
+import { argumentParser, positiveInteger, printJson, seedValue } from './program.js';
+
+interface MeasureFlags {
+  dataset?: Dataset;
+  threads?: number;
+  provider?: string;
+  batch?: number;
+  seed?: number;
+  warmup?: number;
+  rounds?: number;
+  budget?: number;
+  json?: boolean;
+}
+
+function positiveSeconds(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) {
+    throw new InvalidArgumentError(`'${value}' is not a positive number of seconds (e.g. 30, 2.5)`);
+  }
+  return parsed;
+}
+
+function addMeasureOptions(command: Command): Command {
+  return command
+    .option(
+      '--dataset <name>',
+      'network input/classes: cifar10, cifar100 or ImageNet16-120',
+      argumentParser(parseDataset),
+    )
+    .option('--threads <n>', 'onnxruntime intra-op threads (default 1)', positiveInteger)
+    .option('--provider <name>', 'onnxruntime execution provider (default cpu)')
+    .option('--batch <n>', 'batch size (default 1)', positiveInteger)
+    .option('--seed <n>', 'seed of weights, inputs, visiting order and random cells (default 0)', seedValue)
+    .option('--warmup <n>', 'untimed runs per cell (default 5)', positiveInteger)
+    .option('--rounds <n>', 'interleaved timed rounds, at least 3 (default 20)', positiveInteger)
+    .option(
+      '--budget <seconds>',
+      'stop timing rounds after this wall time (at least 3 rounds run)',
+      positiveSeconds,
+    )
+    .option('--json', 'print one JSON object');
+}
+
+function mainJobOptions(flags: MeasureFlags): MainJobOptions {
+  return {
+    dataset: flags.dataset,
+    threads: flags.threads,
+    provider: flags.provider,
+    batchSize: flags.batch,
+    seed: flags.seed,
+    warmupRuns: flags.warmup,
+    rounds: flags.rounds,
+    timeBudgetMs: flags.budget === undefined ? undefined : flags.budget * 1000,
+  };
+}
+
+function printMainJob(result: MainJobResult): void {
+  process.stdout.write(
+    `${describeFingerprint(result.fingerprint)}\n${formatLatencyTable(result.measurement)}\n` +
+      `${describeProtocol(result.measurement.protocol, result.measurement.wallMs)}\n`,
+  );
+}
+
+export function registerHardwareCommands(program: Command, bench: Command): void {
+  program
+    .command('fingerprint')
+    .description('identify this machine and runtime (hash and tag used to key measurements)')
+    .option('--json', 'print JSON')
+    .action(async (flags: { json?: boolean }) => {
+      const fingerprint = await hardwareFingerprint();
+      if (flags.json) return printJson(fingerprint);
+      process.stdout.write(`${describeFingerprint(fingerprint)}\n`);
+    });
+
+  addMeasureOptions(
+    program
+      .command('measure')
+      .description(
+        'measure cell latencies on this machine with onnxruntime-node (default: the 10 sample cells)',
+      )
+      .argument(
+        '[cells...]',
+        'NB201 cell strings, e.g. |nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|',
+      )
+      .option('--sample <n>', 'measure n random cells (drawn under --seed) instead', positiveInteger),
+  ).action(async (cellTexts: string[], flags: MeasureFlags & { sample?: number }) => {
+    const result = await runMainJob(
+      { ...mainJobOptions(flags), cells: cellTexts.map((text) => parseCell(text)), sample: flags.sample },
+      stderrLogger,
+    );
+    if (flags.json) return printJson(result);
+    printMainJob(result);
+  });
+
+  addMeasureOptions(
+    program
+      .command('start')
+      .description('the main job: fingerprint this machine and measure the 10 sample cells'),
+  ).action(async (flags: MeasureFlags) => {
+    const result = await runMainJob(mainJobOptions(flags), stderrLogger);
+    if (flags.json) return printJson(result);
+    printMainJob(result);
+  });
+
+  bench
+    .command('measure')
+    .description('repeatability of live measurement: the same random cells measured twice, independently')
+    .option('--cells <n>', 'number of random cells (default 30)', positiveInteger, 30)
+    .option('--seed <n>', 'seed of the cells, weights and inputs (default 0)', seedValue, 0)
+    .option(
+      '--dataset <name>',
+      'cifar10, cifar100 or ImageNet16-120',
+      argumentParser(parseDataset),
+      'cifar10',
+    )
+    .option('--threads <n>', 'onnxruntime intra-op threads (default 1)', positiveInteger)
+    .option('--json', 'print one JSON object')
+    .action(
+      async (flags: { cells: number; seed: number; dataset: Dataset; threads?: number; json?: boolean }) => {
+        // Loaded on demand: benchmarks stay out of the pipeline's import graph.
+        const { formatMeasureBench, runMeasureBench } = await import('../bench/measure-bench.js');
+        const result = await runMeasureBench(
+          {
+            cells: flags.cells,
+            seed: flags.seed,
+            dataset: flags.dataset,
+            measure: flags.threads === undefined ? {} : { threads: flags.threads },
+          },
+          stderrLogger,
+        );
+        if (flags.json) return printJson(result);
+        process.stdout.write(`${formatMeasureBench(result)}\n`);
+      },
+    );
+}

@@ -1,0 +1,38 @@
+// Plain-text rendering of measurements for terminals and logs: a per-cell table and a one-line
+// summary of the protocol, so every printed latency says how it was obtained.
+import type { MeasurementProtocol, MeasurementResult } from './measure.js';
+
+export function formatLatencyTable(result: MeasurementResult): string {
+  const header = ['cell', 'median ms', 'p90 ms', 'CV %', 'noisy'];
+  const rows = result.cells.map((cell) => [
+    cell.cell,
+    cell.medianMs.toFixed(3),
+    cell.p90Ms.toFixed(3),
+    (cell.cv * 100).toFixed(1),
+    cell.noisy ? 'yes' : '',
+  ]);
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
+  );
+  const line = (row: readonly string[]): string =>
+    row
+      .map((value, column) =>
+        column === 0 ? value.padEnd(widths[column]!) : value.padStart(widths[column]!),
+      )
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+export function describeProtocol(protocol: MeasurementProtocol, wallMs: number): string {
+  const budget =
+    protocol.timeBudgetMs === undefined ? '' : `, budget ${(protocol.timeBudgetMs / 1000).toFixed(1)} s`;
+  return (
+    `measured with onnxruntime-node ${protocol.onnxruntimeVersion} (${protocol.provider}, ` +
+    `${protocol.threads} thread(s)), ${protocol.dataset} batch ${protocol.batchSize}: ` +
+    `${protocol.warmupRuns} warm-up runs, ${protocol.roundsCompleted}/${protocol.rounds} interleaved rounds` +
+    `${protocol.stoppedByBudget ? ' (stopped by budget)' : ''}, ${protocol.timedRuns} timed runs, ` +
+    `${protocol.remeasureAttempts} re-measure pass(es), noisy above CV ${(protocol.noisyCv * 100).toFixed(0)}%` +
+    `${budget}, seed ${protocol.seed}; wall ${(wallMs / 1000).toFixed(1)} s`
+  );
+}
