@@ -1,0 +1,78 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+import { runCli } from '../src/cli/program.js';
+
+const CELL = '|skip_connect~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|';
+
+describe('hardware commands', () => {
+  let stdout: string[];
+  let stderr: string[];
+  beforeEach(() => {
+    stdout = [];
+    stderr = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      stdout.push(String(chunk));
+      return true;
+    });
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      stderr.push(String(chunk));
+      return true;
+    });
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  const run = (...args: string[]) => runCli(['node', 'simnas', ...args]);
+
+  it('rejects an unknown provider with exit code 2 and names the available ones', async () => {
+    expect(await run('measure', CELL, '--provider', 'tpu')).toBe(2);
+    expect(stderr.join('')).toMatch(/execution provider 'tpu' is not available.*available: cpu/);
+  });
+
+  it('rejects a malformed cell with exit code 2 and shows the accepted form', async () => {
+    expect(await run('measure', '|nor_conv_3x3~0|+|bogus~0|')).toBe(2);
+    expect(stderr.join('')).toMatch(/invalid cell .*Expected the NB201 form/);
+  });
+
+  it('rejects an unknown dataset with exit code 2 and lists the datasets', async () => {
+    expect(await run('measure', '--dataset', 'mnist')).toBe(2);
+    expect(stderr.join('')).toMatch(
+      /unknown dataset 'mnist'; expected one of cifar10, cifar100, ImageNet16-120/,
+    );
+  });
+
+  it('rejects cells together with --sample, and too few rounds', async () => {
+    expect(await run('measure', CELL, '--sample', '3')).toBe(2);
+    expect(stderr.join('')).toMatch(/either cells or a sample size/);
+    expect(await run('measure', CELL, '--rounds', '2')).toBe(2);
+    expect(stderr.join('')).toMatch(/rounds must be an integer in 3\.\./);
+  });
+
+  it('prints the fingerprint as JSON', async () => {
+    expect(await run('fingerprint', '--json')).toBe(0);
+    const fingerprint = JSON.parse(stdout.join('')) as { hash: string; tag: string };
+    expect(fingerprint.hash).toMatch(/^[0-9a-f]{12}$/);
+    expect(fingerprint.tag.length).toBeGreaterThan(0);
+  });
+
+  it('measures a cell and prints one JSON object', async () => {
+    const code = await run(
+      'measure',
+      CELL,
+      '--dataset',
+      'ImageNet16-120',
+      '--rounds',
+      '3',
+      '--warmup',
+      '1',
+      '--json',
+    );
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout.join('')) as {
+      cellSource: string;
+      measurement: { cells: { cell: string; medianMs: number }[] };
+    };
+    expect(result.cellSource).toBe('given');
+    expect(result.measurement.cells[0]!.cell).toBe(CELL);
+    expect(result.measurement.cells[0]!.medianMs).toBeGreaterThan(0);
+  });
+});

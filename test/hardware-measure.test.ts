@@ -1,0 +1,216 @@
+import { describe, expect, it } from 'vitest';
+
+import { UsageError } from '../src/errors.js';
+import {
+  DEFAULT_MEASURE_OPTIONS,
+  MIN_ROUNDS,
+  measureCells,
+  resolveExecutionProvider,
+  robustCv,
+  runsPerVisitFor,
+  validateMeasureOptions,
+  type MeasureOptions,
+  type VisitEvent,
+} from '../src/hardware/measure.js';
+import { buildNb201Model } from '../src/hardware/nb201-model.js';
+import { defaultSampleCells, randomSampleCells } from '../src/hardware/sample-cells.js';
+import { formatCell, isConnected, parseCell } from '../src/space/cell.js';
+import { selectCells, runMainJob } from '../src/pipeline.js';
+import { silentLogger } from '../src/util/log.js';
+
+const CHEAP = parseCell('|skip_connect~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|');
+const MEDIUM = parseCell('|nor_conv_1x1~0|+|none~0|skip_connect~1|+|skip_connect~0|none~1|none~2|');
+const CONV = parseCell('|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|');
+const CELLS = [CHEAP, MEDIUM, CONV];
+
+const TINY: MeasureOptions = {
+  ...DEFAULT_MEASURE_OPTIONS,
+  dataset: 'ImageNet16-120',
+  warmupRuns: 2,
+  rounds: 4,
+  minVisitMs: 0,
+  maxRemeasures: 0,
+};
+
+/** A clock that advances only at the end of each run, by a scripted duration for the visited cell. */
+function scriptedClock(duration: (visit: VisitEvent, run: number) => number) {
+  let now = 0;
+  let calls = 0;
+  let run = 0;
+  let current: VisitEvent | undefined;
+  const visits: VisitEvent[] = [];
+  return {
+    visits,
+    onVisit: (visit: VisitEvent) => {
+      current = visit;
+      run = 0;
+      visits.push(visit);
+    },
+    clock: () => {
+      calls++;
+      if (calls % 2 === 0) now += duration(current!, run++);
+      return now;
+    },
+  };
+}
+
+describe('measurement statistics', () => {
+  it('computes a robust CV from the MAD', () => {
+    expect(robustCv([10, 10, 10, 10])).toBe(0);
+    // median 10, absolute deviations [1, 0, 1, 0, 90] -> MAD 1: the outlier is ignored.
+    expect(robustCv([9, 10, 11, 10, 100])).toBeCloseTo(0.14826, 5);
+    expect(robustCv([5])).toBe(0);
+  });
+
+  it('repeats short runs up to the minimum visit time', () => {
+    expect(runsPerVisitFor(0.1, 10)).toBe(64);
+    expect(runsPerVisitFor(0.5, 10)).toBe(20);
+    expect(runsPerVisitFor(3, 10)).toBe(4);
+    expect(runsPerVisitFor(30, 10)).toBe(1);
+    expect(runsPerVisitFor(1, 0)).toBe(1);
+  });
+});
+
+describe('measurement options', () => {
+  it('resolves providers case-insensitively and lists the available ones otherwise', () => {
+    expect(resolveExecutionProvider('CPU')).toBe('cpu');
+    expect(() => resolveExecutionProvider('tpu')).toThrow(UsageError);
+    expect(() => resolveExecutionProvider('tpu')).toThrow(/available: cpu/);
+  });
+
+  it('rejects settings outside their ranges with the accepted range', () => {
+    expect(() => validateMeasureOptions({ ...TINY, rounds: 2 })).toThrow(
+      /rounds must be an integer in 3\.\./,
+    );
+    expect(() => validateMeasureOptions({ ...TINY, threads: 0 })).toThrow(UsageError);
+    expect(() => validateMeasureOptions({ ...TINY, batchSize: 1.5 })).toThrow(/batch size/);
+    expect(() => validateMeasureOptions({ ...TINY, timeBudgetMs: 0 })).toThrow(/time budget/);
+  });
+});
+
+describe('measurement protocol on real networks', () => {
+  it('measures 3 cells in interleaved rounds with the configured counts', async () => {
+    const visits: VisitEvent[] = [];
+    const result = await measureCells(CELLS, TINY, {
+      buildModel: buildNb201Model,
+      onVisit: (visit) => visits.push(visit),
+      logger: silentLogger,
+      interactiveProgress: false,
+    });
+    expect(result.cells.map((cell) => cell.cell)).toEqual(CELLS.map(formatCell));
+    for (const cell of result.cells) {
+      expect(Number.isFinite(cell.medianMs)).toBe(true);
+      expect(cell.medianMs).toBeGreaterThan(0);
+      expect(cell.p90Ms).toBeGreaterThanOrEqual(cell.medianMs);
+      expect(cell.minMs).toBeLessThanOrEqual(cell.medianMs);
+      expect(cell.runsPerVisit).toBe(1);
+      expect(cell.runs).toBe(TINY.rounds);
+      expect(cell.attempts).toBe(1);
+      expect(cell.sessionMs).toBeGreaterThan(0);
+    }
+    // The all-skip network is the backbone alone; two 3x3 convs per cell cost visibly more.
+    expect(result.cells[2]!.medianMs).toBeGreaterThan(result.cells[0]!.medianMs);
+    expect(result.protocol.roundsCompleted).toBe(TINY.rounds);
+    expect(result.protocol.timedRuns).toBe(TINY.rounds * CELLS.length);
+    expect(result.protocol.warmupRunsTotal).toBe(TINY.warmupRuns * CELLS.length);
+    expect(result.protocol.onnxruntimeVersion).toMatch(/^\d+\.\d+/);
+    expect(result.protocol.sessionOptions).toMatchObject({
+      graphOptimizationLevel: 'all',
+      interOpNumThreads: 1,
+    });
+
+    const warmups = visits.filter((visit) => visit.phase === 'warmup');
+    expect(warmups).toHaveLength(TINY.warmupRuns * CELLS.length);
+    const timed = visits.filter((visit) => visit.phase === 'timed');
+    expect(timed).toHaveLength(TINY.rounds * CELLS.length);
+    // Interleaved: round r holds every cell exactly once and ends before round r + 1 starts.
+    for (let round = 0; round < TINY.rounds; round++) {
+      const block = timed.slice(round * CELLS.length, (round + 1) * CELLS.length);
+      expect(block.every((visit) => visit.round === round)).toBe(true);
+      expect(block.map((visit) => visit.cellIndex).sort()).toEqual([0, 1, 2]);
+    }
+  });
+
+  it('re-measures noisy cells and flags those that stay noisy', async () => {
+    const script = scriptedClock((visit, run) => {
+      if (visit.phase === 'warmup') return 1;
+      if (visit.cellIndex === 0) return 1 + 0.001 * visit.round;
+      if (visit.cellIndex === 1) return visit.round % 2 === 0 ? 1 : 3; // noisy in every attempt
+      return visit.attempt === 0 ? (visit.round % 2 === 0 ? 2 : 5) : 2 + 0.001 * run; // calms down
+    });
+    const result = await measureCells(
+      CELLS,
+      { ...TINY, rounds: 6, maxRemeasures: 2, noisyCv: 0.1 },
+      { buildModel: buildNb201Model, clock: script.clock, onVisit: script.onVisit, logger: silentLogger },
+    );
+    const [steady, noisy, recovered] = result.cells;
+    expect(steady).toMatchObject({ attempts: 1, noisy: false });
+    expect(steady!.medianMs).toBeCloseTo(1.0025, 6);
+    expect(noisy).toMatchObject({ attempts: 3, noisy: true });
+    expect(noisy!.cv).toBeGreaterThan(0.1);
+    expect(recovered).toMatchObject({ attempts: 2, noisy: false, medianMs: 2, cv: 0 });
+    expect(result.protocol.remeasureAttempts).toBe(2);
+    expect(result.protocol.clock).toBe('injected');
+
+    const remeasured = (attempt: number): number[] => [
+      ...new Set(script.visits.filter((v) => v.attempt === attempt).map((v) => v.cellIndex)),
+    ];
+    expect(remeasured(1).sort()).toEqual([1, 2]);
+    expect(remeasured(2)).toEqual([1]);
+  });
+
+  it('stops timing rounds when the time budget is spent, never before the minimum', async () => {
+    const result = await measureCells(
+      [CHEAP],
+      { ...TINY, rounds: 50, timeBudgetMs: 1 },
+      { buildModel: buildNb201Model },
+    );
+    expect(result.protocol.roundsCompleted).toBe(MIN_ROUNDS);
+    expect(result.protocol.stoppedByBudget).toBe(true);
+    expect(result.cells[0]!.runs).toBe(MIN_ROUNDS);
+  });
+});
+
+describe('sample cells and the main job', () => {
+  it('has 10 distinct connected default cells', () => {
+    const cells = defaultSampleCells('cifar10');
+    expect(cells).toHaveLength(10);
+    expect(new Set(cells.map(formatCell)).size).toBe(10);
+    expect(cells.every(isConnected)).toBe(true);
+  });
+
+  it('draws random cells reproducibly under a seed', () => {
+    const a = randomSampleCells(30, 7).map(formatCell);
+    expect(a).toEqual(randomSampleCells(30, 7).map(formatCell));
+    expect(new Set(a).size).toBe(30);
+    expect(randomSampleCells(30, 8).map(formatCell)).not.toEqual(a);
+    expect(() => randomSampleCells(0, 1)).toThrow(UsageError);
+  });
+
+  it('selects given, random or default cells, never two sources at once', () => {
+    const options = { ...TINY };
+    expect(selectCells({ cells: [CHEAP] }, options).source).toBe('given');
+    expect(selectCells({ sample: 3 }, options).cells).toHaveLength(3);
+    expect(selectCells({}, options).source).toBe('default');
+    expect(() => selectCells({ cells: [CHEAP], sample: 3 }, options)).toThrow(UsageError);
+  });
+
+  it('runs the main job: fingerprint plus measured cells', async () => {
+    const result = await runMainJob(
+      {
+        cells: [CHEAP, CONV],
+        dataset: 'ImageNet16-120',
+        rounds: 3,
+        warmupRuns: 1,
+        minVisitMs: 0,
+        interactiveProgress: false,
+      },
+      silentLogger,
+    );
+    expect(result.fingerprint.hash).toMatch(/^[0-9a-f]{12}$/);
+    expect(result.cellSource).toBe('given');
+    expect(result.measurement.cells).toHaveLength(2);
+    expect(result.measurement.protocol.dataset).toBe('ImageNet16-120');
+    expect(result.measurement.protocol.rounds).toBe(3);
+  });
+});
