@@ -1,21 +1,25 @@
 // `simnas describe`: the size of a cell's NB201 network, as published (nominal) and as deployed.
+// `simnas bench onnx`: how long building, serializing and loading that network takes.
 import type { Command } from 'commander';
 
 import { describeCell } from '../onnx/cost.js';
-import { parseCell } from '../space/cell.js';
+import { timeCells } from '../onnx/timing.js';
+import { allCells, parseCell } from '../space/cell.js';
 import { parseDataset } from '../space/datasets.js';
-import { printJson } from './program.js';
+import { stderrLogger } from '../util/log.js';
+import { createProgress } from '../util/progress.js';
+import { Random } from '../util/random.js';
+import { argumentParser, positiveInteger, printJson, seedValue } from './program.js';
 
-export function registerOnnxCommands(program: Command): void {
+const CELL_EXAMPLE = '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|';
+
+export function registerOnnxCommands(program: Command, bench: Command): void {
   program
     .command('describe')
     .description(
       "params and FLOPs of a cell's NB201 network, nominal (as published) and deployed (dead edges pruned)",
     )
-    .argument(
-      '<cell>',
-      'NB201 cell string, e.g. |nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|',
-    )
+    .argument('<cell>', `NB201 cell string, e.g. ${CELL_EXAMPLE}`)
     .option('--dataset <name>', 'cifar10, cifar100 or ImageNet16-120', 'cifar10')
     .option('--json', 'print JSON')
     .action((text: string, options: { dataset: string; json?: boolean }) => {
@@ -30,4 +34,54 @@ export function registerOnnxCommands(program: Command): void {
           (description.connected ? `live edges:\n${edges}\n` : 'no live edges: every cell outputs zeros\n'),
       );
     });
+
+  bench
+    .command('onnx')
+    .description('time building, serializing and loading (ORT session) NB201 networks for random cells')
+    .option('--cells <n>', 'how many random cells to time', positiveInteger, 30)
+    .option(
+      '--dataset <name>',
+      'cifar10, cifar100 or ImageNet16-120',
+      argumentParser(parseDataset),
+      'cifar10',
+    )
+    .option('--batch-size <n>', 'fixed batch dimension of the network', positiveInteger, 1)
+    .option('--full', 'time the eager graph (every edge computes) instead of the pruned one')
+    .option('--threads <n>', 'ORT intra-op threads', positiveInteger, 1)
+    .option('--seed <n>', 'seed of the cell sample', seedValue, 0)
+    .option('--json', 'print JSON')
+    .action(
+      async (options: {
+        cells: number;
+        dataset: ReturnType<typeof parseDataset>;
+        batchSize: number;
+        full?: boolean;
+        threads: number;
+        seed: number;
+        json?: boolean;
+      }) => {
+        const cells = new Random(options.seed).child('bench onnx').sample(allCells(), options.cells);
+        const settings = {
+          dataset: options.dataset,
+          batchSize: options.batchSize,
+          prune: !options.full,
+          threads: options.threads,
+        };
+        const progress = createProgress({ label: 'bench onnx', total: cells.length, logger: stderrLogger });
+        const summary = await timeCells(cells, settings, () => progress.tick());
+        progress.done();
+        const result = { ...settings, seed: options.seed, ...summary };
+        if (options.json) return printJson(result);
+        const row = (name: string, t: typeof summary.median) =>
+          `${name.padEnd(7)}build ${t.buildMs.toFixed(1)} ms  serialize ${t.serializeMs.toFixed(1)} ms  ` +
+          `session ${t.sessionMs.toFixed(1)} ms  first run ${t.firstRunMs.toFixed(1)} ms  ` +
+          `model ${(t.modelBytes / 2 ** 20).toFixed(2)} MiB\n`;
+        process.stdout.write(
+          `${summary.samples} random cells, ${settings.dataset}, batch ${settings.batchSize}, ` +
+            `${settings.prune ? 'pruned' : 'full'} graph, ${settings.threads} ORT thread(s), measured now\n` +
+            row('median', summary.median) +
+            row('p90', summary.p90),
+        );
+      },
+    );
 }

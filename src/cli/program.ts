@@ -18,7 +18,7 @@ export function buildProgram(): Command {
     .command('bench')
     .description('benchmarks that print measured figures (some read ground-truth tables)');
   registerSpaceCommands(program);
-  registerOnnxCommands(program);
+  registerOnnxCommands(program, bench);
   registerHardwareCommands(program, bench);
   return program;
 }
