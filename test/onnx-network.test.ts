@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 
 import { serializeModel } from '../src/onnx/graph.js';
-import { buildNetwork, buildNetworkGraph, type Nb201Network } from '../src/onnx/nb201.js';
+import { buildNetwork, buildNetworkGraph, type Nb201Graph, type Nb201Network } from '../src/onnx/nb201.js';
 import { allCells, liveEdges, OP_CONV1X1, OP_CONV3X3, OP_NONE, parseCell } from '../src/space/cell.js';
 import type { Cell } from '../src/space/cell.js';
 import { DATASETS } from '../src/space/datasets.js';
@@ -28,7 +28,7 @@ function randomImages(dims: readonly number[], seed: number): Float32Array {
 
 async function run(
   bytes: Uint8Array,
-  network: Nb201Network,
+  network: Pick<Nb201Graph, 'input' | 'output'>,
   images: Float32Array,
   outputs: readonly string[] = [network.output.name],
 ): Promise<Record<string, ort.Tensor>> {
@@ -163,8 +163,7 @@ describe('NB201 network in onnxruntime-node', () => {
     const bytes = serializeModel(built.graph);
     const names = built.reluInputs.map((tap) => tap.tensor);
     const images = randomImages(built.input.dims, 4);
-    const network = { ...built, bytes };
-    const results = await run(bytes, network, images, [...names, built.output.name]);
+    const results = await run(bytes, built, images, [...names, built.output.name]);
     for (const tap of built.reluInputs) {
       const tensor = results[tap.tensor]!;
       expect(tensor.dims).toEqual(tap.dims);
@@ -195,5 +194,22 @@ describe('NB201 network in onnxruntime-node', () => {
     // stem, 2 x (2 per reduction block), head, and one per conv edge in each of the 15 cells.
     expect(built.batchNorms).toHaveLength(1 + 4 + 1 + 15 * 3);
     expect(built.cellOutputs).toHaveLength(15);
+  });
+});
+
+describe('editing a built network', () => {
+  it('bypasses every BatchNorm (as synflow does) and still runs', async () => {
+    const built = buildNetworkGraph(INDEX1, { dataset: 'cifar10' });
+    const images = randomImages(built.input.dims, 9);
+    const before = (await run(serializeModel(built.graph), built, images))[built.output.name]!
+      .data as Float32Array;
+    for (const bn of built.batchNorms) built.graph.bypassNode(bn.node);
+    expect(built.graph.nodes.some((node) => node.opType === 'BatchNormalization')).toBe(false);
+    expect(built.graph.initializers.has(built.batchNorms[0]!.variance)).toBe(false);
+    const after = (await run(serializeModel(built.graph), built, images))[built.output.name]!
+      .data as Float32Array;
+    // Each BN at init only divides by sqrt(1 + 1e-5), so removing them changes the logits slightly.
+    expect(maxAbsDifference(after, before)).toBeGreaterThan(0);
+    expect(maxAbsDifference(after, before)).toBeLessThanOrEqual(1e-3 * maxAbs(before));
   });
 });

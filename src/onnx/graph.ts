@@ -139,6 +139,38 @@ export class Graph {
   producerOf(tensor: string): GraphNode | undefined {
     return this.nodes.find((node) => node.outputs.includes(tensor));
   }
+
+  /** Nodes that read `tensor`. */
+  consumersOf(tensor: string): GraphNode[] {
+    return this.nodes.filter((node) => node.inputs.includes(tensor));
+  }
+
+  /** Makes every node and graph output that read `from` read `to` instead. */
+  rewire(from: string, to: string): void {
+    for (const node of this.nodes) node.inputs = node.inputs.map((input) => (input === from ? to : input));
+    this.outputs.forEach((output, i) => {
+      if (output.name === from) this.outputs[i] = { ...output, name: to };
+    });
+  }
+
+  /**
+   * Removes a single-output node and routes its consumers to its first input (e.g. bypass a
+   * BatchNormalization, as synflow does). Initializers only it used are dropped too.
+   */
+  bypassNode(nodeName: string): void {
+    const index = this.nodes.findIndex((node) => node.name === nodeName);
+    const node = this.nodes[index];
+    if (!node) throw new Error(`graph '${this.name}': no node named '${nodeName}'`);
+    if (node.outputs.length !== 1 || node.inputs.length === 0) {
+      throw new Error(`graph '${this.name}': cannot bypass '${nodeName}' (needs one input and one output)`);
+    }
+    this.nodes.splice(index, 1);
+    this.rewire(node.outputs[0]!, node.inputs[0]!);
+    for (const input of node.inputs.slice(1)) {
+      if (this.initializers.has(input) && this.consumersOf(input).length === 0)
+        this.initializers.delete(input);
+    }
+  }
 }
 
 /** Nodes in an order where every input is produced before it is consumed (stable for ties). */
