@@ -1,0 +1,141 @@
+// The search environment the controller acts in, vectorized over many episodes at once. One step
+// edits one edge of the current cell (the reference's edit-based design). The policy sees the cell,
+// its task score and latency relative to the budget, the best feasible score found so far, and a
+// device descriptor (the latency of five probe cells relative to the budget), which is how one
+// controller tells devices and budgets apart. Rewards are potential-based: the change in the
+// objective, so an episode's return is how much better its final cell is than its first.
+import { decodeCell, encodeCell, NUM_EDGES, NUM_OPS, type Op } from '../space/cell.js';
+import type { Random } from '../util/random.js';
+import { objective, type SearchProblem } from '../search/objective.js';
+
+export const ACTION_COUNT = NUM_EDGES * NUM_OPS;
+/** Cells whose every edge carries the same op: cheap, model-agnostic probes of a device. */
+const PROBE_CODES = Array.from({ length: NUM_OPS }, (_, op) =>
+  encodeCell(new Array<Op>(NUM_EDGES).fill(op as Op)),
+);
+export const OBSERVATION_SIZE = ACTION_COUNT + 4 + PROBE_CODES.length + 1;
+
+/** log2 of a latency ratio, clipped to [-4, 4] and scaled to [-1, 1]. */
+function logRatio(latency: number, budget: number): number {
+  return Math.max(-4, Math.min(4, Math.log2(Math.max(latency, 1e-9) / budget))) / 4;
+}
+
+export interface EnvironmentOptions {
+  /** Parallel episodes. */
+  readonly episodes: number;
+  /** Edits per episode. */
+  readonly steps: number;
+  /** Reward scale: objective differences are small, and PPO prefers rewards of order one. */
+  readonly rewardScale?: number;
+}
+
+export interface StepResult {
+  readonly rewards: Float32Array;
+  /** 1 where the episode ended with this step (the next observation starts a new one). */
+  readonly dones: Uint8Array;
+}
+
+/** Called when an episode slot starts a new episode: the problem it will search. */
+export type ProblemSource = (slot: number) => SearchProblem;
+
+export class SearchEnvironment {
+  readonly episodes: number;
+  readonly steps: number;
+  private readonly rewardScale: number;
+  private readonly problems: SearchProblem[];
+  private readonly probes: Float32Array[];
+  private readonly codes: Int32Array;
+  private readonly stepIndex: Int32Array;
+  private readonly bestFeasible: Float64Array;
+  /** Every cell visited, with its objective, for the caller to pick from. */
+  readonly visited = new Map<number, number>();
+
+  constructor(
+    options: EnvironmentOptions,
+    private readonly nextProblem: ProblemSource,
+    private readonly random: Random,
+  ) {
+    this.episodes = options.episodes;
+    this.steps = options.steps;
+    this.rewardScale = options.rewardScale ?? 10;
+    this.problems = new Array<SearchProblem>(this.episodes);
+    this.probes = new Array<Float32Array>(this.episodes);
+    this.codes = new Int32Array(this.episodes);
+    this.stepIndex = new Int32Array(this.episodes);
+    this.bestFeasible = new Float64Array(this.episodes);
+    for (let slot = 0; slot < this.episodes; slot++) this.startEpisode(slot);
+  }
+
+  /** The current cell code of every episode slot. */
+  currentCodes(): Int32Array {
+    return this.codes;
+  }
+
+  observe(): Float32Array {
+    const out = new Float32Array(this.episodes * OBSERVATION_SIZE);
+    for (let slot = 0; slot < this.episodes; slot++) {
+      const base = slot * OBSERVATION_SIZE;
+      const problem = this.problems[slot]!;
+      const code = this.codes[slot]!;
+      const cell = decodeCell(code);
+      for (let edge = 0; edge < NUM_EDGES; edge++) out[base + edge * NUM_OPS + cell[edge]!] = 1;
+      let k = base + ACTION_COUNT;
+      const latency = problem.latencyMs[code]!;
+      out[k++] = problem.taskScore[code]!;
+      out[k++] = logRatio(latency, problem.budgetMs);
+      out[k++] = latency <= problem.budgetMs ? 1 : 0;
+      out[k++] = this.bestFeasible[slot]!;
+      out.set(this.probes[slot]!, k);
+      k += PROBE_CODES.length;
+      out[k] = this.stepIndex[slot]! / this.steps;
+    }
+    return out;
+  }
+
+  /** Applies one action per slot: action = edge * NUM_OPS + op sets that edge to that op. */
+  step(actions: ArrayLike<number>): StepResult {
+    const rewards = new Float32Array(this.episodes);
+    const dones = new Uint8Array(this.episodes);
+    for (let slot = 0; slot < this.episodes; slot++) {
+      const action = actions[slot]!;
+      const edge = Math.floor(action / NUM_OPS);
+      const op = action % NUM_OPS;
+      const problem = this.problems[slot]!;
+      const before = this.codes[slot]!;
+      const cell = [...decodeCell(before)];
+      cell[edge] = op as Op;
+      const after = encodeCell(cell);
+      const gain = this.record(slot, after) - objective(problem, before);
+      rewards[slot] = gain * this.rewardScale;
+      this.codes[slot] = after;
+      this.stepIndex[slot]!++;
+      if (this.stepIndex[slot]! >= this.steps) {
+        dones[slot] = 1;
+        this.startEpisode(slot);
+      }
+    }
+    return { rewards, dones };
+  }
+
+  private startEpisode(slot: number): void {
+    const problem = this.nextProblem(slot);
+    this.problems[slot] = problem;
+    this.probes[slot] = Float32Array.from(PROBE_CODES, (code) =>
+      logRatio(problem.latencyMs[code]!, problem.budgetMs),
+    );
+    this.stepIndex[slot] = 0;
+    this.bestFeasible[slot] = 0;
+    this.codes[slot] = this.random.int(problem.taskScore.length);
+    this.record(slot, this.codes[slot]);
+  }
+
+  private record(slot: number, code: number): number {
+    const problem = this.problems[slot]!;
+    const value = objective(problem, code);
+    if (problem.latencyMs[code]! <= problem.budgetMs) {
+      this.bestFeasible[slot] = Math.max(this.bestFeasible[slot]!, problem.taskScore[code]!);
+    }
+    this.visited.set(code, value);
+    return value;
+  }
+}

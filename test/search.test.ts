@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+
+import { objective, type SearchProblem } from '../src/search/objective.js';
+import { kneePoint, paretoFront } from '../src/search/pareto.js';
+import { evolutionSearch, exhaustiveSearch, randomSearch, topCells } from '../src/search/strategies.js';
+import { allCells, opCounts, SPACE_SIZE } from '../src/space/cell.js';
+import { Random } from '../src/util/random.js';
+import { quantile } from '../src/util/stats.js';
+
+/** A toy device: convolutions are good and slow; the budget sits at the median latency. */
+function toyProblem(): SearchProblem {
+  const cells = allCells();
+  const latencyMs = Float64Array.from(cells, (c) => {
+    const [none, skip, c1, c3, pool] = opCounts(c);
+    return 1 + 0.01 * none! + 0.05 * skip! + 0.4 * c1! + 1.5 * c3! + 0.2 * pool!;
+  });
+  const raw = cells.map((c) => {
+    const [, skip, c1, c3, pool] = opCounts(c);
+    return 0.5 * c1! + c3! + 0.1 * pool! + 0.05 * skip! + 0.001 * (c[5]! + c[0]!);
+  });
+  const max = Math.max(...raw);
+  return { taskScore: Float64Array.from(raw, (r) => r / max), latencyMs, budgetMs: quantile(latencyMs, 0.5) };
+}
+
+describe('objective', () => {
+  it('ranks any feasible cell above a cell 10% over budget with the same score', () => {
+    const problem: SearchProblem = {
+      taskScore: Float64Array.of(0.5, 0.9),
+      latencyMs: Float64Array.of(1, 1.1),
+      budgetMs: 1,
+    };
+    expect(objective(problem, 0)).toBe(0.5);
+    expect(objective(problem, 1)).toBeLessThan(0.5);
+  });
+});
+
+describe('strategies', () => {
+  const problem = toyProblem();
+  const optimum = Math.max(...exhaustiveSearch(problem).values());
+
+  it('exhaustive evaluates every cell', () => {
+    expect(exhaustiveSearch(problem).size).toBe(SPACE_SIZE);
+  });
+
+  it('random and evolution evaluate exactly the requested number of distinct cells', () => {
+    expect(randomSearch(problem, 300, new Random(1)).size).toBe(300);
+    expect(evolutionSearch(problem, { cells: 300 }, new Random(1)).size).toBe(300);
+  });
+
+  it('evolution beats random search at an equal number of cells on average', () => {
+    let evolution = 0;
+    let random = 0;
+    for (let seed = 0; seed < 10; seed++) {
+      evolution += Math.max(...evolutionSearch(problem, { cells: 200 }, new Random(seed)).values());
+      random += Math.max(...randomSearch(problem, 200, new Random(seed)).values());
+    }
+    expect(evolution).toBeGreaterThan(random);
+    expect(evolution / 10).toBeLessThanOrEqual(optimum);
+  });
+
+  it('is deterministic for a seed', () => {
+    const a = topCells(evolutionSearch(problem, { cells: 100 }, new Random(5)), 5);
+    const b = topCells(evolutionSearch(problem, { cells: 100 }, new Random(5)), 5);
+    expect(a).toEqual(b);
+  });
+});
+
+describe('pareto front', () => {
+  const points = [
+    { code: 1, latencyMs: 1, taskScore: 0.1 },
+    { code: 2, latencyMs: 2, taskScore: 0.6 },
+    { code: 3, latencyMs: 2.5, taskScore: 0.5 }, // dominated by 2
+    { code: 4, latencyMs: 4, taskScore: 0.7 },
+    { code: 5, latencyMs: 8, taskScore: 0.72 },
+    { code: 6, latencyMs: 8, taskScore: 0.3 }, // dominated by 5
+  ];
+
+  it('keeps only non-dominated points, fastest first', () => {
+    expect(paretoFront(points).map((p) => p.code)).toEqual([1, 2, 4, 5]);
+  });
+
+  it('finds the knee where extra latency stops buying score', () => {
+    expect(kneePoint(paretoFront(points))?.code).toBe(2);
+  });
+});
