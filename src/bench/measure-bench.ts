@@ -49,6 +49,8 @@ export interface MeasureBenchResult {
   /** Wall time of each pass divided by the number of cells. */
   readonly wallMsPerCell: readonly [number, number];
   readonly noisyCells: readonly [number, number];
+  /** Cores other processes kept busy during each pass's timing (see MeasurementProtocol). */
+  readonly backgroundCores: readonly [number, number];
   readonly targets: typeof MEASURE_BENCH_TARGETS;
   readonly targetsMet: {
     readonly spearman: boolean;
@@ -105,6 +107,7 @@ export async function runMeasureBench(
     medianRelativeDifference: medianDifference,
     wallMsPerCell,
     noisyCells: [first.cells.filter((c) => c.noisy).length, second.cells.filter((c) => c.noisy).length],
+    backgroundCores: [first.protocol.backgroundCores, second.protocol.backgroundCores],
     targets: MEASURE_BENCH_TARGETS,
     targetsMet: {
       spearman: rho >= MEASURE_BENCH_TARGETS.minSpearman,
@@ -130,6 +133,8 @@ export function formatMeasureBench(result: MeasureBenchResult): string {
       `(target <= ${result.targets.maxMedianRelativeDifference * 100}%: ${mark(result.targetsMet.relativeDifference)})`,
     `wall time per cell incl. build and session creation: ${result.wallMsPerCell.map((ms) => (ms / 1000).toFixed(2)).join(' s / ')} s ` +
       `(target <= ${result.targets.maxWallMsPerCell / 1000} s: ${mark(result.targetsMet.wall)})`,
+    `background load: ${result.backgroundCores.map((cores) => cores.toFixed(2)).join(' / ')} of ` +
+      `${result.protocol.logicalCores} cores busy with other processes during pass 1 / pass 2`,
     `noisy cells: ${result.noisyCells.join(' / ')}; protocol: ${result.protocol.warmupRuns} warm-up, ` +
       `${result.protocol.rounds} rounds, visits >= ${result.protocol.minVisitMs} ms, ${result.protocol.threads} thread(s), ${result.protocol.provider}`,
   ].join('\n');

@@ -33,6 +33,7 @@ export function describeProtocol(protocol: MeasurementProtocol, wallMs: number):
     `${protocol.warmupRuns} warm-up runs, ${protocol.roundsCompleted}/${protocol.rounds} interleaved rounds` +
     `${protocol.stoppedByBudget ? ' (stopped by budget)' : ''}, ${protocol.timedRuns} timed runs, ` +
     `${protocol.remeasureAttempts} re-measure pass(es), noisy above CV ${(protocol.noisyCv * 100).toFixed(0)}%` +
-    `${budget}, seed ${protocol.seed}; wall ${(wallMs / 1000).toFixed(1)} s`
+    `${budget}, seed ${protocol.seed}; other processes used ${protocol.backgroundCores.toFixed(1)} of ` +
+    `${protocol.logicalCores} cores meanwhile; wall ${(wallMs / 1000).toFixed(1)} s`
   );
 }

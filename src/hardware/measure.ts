@@ -27,8 +27,15 @@
 // - Cells whose CV exceeds `noisyCv` are re-measured (up to `maxRemeasures` times, again in
 //   interleaved rounds among themselves); the attempt with the lowest CV is kept (the least
 //   disturbed one), and the cell is flagged `noisy` if even that stays above the threshold.
+// - Ambient load is recorded, not corrected: over the timing phase, the CPU time other processes
+//   used (all cores' busy time from os.cpus() minus our own process.cpuUsage()) as an average
+//   number of busy cores, plus the 1-minute load average. Contention on a shared machine slows
+//   every run alike (shared caches, SMT siblings, memory bandwidth), which interleaving cannot
+//   undo between two separate measurements; the figure tells a reader how far to trust them.
 // - `timeBudgetMs` caps the wall time of the whole call: rounds stop early once it is spent (never
 //   before `MIN_ROUNDS` rounds) and no re-measure starts after it. Sessions are always released.
+import os from 'node:os';
+
 import * as ort from 'onnxruntime-node';
 
 import { UsageError } from '../errors.js';
@@ -155,6 +162,11 @@ export interface MeasurementProtocol extends MeasureOptions {
   readonly stoppedByBudget: boolean;
   readonly timedRuns: number;
   readonly warmupRunsTotal: number;
+  /** Average number of cores other processes kept busy while cells were timed. */
+  readonly backgroundCores: number;
+  /** 1-minute load average when timing started and when it ended (0 where the OS has none). */
+  readonly loadAverage: readonly [number, number];
+  readonly logicalCores: number;
 }
 
 export interface MeasurementResult {
@@ -321,6 +333,7 @@ export async function measureCells(
       progress.tick(1, `warmed ${formatCell(entry.cell)}`);
     }
     const everyCell = prepared.map((_, index) => index);
+    const ambientStart = ambientSnapshot();
     const first = await timeRounds(everyCell, 'timed', 0, () => progress.tick(1, 'round'));
     progress.done();
 
@@ -347,6 +360,14 @@ export async function measureCells(
       }
     }
 
+    const ambientEnd = ambientSnapshot();
+    const backgroundCores = backgroundCoresBetween(ambientStart, ambientEnd);
+    if (backgroundCores > BUSY_BACKGROUND_CORES) {
+      logger.warn(
+        `other processes kept ${backgroundCores.toFixed(1)} of ${os.cpus().length} cores busy while timing; ` +
+          'latencies may be inflated and less repeatable',
+      );
+    }
     const results = prepared.map((entry, index): CellLatency => {
       const perRun = kept.get(index)!.perRunMs;
       const cv = robustCv(perRun);
@@ -390,6 +411,9 @@ export async function measureCells(
         stoppedByBudget: first.stoppedByBudget,
         timedRuns,
         warmupRunsTotal,
+        backgroundCores,
+        loadAverage: [ambientStart.loadAverage, ambientEnd.loadAverage],
+        logicalCores: os.cpus().length,
       },
       cells: results,
       startedAt,
@@ -398,6 +422,37 @@ export async function measureCells(
   } finally {
     await Promise.all(prepared.map((entry) => entry.session.release()));
   }
+}
+
+/** Above this many cores of other work, a measurement is reported as taken on a busy machine. */
+const BUSY_BACKGROUND_CORES = 0.5;
+
+interface AmbientSnapshot {
+  readonly atMs: number;
+  /** Busy time summed over all cores (ms). */
+  readonly busyMs: number;
+  /** This process's CPU time (ms). */
+  readonly ownMs: number;
+  readonly loadAverage: number;
+}
+
+function ambientSnapshot(): AmbientSnapshot {
+  let busyMs = 0;
+  for (const cpu of os.cpus()) busyMs += cpu.times.user + cpu.times.nice + cpu.times.sys + cpu.times.irq;
+  const own = process.cpuUsage();
+  return {
+    atMs: hrtimeClock(),
+    busyMs,
+    ownMs: (own.user + own.system) / 1000,
+    loadAverage: os.loadavg()[0] ?? 0,
+  };
+}
+
+/** Average cores busy with other processes between two snapshots (clamped at 0: tick rounding). */
+export function backgroundCoresBetween(start: AmbientSnapshot, end: AmbientSnapshot): number {
+  const wall = end.atMs - start.atMs;
+  if (!(wall > 0)) return 0;
+  return Math.max(0, (end.busyMs - start.busyMs - (end.ownMs - start.ownMs)) / wall);
 }
 
 async function prepareCell(
