@@ -11,6 +11,7 @@ import {
   OP_CONV3X3,
   OP_NONE,
   OP_SKIP,
+  formatCell,
   liveEdges,
 } from '../space/cell.js';
 import type { Cell } from '../space/cell.js';
@@ -126,14 +127,10 @@ export function buildNetwork(cell: Cell, options: NetworkOptions): Nb201Network 
 
 function describeModel(built: Nb201Graph): string {
   return (
-    `NAS-Bench-201 network, cell ${cellString(built.cell)}, dataset ${built.dataset}, ` +
+    `NAS-Bench-201 network, cell ${formatCell(built.cell)}, dataset ${built.dataset}, ` +
     `batch ${built.batchSize}, seed ${built.seed}, ${built.prune ? 'pruned (deployed)' : 'full (eager)'}, ` +
     `Kaiming normal ${built.fanMode}`
   );
-}
-
-function cellString(cell: Cell): string {
-  return cell.map((op, i) => `${EDGES[i]!.to}<-${EDGES[i]!.from}:${OPS[op]}`).join(',');
 }
 
 /** Builds the network as an editable graph (serialize it with `serializeModel`). */
