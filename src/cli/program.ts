@@ -6,6 +6,7 @@ import { EXIT_FAILURE, EXIT_USAGE, UsageError } from '../errors.js';
 import { SIMNAS_VERSION } from '../version.js';
 import { registerHardwareCommands } from './hardware-commands.js';
 import { registerOnnxCommands } from './onnx-commands.js';
+import { registerProxiesCommands } from './proxies-commands.js';
 import { registerSpaceCommands } from './space-commands.js';
 
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerSpaceCommands(program);
   registerOnnxCommands(program, bench);
   registerHardwareCommands(program, bench);
+  registerProxiesCommands(program, bench);
   return program;
 }
 

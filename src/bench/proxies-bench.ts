@@ -1,0 +1,287 @@
+// `simnas bench proxies`: how good our own proxies and task score are. Reads the NB201 accuracy
+// table and FreeREA's published proxy values (ground truth in ../shared: only benchmarks may),
+// and our proxy table; prints rank correlations, the task score's picks and its regret under
+// FLOPs budgets, and the time of an on-demand computation. With a partial table, every figure is
+// computed over the cells it covers (a uniform random sample, see src/proxies/build.ts).
+import { readFileSync } from 'node:fs';
+
+import { UsageError } from '../errors.js';
+import { networkCost } from '../onnx/cost.js';
+import { PROXY_NAMES, type ProxyName, type ProxyValues } from '../proxies/compute.js';
+import { ProxyProvider } from '../proxies/provider.js';
+import { TASK_SCORE_FORMULA, taskScore } from '../proxies/score.js';
+import { skipOf } from '../proxies/skip.js';
+import { readTable } from '../proxies/table.js';
+import { SPACE_SIZE, decodeCell, encodeCell, formatCell, parseCell } from '../space/cell.js';
+import type { Dataset } from '../space/datasets.js';
+import type { Logger } from '../util/log.js';
+import { Random } from '../util/random.js';
+import { kendall, median, quantile, spearman } from '../util/stats.js';
+
+export interface ProxiesBenchOptions {
+  readonly accuracyCsv: string;
+  readonly referenceCsv: string;
+  readonly datasets: readonly Dataset[];
+  readonly tablePath: string;
+  /** Random cells timed per dataset for an on-demand computation (0 skips timing). */
+  readonly timingCells: number;
+  readonly logger: Logger;
+}
+
+export interface ProxyFigures {
+  readonly name: ProxyName;
+  readonly spearman: number;
+  readonly kendall: number;
+  /** Against FreeREA's published value of the same proxy; null for skip (not published). */
+  readonly spearman_vs_reference: number | null;
+}
+
+export interface TaskScoreFigures {
+  readonly spearman: number;
+  readonly kendall: number;
+  readonly top1_acc: number;
+  readonly top10_mean_acc: number;
+  readonly optimum_acc: number;
+  readonly constrained_regret: { readonly p25: number; readonly p50: number; readonly p75: number };
+}
+
+export interface DatasetFigures {
+  readonly dataset: Dataset;
+  readonly cells: number;
+  readonly proxies: readonly ProxyFigures[];
+  readonly task_score: TaskScoreFigures;
+  /** The same figures for FreeREA's published values mixed by the same rule (the reference). */
+  readonly reference_task_score: TaskScoreFigures;
+  readonly top1_cell: string;
+  readonly on_demand_ms?: { readonly median: number; readonly p90: number; readonly cells: number };
+}
+
+export interface ProxiesBenchResult {
+  readonly datasets: readonly DatasetFigures[];
+  readonly coverage: {
+    readonly cells: number;
+    readonly effectiveCells: number;
+    readonly effectiveCellsTotal: number;
+  };
+  readonly formula: string;
+}
+
+/** Columns of a simple CSV (no quoted commas in the NB201 tables we read), keyed by header. */
+function readCsvColumns(path: string, wanted: readonly string[]): Map<string, string[]> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read '${path}': ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const lines = text.split(/\r?\n/).filter((line) => line.length > 0);
+  const header = lines[0]?.split(',') ?? [];
+  const columns = new Map<string, string[]>();
+  for (const name of wanted) {
+    const index = header.indexOf(name);
+    if (index < 0) {
+      throw new UsageError(
+        `'${path}': no column '${name}' (columns: ${header.slice(0, 12).join(', ')}, ...)`,
+      );
+    }
+    columns.set(
+      name,
+      lines.slice(1).map((line) => line.split(',')[index] ?? ''),
+    );
+  }
+  return columns;
+}
+
+function parseValue(text: string, path: string, row: number, column: string): number {
+  const trimmed = text.trim().toLowerCase();
+  if (trimmed === '-inf') return Number.NEGATIVE_INFINITY;
+  if (trimmed === 'inf') return Number.POSITIVE_INFINITY;
+  const value = Number(trimmed);
+  if (trimmed === '' || Number.isNaN(value)) {
+    throw new UsageError(`'${path}' row ${row + 2}, column ${column}: '${text}' is not a number`);
+  }
+  return value;
+}
+
+/** Per cell code: the value of `column` (rows are matched by arch_str, not by position). */
+function valuesByCode(path: string, column: string): Float64Array {
+  const columns = readCsvColumns(path, ['arch_str', column]);
+  const out = new Float64Array(SPACE_SIZE).fill(Number.NaN);
+  const arch = columns.get('arch_str')!;
+  const values = columns.get(column)!;
+  arch.forEach((text, row) => {
+    out[encodeCell(parseCell(text))] = parseValue(values[row]!, path, row, column);
+  });
+  return out;
+}
+
+/** -Infinity would break rank arithmetic; any value below every finite one ranks the same. */
+function rankable(values: readonly number[]): number[] {
+  return values.map((v) => (v === Number.NEGATIVE_INFINITY ? -Number.MAX_VALUE : v));
+}
+
+function scoreFigures(
+  scores: readonly number[],
+  accuracy: readonly number[],
+  flops: readonly number[],
+): TaskScoreFigures {
+  const order = scores
+    .map((_, i) => i)
+    .sort((a, b) => scores[b]! - scores[a]! || accuracy[b]! - accuracy[a]!);
+  const top = order.slice(0, 10).map((i) => accuracy[i]!);
+  const regret = (q: number): number => {
+    const budget = quantile(flops, q);
+    let bestAccuracy = Number.NEGATIVE_INFINITY;
+    let bestScored = -1;
+    for (let i = 0; i < scores.length; i++) {
+      if (flops[i]! > budget) continue;
+      bestAccuracy = Math.max(bestAccuracy, accuracy[i]!);
+      if (bestScored < 0 || scores[i]! > scores[bestScored]!) bestScored = i;
+    }
+    return bestAccuracy - accuracy[bestScored]!;
+  };
+  return {
+    spearman: spearman(rankable(scores), accuracy),
+    kendall: kendall(rankable(scores), accuracy),
+    top1_acc: accuracy[order[0]!]!,
+    top10_mean_acc: top.reduce((a, b) => a + b, 0) / top.length,
+    optimum_acc: Math.max(...accuracy),
+    constrained_regret: { p25: regret(0.25), p50: regret(0.5), p75: regret(0.75) },
+  };
+}
+
+export async function runProxiesBench(options: ProxiesBenchOptions): Promise<ProxiesBenchResult> {
+  const table = readTable(options.tablePath);
+  const covered: number[] = [];
+  for (let code = 0; code < SPACE_SIZE; code++) {
+    if (table.lookup(code, options.datasets[0]!)) covered.push(code);
+  }
+  if (covered.length < 20) {
+    throw new UsageError(
+      `proxy table '${options.tablePath}' covers ${covered.length} cells; need at least 20`,
+    );
+  }
+  options.logger.info(
+    `proxy table covers ${covered.length}/${SPACE_SIZE} cells (${table.size}/${table.metadata.coverage.effectiveCellsTotal} effective cells); figures are over the covered cells`,
+  );
+  const provider = ProxyProvider.create({ tablePath: null, threads: 2 });
+  const datasets: DatasetFigures[] = [];
+  for (const dataset of options.datasets) {
+    const accuracyAll = valuesByCode(options.accuracyCsv, `${dataset}_test_acc`);
+    const reference = Object.fromEntries(
+      (['naswot', 'synflow', 'logsynflow'] as const).map((name) => [
+        name,
+        valuesByCode(options.referenceCsv, `${dataset}_${name}`),
+      ]),
+    ) as Record<'naswot' | 'synflow' | 'logsynflow', Float64Array>;
+    const accuracy = covered.map((code) => accuracyAll[code]!);
+    const values: ProxyValues[] = covered.map((code) => ({
+      ...table.lookup(code, dataset)!,
+      skip: skipOf(decodeCell(code)),
+    }));
+    const flops = covered.map((code) => networkCost(decodeCell(code), dataset).nominal.flopsM);
+    const proxies: ProxyFigures[] = PROXY_NAMES.map((name) => {
+      const ours = rankable(values.map((v) => v[name]));
+      const published = name === 'skip' ? undefined : covered.map((code) => reference[name][code]!);
+      return {
+        name,
+        spearman: spearman(ours, accuracy),
+        kendall: kendall(ours, accuracy),
+        spearman_vs_reference: published ? spearman(ours, rankable(published)) : null,
+      };
+    });
+    const bounds = table.metadata.bounds[dataset];
+    const scores = values.map((v) => taskScore(v, bounds));
+    const referenceValues: ProxyValues[] = covered.map((code, i) => ({
+      naswot: reference.naswot[code]!,
+      synflow: reference.synflow[code]!,
+      logsynflow: reference.logsynflow[code]!,
+      skip: values[i]!.skip,
+    }));
+    const referenceBounds = {
+      naswot: finiteBounds(referenceValues.map((v) => v.naswot)),
+      logsynflow: finiteBounds(referenceValues.map((v) => v.logsynflow)),
+    };
+    const referenceScores = referenceValues.map((v) => taskScore(v, referenceBounds));
+    const best = scores.reduce((b, s, i) => (s > scores[b]! ? i : b), 0);
+    const timing =
+      options.timingCells > 0 ? await timeOnDemand(provider, dataset, options.timingCells) : undefined;
+    datasets.push({
+      dataset,
+      cells: covered.length,
+      proxies,
+      task_score: scoreFigures(scores, accuracy, flops),
+      reference_task_score: scoreFigures(referenceScores, accuracy, flops),
+      top1_cell: formatCell(decodeCell(covered[best]!)),
+      ...(timing ? { on_demand_ms: timing } : {}),
+    });
+  }
+  return {
+    datasets,
+    coverage: {
+      cells: covered.length,
+      effectiveCells: table.size,
+      effectiveCellsTotal: table.metadata.coverage.effectiveCellsTotal,
+    },
+    formula: TASK_SCORE_FORMULA,
+  };
+}
+
+function finiteBounds(values: readonly number[]): readonly [number, number] {
+  const finite = values.filter(Number.isFinite);
+  return [Math.min(...finite), Math.max(...finite)];
+}
+
+/** Wall time of computing all proxies of random cells from scratch (no table), one at a time. */
+async function timeOnDemand(
+  provider: ProxyProvider,
+  dataset: Dataset,
+  count: number,
+): Promise<{ median: number; p90: number; cells: number }> {
+  const random = new Random(7).child(`timing/${dataset}`);
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const cell = decodeCell(random.int(SPACE_SIZE));
+    const started = performance.now();
+    await provider.proxies(cell, dataset);
+    times.push(performance.now() - started);
+  }
+  return { median: median(times), p90: quantile(times, 0.9), cells: count };
+}
+
+export function formatProxiesBench(result: ProxiesBenchResult): string {
+  const f = (v: number | null, digits = 3): string => (v === null ? '  -  ' : v.toFixed(digits));
+  const lines: string[] = [
+    `proxy table: ${result.coverage.cells}/${SPACE_SIZE} cells (${result.coverage.effectiveCells}/${result.coverage.effectiveCellsTotal} effective cells); figures over covered cells`,
+    `task score: ${result.formula}`,
+  ];
+  for (const d of result.datasets) {
+    lines.push(
+      '',
+      `== ${d.dataset} (${d.cells} cells)`,
+      'proxy        spearman  kendall  spearman_vs_FreeREA',
+    );
+    for (const p of d.proxies) {
+      lines.push(
+        `${p.name.padEnd(12)} ${f(p.spearman).padStart(8)} ${f(p.kendall).padStart(8)} ${f(p.spearman_vs_reference).padStart(10)}`,
+      );
+    }
+    for (const [label, t] of [
+      ['task score (ours)', d.task_score],
+      ['same rule on FreeREA values', d.reference_task_score],
+    ] as const) {
+      lines.push(
+        `${label}: spearman ${f(t.spearman)} kendall ${f(t.kendall)}; top-1 ${f(t.top1_acc, 2)}% top-10 mean ${f(t.top10_mean_acc, 2)}% ` +
+          `(optimum ${f(t.optimum_acc, 2)}%); constrained regret p25/p50/p75 ${f(t.constrained_regret.p25, 2)} / ` +
+          `${f(t.constrained_regret.p50, 2)} / ${f(t.constrained_regret.p75, 2)} points`,
+      );
+    }
+    lines.push(`top-1 cell: ${d.top1_cell}`);
+    if (d.on_demand_ms) {
+      lines.push(
+        `on-demand computation (no table, ${d.on_demand_ms.cells} random cells): median ${d.on_demand_ms.median.toFixed(0)} ms, p90 ${d.on_demand_ms.p90.toFixed(0)} ms per cell`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,119 @@
+// `simnas proxies build|show`: the precomputed proxy table and on-demand proxies of one cell.
+// `simnas bench proxies`: our proxies and task score against published values and accuracies.
+import type { Command } from 'commander';
+
+import { runProxiesBench, formatProxiesBench } from '../bench/proxies-bench.js';
+import { buildProxyTable, runTableWorker } from '../proxies/build.js';
+import { ProxyProvider } from '../proxies/provider.js';
+import { defaultTablePath } from '../proxies/table.js';
+import { formatCell, parseCell } from '../space/cell.js';
+import { DATASETS, parseDataset, type Dataset } from '../space/datasets.js';
+import { stderrLogger } from '../util/log.js';
+import { argumentParser, positiveInteger, printJson } from './program.js';
+
+const CELL_EXAMPLE = '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|';
+
+export function registerProxiesCommands(program: Command, bench: Command): void {
+  const proxies = program.command('proxies').description('training-free accuracy proxies and the task score');
+
+  proxies
+    .command('build')
+    .description('compute the proxy table for all cells and datasets (resumable; appends as it goes)')
+    .option('--workers <n>', 'parallel worker processes', positiveInteger, 2)
+    .option('--table <file>', 'table file', defaultTablePath())
+    .option('--limit <n>', 'stop after this many new effective cells', positiveInteger)
+    .option('--restart', 'discard a table built with other settings or by another algorithm')
+    .action(async (options: { workers: number; table: string; limit?: number; restart?: boolean }) => {
+      const metadata = await buildProxyTable({
+        path: options.table,
+        workers: options.workers,
+        logger: stderrLogger,
+        limit: options.limit,
+        restart: options.restart,
+        workerEntry: process.argv[1]!,
+        workerArgs: ['proxies', 'worker'],
+      });
+      printJson(metadata.coverage);
+    });
+
+  proxies.command('worker', { hidden: true }).action(runTableWorker);
+
+  proxies
+    .command('show')
+    .description("a cell's proxies and task score (from the table, or computed on demand)")
+    .argument('<cell>', `NB201 cell string, e.g. ${CELL_EXAMPLE}`)
+    .option('--dataset <name>', 'cifar10, cifar100, ImageNet16-120 or all', 'all')
+    .option('--calibration-images <dir>', 'PNG/JPEG images for NASWOT instead of synthetic ones')
+    .option('--no-table', 'ignore the precomputed table and compute everything')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        text: string,
+        options: { dataset: string; calibrationImages?: string; table: boolean; json?: boolean },
+      ) => {
+        const cell = parseCell(text);
+        const datasets: readonly Dataset[] =
+          options.dataset === 'all' ? DATASETS : [parseDataset(options.dataset)];
+        const provider = ProxyProvider.create({
+          calibrationImages: options.calibrationImages,
+          tablePath: options.table ? undefined : null,
+          logger: stderrLogger,
+        });
+        const results = [];
+        for (const dataset of datasets) {
+          const started = performance.now();
+          const found = await provider.proxies(cell, dataset);
+          results.push({ dataset, ...found, ms: performance.now() - started });
+        }
+        if (options.json) return printJson({ cell: formatCell(cell), results });
+        for (const r of results) {
+          const v = r.values;
+          process.stdout.write(
+            `${r.dataset.padEnd(15)} naswot ${v.naswot.toFixed(3)}  synflow ${v.synflow.toExponential(4)}  ` +
+              `logsynflow ${v.logsynflow.toFixed(1)}  skip ${v.skip}  task score ${r.taskScore.toFixed(4)}  ` +
+              `(${r.source}, ${r.ms.toFixed(0)} ms)\n`,
+          );
+        }
+      },
+    );
+
+  bench
+    .command('proxies')
+    .description(
+      'proxies and task score vs NB201 test accuracy and FreeREA published values (reads ../shared)',
+    )
+    .requiredOption('--accuracy <csv>', 'nb201_accuracy.csv')
+    .requiredOption('--reference <csv>', 'nb201_proxies_freerea.csv')
+    .option('--dataset <name>', 'cifar10, cifar100, ImageNet16-120 or all', 'all')
+    .option('--table <file>', 'proxy table', defaultTablePath())
+    .option(
+      '--timing-cells <n>',
+      'random cells timed for on-demand computation (0: skip)',
+      argumentParser(Number),
+      10,
+    )
+    .option('--json', 'print JSON')
+    .action(
+      async (options: {
+        accuracy: string;
+        reference: string;
+        dataset: string;
+        table: string;
+        timingCells: number;
+        json?: boolean;
+      }) => {
+        const datasets: readonly Dataset[] =
+          options.dataset === 'all' ? DATASETS : [parseDataset(options.dataset)];
+        const result = await runProxiesBench({
+          accuracyCsv: options.accuracy,
+          referenceCsv: options.reference,
+          datasets,
+          tablePath: options.table,
+          timingCells: options.timingCells,
+          logger: stderrLogger,
+        });
+        if (options.json) return printJson({ datasets: result.datasets });
+        process.stdout.write(formatProxiesBench(result));
+      },
+    );
+}

@@ -1,0 +1,163 @@
+// What the rest of simnas calls: proxy values and the task score of any cell, from the committed
+// table when its settings match, otherwise computed on demand and cached in memory. With the
+// user's own calibration images NASWOT is always computed (it sees the images); synflow and
+// logsynflow never see images, so they still come from the table.
+import { UsageError } from '../errors.js';
+import { effectiveCell, encodeCell, type Cell } from '../space/cell.js';
+import { DATASET_SHAPES, type Dataset } from '../space/datasets.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import { DEFAULT_TABLE_SETTINGS } from './build.js';
+import { meanNaswot, meanSynflow, type ProxyValues } from './compute.js';
+import { DEFAULT_BATCH_SIZE, SYNTHETIC_IMAGES_ID, folderImages, syntheticImages } from './images.js';
+import type { ImageBatch } from './naswot.js';
+import { taskScore, type ScoreBounds } from './score.js';
+import { skipOf } from './skip.js';
+import {
+  PROXY_ALGORITHM,
+  defaultTablePath,
+  readTable,
+  type ProxyTable,
+  type TableSettings,
+} from './table.js';
+
+export interface ProxyProviderOptions {
+  /** Folder of PNG/JPEG images for NASWOT instead of the synthetic batch. */
+  readonly calibrationImages?: string;
+  readonly seeds?: readonly number[];
+  readonly batchSize?: number;
+  /** Table file; default the committed data/proxy-table.jsonl; null: never use a table. */
+  readonly tablePath?: string | null;
+  /** onnxruntime threads for on-demand NASWOT. */
+  readonly threads?: number;
+  readonly logger?: Logger;
+}
+
+export type ProxySource = 'table' | 'computed' | 'mixed';
+
+export interface CellProxies {
+  readonly values: ProxyValues;
+  readonly taskScore: number;
+  /** Where the values came from: the table, computation now, or both (own images). */
+  readonly source: ProxySource;
+}
+
+export class ProxyProvider {
+  private readonly cache = new Map<string, CellProxies>();
+  private readonly images = new Map<number, Promise<ImageBatch>>();
+
+  private constructor(
+    private readonly settings: TableSettings,
+    private readonly calibrationFolder: string | undefined,
+    private readonly table: ProxyTable | undefined,
+    private readonly threads: number,
+    private readonly logger: Logger,
+  ) {}
+
+  static create(options: ProxyProviderOptions = {}): ProxyProvider {
+    const logger = options.logger ?? silentLogger;
+    const seeds = options.seeds ?? DEFAULT_TABLE_SETTINGS.seeds;
+    if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s))) {
+      throw new UsageError(`proxy seeds must be a non-empty list of integers, got [${seeds.join(', ')}]`);
+    }
+    const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    if (!Number.isInteger(batchSize) || batchSize < 2) {
+      throw new UsageError(`the NASWOT batch size must be an integer >= 2, got ${batchSize}`);
+    }
+    const settings: TableSettings = {
+      seeds,
+      batchSize,
+      images: options.calibrationImages ? 'folder' : SYNTHETIC_IMAGES_ID,
+      imageSeed: DEFAULT_TABLE_SETTINGS.imageSeed,
+    };
+    let table: ProxyTable | undefined;
+    if (options.tablePath !== null) {
+      const path = options.tablePath ?? defaultTablePath();
+      try {
+        table = readTable(path);
+      } catch (error) {
+        if (options.tablePath !== undefined) throw error;
+        logger.warn(
+          `no usable proxy table (${error instanceof Error ? error.message : String(error)}); computing on demand`,
+        );
+      }
+      if (table && table.metadata.algorithm !== PROXY_ALGORITHM) {
+        logger.warn(
+          `proxy table '${path}' was computed by ${table.metadata.algorithm}, this is ${PROXY_ALGORITHM}: ` +
+            'it is stale, so every cell is computed on demand (rebuild it with `npm run proxies:build -- --restart`)',
+        );
+        table = undefined;
+      }
+    }
+    return new ProxyProvider(settings, options.calibrationImages, table, options.threads ?? 2, logger);
+  }
+
+  /** Table coverage, for reports: covered effective cells, or 0 without a usable table. */
+  get tableCoverage(): number {
+    return this.table?.size ?? 0;
+  }
+
+  /** Normalisation bounds of the task score (from the table; see score.ts). */
+  bounds(dataset: Dataset): ScoreBounds {
+    if (!this.table) {
+      throw new UsageError(
+        'the task score needs the proxy table for its normalisation bounds, and none is usable; ' +
+          'run `npm run proxies:build` (or restore data/proxy-table.jsonl)',
+      );
+    }
+    return this.table.metadata.bounds[dataset];
+  }
+
+  async proxies(cell: Cell, dataset: Dataset): Promise<CellProxies> {
+    const live = effectiveCell(cell);
+    const code = encodeCell(live);
+    const key = `${dataset}/${code}`;
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const result = await this.compute(live, code, dataset);
+    this.cache.set(key, result);
+    return result;
+  }
+
+  private async compute(live: Cell, code: number, dataset: Dataset): Promise<CellProxies> {
+    const skip = skipOf(live);
+    const row = this.table?.lookup(code, dataset);
+    const weightsMatch = this.table?.matchesWeights(this.settings) ?? false;
+    const imagesMatch = this.table?.matches(this.settings) ?? false;
+    let source: ProxySource;
+    let values: ProxyValues;
+    if (row && imagesMatch) {
+      source = 'table';
+      values = { ...row, skip };
+    } else {
+      const naswot = await meanNaswot(
+        live,
+        dataset,
+        await this.imageBatch(dataset),
+        this.settings.seeds,
+        this.threads,
+      );
+      const synflow = row && weightsMatch ? row : meanSynflow(live, dataset, this.settings.seeds);
+      source = row && weightsMatch ? 'mixed' : 'computed';
+      values = { naswot, synflow: synflow.synflow, logsynflow: synflow.logsynflow, skip };
+    }
+    const score = this.table ? taskScore(values, this.bounds(dataset)) : Number.NaN;
+    return { values, taskScore: score, source };
+  }
+
+  private imageBatch(dataset: Dataset): Promise<ImageBatch> {
+    const size = DATASET_SHAPES[dataset].inputSize;
+    let batch = this.images.get(size);
+    if (!batch) {
+      batch = this.calibrationFolder
+        ? folderImages(this.calibrationFolder, size, this.settings.batchSize).then((found) => {
+            this.logger.info(
+              `NASWOT calibration: ${found.files.length} images from ${this.calibrationFolder}`,
+            );
+            return found.batch;
+          })
+        : Promise.resolve(syntheticImages(this.settings.batchSize, size, this.settings.imageSeed));
+      this.images.set(size, batch);
+    }
+    return batch;
+  }
+}

@@ -1,0 +1,232 @@
+// The precomputed proxy table: our own values for every effective cell and dataset, committed as
+// data/proxy-table.jsonl. Line 1 is the metadata (generator, settings, coverage, normalisation
+// bounds); every further line is one effective cell: [code, then naswot, synflow, logsynflow for
+// each dataset in DATASETS order], naswot null for -Infinity. Lines can be appended while a build
+// runs, so an interrupted build leaves a valid, partial table; cells it does not cover are computed
+// on demand. Values are keyed by the effective cell: every cell with the same live edges shares
+// one row (see init by position in src/onnx/nb201.ts).
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { UsageError } from '../errors.js';
+import { SPACE_SIZE, allCells, decodeCell, effectiveCell, encodeCell, isConnected } from '../space/cell.js';
+import { DATASETS, type Dataset } from '../space/datasets.js';
+import { SIMNAS_VERSION } from '../version.js';
+import { boundsOf, type ScoreBounds } from './score.js';
+
+/** Bump whenever a proxy's computation changes: tables with another value are stale. */
+export const PROXY_ALGORITHM = 'simnas-proxies-1';
+export const TABLE_FILE_NAME = 'proxy-table.jsonl';
+export const VALUES_PER_DATASET = 3;
+
+/** What the values depend on besides the cell; a table is used only when these match. */
+export interface TableSettings {
+  readonly seeds: readonly number[];
+  readonly batchSize: number;
+  /** Synthetic generator id and seed (the table is never built from a user's folder). */
+  readonly images: string;
+  readonly imageSeed: number;
+}
+
+export interface TableMetadata {
+  readonly kind: 'simnas-proxy-table';
+  readonly algorithm: string;
+  readonly simnasVersion: string;
+  readonly settings: TableSettings;
+  readonly columns: readonly string[];
+  readonly network: string;
+  readonly generated: {
+    readonly startedAt: string;
+    readonly updatedAt: string;
+    readonly node: string;
+    readonly platform: string;
+    readonly cpuSeconds?: number;
+  };
+  readonly coverage: {
+    readonly effectiveCells: number;
+    readonly effectiveCellsTotal: number;
+    readonly cells: number;
+    readonly cellsTotal: number;
+  };
+  readonly bounds: Readonly<Record<Dataset, ScoreBounds>>;
+}
+
+export interface TableRowValues {
+  readonly naswot: number;
+  readonly synflow: number;
+  readonly logsynflow: number;
+}
+
+export const TABLE_COLUMNS: readonly string[] = [
+  'effective_cell_code',
+  ...DATASETS.flatMap((d) => [`${d}.naswot`, `${d}.synflow`, `${d}.logsynflow`]),
+];
+
+/** The committed table next to the package (data/), found from src/ or from the dist/ bundle. */
+export function defaultTablePath(): string {
+  let folder = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 4; up++) {
+    const candidate = join(folder, 'data', TABLE_FILE_NAME);
+    if (existsSync(candidate)) return candidate;
+    folder = dirname(folder);
+  }
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'data', TABLE_FILE_NAME);
+}
+
+/** Effective-cell codes of the whole space, each once, in code order (9,445 of them). */
+export function effectiveCodes(): number[] {
+  const codes = new Set<number>();
+  for (const cell of allCells()) codes.add(encodeCell(effectiveCell(cell)));
+  return [...codes].sort((a, b) => a - b);
+}
+
+export class ProxyTable {
+  constructor(
+    readonly metadata: TableMetadata,
+    private readonly rows: ReadonlyMap<number, Float64Array>,
+  ) {}
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  /** Effective-cell codes present. */
+  codes(): number[] {
+    return [...this.rows.keys()];
+  }
+
+  /** Values of `cell` (any cell; looked up by its effective cell), or undefined if not covered. */
+  lookup(code: number, dataset: Dataset): TableRowValues | undefined {
+    const row = this.rows.get(encodeCell(effectiveCell(decodeCell(code))));
+    if (!row) return undefined;
+    const at = DATASETS.indexOf(dataset) * VALUES_PER_DATASET;
+    return { naswot: row[at]!, synflow: row[at + 1]!, logsynflow: row[at + 2]! };
+  }
+
+  /** True when values computed under `settings` would equal this table's. */
+  matches(settings: TableSettings): boolean {
+    return this.metadata.algorithm === PROXY_ALGORITHM && sameSettings(this.metadata.settings, settings);
+  }
+
+  /** True when the image-free proxies (synflow, logsynflow) are valid under `settings`. */
+  matchesWeights(settings: TableSettings): boolean {
+    return (
+      this.metadata.algorithm === PROXY_ALGORITHM &&
+      this.metadata.settings.seeds.join(',') === settings.seeds.join(',')
+    );
+  }
+}
+
+export function sameSettings(a: TableSettings, b: TableSettings): boolean {
+  return (
+    a.seeds.join(',') === b.seeds.join(',') &&
+    a.batchSize === b.batchSize &&
+    a.images === b.images &&
+    a.imageSeed === b.imageSeed
+  );
+}
+
+/** Parses a table file; UsageError naming the file and line when it is not one. */
+export function readTable(path: string): ProxyTable {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `proxy table '${path}': cannot read it (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+  const lines = text.split('\n').filter((line) => line.trim().length > 0);
+  if (lines.length === 0) throw new UsageError(`proxy table '${path}': the file is empty`);
+  const metadata = parseLine(path, 1, lines[0]!) as TableMetadata;
+  if (metadata?.kind !== 'simnas-proxy-table') {
+    throw new UsageError(`proxy table '${path}': line 1 is not simnas proxy-table metadata`);
+  }
+  const rows = new Map<number, Float64Array>();
+  const width = TABLE_COLUMNS.length;
+  for (let i = 1; i < lines.length; i++) {
+    const row = parseLine(path, i + 1, lines[i]!);
+    if (!Array.isArray(row) || row.length !== width) {
+      throw new UsageError(`proxy table '${path}' line ${i + 1}: expected an array of ${width} values`);
+    }
+    const code = row[0];
+    if (
+      !Number.isInteger(code) ||
+      code < 0 ||
+      code >= SPACE_SIZE ||
+      encodeCell(effectiveCell(decodeCell(code))) !== code
+    ) {
+      throw new UsageError(
+        `proxy table '${path}' line ${i + 1}: '${String(code)}' is not an effective-cell code`,
+      );
+    }
+    rows.set(
+      code,
+      Float64Array.from(row.slice(1), (v: unknown) => (v === null ? Number.NEGATIVE_INFINITY : Number(v))),
+    );
+  }
+  return new ProxyTable(metadata, rows);
+}
+
+function parseLine(path: string, line: number, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(
+      `proxy table '${path}' line ${line}: not JSON (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+}
+
+/** One row as written: the code, then values with -Infinity as null, 12 significant digits. */
+export function formatRow(code: number, values: readonly number[]): string {
+  const cells = values.map((v) => (Number.isFinite(v) ? Number(v.toPrecision(12)) : null));
+  return JSON.stringify([code, ...cells]);
+}
+
+/** Metadata describing `rows` (coverage and normalisation bounds recomputed from them). */
+export function describeRows(
+  rows: ReadonlyMap<number, Float64Array>,
+  settings: TableSettings,
+  generated: TableMetadata['generated'],
+): TableMetadata {
+  let cells = 0;
+  for (let code = 0; code < SPACE_SIZE; code++) {
+    if (rows.has(encodeCell(effectiveCell(decodeCell(code))))) cells++;
+  }
+  const bounds = Object.fromEntries(
+    DATASETS.map((dataset, d) => {
+      const at = d * VALUES_PER_DATASET;
+      const live = [...rows.entries()]
+        .filter(([code]) => isConnected(decodeCell(code)))
+        .map(([, row]) => row);
+      return [
+        dataset,
+        {
+          naswot: boundsOf(live.map((row) => row[at]!)),
+          logsynflow: boundsOf(live.map((row) => row[at + 2]!)),
+        },
+      ];
+    }),
+  ) as Record<Dataset, ScoreBounds>;
+  return {
+    kind: 'simnas-proxy-table',
+    algorithm: PROXY_ALGORITHM,
+    simnasVersion: SIMNAS_VERSION,
+    settings,
+    columns: TABLE_COLUMNS,
+    network:
+      'NB201 C=16 N=5, pruned to live edges, Kaiming-normal fan_in init per position (src/onnx/nb201.ts); ' +
+      'naswot: BN with batch statistics, float32 onnxruntime; synflow/logsynflow: BN bypassed, |weights|, ' +
+      'all-ones input, float64',
+    generated,
+    coverage: {
+      effectiveCells: rows.size,
+      effectiveCellsTotal: effectiveCodes().length,
+      cells,
+      cellsTotal: SPACE_SIZE,
+    },
+    bounds,
+  };
+}
