@@ -1,0 +1,312 @@
+// `simnas bench latency`: how well 10 designed measurements plus the learned prior predict every
+// cell of recorded devices, against a naive baseline (10 random cells, non-negative least squares
+// on op counts) and a ceiling (least squares on per-edge one-hots and their pairwise products fitted
+// on every cell), plus where each device's latency profile falls within the synthetic prior.
+// Reads ground-truth tables, so it lives under src/bench/ and nothing in the pipeline imports it.
+import { type Cell, decodeCell, NUM_EDGES, NUM_OPS, OP_NONE, SPACE_SIZE } from '../space/cell.js';
+import type { Dataset } from '../space/datasets.js';
+import { UsageError } from '../errors.js';
+import { Random } from '../util/random.js';
+import { mean, spearman } from '../util/stats.js';
+import type { Logger } from '../util/log.js';
+import { silentLogger } from '../util/log.js';
+import { designSampleCells } from '../devices/design.js';
+import { fitLatencyModel } from '../devices/latency-model.js';
+import { cholesky, choleskySolve, nonNegativeLeastSquares, squareMatrix } from '../devices/linalg.js';
+import { type LatencyTable, RecordedDevice } from '../devices/recorded.js';
+import { samplePrior, syntheticLatenciesOf } from '../devices/synthetic.js';
+
+export interface LatencyBenchOptions {
+  readonly table: LatencyTable;
+  /** Device columns to run; default all. */
+  readonly devices?: readonly string[];
+  readonly samples?: number;
+  readonly seeds?: number;
+  readonly noise?: number;
+  readonly dataset?: Dataset;
+  readonly logger?: Logger;
+}
+
+export interface DeviceBenchResult {
+  readonly name: string;
+  readonly cells: number;
+  readonly rho: number;
+  readonly mape: number;
+  readonly coverage90: number;
+  readonly loo_mape: number;
+  readonly baseline_rho: number;
+  readonly baseline_mape: number;
+  readonly ceiling_rho: number;
+  readonly efficiency: number;
+  /** Share of synthetic devices whose nearest synthetic neighbour is farther than this device's. */
+  readonly prior_percentile: number;
+}
+
+export interface LatencyBenchResult {
+  readonly table: string;
+  readonly samples: number;
+  readonly seeds: number;
+  readonly noise: number;
+  readonly dataset: Dataset;
+  readonly sample_cells: readonly string[];
+  readonly devices: readonly DeviceBenchResult[];
+  readonly overall: Omit<DeviceBenchResult, 'name' | 'cells'>;
+  readonly seconds: number;
+}
+
+/** z such that 90% of a normal lies within ±z. */
+const Z90 = 1.6448536269514722;
+
+export async function runLatencyBench(options: LatencyBenchOptions): Promise<LatencyBenchResult> {
+  const started = performance.now();
+  const { table } = options;
+  const samples = options.samples ?? 10;
+  const seeds = options.seeds ?? 20;
+  const noise = options.noise ?? 0.03;
+  const dataset = options.dataset ?? 'cifar10';
+  const logger = options.logger ?? silentLogger;
+  const names = options.devices ?? table.columns;
+  for (const name of names) {
+    if (!table.latencies.has(name)) {
+      throw new UsageError(
+        `${table.source}: no column '${name}'; the device columns are: ${table.columns.join(', ')}`,
+      );
+    }
+  }
+  const coverageReference = priorReference(dataset);
+  const results: DeviceBenchResult[] = [];
+  let sampleCells: readonly Cell[] = [];
+  for (const name of names) {
+    const truth = RecordedDevice.fromTable(table, name).allLatencies();
+    const available = (code: number): boolean => !Number.isNaN(truth[code]!);
+    const availableCodes = Array.from({ length: SPACE_SIZE }, (_, code) => code).filter(available);
+    if (availableCodes.length < samples) {
+      throw new UsageError(
+        `${table.source}: column '${name}' has data for ${availableCodes.length} cells, fewer than the ${samples} samples requested`,
+      );
+    }
+    const allAvailable = availableCodes.length === SPACE_SIZE;
+    const design = designSampleCells(samples, allAvailable ? { dataset } : { dataset, available });
+    if (sampleCells.length === 0 && allAvailable) sampleCells = design;
+    const truthAvailable = Float64Array.from(availableCodes, (code) => truth[code]!);
+    const rhos: number[] = [];
+    const mapes: number[] = [];
+    const coverages: number[] = [];
+    const looMapes: number[] = [];
+    const baselineRhos: number[] = [];
+    const baselineMapes: number[] = [];
+    for (let seed = 0; seed < seeds; seed++) {
+      const device = RecordedDevice.fromTable(table, name, { noise, seed });
+      const measured = await device.measure(design);
+      const model = fitLatencyModel({ cells: design, latenciesMs: measured.latenciesMs }, { dataset });
+      const { mean: predicted, std } = model.predictAll();
+      const predictedAvailable = Float64Array.from(availableCodes, (code) => predicted[code]!);
+      rhos.push(spearman(predictedAvailable, truthAvailable));
+      mapes.push(meanAbsolutePercentageError(predictedAvailable, truthAvailable));
+      let inside = 0;
+      for (const code of availableCodes)
+        if (Math.abs(truth[code]! - predicted[code]!) <= Z90 * std[code]!) inside++;
+      coverages.push(inside / availableCodes.length);
+      looMapes.push(model.looError.mape);
+      const baseline = await naiveBaseline(
+        device,
+        availableCodes,
+        samples,
+        new Random(seed).child(`baseline:${name}`),
+      );
+      const baselineAvailable = Float64Array.from(availableCodes, (code) => baseline[code]!);
+      baselineRhos.push(spearman(baselineAvailable, truthAvailable));
+      baselineMapes.push(meanAbsolutePercentageError(baselineAvailable, truthAvailable));
+    }
+    const ceiling = ceilingRho(truth, availableCodes);
+    const rho = mean(rhos);
+    const result: DeviceBenchResult = {
+      name,
+      cells: availableCodes.length,
+      rho,
+      mape: mean(mapes),
+      coverage90: mean(coverages),
+      loo_mape: mean(looMapes),
+      baseline_rho: mean(baselineRhos),
+      baseline_mape: mean(baselineMapes),
+      ceiling_rho: ceiling,
+      efficiency: rho / ceiling,
+      prior_percentile: priorPercentile(coverageReference, truth),
+    };
+    logger.info(
+      `${name}: rho ${result.rho.toFixed(4)} (baseline ${result.baseline_rho.toFixed(4)}, ceiling ${ceiling.toFixed(4)}), coverage ${(100 * result.coverage90).toFixed(1)}%`,
+    );
+    results.push(result);
+  }
+  const average = (pick: (r: DeviceBenchResult) => number): number => mean(results.map(pick));
+  return {
+    table: table.source,
+    samples,
+    seeds,
+    noise,
+    dataset,
+    sample_cells: sampleCells.map((cell) => cell.join('')),
+    devices: results,
+    overall: {
+      rho: average((r) => r.rho),
+      mape: average((r) => r.mape),
+      coverage90: average((r) => r.coverage90),
+      loo_mape: average((r) => r.loo_mape),
+      baseline_rho: average((r) => r.baseline_rho),
+      baseline_mape: average((r) => r.baseline_mape),
+      ceiling_rho: average((r) => r.ceiling_rho),
+      efficiency: average((r) => r.efficiency),
+      prior_percentile: average((r) => r.prior_percentile),
+    },
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+function meanAbsolutePercentageError(predicted: Float64Array, truth: Float64Array): number {
+  let sum = 0;
+  let count = 0;
+  for (let i = 0; i < truth.length; i++) {
+    if (truth[i]! <= 0) continue;
+    sum += Math.abs(predicted[i]! - truth[i]!) / truth[i]!;
+    count++;
+  }
+  return (100 * sum) / count;
+}
+
+/** Op counts (5) plus a constant. */
+function countFeatures(cell: Cell): number[] {
+  const row = [1, 0, 0, 0, 0, 0];
+  for (const op of cell) row[1 + op]!++;
+  return row;
+}
+
+/** The naive baseline: random cells, NNLS on per-op counts plus a constant. Latencies by code. */
+async function naiveBaseline(
+  device: RecordedDevice,
+  availableCodes: readonly number[],
+  samples: number,
+  random: Random,
+): Promise<Float64Array> {
+  const cells = random.sample(availableCodes, samples).map((code) => decodeCell(code));
+  const measured = await device.measure(cells);
+  const weights = nonNegativeLeastSquares(cells.map(countFeatures), measured.latenciesMs);
+  const out = new Float64Array(SPACE_SIZE);
+  for (let code = 0; code < SPACE_SIZE; code++) {
+    const row = countFeatures(decodeCell(code));
+    let sum = 0;
+    for (let j = 0; j < row.length; j++) sum += row[j]! * weights[j]!;
+    out[code] = sum;
+  }
+  return out;
+}
+
+/** Active columns of the ceiling's features: constant, per-edge op one-hots, their pairwise products. */
+function ceilingColumns(cell: Cell): number[] {
+  const columns = [0];
+  const oneHot = (e: number): number => 1 + e * (NUM_OPS - 1) + cell[e]! - 1;
+  const pairBase = 1 + NUM_EDGES * (NUM_OPS - 1);
+  let pair = 0;
+  for (let a = 0; a < NUM_EDGES; a++) {
+    if (cell[a] !== OP_NONE) columns.push(oneHot(a));
+    for (let b = a + 1; b < NUM_EDGES; b++, pair++) {
+      if (cell[a] !== OP_NONE && cell[b] !== OP_NONE) {
+        columns.push(pairBase + pair * 16 + (cell[a]! - 1) * 4 + cell[b]! - 1);
+      }
+    }
+  }
+  return columns;
+}
+
+/** Spearman of the least-squares fit on every available cell: what a small model could reach at best. */
+function ceilingRho(truth: Float64Array, availableCodes: readonly number[]): number {
+  const d = 1 + NUM_EDGES * (NUM_OPS - 1) + 15 * 16;
+  const gram = squareMatrix(d);
+  const rhs = new Float64Array(d);
+  const rows = availableCodes.map((code) => ceilingColumns(decodeCell(code)));
+  rows.forEach((columns, i) => {
+    const y = truth[availableCodes[i]!]!;
+    for (const a of columns) {
+      rhs[a] = rhs[a]! + y;
+      for (const b of columns) gram.data[a * d + b] = gram.data[a * d + b]! + 1;
+    }
+  });
+  // Columns never active (e.g. pairs unseen when cells are missing) get a unit diagonal; others a tiny ridge.
+  for (let i = 0; i < d; i++)
+    gram.data[i * d + i] = gram.data[i * d + i]! + (gram.data[i * d + i] === 0 ? 1 : 1e-8);
+  const weights = choleskySolve(cholesky(gram), rhs);
+  const fitted = Float64Array.from(rows, (columns) => columns.reduce((sum, c) => sum + weights[c]!, 0));
+  return spearman(
+    fitted,
+    Float64Array.from(availableCodes, (code) => truth[code]!),
+  );
+}
+
+interface PriorReference {
+  readonly codes: Int32Array;
+  /** Mean-normalized latency profiles of the reference synthetic devices on `codes`. */
+  readonly profiles: Float64Array[];
+  /** Sorted nearest-neighbour distances among a second set of synthetic devices. */
+  readonly syntheticNearest: Float64Array;
+}
+
+const PRIOR_REFERENCE_DEVICES = 400;
+const PRIOR_PROBE_DEVICES = 200;
+
+/** Synthetic devices to compare real profiles with, and how far synthetic devices lie from each other. */
+function priorReference(dataset: Dataset): PriorReference {
+  const codes = Int32Array.from({ length: Math.ceil(SPACE_SIZE / 7) }, (_, i) => i * 7);
+  const random = new Random(7).child(`prior-coverage:${dataset}`);
+  const profile = (latencies: Float64Array): Float64Array => normalizeProfile(latencies);
+  const profiles = Array.from({ length: PRIOR_REFERENCE_DEVICES }, (_, k) =>
+    profile(syntheticLatenciesOf(samplePrior(random.child(`ref${k}`), dataset), codes)),
+  );
+  const syntheticNearest = Float64Array.from({ length: PRIOR_PROBE_DEVICES }, (_, k) =>
+    nearestDistance(
+      profile(syntheticLatenciesOf(samplePrior(random.child(`probe${k}`), dataset), codes)),
+      profiles,
+    ),
+  ).sort();
+  return { codes, profiles, syntheticNearest };
+}
+
+function normalizeProfile(latencies: Float64Array): Float64Array {
+  let sum = 0;
+  let count = 0;
+  for (const value of latencies) {
+    if (Number.isNaN(value)) continue;
+    sum += value;
+    count++;
+  }
+  const m = sum / count;
+  return latencies.map((value) => value / m);
+}
+
+/** RMS distance to the nearest profile, over the cells where `profile` has data. */
+function nearestDistance(profile: Float64Array, profiles: readonly Float64Array[]): number {
+  let best = Infinity;
+  for (const other of profiles) {
+    let sum = 0;
+    let count = 0;
+    for (let i = 0; i < profile.length; i++) {
+      if (Number.isNaN(profile[i]!)) continue;
+      sum += (profile[i]! - other[i]!) ** 2;
+      count++;
+    }
+    best = Math.min(best, Math.sqrt(sum / count));
+  }
+  return best;
+}
+
+/** Percent of synthetic devices that are farther from their nearest synthetic neighbour than this device. */
+function priorPercentile(reference: PriorReference, truth: Float64Array): number {
+  const profile = normalizeProfile(Float64Array.from(reference.codes, (code) => truth[code]!));
+  // Compare on the same cells: re-normalize the reference over the cells this device has.
+  const mask = profile.map((value) => (Number.isNaN(value) ? 0 : 1));
+  const references = reference.profiles.map((p) =>
+    normalizeProfile(p.map((value, i) => (mask[i] ? value : Number.NaN))),
+  );
+  const distance = nearestDistance(profile, references);
+  let farther = 0;
+  for (const value of reference.syntheticNearest) if (value > distance) farther++;
+  return (100 * farther) / reference.syntheticNearest.length;
+}

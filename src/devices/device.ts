@@ -1,0 +1,18 @@
+// The one interface every latency source implements (live hardware, a recorded table, a synthetic
+// device), so the controller, the search and the latency model never care which they talk to.
+import type { Cell } from '../space/cell.js';
+
+export type DeviceKind = 'live' | 'recorded' | 'synthetic';
+
+/** Latencies in milliseconds, in the order of the cells asked for. */
+export interface Measurement {
+  readonly latenciesMs: Float64Array;
+  /** How many real measurements this call cost (0 for a synthetic device). */
+  readonly measurementsSpent: number;
+}
+
+export interface Device {
+  readonly name: string;
+  readonly kind: DeviceKind;
+  measure(cells: readonly Cell[]): Promise<Measurement>;
+}

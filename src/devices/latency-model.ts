@@ -1,0 +1,401 @@
+// Adaptation: from a few measured cells plus the learned prior, a latency estimate with an
+// uncertainty for every cell. Bayesian linear regression on the cell features; the weight prior is
+// the synthetic-device bank re-normalized to the same units as the observations (latencies divided
+// by the mean of the measured samples), and two hyperparameters the 10 samples cannot pin down alone,
+// the noise variance and a scale on the prior covariance, are integrated over a grid weighted by
+// marginal likelihood times a hyperprior (the noise hyperprior comes from the bank's residuals).
+// The predictive distribution is the resulting mixture of Gaussians, which is heavier-tailed than a
+// single Gaussian when the samples leave the noise level open.
+import { type Cell, encodeCell, SPACE_SIZE } from '../space/cell.js';
+import type { Dataset } from '../space/datasets.js';
+import { UsageError } from '../errors.js';
+import { cellFeatures, FEATURE_COUNT, FEATURE_NAMES, sparseFeatureMatrix } from './features.js';
+import {
+  cholesky,
+  choleskySolve,
+  logDeterminant,
+  solveLower,
+  type SquareMatrix,
+  squareMatrix,
+} from './linalg.js';
+import { EXECUTION_MODES } from './synthetic.js';
+import { weightBank, type WeightBank } from './prior.js';
+
+export interface LatencySamples {
+  readonly cells: readonly Cell[];
+  readonly latenciesMs: ArrayLike<number>;
+}
+
+export interface LatencyModelOptions {
+  readonly dataset?: Dataset;
+  /** Override the prior (tests, or a controller that brings its own bank). */
+  readonly bank?: WeightBank;
+}
+
+export interface LatencyPrediction {
+  readonly meanMs: number;
+  readonly stdMs: number;
+}
+
+export interface LeaveOneOutError {
+  /** Mean absolute percentage error of each sample predicted from the others, in %. */
+  readonly mape: number;
+  readonly rmseMs: number;
+  /** Signed relative error of each sample's leave-one-out prediction, in sample order. */
+  readonly relativeErrors: Float64Array;
+}
+
+/** What the fit concluded, for a controller that wants to condition on the device. */
+export interface LatencyModelParameters {
+  readonly featureNames: readonly string[];
+  /** Posterior mean feature weights in ms. */
+  readonly weightsMs: Float64Array;
+  /** Mean of the measured samples (ms): the unit the prior works in. */
+  readonly scaleMs: number;
+  /** Posterior mean of the noise sd, relative to `scaleMs`. */
+  readonly noiseSd: number;
+  /** Posterior mean of the prior covariance scale. */
+  readonly priorScale: number;
+  /** Posterior probability of each execution mode of the prior (computes all edges, drops unused, ...). */
+  readonly modeWeights: Readonly<Record<string, number>>;
+}
+
+export interface LatencyModel {
+  readonly sampleCount: number;
+  readonly parameters: LatencyModelParameters;
+  readonly looError: LeaveOneOutError;
+  predict(cell: Cell): LatencyPrediction;
+  /** Predictions for all cells, indexed by `encodeCell`, in ms. */
+  predictAll(): { mean: Float64Array; std: Float64Array };
+}
+
+/** Noise variances (relative to the sample mean squared) and prior covariance scales integrated over. */
+const NOISE_VARIANCE_GRID = Array.from({ length: 25 }, (_, i) => 10 ** (-6 + (i * 5.5) / 24));
+const PRIOR_SCALE_GRID = [0.25, 0.5, 1, 2, 4, 8, 16];
+/** Weight of a flat (log-uniform) component in the noise hyperprior, so no device is ruled out. */
+const FLAT_NOISE_SHARE = 0.3;
+/** Grid points below this posterior weight are dropped from the predictive mixture. */
+const NEGLIGIBLE_WEIGHT = 1e-4;
+
+interface GridPoint {
+  readonly weight: number;
+  readonly component: number;
+  readonly noiseVariance: number;
+  readonly priorScale: number;
+  readonly factor: ReturnType<typeof cholesky>;
+  /** K⁻¹ (y - X μ), K = s X Σ Xᵀ + σ² I. */
+  readonly alpha: Float64Array;
+}
+
+/** One execution mode's share of the prior: weights re-normalized to the samples' units. */
+interface PriorComponent {
+  readonly logShare: number;
+  readonly mean: Float64Array;
+  readonly covariance: SquareMatrix;
+  readonly noiseLogDensity: Float64Array;
+  /** Σ x_i for each sample i. */
+  readonly sigmaXt: Float64Array[];
+  /** K⁻¹-ready pieces: X Σ Xᵀ and y - X μ. */
+  readonly gram: SquareMatrix;
+  readonly residual: Float64Array;
+}
+
+/** Fewer bank devices than this in a mode and the mode is left out: its covariance would be noise. */
+const MIN_COMPONENT_DEVICES = 40;
+/** Diagonal added to each mode's covariance, relative to its mean variance: no direction is certain. */
+const COVARIANCE_FLOOR = 1e-3;
+
+export function fitLatencyModel(samples: LatencySamples, options: LatencyModelOptions = {}): LatencyModel {
+  const n = samples.cells.length;
+  validateSamples(samples);
+  const d = FEATURE_COUNT;
+  const bank = options.bank ?? weightBank(options.dataset ?? 'cifar10');
+  const sampleFeatures = samples.cells.map((cell) => cellFeatures(cell));
+  let scaleMs = 0;
+  for (let i = 0; i < n; i++) scaleMs += samples.latenciesMs[i]! / n;
+  const y = Float64Array.from({ length: n }, (_, i) => samples.latenciesMs[i]! / scaleMs);
+
+  const components = priorComponents(bank, sampleFeatures, y);
+  const points: (Omit<GridPoint, 'weight'> & { logWeight: number })[] = [];
+  components.forEach((component, c) => {
+    for (let g = 0; g < NOISE_VARIANCE_GRID.length; g++) {
+      for (const priorScale of PRIOR_SCALE_GRID) {
+        const noiseVariance = NOISE_VARIANCE_GRID[g]!;
+        const K = squareMatrix(n);
+        for (let i = 0; i < n * n; i++) K.data[i] = priorScale * component.gram.data[i]!;
+        for (let i = 0; i < n; i++) K.data[i * n + i] = K.data[i * n + i]! + noiseVariance;
+        const factor = cholesky(K);
+        const whitened = solveLower(factor, component.residual);
+        let quadratic = 0;
+        for (const v of whitened) quadratic += v * v;
+        const logLikelihood = -0.5 * quadratic - 0.5 * logDeterminant(factor);
+        points.push({
+          logWeight:
+            logLikelihood +
+            component.logShare +
+            component.noiseLogDensity[g]! -
+            Math.log(PRIOR_SCALE_GRID.length),
+          component: c,
+          noiseVariance,
+          priorScale,
+          factor,
+          alpha: choleskySolve(factor, component.residual),
+        });
+      }
+    }
+  });
+  const best = Math.max(...points.map((p) => p.logWeight));
+  let total = 0;
+  for (const p of points) total += Math.exp(p.logWeight - best);
+  const grid = points
+    .map((p) => ({ ...p, weight: Math.exp(p.logWeight - best) / total }))
+    .filter((p) => p.weight >= NEGLIGIBLE_WEIGHT);
+  const kept = grid.reduce((sum, p) => sum + p.weight, 0);
+  const mixture: GridPoint[] = grid.map((p) => ({ ...p, weight: p.weight / kept }));
+  const activeComponents = [...new Set(mixture.map((p) => p.component))];
+
+  // Posterior mean weights: μ_c + s Σ_c Xᵀ α, averaged over the mixture.
+  const weights = new Float64Array(d);
+  for (const p of mixture) {
+    const component = components[p.component]!;
+    for (let j = 0; j < d; j++) weights[j] = weights[j]! + p.weight * component.mean[j]!;
+    for (let i = 0; i < n; i++) {
+      const coefficient = p.weight * p.priorScale * p.alpha[i]!;
+      for (let j = 0; j < d; j++) weights[j] = weights[j]! + coefficient * component.sigmaXt[i]![j]!;
+    }
+  }
+
+  const sigmaX = new Float64Array(d);
+  const cross = new Float64Array(n);
+  const predictSparse = (
+    columns: ArrayLike<number>,
+    values: ArrayLike<number>,
+    start: number,
+    end: number,
+  ): { mean: number; variance: number } => {
+    let mean = 0;
+    let secondMoment = 0;
+    for (const c of activeComponents) {
+      const component = components[c]!;
+      let priorPrediction = 0;
+      sigmaX.fill(0);
+      for (let t = start; t < end; t++) {
+        const column = columns[t]!;
+        const value = values[t]!;
+        priorPrediction += value * component.mean[column]!;
+        const row = column * d;
+        for (let j = 0; j < d; j++) sigmaX[j] = sigmaX[j]! + value * component.covariance.data[row + j]!;
+      }
+      let priorVariance = 0;
+      for (let t = start; t < end; t++) priorVariance += values[t]! * sigmaX[columns[t]!]!;
+      for (let i = 0; i < n; i++) cross[i] = dotAt(sampleFeatures[i]!, 0, sigmaX);
+      for (const p of mixture) {
+        if (p.component !== c) continue;
+        const m = priorPrediction + p.priorScale * dotAt(cross, 0, p.alpha);
+        const whitened = solveLower(p.factor, cross);
+        let explained = 0;
+        for (const v of whitened) explained += v * v;
+        const v = Math.max(0, p.priorScale * priorVariance - p.priorScale ** 2 * explained) + p.noiseVariance;
+        mean += p.weight * m;
+        secondMoment += p.weight * (v + m * m);
+      }
+    }
+    return { mean, variance: Math.max(0, secondMoment - mean * mean) };
+  };
+
+  const looError = leaveOneOut(mixture, y, scaleMs);
+  let cached: { mean: Float64Array; std: Float64Array } | undefined;
+  const noiseSd = mixture.reduce((sum, p) => sum + p.weight * Math.sqrt(p.noiseVariance), 0);
+  const priorScale = mixture.reduce((sum, p) => sum + p.weight * p.priorScale, 0);
+  const modeWeights: Record<string, number> = {};
+  for (const p of mixture) {
+    const mode = components[p.component]!.mode;
+    modeWeights[mode] = (modeWeights[mode] ?? 0) + p.weight;
+  }
+  return {
+    sampleCount: n,
+    parameters: {
+      featureNames: FEATURE_NAMES,
+      weightsMs: weights.map((w) => w * scaleMs),
+      scaleMs,
+      noiseSd,
+      priorScale,
+      modeWeights,
+    },
+    looError,
+    predict(cell: Cell): LatencyPrediction {
+      const dense = cellFeatures(cell);
+      const columns: number[] = [];
+      const values: number[] = [];
+      dense.forEach((value, j) => {
+        if (value !== 0) {
+          columns.push(j);
+          values.push(value);
+        }
+      });
+      const { mean, variance } = predictSparse(columns, values, 0, columns.length);
+      return { meanMs: mean * scaleMs, stdMs: Math.sqrt(variance) * scaleMs };
+    },
+    predictAll() {
+      if (!cached) {
+        const sparse = sparseFeatureMatrix();
+        const mean = new Float64Array(SPACE_SIZE);
+        const std = new Float64Array(SPACE_SIZE);
+        for (let code = 0; code < SPACE_SIZE; code++) {
+          const p = predictSparse(
+            sparse.columns,
+            sparse.values,
+            sparse.rowStart[code]!,
+            sparse.rowStart[code + 1]!,
+          );
+          mean[code] = p.mean * scaleMs;
+          std[code] = Math.sqrt(p.variance) * scaleMs;
+        }
+        cached = { mean, std };
+      }
+      return cached;
+    },
+  };
+}
+
+/**
+ * The bank split by execution mode, each device re-normalized so that its predicted mean over
+ * these samples is 1 (like y): a mixture prior, because a device either computes dead edges or
+ * drops them, and one Gaussian over both would blur the two.
+ */
+function priorComponents(
+  bank: WeightBank,
+  sampleFeatures: readonly Float64Array[],
+  y: Float64Array,
+): (PriorComponent & { mode: string })[] {
+  const d = FEATURE_COUNT;
+  const n = sampleFeatures.length;
+  const byMode = new Map<number, number[]>();
+  for (let k = 0; k < bank.size; k++) {
+    const list = byMode.get(bank.mode[k]!) ?? [];
+    list.push(k);
+    byMode.set(bank.mode[k]!, list);
+  }
+  const components: (PriorComponent & { mode: string })[] = [];
+  for (const [mode, members] of [...byMode.entries()].sort((a, b) => a[0] - b[0])) {
+    if (members.length < MIN_COMPONENT_DEVICES) continue;
+    const normalized: Float64Array[] = [];
+    const noiseCounts = new Float64Array(NOISE_VARIANCE_GRID.length);
+    for (const k of members) {
+      let sampleMean = 0;
+      for (const x of sampleFeatures) sampleMean += dotAt(bank.weights, k * d, x) / n;
+      if (!(sampleMean > 1e-6)) continue;
+      normalized.push(Float64Array.from({ length: d }, (_, j) => bank.weights[k * d + j]! / sampleMean));
+      const index = nearestGridIndex(bank.residualVariance[k]! / sampleMean ** 2);
+      noiseCounts[index] = noiseCounts[index]! + 1;
+    }
+    const used = normalized.length;
+    if (used < MIN_COMPONENT_DEVICES) continue;
+    const mean = new Float64Array(d);
+    for (const w of normalized) for (let j = 0; j < d; j++) mean[j] = mean[j]! + w[j]! / used;
+    const covariance = squareMatrix(d);
+    for (const w of normalized) {
+      for (let i = 0; i < d; i++) {
+        const di = w[i]! - mean[i]!;
+        if (di === 0) continue;
+        for (let j = 0; j < d; j++) {
+          covariance.data[i * d + j] = covariance.data[i * d + j]! + (di * (w[j]! - mean[j]!)) / (used - 1);
+        }
+      }
+    }
+    let trace = 0;
+    for (let i = 0; i < d; i++) trace += covariance.data[i * d + i]!;
+    for (let i = 0; i < d; i++)
+      covariance.data[i * d + i] = covariance.data[i * d + i]! + (COVARIANCE_FLOOR * trace) / d;
+    const noiseLogDensity = noiseCounts.map((count) =>
+      Math.log((1 - FLAT_NOISE_SHARE) * (count / used) + FLAT_NOISE_SHARE / NOISE_VARIANCE_GRID.length),
+    );
+    const sigmaXt = sampleFeatures.map((x) => multiplyDense(covariance, x));
+    const gram = squareMatrix(n);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) gram.data[i * n + j] = dotAt(sigmaXt[j]!, 0, sampleFeatures[i]!);
+    const residual = Float64Array.from({ length: n }, (_, i) => y[i]! - dotAt(mean, 0, sampleFeatures[i]!));
+    components.push({
+      mode: EXECUTION_MODES[mode] ?? String(mode),
+      logShare: Math.log(members.length / bank.size),
+      mean,
+      covariance,
+      noiseLogDensity,
+      sigmaXt,
+      gram,
+      residual,
+    });
+  }
+  if (components.length === 0)
+    throw new RangeError('the weight bank has no execution mode with enough devices');
+  return components;
+}
+
+/** Latency of one cell from a fitted model (by code), for callers holding only the code. */
+export function predictedLatency(model: LatencyModel, code: number): LatencyPrediction {
+  const all = model.predictAll();
+  return { meanMs: all.mean[code]!, stdMs: all.std[code]! };
+}
+
+/**
+ * Leave-one-out residuals in closed form: for a Gaussian process with covariance K the held-out
+ * residual of sample i is [K⁻¹ r]_i / [K⁻¹]_ii; averaged over the hyperparameter mixture.
+ */
+function leaveOneOut(mixture: readonly GridPoint[], y: Float64Array, scaleMs: number): LeaveOneOutError {
+  const n = y.length;
+  const residual = new Float64Array(n);
+  for (const p of mixture) {
+    for (let i = 0; i < n; i++) {
+      const unit = new Float64Array(n);
+      unit[i] = 1;
+      const column = choleskySolve(p.factor, unit);
+      residual[i] = residual[i]! + (p.weight * p.alpha[i]!) / column[i]!;
+    }
+  }
+  const relativeErrors = Float64Array.from({ length: n }, (_, i) => -residual[i]! / y[i]!);
+  let absolute = 0;
+  let squared = 0;
+  for (let i = 0; i < n; i++) {
+    absolute += Math.abs(relativeErrors[i]!) / n;
+    squared += (residual[i]! * scaleMs) ** 2 / n;
+  }
+  return { mape: 100 * absolute, rmseMs: Math.sqrt(squared), relativeErrors };
+}
+
+function validateSamples(samples: LatencySamples): void {
+  const n = samples.cells.length;
+  if (samples.latenciesMs.length !== n) {
+    throw new UsageError(`latency model: ${n} cells but ${samples.latenciesMs.length} latencies`);
+  }
+  if (n < 2) throw new UsageError(`latency model: needs at least 2 measured cells, got ${n}`);
+  for (let i = 0; i < n; i++) {
+    const value = samples.latenciesMs[i]!;
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new UsageError(`latency model: sample ${i} has latency ${value} ms; expected a positive number`);
+    }
+  }
+  const codes = new Set(samples.cells.map((cell) => encodeCell(cell)));
+  if (codes.size !== n) throw new UsageError(`latency model: the ${n} sample cells contain duplicates`);
+}
+
+function nearestGridIndex(variance: number): number {
+  const position = Math.round(((Math.log10(Math.max(variance, 1e-12)) + 6) * 24) / 5.5);
+  return Math.min(NOISE_VARIANCE_GRID.length - 1, Math.max(0, position));
+}
+
+function dotAt(a: ArrayLike<number>, offset: number, b: ArrayLike<number>, length = b.length): number {
+  let sum = 0;
+  for (let i = 0; i < length; i++) sum += a[offset + i]! * b[i]!;
+  return sum;
+}
+
+function multiplyDense(matrix: SquareMatrix, x: ArrayLike<number>): Float64Array {
+  const { n, data } = matrix;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    for (let j = 0; j < n; j++) sum += data[i * n + j]! * x[j]!;
+    out[i] = sum;
+  }
+  return out;
+}

@@ -1,0 +1,96 @@
+// The latency model's prior over weight vectors, learned empirically from synthetic devices
+// (empirical Bayes): each synthetic device's latencies, divided by their mean, are projected onto
+// the cell features by least squares; the bank of projected weight vectors and the variance each
+// projection leaves unexplained become the prior over a real device's weights and noise.
+import { SPACE_SIZE } from '../space/cell.js';
+import type { Dataset } from '../space/datasets.js';
+import { Random } from '../util/random.js';
+import { FEATURE_COUNT, sparseFeatureMatrix } from './features.js';
+import { cholesky, choleskySolve, squareMatrix } from './linalg.js';
+import { EXECUTION_MODES, samplePrior, syntheticLatenciesOf } from './synthetic.js';
+
+export interface WeightBank {
+  readonly dataset: Dataset;
+  readonly size: number;
+  /** Row k: least-squares feature weights of synthetic device k, latencies scaled to mean 1. */
+  readonly weights: Float64Array;
+  /** Mean squared residual of each projection, in the same scaled units. */
+  readonly residualVariance: Float64Array;
+  /** Each device's execution mode, as an index into EXECUTION_MODES. */
+  readonly mode: Uint8Array;
+}
+
+/** Bank size: enough that each mode's 66x66 covariance is well estimated, few enough to build in ~1 s. */
+export const DEFAULT_BANK_SIZE = 1200;
+/**
+ * The projection uses every 6th cell (2,605 cells): the weights of a 52-feature least-squares fit
+ * barely move with more, and it makes the bank six times cheaper to build.
+ */
+const PROJECTION_STRIDE = 6;
+const BANK_SEED = 20250401;
+
+const banks = new Map<string, WeightBank>();
+
+/** The weight bank for `dataset`, built deterministically on first use and then cached. */
+export function weightBank(dataset: Dataset = 'cifar10', size = DEFAULT_BANK_SIZE): WeightBank {
+  const key = `${dataset}:${size}`;
+  let bank = banks.get(key);
+  if (!bank) {
+    bank = buildWeightBank(dataset, size);
+    banks.set(key, bank);
+  }
+  return bank;
+}
+
+function buildWeightBank(dataset: Dataset, size: number): WeightBank {
+  const sparse = sparseFeatureMatrix();
+  const d = FEATURE_COUNT;
+  const codes = Int32Array.from(
+    { length: Math.ceil(SPACE_SIZE / PROJECTION_STRIDE) },
+    (_, i) => i * PROJECTION_STRIDE,
+  );
+  const gram = squareMatrix(d);
+  for (const code of codes) {
+    for (let s = sparse.rowStart[code]!; s < sparse.rowStart[code + 1]!; s++) {
+      for (let t = sparse.rowStart[code]!; t < sparse.rowStart[code + 1]!; t++) {
+        const at = sparse.columns[s]! * d + sparse.columns[t]!;
+        gram.data[at] = gram.data[at]! + sparse.values[s]! * sparse.values[t]!;
+      }
+    }
+  }
+  // A whisper of ridge: some features are collinear (e.g. node adds and the fan-in one-hots).
+  for (let i = 0; i < d; i++) gram.data[i * d + i] = gram.data[i * d + i]! + 1e-6 * codes.length;
+  const factor = cholesky(gram);
+  const random = new Random(BANK_SEED).child(`weight-bank:${dataset}`);
+  const weights = new Float64Array(size * d);
+  const residualVariance = new Float64Array(size);
+  const mode = new Uint8Array(size);
+  const rhs = new Float64Array(d);
+  for (let k = 0; k < size; k++) {
+    const parameters = samplePrior(random.child(String(k)), dataset);
+    mode[k] = EXECUTION_MODES.indexOf(parameters.mode);
+    const latencies = syntheticLatenciesOf(parameters, codes);
+    let mean = 0;
+    for (const latency of latencies) mean += latency;
+    mean /= latencies.length;
+    rhs.fill(0);
+    codes.forEach((code, i) => {
+      const y = latencies[i]! / mean;
+      for (let t = sparse.rowStart[code]!; t < sparse.rowStart[code + 1]!; t++) {
+        rhs[sparse.columns[t]!] = rhs[sparse.columns[t]!]! + sparse.values[t]! * y;
+      }
+    });
+    const w = choleskySolve(factor, rhs);
+    weights.set(w, k * d);
+    let sum = 0;
+    codes.forEach((code, i) => {
+      let fit = 0;
+      for (let t = sparse.rowStart[code]!; t < sparse.rowStart[code + 1]!; t++) {
+        fit += sparse.values[t]! * w[sparse.columns[t]!]!;
+      }
+      sum += (latencies[i]! / mean - fit) ** 2;
+    });
+    residualVariance[k] = sum / codes.length;
+  }
+  return { dataset, size, weights, residualVariance, mode };
+}
