@@ -1,0 +1,163 @@
+// The controller artifact: policy weights plus the metadata that says what they were trained for
+// (search space, dataset, prior, reward, observation layout). Loading refuses an artifact whose
+// metadata does not match this build, because a policy trained for another prior or observation
+// layout would search confidently and wrongly.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+import { z } from 'zod';
+
+import { UsageError } from '../errors.js';
+import { DATASETS, type Dataset } from '../space/datasets.js';
+import type { NamedWeights, PolicyShape } from './policy.js';
+
+export const CONTROLLER_FORMAT = 'simnas-controller';
+/** Bump when the observation layout, action encoding or reward changes meaning. */
+export const CONTROLLER_FORMAT_VERSION = 1;
+export const SEARCH_SPACE_ID = 'nas-bench-201-topology';
+
+const weightsSchema = z.object({
+  name: z.string(),
+  shape: z.array(z.number().int().positive()),
+  data: z.string().describe('little-endian float32, base64'),
+});
+
+export const controllerMetadataSchema = z.object({
+  format: z.literal(CONTROLLER_FORMAT),
+  formatVersion: z.number().int(),
+  simnasVersion: z.string(),
+  searchSpace: z.string(),
+  dataset: z.enum(DATASETS),
+  priorHash: z.string(),
+  taskScoreId: z.string(),
+  reward: z.object({
+    overBudgetPenalty: z.number(),
+    rewardScale: z.number(),
+    stepsPerEpisode: z.number().int().positive(),
+  }),
+  policy: z.object({
+    inputSize: z.number().int().positive(),
+    hidden: z.array(z.number().int().positive()),
+    actions: z.number().int().positive(),
+  }),
+  training: z.object({
+    seed: z.number().int(),
+    timesteps: z.number().int().nonnegative(),
+    iterations: z.number().int().nonnegative(),
+    backend: z.string(),
+    settings: z.record(z.string(), z.unknown()),
+  }),
+});
+export type ControllerMetadata = z.infer<typeof controllerMetadataSchema>;
+
+const artifactSchema = controllerMetadataSchema.extend({ weights: z.array(weightsSchema) });
+
+export interface ControllerArtifact {
+  readonly metadata: ControllerMetadata;
+  readonly weights: readonly NamedWeights[];
+}
+
+/** What the running build expects an artifact to have been trained for. */
+export interface ControllerExpectation {
+  readonly dataset: Dataset;
+  readonly priorHash: string;
+  readonly policy: PolicyShape;
+}
+
+export function encodeWeights(weights: readonly NamedWeights[]): z.infer<typeof weightsSchema>[] {
+  return weights.map((w) => ({
+    name: w.name,
+    shape: [...w.shape],
+    data: Buffer.from(w.values.buffer, w.values.byteOffset, w.values.byteLength).toString('base64'),
+  }));
+}
+
+export function decodeWeights(encoded: readonly z.infer<typeof weightsSchema>[]): NamedWeights[] {
+  return encoded.map((w) => {
+    const bytes = Buffer.from(w.data, 'base64');
+    const values = new Float32Array(
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    );
+    const expected = w.shape.reduce((a, b) => a * b, 1);
+    if (values.length !== expected) {
+      throw new UsageError(`controller weights '${w.name}': ${values.length} values for shape [${w.shape}]`);
+    }
+    return { name: w.name, shape: w.shape, values };
+  });
+}
+
+export function serializeArtifact(artifact: ControllerArtifact): string {
+  return `${JSON.stringify({ ...artifact.metadata, weights: encodeWeights(artifact.weights) })}\n`;
+}
+
+/** Parses and validates an artifact file; `where` names it in errors. */
+export function parseArtifact(text: string, where: string): ControllerArtifact {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${where} is not a simnas controller (not JSON: ${(error as Error).message})`);
+  }
+  const parsed = artifactSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UsageError(
+      `${where} is not a valid simnas controller: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
+  }
+  const { weights, ...metadata } = parsed.data;
+  return { metadata, weights: decodeWeights(weights) };
+}
+
+export function readArtifact(path: string): ControllerArtifact {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read controller '${path}': ${(error as Error).message}`);
+  }
+  return parseArtifact(text, path);
+}
+
+/** Refuses an artifact trained for something else, saying what differs and what to do. */
+export function checkCompatible(
+  metadata: ControllerMetadata,
+  expected: ControllerExpectation,
+  where: string,
+): void {
+  const problems: string[] = [];
+  if (metadata.formatVersion !== CONTROLLER_FORMAT_VERSION) {
+    problems.push(`format version ${metadata.formatVersion}, this simnas reads ${CONTROLLER_FORMAT_VERSION}`);
+  }
+  if (metadata.searchSpace !== SEARCH_SPACE_ID) {
+    problems.push(`search space '${metadata.searchSpace}', expected '${SEARCH_SPACE_ID}'`);
+  }
+  if (metadata.dataset !== expected.dataset) {
+    problems.push(`dataset '${metadata.dataset}', the search asks for '${expected.dataset}'`);
+  }
+  if (metadata.priorHash !== expected.priorHash) {
+    problems.push(`synthetic-device prior ${metadata.priorHash}, this simnas has ${expected.priorHash}`);
+  }
+  const shape = metadata.policy;
+  if (
+    shape.inputSize !== expected.policy.inputSize ||
+    shape.actions !== expected.policy.actions ||
+    shape.hidden.join(',') !== expected.policy.hidden.join(',')
+  ) {
+    problems.push(
+      `policy ${shape.inputSize}->[${shape.hidden}]->${shape.actions}, expected ` +
+        `${expected.policy.inputSize}->[${expected.policy.hidden}]->${expected.policy.actions}`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new UsageError(
+      `controller ${where} does not match this simnas: ${problems.join('; ')}. ` +
+        `Pretrain a matching one with 'simnas pretrain --dataset ${expected.dataset}'.`,
+    );
+  }
+}
+
+/** A short, stable hash of any JSON-serializable description (prior, task-score settings). */
+export function shortHash(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 12);
+}
