@@ -190,7 +190,7 @@ export async function runProxiesBench(options: ProxiesBenchOptions): Promise<Pro
         spearman_vs_reference: published ? spearman(ours, rankable(published)) : null,
       };
     });
-    const bounds = table.metadata.bounds[dataset];
+    const bounds = table.bounds(dataset);
     const scores = values.map((v) => taskScore(v, bounds));
     const referenceValues: ProxyValues[] = covered.map((code, i) => ({
       naswot: reference.naswot[code]!,

@@ -2,7 +2,6 @@
 // `simnas bench proxies`: our proxies and task score against published values and accuracies.
 import type { Command } from 'commander';
 
-import { runProxiesBench, formatProxiesBench } from '../bench/proxies-bench.js';
 import { buildProxyTable, runTableWorker } from '../proxies/build.js';
 import { ProxyProvider } from '../proxies/provider.js';
 import { defaultTablePath } from '../proxies/table.js';
@@ -104,6 +103,8 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
       }) => {
         const datasets: readonly Dataset[] =
           options.dataset === 'all' ? DATASETS : [parseDataset(options.dataset)];
+        // Loaded on demand: benchmarks read ground truth, which the rest of simnas must never reach.
+        const { formatProxiesBench, runProxiesBench } = await import('../bench/proxies-bench.js');
         const result = await runProxiesBench({
           accuracyCsv: options.accuracy,
           referenceCsv: options.reference,

@@ -8,7 +8,7 @@ import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 import { UsageError } from '../errors.js';
-import { decodeCell, isConnected } from '../space/cell.js';
+import { decodeCell } from '../space/cell.js';
 import { DATASETS, DATASET_SHAPES } from '../space/datasets.js';
 import type { Logger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
@@ -119,12 +119,9 @@ export async function buildProxyTable(options: BuildOptions): Promise<TableMetad
     return metadata;
   };
 
-  // The disconnected cell needs no network: naswot -Infinity, both synflow sums 0.
-  const order = new Random(20_241_127).shuffled(effectiveCodes());
-  for (const code of order) {
-    if (!isConnected(decodeCell(code)) && !rows.has(code))
-      rows.set(code, Float64Array.from(DATASETS.flatMap(() => [Number.NEGATIVE_INFINITY, 0, 0])));
-  }
+  // Every effective cell, the disconnected one included, takes its turn in one seeded order, so the
+  // covered cells of a partial table are a uniform (cluster) sample of the space.
+  const order = buildOrder();
   rewrite();
   const pending = order.filter((code) => !rows.has(code)).slice(0, options.limit ?? Number.POSITIVE_INFINITY);
   if (pending.length === 0) {
@@ -191,6 +188,11 @@ export async function buildProxyTable(options: BuildOptions): Promise<TableMetad
   );
   if (failure) throw failure;
   return metadata;
+}
+
+/** The order in which the build visits effective cells (a prefix of it is what a partial table holds). */
+export function buildOrder(): number[] {
+  return new Random(20_241_127).shuffled(effectiveCodes());
 }
 
 function rowOf(table: ReturnType<typeof readTable>, code: number): Float64Array {

@@ -71,7 +71,11 @@ export async function naswotOf(
  */
 export function addNaswotKernel(network: Nb201Graph): number {
   const { graph } = network;
-  for (const bn of network.batchNorms) replaceWithBatchStatistics(graph, bn.node, bn.input, bn.output);
+  for (const bn of network.batchNorms) {
+    replaceWithBatchStatistics(graph, bn.node, bn.input, bn.output);
+    // Running statistics and the identity affine parameters are no longer read.
+    for (const unused of [bn.scale, bn.bias, bn.mean, bn.variance]) graph.initializers.delete(unused);
+  }
   const batch = network.input.dims[0]!;
   const plusOne = graph.addInitializer('naswot.plus_one', [], new Float32Array([1]));
   const minusOne = graph.addInitializer('naswot.minus_one', [], new Float32Array([-1]));

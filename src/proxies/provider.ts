@@ -104,7 +104,7 @@ export class ProxyProvider {
           'run `npm run proxies:build` (or restore data/proxy-table.jsonl)',
       );
     }
-    return this.table.metadata.bounds[dataset];
+    return this.table.bounds(dataset);
   }
 
   async proxies(cell: Cell, dataset: Dataset): Promise<CellProxies> {

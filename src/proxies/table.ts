@@ -82,10 +82,23 @@ export function effectiveCodes(): number[] {
 }
 
 export class ProxyTable {
+  private readonly rowBounds: Readonly<Record<Dataset, ScoreBounds>>;
+
   constructor(
     readonly metadata: TableMetadata,
     private readonly rows: ReadonlyMap<number, Float64Array>,
-  ) {}
+  ) {
+    this.rowBounds = boundsOfRows(rows);
+  }
+
+  /**
+   * Task-score normalisation bounds of `dataset`: min and max over the rows present. Recomputed
+   * from the rows rather than read from the metadata, which a running build only refreshes at the
+   * end; for a finished table the two agree.
+   */
+  bounds(dataset: Dataset): ScoreBounds {
+    return this.rowBounds[dataset];
+  }
 
   get size(): number {
     return this.rows.size;
@@ -185,6 +198,23 @@ export function formatRow(code: number, values: readonly number[]): string {
   return JSON.stringify([code, ...cells]);
 }
 
+/** Min and max of naswot and logsynflow per dataset over the connected cells among `rows`. */
+function boundsOfRows(rows: ReadonlyMap<number, Float64Array>): Record<Dataset, ScoreBounds> {
+  const live = [...rows.entries()].filter(([code]) => isConnected(decodeCell(code))).map(([, row]) => row);
+  return Object.fromEntries(
+    DATASETS.map((dataset, d) => {
+      const at = d * VALUES_PER_DATASET;
+      return [
+        dataset,
+        {
+          naswot: boundsOf(live.map((row) => row[at]!)),
+          logsynflow: boundsOf(live.map((row) => row[at + 2]!)),
+        },
+      ];
+    }),
+  ) as Record<Dataset, ScoreBounds>;
+}
+
 /** Metadata describing `rows` (coverage and normalisation bounds recomputed from them). */
 export function describeRows(
   rows: ReadonlyMap<number, Float64Array>,
@@ -195,21 +225,7 @@ export function describeRows(
   for (let code = 0; code < SPACE_SIZE; code++) {
     if (rows.has(encodeCell(effectiveCell(decodeCell(code))))) cells++;
   }
-  const bounds = Object.fromEntries(
-    DATASETS.map((dataset, d) => {
-      const at = d * VALUES_PER_DATASET;
-      const live = [...rows.entries()]
-        .filter(([code]) => isConnected(decodeCell(code)))
-        .map(([, row]) => row);
-      return [
-        dataset,
-        {
-          naswot: boundsOf(live.map((row) => row[at]!)),
-          logsynflow: boundsOf(live.map((row) => row[at + 2]!)),
-        },
-      ];
-    }),
-  ) as Record<Dataset, ScoreBounds>;
+  const bounds = boundsOfRows(rows);
   return {
     kind: 'simnas-proxy-table',
     algorithm: PROXY_ALGORITHM,

@@ -1,0 +1,247 @@
+// Proxy building blocks: float64 conv kernels against their adjoint identities, log|det|, skip,
+// the in-graph NASWOT kernel against codes read back from the same network, effective-cell
+// sharing, the image batches (synthetic and user folders, with their errors) and the task score.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import jpeg from 'jpeg-js';
+import * as ort from 'onnxruntime-node';
+import { PNG } from 'pngjs';
+import { describe, expect, it } from 'vitest';
+
+import { UsageError } from '../src/errors.js';
+import { serializeModel } from '../src/onnx/graph.js';
+import { buildNetworkGraph } from '../src/onnx/nb201.js';
+import {
+  avgPool3x3,
+  avgPool3x3Gradient,
+  conv2d,
+  conv2dInputGradient,
+  conv2dWeightGradient,
+  zeroMap,
+  type FeatureMap,
+} from '../src/proxies/conv64.js';
+import { folderImages, syntheticImages } from '../src/proxies/images.js';
+import { logAbsDet } from '../src/proxies/logdet.js';
+import { NASWOT_KERNEL_OUTPUT, addNaswotKernel, naswotOf } from '../src/proxies/naswot.js';
+import { minMax, taskScore } from '../src/proxies/score.js';
+import { skipOf } from '../src/proxies/skip.js';
+import { synflowOf } from '../src/proxies/synflow.js';
+import { effectiveCell, parseCell } from '../src/space/cell.js';
+import { Random } from '../src/util/random.js';
+
+function randomMap(channels: number, size: number, random: Random): FeatureMap {
+  const map = zeroMap(channels, size, size);
+  for (let i = 0; i < map.data.length; i++) map.data[i] = random.normal();
+  return map;
+}
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
+  return sum;
+}
+
+/** Direct definition of a zero-padded cross-correlation, for checking the fast kernels. */
+function naiveConv(x: FeatureMap, w: Float64Array, cout: number, k: number, stride: number): Float64Array {
+  const pad = (k - 1) >> 1;
+  const out = Math.floor((x.height + 2 * pad - k) / stride) + 1;
+  const result = new Float64Array(cout * out * out);
+  for (let o = 0; o < cout; o++)
+    for (let y = 0; y < out; y++)
+      for (let xx = 0; xx < out; xx++) {
+        let sum = 0;
+        for (let i = 0; i < x.channels; i++)
+          for (let ky = 0; ky < k; ky++)
+            for (let kx = 0; kx < k; kx++) {
+              const iy = y * stride + ky - pad;
+              const ix = xx * stride + kx - pad;
+              if (iy < 0 || ix < 0 || iy >= x.height || ix >= x.width) continue;
+              sum +=
+                w[((o * x.channels + i) * k + ky) * k + kx]! * x.data[(i * x.height + iy) * x.width + ix]!;
+            }
+        result[(o * out + y) * out + xx] = sum;
+      }
+  return result;
+}
+
+const ALL_CONV3 = parseCell(
+  '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|',
+);
+const SMALL = parseCell('|nor_conv_1x1~0|+|none~0|none~1|+|skip_connect~0|nor_conv_1x1~1|none~2|');
+/** Same live edges as SMALL: the conv on 2<-1 is dead (node 2 feeds nothing). */
+const SMALL_WITH_DEAD = parseCell(
+  '|nor_conv_1x1~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_1x1~1|none~2|',
+);
+const DISCONNECTED = parseCell('|nor_conv_3x3~0|+|avg_pool_3x3~0|nor_conv_1x1~1|+|none~0|none~1|none~2|');
+
+describe('float64 conv kernels', () => {
+  const random = new Random(3);
+  for (const [k, stride, size] of [
+    [3, 1, 7],
+    [1, 1, 6],
+    [3, 2, 8],
+  ] as const) {
+    it(`k=${k} stride=${stride}: forward matches the definition, gradients are its adjoints`, () => {
+      const cin = 3;
+      const cout = 4;
+      const x = randomMap(cin, size, random);
+      const w = Float64Array.from({ length: cout * cin * k * k }, () => random.normal());
+      const y = conv2d(x, w, cout, k, stride);
+      const expected = naiveConv(x, w, cout, k, stride);
+      for (let i = 0; i < expected.length; i++) expect(y.data[i]).toBeCloseTo(expected[i]!, 10);
+      const g = randomMap(cout, y.height, random);
+      // <conv(x; w), g> = <x, dx> = <w, dw> for a bilinear map.
+      const inner = dot(y.data, g.data);
+      const dx = conv2dInputGradient(g, w, cin, size, size, k, stride);
+      const dw = conv2dWeightGradient(x, g, k, stride);
+      expect(dot(x.data, dx.data)).toBeCloseTo(inner, 8);
+      expect(dot(w, dw)).toBeCloseTo(inner, 8);
+    });
+  }
+
+  it('avg_pool_3x3 (padding not counted) and its gradient are adjoint', () => {
+    const x = randomMap(2, 5, random);
+    const y = avgPool3x3(x);
+    // Corner: mean of the 2x2 in-image window.
+    const corner = (x.data[0]! + x.data[1]! + x.data[5]! + x.data[6]!) / 4;
+    expect(y.data[0]).toBeCloseTo(corner, 12);
+    const g = randomMap(2, 5, random);
+    expect(dot(x.data, avgPool3x3Gradient(g).data)).toBeCloseTo(dot(y.data, g.data), 10);
+  });
+});
+
+describe('logAbsDet', () => {
+  it('matches closed forms, uses LU for indefinite matrices and returns -Infinity when singular', () => {
+    expect(logAbsDet(Float64Array.from([4, 2, 2, 3]), 2)).toBeCloseTo(Math.log(8), 12);
+    expect(logAbsDet(Float64Array.from([0, 2, 3, 0]), 2)).toBeCloseTo(Math.log(6), 12);
+    expect(logAbsDet(Float64Array.from([5, 5, 5, 5]), 2)).toBe(Number.NEGATIVE_INFINITY);
+  });
+});
+
+describe('skip', () => {
+  it('averages the nodes jumped over by live skips', () => {
+    expect(
+      skipOf(parseCell('|skip_connect~0|+|none~0|skip_connect~1|+|skip_connect~0|none~1|skip_connect~2|')),
+    ).toBe((0 + 0 + 2 + 0) / 4);
+    expect(skipOf(ALL_CONV3)).toBe(0);
+    // A skip on a dead edge (node 2 unreachable) does not count.
+    expect(skipOf(parseCell('|nor_conv_1x1~0|+|none~0|none~1|+|skip_connect~0|none~1|skip_connect~2|'))).toBe(
+      2,
+    );
+  });
+});
+
+describe('NASWOT', () => {
+  const images = syntheticImages(8, 32, 5);
+
+  it('the in-graph kernel equals the kernel of the ReLU codes read back from the same network', async () => {
+    const network = buildNetworkGraph(SMALL, { dataset: 'cifar10', batchSize: 8, seed: 1 });
+    const units = addNaswotKernel(network);
+    for (const tap of network.reluInputs) network.graph.addOutput(tap.tensor, tap.dims);
+    const session = await ort.InferenceSession.create(serializeModel(network.graph), {
+      intraOpNumThreads: 1,
+    });
+    const feeds = { [network.input.name]: new ort.Tensor('float32', images.data, [...network.input.dims]) };
+    const result = await session.run(feeds);
+    await session.release();
+    const n = 8;
+    const expected = new Float64Array(n * n);
+    let counted = 0;
+    for (const tap of network.reluInputs) {
+      const x = result[tap.tensor]!.data as Float32Array;
+      const per = x.length / n;
+      counted += per;
+      for (let a = 0; a < n; a++)
+        for (let b = 0; b < n; b++) {
+          let agree = 0;
+          for (let u = 0; u < per; u++) if (x[a * per + u]! > 0 === x[b * per + u]! > 0) agree++;
+          expected[a * n + b]! += agree;
+        }
+    }
+    expect(units).toBe(counted);
+    const gram = result[NASWOT_KERNEL_OUTPUT]!.data as Float32Array;
+    for (let i = 0; i < n * n; i++) expect((gram[i]! + units) / 2).toBe(expected[i]);
+    // Batch-statistics BN: what enters the first cell's ReLU has zero mean per channel.
+    const first = result[network.reluInputs[0]!.tensor]!.data as Float32Array;
+    let mean = 0;
+    for (let b = 0; b < n; b++) for (let p = 0; p < 32 * 32; p++) mean += first[b * 16 * 1024 + p]!;
+    expect(Math.abs(mean / (n * 1024))).toBeLessThan(1e-4);
+  });
+
+  it('depends on the effective cell only, is shared by datasets of the same input size, and is -Infinity when disconnected', async () => {
+    const a = await naswotOf(SMALL, 'cifar10', images, { seed: 2 });
+    expect(Number.isFinite(a)).toBe(true);
+    expect(await naswotOf(SMALL_WITH_DEAD, 'cifar10', images, { seed: 2 })).toBe(a);
+    expect(await naswotOf(SMALL, 'cifar100', images, { seed: 2 })).toBe(a);
+    expect(await naswotOf(SMALL, 'cifar10', images, { seed: 3 })).not.toBe(a);
+    expect(await naswotOf(DISCONNECTED, 'cifar10', images, { seed: 2 })).toBe(Number.NEGATIVE_INFINITY);
+  });
+});
+
+describe('synflow', () => {
+  it('is deterministic, keyed by the effective cell, 0 for a disconnected cell, and grows with depth', () => {
+    const a = synflowOf(SMALL, 'cifar10', 4);
+    expect(synflowOf(SMALL_WITH_DEAD, 'cifar10', 4)).toEqual(a);
+    expect(synflowOf(SMALL, 'cifar10', 5)).not.toEqual(a);
+    expect(synflowOf(DISCONNECTED, 'cifar10', 4)).toEqual({ synflow: 0, logsynflow: 0 });
+    const deep = synflowOf(ALL_CONV3, 'ImageNet16-120', 4);
+    const shallow = synflowOf(SMALL, 'ImageNet16-120', 4);
+    expect(deep.synflow).toBeGreaterThan(shallow.synflow * 1e10);
+    expect(deep.logsynflow).toBeGreaterThan(shallow.logsynflow);
+  });
+});
+
+describe('calibration images', () => {
+  it('synthetic batches are deterministic, normalised and differ between images', () => {
+    const a = syntheticImages(4, 16, 1);
+    expect(syntheticImages(4, 16, 1).data).toEqual(a.data);
+    expect(syntheticImages(4, 16, 2).data).not.toEqual(a.data);
+    const plane = 16 * 16;
+    let sum = 0;
+    let squares = 0;
+    for (let n = 0; n < 4; n++)
+      for (let p = 0; p < plane; p++) {
+        const v = a.data[n * 3 * plane + p]!;
+        sum += v;
+        squares += v * v;
+      }
+    expect(sum / (4 * plane)).toBeCloseTo(0, 5);
+    expect(squares / (4 * plane)).toBeCloseTo(1, 4);
+    expect(a.data.subarray(0, 3 * plane)).not.toEqual(a.data.subarray(3 * plane, 6 * plane));
+  });
+
+  it('reads PNG and JPEG folders, resizes, and names what is wrong', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'simnas-images-'));
+    const png = new PNG({ width: 40, height: 30 });
+    for (let i = 0; i < png.data.length; i++) png.data[i] = (i * 37) % 256;
+    writeFileSync(join(folder, 'a.png'), PNG.sync.write(png));
+    const rgba = Buffer.alloc(20 * 20 * 4);
+    for (let i = 0; i < rgba.length; i++) rgba[i] = (i * 11) % 256;
+    writeFileSync(join(folder, 'b.jpg'), jpeg.encode({ data: rgba, width: 20, height: 20 }, 90).data);
+    writeFileSync(join(folder, 'notes.txt'), 'not an image');
+    const found = await folderImages(folder, 16, 2);
+    expect(found.files).toEqual(['a.png', 'b.jpg']);
+    expect(found.batch.data.length).toBe(2 * 3 * 16 * 16);
+    expect(found.digest).toMatch(/^[0-9a-f]{64}$/);
+    await expect(folderImages(folder, 16, 3)).rejects.toThrow(
+      /found 2 PNG\/JPEG image\(s\), need at least 3/,
+    );
+    writeFileSync(join(folder, 'c.png'), 'garbage');
+    await expect(folderImages(folder, 16, 3)).rejects.toThrow(/cannot decode '.*c\.png' as PNG/);
+    await expect(folderImages(join(folder, 'missing'), 16, 1)).rejects.toBeInstanceOf(UsageError);
+  });
+});
+
+describe('task score', () => {
+  it('is the equal-weight mean of min-max normalised naswot, logsynflow and skip', () => {
+    const bounds = { naswot: [700, 800], logsynflow: [1e6, 3e6] } as const;
+    expect(taskScore({ naswot: 750, synflow: 1, logsynflow: 2e6, skip: 1 }, bounds)).toBeCloseTo(0.5, 12);
+    expect(
+      taskScore({ naswot: Number.NEGATIVE_INFINITY, synflow: 0, logsynflow: 1e6, skip: 0 }, bounds),
+    ).toBe(0);
+    expect(minMax(900, [700, 800])).toBe(2);
+    expect(effectiveCell(SMALL_WITH_DEAD)).toEqual(SMALL);
+  });
+});
