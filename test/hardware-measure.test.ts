@@ -5,6 +5,7 @@ import {
   DEFAULT_MEASURE_OPTIONS,
   MIN_ROUNDS,
   measureCells,
+  remeasureRounds,
   resolveExecutionProvider,
   robustCv,
   runsPerVisitFor,
@@ -140,12 +141,17 @@ describe('measurement protocol on real networks', () => {
     });
     const result = await measureCells(
       CELLS,
-      { ...TINY, rounds: 6, maxRemeasures: 2, noisyCv: 0.1 },
+      { ...TINY, rounds: 8, maxRemeasures: 2, noisyCv: 0.1 },
       { buildModel: buildNb201Model, clock: script.clock, onVisit: script.onVisit, logger: silentLogger },
     );
     const [steady, noisy, recovered] = result.cells;
     expect(steady).toMatchObject({ attempts: 1, noisy: false });
-    expect(steady!.medianMs).toBeCloseTo(1.0025, 6);
+    expect(steady!.medianMs).toBeCloseTo(1.0035, 6);
+    expect(steady!.runs).toBe(8);
+    // Re-measures run half as many rounds as the first measurement, and their runs join the pool.
+    expect(recovered!.runs).toBe(8 + remeasureRounds(8));
+    expect(noisy!.runs).toBe(8 + 2 * remeasureRounds(8));
+    expect(remeasureRounds(8)).toBe(4);
     expect(noisy).toMatchObject({ attempts: 3, noisy: true });
     expect(noisy!.cv).toBeGreaterThan(0.1);
     expect(recovered).toMatchObject({ attempts: 2, noisy: false, medianMs: 2, cv: 0 });

@@ -43,7 +43,7 @@ function addMeasureOptions(command: Command): Command {
     .option('--batch <n>', 'batch size (default 1)', positiveInteger)
     .option('--seed <n>', 'seed of weights, inputs, visiting order and random cells (default 0)', seedValue)
     .option('--warmup <n>', 'untimed runs per cell (default 5)', positiveInteger)
-    .option('--rounds <n>', 'interleaved timed rounds, at least 3 (default 20)', positiveInteger)
+    .option('--rounds <n>', 'interleaved timed rounds, at least 3 (default 40)', positiveInteger)
     .option(
       '--budget <seconds>',
       'stop timing rounds after this wall time (at least 3 rounds run)',

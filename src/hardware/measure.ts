@@ -25,8 +25,11 @@
 //   of variation CV = 1.4826 * MAD / median (MAD = median absolute deviation; 1.4826 makes it
 //   match the standard deviation under normal noise while ignoring preempted runs).
 // - Cells whose CV exceeds `noisyCv` are re-measured (up to `maxRemeasures` times, again in
-//   interleaved rounds among themselves); the attempt with the lowest CV is kept (the least
-//   disturbed one), and the cell is flagged `noisy` if even that stays above the threshold.
+//   interleaved rounds among themselves, half as many rounds each time). Their runs join the
+//   cell's pool rather than replace it: more runs spread over more time steady the median, while
+//   keeping only the calmest attempt would trade a long window for a short one (measured: worse
+//   repeatability between independent measurements). A cell whose pooled CV stays above the
+//   threshold is flagged `noisy`.
 // - Ambient load is recorded, not corrected: over the timing phase, the CPU time other processes
 //   used (all cores' busy time from os.cpus() minus our own process.cpuUsage()) as an average
 //   number of busy cores, plus the 1-minute load average. Contention on a shared machine slows
@@ -91,8 +94,8 @@ export const DEFAULT_MEASURE_OPTIONS: MeasureOptions = {
   provider: 'cpu',
   threads: 1,
   warmupRuns: 5,
-  rounds: 20,
-  minVisitMs: 10,
+  rounds: 40,
+  minVisitMs: 8,
   noisyCv: 0.1,
   maxRemeasures: 2,
   timeBudgetMs: undefined,
@@ -136,7 +139,7 @@ export interface CellLatency {
   /** Robust coefficient of variation, 1.4826 * MAD / median (a fraction, 0.02 = 2%). */
   readonly cv: number;
   readonly noisy: boolean;
-  /** Timed runs behind the figures (of the kept attempt). */
+  /** Timed runs behind the figures (all attempts pooled). */
   readonly runs: number;
   readonly runsPerVisit: number;
   /** Measurement attempts made (1 + re-measures). */
@@ -186,6 +189,11 @@ export function robustCv(values: ArrayLike<number>): number {
   const deviations = Array.from(values, (value) => Math.abs(value - center));
   const spread = 1.4826 * median(deviations);
   return center > 0 ? spread / center : spread === 0 ? 0 : Number.POSITIVE_INFINITY;
+}
+
+/** Rounds of one re-measure: half the first measurement's, so two re-measures cost at most one more. */
+export function remeasureRounds(rounds: number): number {
+  return Math.max(MIN_ROUNDS, Math.ceil(rounds / 2));
 }
 
 /** Back-to-back runs per visit so that one visit lasts at least `minVisitMs`. */
@@ -240,10 +248,6 @@ interface PreparedCell {
   runsPerVisit: number;
 }
 
-interface Attempt {
-  readonly perRunMs: number[];
-}
-
 /**
  * Measures `cells` on this machine. Results come back in the order of `cells`.
  */
@@ -285,14 +289,15 @@ export async function measureCells(
   /** Interleaved rounds over `members`; returns per-run times per member. */
   const timeRounds = async (
     members: readonly number[],
+    rounds: number,
     phase: MeasurePhase,
     attempt: number,
     onRound: () => void,
   ): Promise<{ times: Map<number, number[]>; rounds: number; stoppedByBudget: boolean }> => {
     const times = new Map<number, number[]>(members.map((index) => [index, []]));
-    let rounds = 0;
+    let completed = 0;
     let stoppedByBudget = false;
-    for (let round = 0; round < options.rounds; round++) {
+    for (let round = 0; round < rounds; round++) {
       if (round >= MIN_ROUNDS && wallClock() > budgetEnd) {
         stoppedByBudget = true;
         break;
@@ -301,10 +306,10 @@ export async function measureCells(
         const perRun = await runVisit(prepared[index]!, { phase, cellIndex: index, round, attempt });
         times.get(index)!.push(...perRun);
       }
-      rounds++;
+      completed++;
       onRound();
     }
-    return { times, rounds, stoppedByBudget };
+    return { times, rounds: completed, stoppedByBudget };
   };
 
   try {
@@ -334,16 +339,16 @@ export async function measureCells(
     }
     const everyCell = prepared.map((_, index) => index);
     const ambientStart = ambientSnapshot();
-    const first = await timeRounds(everyCell, 'timed', 0, () => progress.tick(1, 'round'));
+    const first = await timeRounds(everyCell, options.rounds, 'timed', 0, () => progress.tick(1, 'round'));
     progress.done();
 
-    const kept = new Map<number, Attempt>();
+    const pooled = new Map<number, number[]>();
     const attempts = new Map<number, number>();
     for (const index of everyCell) {
-      kept.set(index, { perRunMs: first.times.get(index)! });
+      pooled.set(index, first.times.get(index)!);
       attempts.set(index, 1);
     }
-    const isNoisy = (index: number): boolean => robustCv(kept.get(index)!.perRunMs) > options.noisyCv;
+    const isNoisy = (index: number): boolean => robustCv(pooled.get(index)!) > options.noisyCv;
     let remeasureAttempts = 0;
     for (let attempt = 1; attempt <= options.maxRemeasures; attempt++) {
       const noisy = everyCell.filter(isNoisy);
@@ -352,11 +357,10 @@ export async function measureCells(
       logger.info(
         `re-measuring ${noisy.length} noisy cell(s) (attempt ${attempt} of ${options.maxRemeasures})`,
       );
-      const again = await timeRounds(noisy, 'remeasure', attempt, () => {});
+      const again = await timeRounds(noisy, remeasureRounds(options.rounds), 'remeasure', attempt, () => {});
       for (const index of noisy) {
-        const fresh = again.times.get(index)!;
+        pooled.get(index)!.push(...again.times.get(index)!);
         attempts.set(index, attempts.get(index)! + 1);
-        if (robustCv(fresh) < robustCv(kept.get(index)!.perRunMs)) kept.set(index, { perRunMs: fresh });
       }
     }
 
@@ -369,7 +373,7 @@ export async function measureCells(
       );
     }
     const results = prepared.map((entry, index): CellLatency => {
-      const perRun = kept.get(index)!.perRunMs;
+      const perRun = pooled.get(index)!;
       const cv = robustCv(perRun);
       return {
         cell: formatCell(entry.cell),
