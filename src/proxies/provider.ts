@@ -27,6 +27,8 @@ export interface ProxyProviderOptions {
   readonly batchSize?: number;
   /** Table file; default the committed data/proxy-table.jsonl; null: never use a table. */
   readonly tablePath?: string | null;
+  /** false: compute every value, using the table only for the task score's bounds. */
+  readonly useTableValues?: boolean;
   /** onnxruntime threads for on-demand NASWOT. */
   readonly threads?: number;
   readonly logger?: Logger;
@@ -36,6 +38,7 @@ export type ProxySource = 'table' | 'computed' | 'mixed';
 
 export interface CellProxies {
   readonly values: ProxyValues;
+  /** See score.ts; NaN when no usable table provides the normalisation bounds. */
   readonly taskScore: number;
   /** Where the values came from: the table, computation now, or both (own images). */
   readonly source: ProxySource;
@@ -50,6 +53,7 @@ export class ProxyProvider {
     private readonly calibrationFolder: string | undefined,
     private readonly table: ProxyTable | undefined,
     private readonly threads: number,
+    private readonly useTableValues: boolean,
     private readonly logger: Logger,
   ) {}
 
@@ -88,7 +92,14 @@ export class ProxyProvider {
         table = undefined;
       }
     }
-    return new ProxyProvider(settings, options.calibrationImages, table, options.threads ?? 2, logger);
+    return new ProxyProvider(
+      settings,
+      options.calibrationImages,
+      table,
+      options.threads ?? 2,
+      options.useTableValues ?? true,
+      logger,
+    );
   }
 
   /** Table coverage, for reports: covered effective cells, or 0 without a usable table. */
@@ -120,7 +131,7 @@ export class ProxyProvider {
 
   private async compute(live: Cell, code: number, dataset: Dataset): Promise<CellProxies> {
     const skip = skipOf(live);
-    const row = this.table?.lookup(code, dataset);
+    const row = this.useTableValues ? this.table?.lookup(code, dataset) : undefined;
     const weightsMatch = this.table?.matchesWeights(this.settings) ?? false;
     const imagesMatch = this.table?.matches(this.settings) ?? false;
     let source: ProxySource;
@@ -129,19 +140,34 @@ export class ProxyProvider {
       source = 'table';
       values = { ...row, skip };
     } else {
-      const naswot = await meanNaswot(
-        live,
-        dataset,
-        await this.imageBatch(dataset),
-        this.settings.seeds,
-        this.threads,
+      // NASWOT runs in onnxruntime's native threads while synflow occupies the JS thread; yielding
+      // between seeds lets each finished ORT call queue the next one.
+      const naswotPending = this.imageBatch(dataset).then((images) =>
+        meanNaswot(live, dataset, images, this.settings.seeds, this.threads),
       );
-      const synflow = row && weightsMatch ? row : meanSynflow(live, dataset, this.settings.seeds);
+      const synflow = row && weightsMatch ? row : await this.synflowYielding(live, dataset);
+      const naswot = await naswotPending;
       source = row && weightsMatch ? 'mixed' : 'computed';
       values = { naswot, synflow: synflow.synflow, logsynflow: synflow.logsynflow, skip };
     }
     const score = this.table ? taskScore(values, this.bounds(dataset)) : Number.NaN;
     return { values, taskScore: score, source };
+  }
+
+  private async synflowYielding(
+    live: Cell,
+    dataset: Dataset,
+  ): Promise<{ synflow: number; logsynflow: number }> {
+    let synflow = 0;
+    let logsynflow = 0;
+    for (const seed of this.settings.seeds) {
+      await new Promise<void>((resolveTurn) => setImmediate(resolveTurn));
+      const values = meanSynflow(live, dataset, [seed]);
+      synflow += values.synflow;
+      logsynflow += values.logsynflow;
+    }
+    const count = this.settings.seeds.length;
+    return { synflow: synflow / count, logsynflow: logsynflow / count };
   }
 
   private imageBatch(dataset: Dataset): Promise<ImageBatch> {
