@@ -13,6 +13,7 @@ import {
   type MeasureOptions,
   type VisitEvent,
 } from '../src/hardware/measure.js';
+import { availableExecutionProviders } from '../src/hardware/fingerprint.js';
 import { buildNb201Model } from '../src/hardware/nb201-model.js';
 import { defaultSampleCells, randomSampleCells } from '../src/hardware/sample-cells.js';
 import { formatCell, isConnected, parseCell } from '../src/space/cell.js';
@@ -163,6 +164,25 @@ describe('measurement protocol on real networks', () => {
     ];
     expect(remeasured(1).sort()).toEqual([1, 2]);
     expect(remeasured(2)).toEqual([1]);
+  });
+
+  it('turns a listed provider that cannot start into a UsageError, not a crash', async () => {
+    const separate = availableExecutionProviders().find((ep) => !ep.bundled);
+    if (!separate) return; // every listed provider is bundled here: nothing to check
+    const outcome = await measureCells(
+      [CHEAP],
+      { ...TINY, rounds: 3, provider: separate.name },
+      { buildModel: buildNb201Model },
+    ).then(
+      (result) => result.protocol.provider,
+      (error: unknown) => error,
+    );
+    // Where its libraries are installed the provider simply works.
+    if (typeof outcome === 'string') expect(outcome).toBe(separate.name);
+    else {
+      expect(outcome).toBeInstanceOf(UsageError);
+      expect(String(outcome)).toMatch(/could not start a session.*use --provider cpu/);
+    }
   });
 
   it('stops timing rounds when the time budget is spent, never before the minimum', async () => {

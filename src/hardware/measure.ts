@@ -316,6 +316,7 @@ export async function measureCells(
     return { times, rounds: completed, stoppedByBudget };
   };
 
+  let stopProgress = (): void => {};
   try {
     const progress = createProgress({
       label: 'measure',
@@ -323,6 +324,11 @@ export async function measureCells(
       logger,
       interactive: hooks.interactiveProgress,
     });
+    let progressStopped = false;
+    stopProgress = () => {
+      if (!progressStopped) progress.done();
+      progressStopped = true;
+    };
     for (const cell of cells) {
       prepared.push(await prepareCell(cell, options, hooks.buildModel, inputs, random, wallClock));
       progress.tick(1, `built ${formatCell(cell)}`);
@@ -344,7 +350,7 @@ export async function measureCells(
     const everyCell = prepared.map((_, index) => index);
     const ambientStart = ambientSnapshot();
     const first = await timeRounds(everyCell, options.rounds, 'timed', 0, () => progress.tick(1, 'round'));
-    progress.done();
+    stopProgress();
 
     const pooled = new Map<number, number[]>();
     const attempts = new Map<number, number>();
@@ -428,6 +434,7 @@ export async function measureCells(
       wallMs: wallClock() - wallStart,
     };
   } finally {
+    stopProgress();
     await Promise.all(prepared.map((entry) => entry.session.release()));
   }
 }
@@ -503,7 +510,7 @@ async function createSession(bytes: Uint8Array, options: MeasureOptions): Promis
     return await ort.InferenceSession.create(bytes, sessionOptions);
   } catch (error) {
     if (options.provider === 'cpu') throw error;
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = (error instanceof Error ? error.message : String(error)).trim();
     throw new UsageError(
       `execution provider '${options.provider}' is listed by onnxruntime-node ${onnxruntimeVersion()} ` +
         `but could not start a session (${reason}); use --provider cpu or install its libraries`,
