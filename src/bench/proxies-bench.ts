@@ -164,7 +164,7 @@ export async function runProxiesBench(options: ProxiesBenchOptions): Promise<Pro
   options.logger.info(
     `proxy table covers ${covered.length}/${SPACE_SIZE} cells (${table.size}/${table.metadata.coverage.effectiveCellsTotal} effective cells); figures are over the covered cells`,
   );
-  const provider = ProxyProvider.create({ tablePath: options.tablePath, useTableValues: false, threads: 2 });
+  const provider = ProxyProvider.create({ tablePath: options.tablePath, useTableValues: false });
   const datasets: DatasetFigures[] = [];
   for (const dataset of options.datasets) {
     const accuracyAll = valuesByCode(options.accuracyCsv, `${dataset}_test_acc`);

@@ -29,7 +29,7 @@ export interface ProxyProviderOptions {
   readonly tablePath?: string | null;
   /** false: compute every value, using the table only for the task score's bounds. */
   readonly useTableValues?: boolean;
-  /** onnxruntime threads for on-demand NASWOT. */
+  /** onnxruntime threads for on-demand NASWOT (default 1: synflow runs on the JS thread meanwhile). */
   readonly threads?: number;
   readonly logger?: Logger;
 }
@@ -96,7 +96,7 @@ export class ProxyProvider {
       settings,
       options.calibrationImages,
       table,
-      options.threads ?? 2,
+      options.threads ?? 1,
       options.useTableValues ?? true,
       logger,
     );
@@ -142,9 +142,10 @@ export class ProxyProvider {
     } else {
       // NASWOT runs in onnxruntime's native threads while synflow occupies the JS thread; yielding
       // between seeds lets each finished ORT call queue the next one.
-      const naswotPending = this.imageBatch(dataset).then((images) =>
-        meanNaswot(live, dataset, images, this.settings.seeds, this.threads),
-      );
+      const images = await this.imageBatch(dataset);
+      const naswotPending = meanNaswot(live, dataset, images, this.settings.seeds, this.threads);
+      // Marked handled now; a failure still surfaces at the `await` below.
+      naswotPending.catch(() => {});
       const synflow = row && weightsMatch ? row : await this.synflowYielding(live, dataset);
       const naswot = await naswotPending;
       source = row && weightsMatch ? 'mixed' : 'computed';
