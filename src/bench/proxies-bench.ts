@@ -34,6 +34,8 @@ export interface ProxyFigures {
   readonly kendall: number;
   /** Against FreeREA's published value of the same proxy; null for skip (not published). */
   readonly spearman_vs_reference: number | null;
+  /** FreeREA's published value (real CIFAR/ImageNet images) against accuracy, same cells. */
+  readonly reference_spearman: number | null;
 }
 
 export interface TaskScoreFigures {
@@ -188,6 +190,7 @@ export async function runProxiesBench(options: ProxiesBenchOptions): Promise<Pro
         spearman: spearman(ours, accuracy),
         kendall: kendall(ours, accuracy),
         spearman_vs_reference: published ? spearman(ours, rankable(published)) : null,
+        reference_spearman: published ? spearman(rankable(published), accuracy) : null,
       };
     });
     const bounds = table.bounds(dataset);
@@ -259,11 +262,11 @@ export function formatProxiesBench(result: ProxiesBenchResult): string {
     lines.push(
       '',
       `== ${d.dataset} (${d.cells} cells)`,
-      'proxy        spearman  kendall  spearman_vs_FreeREA',
+      'proxy        spearman  kendall  spearman_vs_FreeREA  FreeREA_spearman',
     );
     for (const p of d.proxies) {
       lines.push(
-        `${p.name.padEnd(12)} ${f(p.spearman).padStart(8)} ${f(p.kendall).padStart(8)} ${f(p.spearman_vs_reference).padStart(10)}`,
+        `${p.name.padEnd(12)} ${f(p.spearman).padStart(8)} ${f(p.kendall).padStart(8)} ${f(p.spearman_vs_reference).padStart(10)} ${f(p.reference_spearman).padStart(18)}`,
       );
     }
     for (const [label, t] of [
