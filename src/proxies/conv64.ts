@@ -204,16 +204,18 @@ function accumulate3x3(
   first: number,
   flipped: boolean,
 ): void {
-  const k = (t: number): number => weights[first + (flipped ? 8 - t : t)]!;
-  const w0 = k(0),
-    w1 = k(1),
-    w2 = k(2),
-    w3 = k(3),
-    w4 = k(4),
-    w5 = k(5),
-    w6 = k(6),
-    w7 = k(7),
-    w8 = k(8);
+  // Tap t reads weight t, or 8 - t when flipped; no per-call closure in this hot path.
+  const step = flipped ? -1 : 1;
+  const at = flipped ? first + 8 : first;
+  const w0 = weights[at]!;
+  const w1 = weights[at + step]!;
+  const w2 = weights[at + 2 * step]!;
+  const w3 = weights[at + 3 * step]!;
+  const w4 = weights[at + 4 * step]!;
+  const w5 = weights[at + 5 * step]!;
+  const w6 = weights[at + 6 * step]!;
+  const w7 = weights[at + 7 * step]!;
+  const w8 = weights[at + 8 * step]!;
   for (let q = 0; q < span; q++) {
     const r0 = base + q;
     const r1 = r0 + pitch;
