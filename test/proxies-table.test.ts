@@ -79,6 +79,21 @@ describe('ProxyProvider', () => {
     expect(result.taskScore).toBeLessThanOrEqual(1);
   });
 
+  it('gives the task score of every covered cell code, NaN for the rest when asked not to compute', async () => {
+    const provider = ProxyProvider.create();
+    const { scores, id, computed } = await provider.allTaskScores('cifar10', { computeMissing: false });
+    expect(computed).toBe(0);
+    expect(scores).toHaveLength(15_625);
+    const known = [...scores].filter((v) => !Number.isNaN(v));
+    expect(known.length).toBe(
+      Array.from({ length: 15_625 }, (_, code) => table.lookup(code, 'cifar10')).filter(Boolean).length,
+    );
+    expect(Math.min(...known)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...known)).toBeLessThanOrEqual(1);
+    expect(id).toBe((await ProxyProvider.create().allTaskScores('cifar10', { computeMissing: false })).id);
+    expect(id).not.toBe((await provider.allTaskScores('cifar100', { computeMissing: false })).id);
+  });
+
   it('computes cells on demand when the table was written by another algorithm, and says so', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'simnas-table-'));
     const lines = readFileSync(TABLE, 'utf8').split('\n');
@@ -117,9 +132,9 @@ describe.skipIf(!existsSync(join(SHARED, 'nb201_accuracy.csv')))(
         accuracyCsv: join(SHARED, 'nb201_accuracy.csv'),
         referenceCsv: join(SHARED, 'nb201_proxies_freerea.csv'),
         // cifar100: FreeREA's cifar10 run gives disconnected cells a nonzero logsynflow (its cifar100
-      // and ImageNet16-120 runs give 0, as we do), which would make this figure depend on how many
-      // disconnected cells a partial table happens to hold.
-      datasets: ['cifar100'],
+        // and ImageNet16-120 runs give 0, as we do), which would make this figure depend on how many
+        // disconnected cells a partial table happens to hold.
+        datasets: ['cifar100'],
         tablePath: TABLE,
         timingCells: 0,
         logger: recordingLogger(),

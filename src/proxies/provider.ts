@@ -2,15 +2,18 @@
 // table when its settings match, otherwise computed on demand and cached in memory. With the
 // user's own calibration images NASWOT is always computed (it sees the images); synflow and
 // logsynflow never see images, so they still come from the table.
+import { createHash } from 'node:crypto';
+
 import { UsageError } from '../errors.js';
-import { effectiveCell, encodeCell, type Cell } from '../space/cell.js';
+import { SPACE_SIZE, decodeCell, effectiveCell, encodeCell, type Cell } from '../space/cell.js';
 import { DATASET_SHAPES, type Dataset } from '../space/datasets.js';
 import { silentLogger, type Logger } from '../util/log.js';
+import { createProgress } from '../util/progress.js';
 import { DEFAULT_TABLE_SETTINGS } from './build.js';
 import { meanNaswot, meanSynflow, type ProxyValues } from './compute.js';
 import { DEFAULT_BATCH_SIZE, SYNTHETIC_IMAGES_ID, folderImages, syntheticImages } from './images.js';
 import type { ImageBatch } from './naswot.js';
-import { taskScore, type ScoreBounds } from './score.js';
+import { TASK_SCORE_FORMULA, taskScore, type ScoreBounds } from './score.js';
 import { skipOf } from './skip.js';
 import {
   PROXY_ALGORITHM,
@@ -47,6 +50,7 @@ export interface CellProxies {
 export class ProxyProvider {
   private readonly cache = new Map<string, CellProxies>();
   private readonly images = new Map<number, Promise<ImageBatch>>();
+  private calibrationDigest: string | undefined;
 
   private constructor(
     private readonly settings: TableSettings,
@@ -100,6 +104,52 @@ export class ProxyProvider {
       options.useTableValues ?? true,
       logger,
     );
+  }
+
+  /**
+   * The task score of every cell code (0..15,624) on `dataset`, what searches rank by. Cells the
+   * table covers are instant; the others are computed now (about a second or more each, with a
+   * progress line) unless `computeMissing` is false, in which case they are NaN. `id` changes
+   * whenever any score could: use it to key caches of anything trained on these scores.
+   */
+  async allTaskScores(
+    dataset: Dataset,
+    { computeMissing = true }: { computeMissing?: boolean } = {},
+  ): Promise<{ scores: Float64Array; id: string; computed: number }> {
+    const scores = new Float64Array(SPACE_SIZE).fill(Number.NaN);
+    const missing: number[] = [];
+    const tableUsable = this.useTableValues && (this.table?.matches(this.settings) ?? false);
+    for (let code = 0; code < SPACE_SIZE; code++) {
+      const row = tableUsable ? this.table!.lookup(code, dataset) : undefined;
+      if (row) scores[code] = taskScore({ ...row, skip: skipOf(decodeCell(code)) }, this.bounds(dataset));
+      else missing.push(code);
+    }
+    if (computeMissing && missing.length > 0) {
+      const effective = new Map<number, number[]>();
+      for (const code of missing) {
+        const key = encodeCell(effectiveCell(decodeCell(code)));
+        effective.set(key, [...(effective.get(key) ?? []), code]);
+      }
+      const progress = createProgress({
+        label: `proxies ${dataset}`,
+        total: effective.size,
+        logger: this.logger,
+      });
+      for (const [key, codes] of effective) {
+        const { taskScore: score } = await this.proxies(decodeCell(key), dataset);
+        for (const code of codes) scores[code] = score;
+        progress.tick();
+      }
+      progress.done();
+    }
+    const id = createHash('sha256')
+      .update(
+        JSON.stringify([PROXY_ALGORITHM, TASK_SCORE_FORMULA, this.settings, this.bounds(dataset), dataset]),
+      )
+      .update(this.calibrationDigest ?? '')
+      .digest('hex')
+      .slice(0, 16);
+    return { scores, id, computed: computeMissing ? missing.length : 0 };
   }
 
   /** Table coverage, for reports: covered effective cells, or 0 without a usable table. */
@@ -180,6 +230,7 @@ export class ProxyProvider {
             this.logger.info(
               `NASWOT calibration: ${found.files.length} images from ${this.calibrationFolder}`,
             );
+            this.calibrationDigest = found.digest;
             return found.batch;
           })
         : Promise.resolve(syntheticImages(this.settings.batchSize, size, this.settings.imageSeed));

@@ -9,7 +9,7 @@
 // Bounds: naswot and logsynflow use the min and max over the precomputed table for the dataset
 // (stored in its metadata, so a cell computed on demand is normalised exactly like a table cell;
 // it may land slightly outside [0, 1]); skip uses its analytic range [0, 2]. A disconnected cell
-// (naswot -Infinity) gets the lowest NASWOT term, 0.
+// (naswot -Infinity) scores 0.
 import type { ProxyValues } from './compute.js';
 import { SKIP_RANGE } from './skip.js';
 
@@ -29,6 +29,8 @@ export function minMax(value: number, [low, high]: Bounds): number {
 }
 
 export function taskScore(values: ProxyValues, bounds: ScoreBounds): number {
+  // A disconnected cell computes nothing (chance accuracy): the lowest score, exactly.
+  if (values.naswot === Number.NEGATIVE_INFINITY) return 0;
   return (
     (minMax(values.naswot, bounds.naswot) +
       minMax(values.logsynflow, bounds.logsynflow) +
