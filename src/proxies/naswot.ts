@@ -83,16 +83,25 @@ export function addNaswotKernel(network: Nb201Graph): number {
   const rows = graph.addInitializer('naswot.rows', [2], new BigInt64Array([BigInt(batch), -1n]));
   const grams: string[] = [];
   let units = 0;
+  // Edges leaving the same node each have their own ReLU module but read the same tensor, so their
+  // codes are identical: one Gram matrix per distinct tensor, listed once per ReLU in the sum
+  // (exact: every entry is a small integer).
+  const gramOf = new Map<string, string>();
   for (const tap of network.reluInputs) {
     units += tap.dims.slice(1).reduce((a, b) => a * b, 1);
-    const active = graph.add('Greater', [tap.tensor, zero], { name: `naswot.${tap.location}.active` });
-    const signs = graph.add('Where', [active, plusOne, minusOne], { name: `naswot.${tap.location}.signs` });
-    const flat = graph.add('Reshape', [signs, rows], { name: `naswot.${tap.location}.flat` });
-    const transposed = graph.add('Transpose', [flat], {
-      name: `naswot.${tap.location}.transpose`,
-      attributes: { perm: attr.ints([1, 0]) },
-    });
-    grams.push(graph.add('MatMul', [flat, transposed], { name: `naswot.${tap.location}.gram` }));
+    let gram = gramOf.get(tap.tensor);
+    if (gram === undefined) {
+      const active = graph.add('Greater', [tap.tensor, zero], { name: `naswot.${tap.location}.active` });
+      const signs = graph.add('Where', [active, plusOne, minusOne], { name: `naswot.${tap.location}.signs` });
+      const flat = graph.add('Reshape', [signs, rows], { name: `naswot.${tap.location}.flat` });
+      const transposed = graph.add('Transpose', [flat], {
+        name: `naswot.${tap.location}.transpose`,
+        attributes: { perm: attr.ints([1, 0]) },
+      });
+      gram = graph.add('MatMul', [flat, transposed], { name: `naswot.${tap.location}.gram` });
+      gramOf.set(tap.tensor, gram);
+    }
+    grams.push(gram);
   }
   if (grams.length === 0) throw new Error('naswot: the network has no ReLU');
   graph.addNode('Sum', grams, { name: 'naswot.kernel', outputs: [NASWOT_KERNEL_OUTPUT] });
