@@ -138,8 +138,9 @@ export async function buildProxyTable(options: BuildOptions): Promise<TableMetad
   const stopAll = (): void => {
     for (const worker of workers) worker.kill();
   };
+  let interrupted = false;
   const onSignal = (): void => {
-    failure = new Error('interrupted');
+    interrupted = true;
     stopAll();
   };
   process.once('SIGINT', onSignal);
@@ -156,7 +157,7 @@ export async function buildProxyTable(options: BuildOptions): Promise<TableMetad
             workers.push(worker);
             const next = (): void => {
               const code = queue.shift();
-              if (code === undefined || failure) worker.kill();
+              if (code === undefined || failure || interrupted) worker.kill();
               else worker.send({ code });
             };
             worker.on('message', (message: { code: number; values?: number[]; error?: string }) => {
@@ -187,6 +188,10 @@ export async function buildProxyTable(options: BuildOptions): Promise<TableMetad
       `(${metadata.coverage.cells}/${metadata.coverage.cellsTotal} cells) in ${path}`,
   );
   if (failure) throw failure;
+  if (interrupted) {
+    logger.warn('interrupted: the rows above are kept; rerun the same command to resume');
+    process.exitCode = 130;
+  }
   return metadata;
 }
 
