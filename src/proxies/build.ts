@@ -190,7 +190,6 @@ export async function buildProxyTable(options: BuildOptions): Promise<TableMetad
   if (failure) throw failure;
   if (interrupted) {
     logger.warn('interrupted: the rows above are kept; rerun the same command to resume');
-    process.exitCode = 130;
   }
   return metadata;
 }
