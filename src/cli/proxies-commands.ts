@@ -1,6 +1,6 @@
 // `simnas proxies build|show`: the precomputed proxy table and on-demand proxies of one cell.
 // `simnas bench proxies`: our proxies and task score against published values and accuracies.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 
 import { buildProxyTable, runTableWorker } from '../proxies/build.js';
 import { ProxyProvider } from '../proxies/provider.js';
@@ -8,9 +8,17 @@ import { defaultTablePath } from '../proxies/table.js';
 import { formatCell, parseCell } from '../space/cell.js';
 import { DATASETS, parseDataset, type Dataset } from '../space/datasets.js';
 import { stderrLogger } from '../util/log.js';
-import { argumentParser, positiveInteger, printJson } from './program.js';
+import { positiveInteger, printJson } from './program.js';
 
 const CELL_EXAMPLE = '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|';
+
+function nonNegativeInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) {
+    throw new InvalidArgumentError(`'${value}' is not a non-negative integer`);
+  }
+  return parsed;
+}
 
 export function registerProxiesCommands(program: Command, bench: Command): void {
   const proxies = program.command('proxies').description('training-free accuracy proxies and the task score');
@@ -87,8 +95,8 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
     .option('--table <file>', 'proxy table', defaultTablePath())
     .option(
       '--timing-cells <n>',
-      'random cells timed for on-demand computation (0: skip)',
-      argumentParser(Number),
+      'random cells per dataset timed for on-demand computation (0: skip)',
+      nonNegativeInteger,
       10,
     )
     .option('--json', 'print JSON')
