@@ -12,8 +12,18 @@ import { ProxyProvider } from '../proxies/provider.js';
 import { TASK_SCORE_FORMULA, taskScore } from '../proxies/score.js';
 import { skipOf } from '../proxies/skip.js';
 import { readTable } from '../proxies/table.js';
-import { SPACE_SIZE, decodeCell, encodeCell, formatCell, parseCell } from '../space/cell.js';
-import type { Dataset } from '../space/datasets.js';
+import { DEFAULT_BATCH_SIZE, syntheticImages } from '../proxies/images.js';
+import { naswotOf } from '../proxies/naswot.js';
+import {
+  SPACE_SIZE,
+  decodeCell,
+  effectiveCell,
+  encodeCell,
+  formatCell,
+  isConnected,
+  parseCell,
+} from '../space/cell.js';
+import { DATASET_SHAPES, type Dataset } from '../space/datasets.js';
 import type { Logger } from '../util/log.js';
 import { Random } from '../util/random.js';
 import { kendall, median, quantile, spearman } from '../util/stats.js';
@@ -25,6 +35,11 @@ export interface ProxiesBenchOptions {
   readonly tablePath: string;
   /** Random cells timed per dataset for an on-demand computation (0 skips timing). */
   readonly timingCells: number;
+  /**
+   * Cells (without dead edges) on which NASWOT (seed 0) is computed with our synthetic images and
+   * with white noise, against FreeREA's real-image values (0 skips the comparison).
+   */
+  readonly imageAblationCells?: number;
   readonly logger: Logger;
 }
 
@@ -47,6 +62,15 @@ export interface TaskScoreFigures {
   readonly constrained_regret: { readonly p25: number; readonly p50: number; readonly p75: number };
 }
 
+/** What synthetic images cost NASWOT, against FreeREA's values computed on real images. */
+export interface ImageAblation {
+  readonly cells: number;
+  readonly dead_leaves: { readonly spearman: number; readonly spearman_vs_reference: number };
+  readonly white_noise: { readonly spearman: number; readonly spearman_vs_reference: number };
+  /** FreeREA's real-image NASWOT against accuracy on the same cells. */
+  readonly reference_spearman: number;
+}
+
 export interface DatasetFigures {
   readonly dataset: Dataset;
   readonly cells: number;
@@ -56,6 +80,7 @@ export interface DatasetFigures {
   readonly reference_task_score: TaskScoreFigures;
   readonly top1_cell: string;
   readonly on_demand_ms?: { readonly median: number; readonly p90: number; readonly cells: number };
+  readonly image_ablation?: ImageAblation;
 }
 
 export interface ProxiesBenchResult {
@@ -217,6 +242,16 @@ export async function runProxiesBench(options: ProxiesBenchOptions): Promise<Pro
       reference_task_score: scoreFigures(referenceScores, accuracy, flops),
       top1_cell: formatCell(decodeCell(covered[best]!)),
       ...(timing ? { on_demand_ms: timing } : {}),
+      ...(options.imageAblationCells
+        ? {
+            image_ablation: await imageAblation(
+              dataset,
+              options.imageAblationCells,
+              accuracyAll,
+              reference.naswot,
+            ),
+          }
+        : {}),
     });
   }
   return {
@@ -233,6 +268,47 @@ export async function runProxiesBench(options: ProxiesBenchOptions): Promise<Pro
 function finiteBounds(values: readonly number[]): readonly [number, number] {
   const finite = values.filter(Number.isFinite);
   return [Math.min(...finite), Math.max(...finite)];
+}
+
+async function imageAblation(
+  dataset: Dataset,
+  count: number,
+  accuracy: Float64Array,
+  reference: Float64Array,
+): Promise<ImageAblation> {
+  const random = new Random(11).child(`ablation/${dataset}`);
+  const codes: number[] = [];
+  while (codes.length < count) {
+    const code = random.int(SPACE_SIZE);
+    const cell = decodeCell(code);
+    if (isConnected(cell) && encodeCell(effectiveCell(cell)) === code && !codes.includes(code))
+      codes.push(code);
+  }
+  const size = DATASET_SHAPES[dataset].inputSize;
+  const leaves = syntheticImages(DEFAULT_BATCH_SIZE, size, 0);
+  const noise = {
+    count: DEFAULT_BATCH_SIZE,
+    size,
+    data: Float32Array.from({ length: DEFAULT_BATCH_SIZE * 3 * size * size }, () => random.normal()),
+  };
+  const leafValues: number[] = [];
+  const noiseValues: number[] = [];
+  for (const code of codes) {
+    leafValues.push(await naswotOf(decodeCell(code), dataset, leaves, { seed: 0 }));
+    noiseValues.push(await naswotOf(decodeCell(code), dataset, noise, { seed: 0 }));
+  }
+  const truth = codes.map((code) => accuracy[code]!);
+  const published = rankable(codes.map((code) => reference[code]!));
+  const figures = (values: number[]) => ({
+    spearman: spearman(values, truth),
+    spearman_vs_reference: spearman(values, published),
+  });
+  return {
+    cells: count,
+    dead_leaves: figures(leafValues),
+    white_noise: figures(noiseValues),
+    reference_spearman: spearman(published, truth),
+  };
 }
 
 /** Wall time of computing all proxies of random cells from scratch (no table), one at a time. */
@@ -280,6 +356,14 @@ export function formatProxiesBench(result: ProxiesBenchResult): string {
       );
     }
     lines.push(`top-1 cell: ${d.top1_cell}`);
+    if (d.image_ablation) {
+      const a = d.image_ablation;
+      lines.push(
+        `NASWOT inputs (${a.cells} cells without dead edges, seed 0): dead leaves spearman ${f(a.dead_leaves.spearman)} ` +
+          `(vs FreeREA ${f(a.dead_leaves.spearman_vs_reference)}), white noise ${f(a.white_noise.spearman)} ` +
+          `(vs FreeREA ${f(a.white_noise.spearman_vs_reference)}), FreeREA real images ${f(a.reference_spearman)}`,
+      );
+    }
     if (d.on_demand_ms) {
       lines.push(
         `on-demand computation (no table, ${d.on_demand_ms.cells} random cells): median ${d.on_demand_ms.median.toFixed(0)} ms, p90 ${d.on_demand_ms.p90.toFixed(0)} ms per cell`,

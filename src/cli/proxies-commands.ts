@@ -99,6 +99,12 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
       nonNegativeInteger,
       10,
     )
+    .option(
+      '--image-ablation <n>',
+      'cells on which NASWOT with synthetic images and white noise is compared with FreeREA (0: skip)',
+      nonNegativeInteger,
+      0,
+    )
     .option('--json', 'print JSON')
     .action(
       async (options: {
@@ -107,6 +113,7 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
         dataset: string;
         table: string;
         timingCells: number;
+        imageAblation: number;
         json?: boolean;
       }) => {
         const datasets: readonly Dataset[] =
@@ -119,6 +126,7 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
           datasets,
           tablePath: options.table,
           timingCells: options.timingCells,
+          imageAblationCells: options.imageAblation,
           logger: stderrLogger,
         });
         if (options.json) return printJson({ datasets: result.datasets });
