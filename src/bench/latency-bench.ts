@@ -310,3 +310,45 @@ function priorPercentile(reference: PriorReference, truth: Float64Array): number
   for (const value of reference.syntheticNearest) if (value > distance) farther++;
   return (100 * farther) / reference.syntheticNearest.length;
 }
+
+/** The benchmark as a fixed-width text table, one row per device plus the means. */
+export function formatLatencyBench(result: LatencyBenchResult): string {
+  const header = [
+    'device',
+    'cells',
+    'rho',
+    'MAPE%',
+    'cov90%',
+    'LOO%',
+    'base rho',
+    'ceiling',
+    'effic.',
+    'prior pct',
+  ];
+  const row = (name: string, cells: string, r: Omit<DeviceBenchResult, 'name' | 'cells'>): string[] => [
+    name,
+    cells,
+    r.rho.toFixed(4),
+    r.mape.toFixed(1),
+    (100 * r.coverage90).toFixed(1),
+    r.loo_mape.toFixed(1),
+    r.baseline_rho.toFixed(4),
+    r.ceiling_rho.toFixed(4),
+    r.efficiency.toFixed(4),
+    r.prior_percentile.toFixed(0),
+  ];
+  const rows = [
+    header,
+    ...result.devices.map((d) => row(d.name, String(d.cells), d)),
+    row('mean', '', result.overall),
+  ];
+  const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const lines = rows.map((r) =>
+    r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  '),
+  );
+  return [
+    `latency model from ${result.samples} designed samples, ${result.seeds} seeds, ${(100 * result.noise).toFixed(1)}% measurement noise, prior for ${result.dataset}`,
+    `table ${result.table}; medians are not used: figures are means over seeds; ${result.seconds.toFixed(1)} s`,
+    ...lines,
+  ].join('\n');
+}

@@ -7,7 +7,6 @@ import { type Cell, decodeCell, SPACE_SIZE } from '../space/cell.js';
 import type { Dataset } from '../space/datasets.js';
 import { UsageError } from '../errors.js';
 import { FEATURE_COUNT, sparseFeatureMatrix } from './features.js';
-import { squareMatrix } from './linalg.js';
 import { weightBank } from './prior.js';
 
 export const DEFAULT_SAMPLE_COUNT = 10;
@@ -37,31 +36,64 @@ export function designSampleCells(
   return cells;
 }
 
-function designCodes(count: number, dataset: Dataset, available?: (code: number) => boolean): number[] {
+interface DesignComponent {
+  readonly share: number;
+  readonly mean: Float64Array;
+  readonly sigma: Float64Array;
+  readonly noiseVariance: number;
+}
+
+/**
+ * The bank split like the latency model's mixture prior (execution mode x regularity), so that the
+ * design serves every kind of device rather than the blur of all of them.
+ */
+function designComponents(dataset: Dataset): DesignComponent[] {
   const bank = weightBank(dataset);
   const d = FEATURE_COUNT;
-  const sparse = sparseFeatureMatrix();
-  // Prior covariance of the (mean-normalized) weights and a typical noise variance.
-  const mean = new Float64Array(d);
-  for (let k = 0; k < bank.size; k++)
-    for (let j = 0; j < d; j++) mean[j] = mean[j]! + bank.weights[k * d + j]! / bank.size;
-  const sigma = squareMatrix(d);
+  const groups = new Map<number, number[]>();
   for (let k = 0; k < bank.size; k++) {
-    for (let i = 0; i < d; i++) {
-      const di = bank.weights[k * d + i]! - mean[i]!;
-      for (let j = 0; j < d; j++)
-        sigma.data[i * d + j] =
-          sigma.data[i * d + j]! + (di * (bank.weights[k * d + j]! - mean[j]!)) / (bank.size - 1);
-    }
+    const key = bank.mode[k]! * 2 + bank.irregular[k]!;
+    groups.set(key, [...(groups.get(key) ?? []), k]);
   }
-  const noiseVariance = Float64Array.from(bank.residualVariance).sort()[bank.size >> 1]!;
+  const components: DesignComponent[] = [];
+  for (const members of groups.values()) {
+    if (members.length < 40) continue;
+    const mean = new Float64Array(d);
+    for (const k of members)
+      for (let j = 0; j < d; j++) mean[j] = mean[j]! + bank.weights[k * d + j]! / members.length;
+    const sigma = new Float64Array(d * d);
+    for (const k of members) {
+      for (let i = 0; i < d; i++) {
+        const di = bank.weights[k * d + i]! - mean[i]!;
+        if (di === 0) continue;
+        for (let j = 0; j < d; j++) {
+          sigma[i * d + j] =
+            sigma[i * d + j]! + (di * (bank.weights[k * d + j]! - mean[j]!)) / (members.length - 1);
+        }
+      }
+    }
+    const residuals = Float64Array.from(members, (k) => bank.residualVariance[k]!).sort();
+    components.push({
+      share: members.length / bank.size,
+      mean,
+      sigma,
+      noiseVariance: residuals[residuals.length >> 1]!,
+    });
+  }
+  return components;
+}
+
+function designCodes(count: number, dataset: Dataset, available?: (code: number) => boolean): number[] {
+  const d = FEATURE_COUNT;
+  const sparse = sparseFeatureMatrix();
+  const components = designComponents(dataset);
   // M = Σ_c x_c x_cᵀ over all cells: the average-variance criterion needs Σ M Σ.
-  const gram = squareMatrix(d);
+  const gram = new Float64Array(d * d);
   for (let code = 0; code < SPACE_SIZE; code++) {
     for (let s = sparse.rowStart[code]!; s < sparse.rowStart[code + 1]!; s++) {
       for (let t = sparse.rowStart[code]!; t < sparse.rowStart[code + 1]!; t++) {
         const at = sparse.columns[s]! * d + sparse.columns[t]!;
-        gram.data[at] = gram.data[at]! + sparse.values[s]! * sparse.values[t]!;
+        gram[at] = gram[at]! + sparse.values[s]! * sparse.values[t]!;
       }
     }
   }
@@ -70,16 +102,32 @@ function designCodes(count: number, dataset: Dataset, available?: (code: number)
   const eligible = Uint8Array.from({ length: SPACE_SIZE }, (_, code) =>
     !available || available(code) ? 1 : 0,
   );
+  const gains = new Float64Array(SPACE_SIZE);
   for (let step = 0; step < count; step++) {
-    const sigmaGramSigma = multiplyMatrices(multiplyMatrices(sigma.data, gram.data, d), sigma.data, d);
+    gains.fill(0);
+    for (const component of components) {
+      const sigmaGramSigma = multiplyMatrices(multiplyMatrices(component.sigma, gram, d), component.sigma, d);
+      // Each mode counts by its share of the prior, as a relative reduction of its own average
+      // variance, so that modes with large latency spreads do not crowd out the others.
+      let averageVariance = 0;
+      for (let i = 0; i < d * d; i++) averageVariance += component.sigma[i]! * gram[i]!;
+      for (let code = 0; code < SPACE_SIZE; code++) {
+        if (!eligible[code] || taken[code]) continue;
+        const predicted = sparseDot(component.mean, sparse, code);
+        const variance = quadraticForm(component.sigma, sparse, code, d);
+        const noise = component.noiseVariance * predicted * predicted;
+        gains[code] =
+          gains[code]! +
+          (component.share * quadraticForm(sigmaGramSigma, sparse, code, d)) /
+            ((variance + noise) * averageVariance);
+      }
+    }
     let bestCode = -1;
     let bestGain = -1;
     for (let code = 0; code < SPACE_SIZE; code++) {
       if (!eligible[code] || taken[code]) continue;
-      const variance = quadraticForm(sigma.data, sparse, code, d);
-      const gain = quadraticForm(sigmaGramSigma, sparse, code, d) / (variance + noiseVariance);
-      if (gain > bestGain * (1 + 1e-12)) {
-        bestGain = gain;
+      if (gains[code]! > bestGain * (1 + 1e-12)) {
+        bestGain = gains[code]!;
         bestCode = code;
       }
     }
@@ -88,17 +136,34 @@ function designCodes(count: number, dataset: Dataset, available?: (code: number)
     }
     chosen.push(bestCode);
     taken[bestCode] = 1;
-    // Condition Σ on a measurement of the chosen cell (rank-one update).
-    const u = new Float64Array(d);
-    for (let t = sparse.rowStart[bestCode]!; t < sparse.rowStart[bestCode + 1]!; t++) {
-      for (let j = 0; j < d; j++) u[j] = u[j]! + sparse.values[t]! * sigma.data[sparse.columns[t]! * d + j]!;
+    // Condition every component on a measurement of the chosen cell (rank-one update).
+    for (const component of components) {
+      const u = new Float64Array(d);
+      for (let t = sparse.rowStart[bestCode]!; t < sparse.rowStart[bestCode + 1]!; t++) {
+        for (let j = 0; j < d; j++)
+          u[j] = u[j]! + sparse.values[t]! * component.sigma[sparse.columns[t]! * d + j]!;
+      }
+      const predicted = sparseDot(component.mean, sparse, bestCode);
+      const denominator =
+        quadraticForm(component.sigma, sparse, bestCode, d) + component.noiseVariance * predicted * predicted;
+      for (let i = 0; i < d; i++) {
+        for (let j = 0; j < d; j++)
+          component.sigma[i * d + j] = component.sigma[i * d + j]! - (u[i]! * u[j]!) / denominator;
+      }
     }
-    const denominator = quadraticForm(sigma.data, sparse, bestCode, d) + noiseVariance;
-    for (let i = 0; i < d; i++)
-      for (let j = 0; j < d; j++)
-        sigma.data[i * d + j] = sigma.data[i * d + j]! - (u[i]! * u[j]!) / denominator;
   }
   return chosen;
+}
+
+function sparseDot(
+  weights: Float64Array,
+  sparse: ReturnType<typeof sparseFeatureMatrix>,
+  code: number,
+): number {
+  let sum = 0;
+  for (let t = sparse.rowStart[code]!; t < sparse.rowStart[code + 1]!; t++)
+    sum += sparse.values[t]! * weights[sparse.columns[t]!]!;
+  return sum;
 }
 
 function quadraticForm(

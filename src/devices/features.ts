@@ -81,14 +81,19 @@ export function writeFeatures(cell: Cell, out: Float64Array, offset = 0): void {
     k += NON_NONE_OPS.length;
   }
   const counts = structureCounts(cell, live, used);
-  out[k++] = counts.liveAdds[0];
-  out[k++] = counts.liveAdds[1];
-  out[k++] = counts.adds[0];
-  out[k++] = counts.adds[1];
-  out[k++] = counts.usedAdds[0];
-  out[k++] = counts.liveChains;
-  out[k++] = counts.chains;
-  out[k++] = counts.usedChains;
+  out.set(
+    [
+      counts.liveAdds[0],
+      counts.liveAdds[1],
+      counts.adds[0],
+      counts.adds[1],
+      counts.usedAdds[0],
+      counts.liveChains,
+      counts.chains,
+      counts.usedChains,
+    ],
+    k,
+  );
 }
 
 /** Node additions (inputs - 1, at nodes 2 and 3) and conv-to-conv chains, over three edge sets. */

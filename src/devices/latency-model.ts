@@ -56,6 +56,8 @@ export interface LatencyModelParameters {
   readonly noiseSd: number;
   /** Posterior mean of the prior covariance scale. */
   readonly priorScale: number;
+  /** Factor on the predictive sd from leave-one-out calibration (1 = the Bayesian spread as is). */
+  readonly intervalScale: number;
   /** Posterior probability of each execution mode of the prior (computes all edges, drops unused, ...). */
   readonly modeWeights: Readonly<Record<string, number>>;
 }
@@ -69,13 +71,24 @@ export interface LatencyModel {
   predictAll(): { mean: Float64Array; std: Float64Array };
 }
 
-/** Noise variances (relative to the sample mean squared) and prior covariance scales integrated over. */
-const NOISE_VARIANCE_GRID = Array.from({ length: 25 }, (_, i) => 10 ** (-6 + (i * 5.5) / 24));
+/** Noise variances (relative, i.e. of latency / true latency) and prior covariance scales integrated over. */
+const NOISE_VARIANCE_GRID = Array.from({ length: 16 }, (_, i) => 10 ** (-4 + (i * 3.5) / 15));
 const PRIOR_SCALE_GRID = [0.25, 0.5, 1, 2, 4, 8, 16];
 /** Weight of a flat (log-uniform) component in the noise hyperprior, so no device is ruled out. */
 const FLAT_NOISE_SHARE = 0.3;
-/** Grid points below this posterior weight are dropped from the predictive mixture. */
-const NEGLIGIBLE_WEIGHT = 1e-4;
+/**
+ * Leave-one-out calibration of the predictive spread: the ratio of held-out squared errors to
+ * their predicted variances rescales every interval, within these bounds. Real devices stray from
+ * the synthetic prior in ways the Gaussian model cannot see from the prior alone; the held-out
+ * errors of the samples can.
+ */
+const CALIBRATION_PSEUDO_SAMPLES = 4;
+const MIN_INTERVAL_SCALE = 1;
+const MAX_INTERVAL_SCALE = 4;
+/** The predictive mixture keeps the heaviest grid points up to this share of the posterior... */
+const KEPT_MASS = 0.999;
+/** ...and at most this many, which bounds the cost of predicting all cells. */
+const MAX_MIXTURE_POINTS = 32;
 
 interface GridPoint {
   readonly weight: number;
@@ -83,8 +96,10 @@ interface GridPoint {
   readonly noiseVariance: number;
   readonly priorScale: number;
   readonly factor: ReturnType<typeof cholesky>;
-  /** K⁻¹ (y - X μ), K = s X Σ Xᵀ + σ² I. */
+  /** K⁻¹ (y - X μ), K = s X Σ Xᵀ + σ² diag(y²). */
   readonly alpha: Float64Array;
+  /** K⁻¹, row-major. */
+  readonly inverse: Float64Array;
 }
 
 /** One execution mode's share of the prior: weights re-normalized to the samples' units. */
@@ -116,14 +131,15 @@ export function fitLatencyModel(samples: LatencySamples, options: LatencyModelOp
   const y = Float64Array.from({ length: n }, (_, i) => samples.latenciesMs[i]! / scaleMs);
 
   const components = priorComponents(bank, sampleFeatures, y);
-  const points: (Omit<GridPoint, 'weight'> & { logWeight: number })[] = [];
+  const points: (Omit<GridPoint, 'weight' | 'inverse'> & { logWeight: number })[] = [];
   components.forEach((component, c) => {
     for (let g = 0; g < NOISE_VARIANCE_GRID.length; g++) {
       for (const priorScale of PRIOR_SCALE_GRID) {
         const noiseVariance = NOISE_VARIANCE_GRID[g]!;
         const K = squareMatrix(n);
         for (let i = 0; i < n * n; i++) K.data[i] = priorScale * component.gram.data[i]!;
-        for (let i = 0; i < n; i++) K.data[i * n + i] = K.data[i * n + i]! + noiseVariance;
+        // Noise is multiplicative: its variance scales with the square of the latency.
+        for (let i = 0; i < n; i++) K.data[i * n + i] = K.data[i * n + i]! + noiseVariance * y[i]! ** 2;
         const factor = cholesky(K);
         const whitened = solveLower(factor, component.residual);
         let quadratic = 0;
@@ -147,11 +163,22 @@ export function fitLatencyModel(samples: LatencySamples, options: LatencyModelOp
   const best = Math.max(...points.map((p) => p.logWeight));
   let total = 0;
   for (const p of points) total += Math.exp(p.logWeight - best);
-  const grid = points
+  // Keep the heaviest grid points up to 99.9% of the posterior mass (at most MAX_MIXTURE_POINTS).
+  const ranked = points
     .map((p) => ({ ...p, weight: Math.exp(p.logWeight - best) / total }))
-    .filter((p) => p.weight >= NEGLIGIBLE_WEIGHT);
-  const kept = grid.reduce((sum, p) => sum + p.weight, 0);
-  const mixture: GridPoint[] = grid.map((p) => ({ ...p, weight: p.weight / kept }));
+    .sort((a, b) => b.weight - a.weight);
+  const grid: typeof ranked = [];
+  let covered = 0;
+  for (const p of ranked) {
+    if (covered >= KEPT_MASS || grid.length >= MAX_MIXTURE_POINTS) break;
+    grid.push(p);
+    covered += p.weight;
+  }
+  const mixture: GridPoint[] = grid.map((p) => ({
+    ...p,
+    weight: p.weight / covered,
+    inverse: inverseFromFactor(p.factor),
+  }));
   const activeComponents = [...new Set(mixture.map((p) => p.component))];
 
   // Posterior mean weights: μ_c + s Σ_c Xᵀ α, averaged over the mixture.
@@ -192,10 +219,15 @@ export function fitLatencyModel(samples: LatencySamples, options: LatencyModelOp
       for (const p of mixture) {
         if (p.component !== c) continue;
         const m = priorPrediction + p.priorScale * dotAt(cross, 0, p.alpha);
-        const whitened = solveLower(p.factor, cross);
         let explained = 0;
-        for (const v of whitened) explained += v * v;
-        const v = Math.max(0, p.priorScale * priorVariance - p.priorScale ** 2 * explained) + p.noiseVariance;
+        for (let i = 0; i < n; i++) {
+          let row = 0;
+          for (let j = 0; j < n; j++) row += p.inverse[i * n + j]! * cross[j]!;
+          explained += cross[i]! * row;
+        }
+        const v =
+          Math.max(0, p.priorScale * priorVariance - p.priorScale ** 2 * explained) +
+          p.noiseVariance * Math.max(m, 0) ** 2;
         mean += p.weight * m;
         secondMoment += p.weight * (v + m * m);
       }
@@ -203,7 +235,7 @@ export function fitLatencyModel(samples: LatencySamples, options: LatencyModelOp
     return { mean, variance: Math.max(0, secondMoment - mean * mean) };
   };
 
-  const looError = leaveOneOut(mixture, y, scaleMs);
+  const { intervalScale, ...looError } = leaveOneOut(mixture, y, scaleMs);
   let cached: { mean: Float64Array; std: Float64Array } | undefined;
   const noiseSd = mixture.reduce((sum, p) => sum + p.weight * Math.sqrt(p.noiseVariance), 0);
   const priorScale = mixture.reduce((sum, p) => sum + p.weight * p.priorScale, 0);
@@ -221,6 +253,7 @@ export function fitLatencyModel(samples: LatencySamples, options: LatencyModelOp
       noiseSd,
       priorScale,
       modeWeights,
+      intervalScale,
     },
     looError,
     predict(cell: Cell): LatencyPrediction {
@@ -234,7 +267,7 @@ export function fitLatencyModel(samples: LatencySamples, options: LatencyModelOp
         }
       });
       const { mean, variance } = predictSparse(columns, values, 0, columns.length);
-      return { meanMs: mean * scaleMs, stdMs: Math.sqrt(variance) * scaleMs };
+      return { meanMs: mean * scaleMs, stdMs: Math.sqrt(variance) * intervalScale * scaleMs };
     },
     predictAll() {
       if (!cached) {
@@ -249,7 +282,7 @@ export function fitLatencyModel(samples: LatencySamples, options: LatencyModelOp
             sparse.rowStart[code + 1]!,
           );
           mean[code] = p.mean * scaleMs;
-          std[code] = Math.sqrt(p.variance) * scaleMs;
+          std[code] = Math.sqrt(p.variance) * intervalScale * scaleMs;
         }
         cached = { mean, std };
       }
@@ -272,9 +305,10 @@ function priorComponents(
   const n = sampleFeatures.length;
   const byMode = new Map<number, number[]>();
   for (let k = 0; k < bank.size; k++) {
-    const list = byMode.get(bank.mode[k]!) ?? [];
+    const key = bank.mode[k]! * 2 + bank.irregular[k]!;
+    const list = byMode.get(key) ?? [];
     list.push(k);
-    byMode.set(bank.mode[k]!, list);
+    byMode.set(key, list);
   }
   const components: (PriorComponent & { mode: string })[] = [];
   for (const [mode, members] of [...byMode.entries()].sort((a, b) => a[0] - b[0])) {
@@ -286,7 +320,7 @@ function priorComponents(
       for (const x of sampleFeatures) sampleMean += dotAt(bank.weights, k * d, x) / n;
       if (!(sampleMean > 1e-6)) continue;
       normalized.push(Float64Array.from({ length: d }, (_, j) => bank.weights[k * d + j]! / sampleMean));
-      const index = nearestGridIndex(bank.residualVariance[k]! / sampleMean ** 2);
+      const index = nearestGridIndex(bank.residualVariance[k]!);
       noiseCounts[index] = noiseCounts[index]! + 1;
     }
     const used = normalized.length;
@@ -316,7 +350,7 @@ function priorComponents(
       for (let j = 0; j < n; j++) gram.data[i * n + j] = dotAt(sigmaXt[j]!, 0, sampleFeatures[i]!);
     const residual = Float64Array.from({ length: n }, (_, i) => y[i]! - dotAt(mean, 0, sampleFeatures[i]!));
     components.push({
-      mode: EXECUTION_MODES[mode] ?? String(mode),
+      mode: `${EXECUTION_MODES[mode >> 1] ?? String(mode >> 1)}${mode & 1 ? ', irregular' : ''}`,
       logShare: Math.log(members.length / bank.size),
       mean,
       covariance,
@@ -341,25 +375,39 @@ export function predictedLatency(model: LatencyModel, code: number): LatencyPred
  * Leave-one-out residuals in closed form: for a Gaussian process with covariance K the held-out
  * residual of sample i is [K⁻¹ r]_i / [K⁻¹]_ii; averaged over the hyperparameter mixture.
  */
-function leaveOneOut(mixture: readonly GridPoint[], y: Float64Array, scaleMs: number): LeaveOneOutError {
+function leaveOneOut(
+  mixture: readonly GridPoint[],
+  y: Float64Array,
+  scaleMs: number,
+): LeaveOneOutError & { intervalScale: number } {
   const n = y.length;
   const residual = new Float64Array(n);
+  const secondMoment = new Float64Array(n);
+  const variance = new Float64Array(n);
   for (const p of mixture) {
     for (let i = 0; i < n; i++) {
-      const unit = new Float64Array(n);
-      unit[i] = 1;
-      const column = choleskySolve(p.factor, unit);
-      residual[i] = residual[i]! + (p.weight * p.alpha[i]!) / column[i]!;
+      const precision = p.inverse[i * n + i]!;
+      const r = p.alpha[i]! / precision;
+      residual[i] = residual[i]! + p.weight * r;
+      secondMoment[i] = secondMoment[i]! + p.weight * r * r;
+      variance[i] = variance[i]! + p.weight / precision;
     }
   }
   const relativeErrors = Float64Array.from({ length: n }, (_, i) => -residual[i]! / y[i]!);
   let absolute = 0;
   let squared = 0;
+  let standardized = 0;
   for (let i = 0; i < n; i++) {
     absolute += Math.abs(relativeErrors[i]!) / n;
     squared += (residual[i]! * scaleMs) ** 2 / n;
+    const predictiveVariance = variance[i]! + secondMoment[i]! - residual[i]! ** 2;
+    standardized += residual[i]! ** 2 / predictiveVariance;
   }
-  return { mape: 100 * absolute, rmseMs: Math.sqrt(squared), relativeErrors };
+  // How far the held-out errors stray from the predicted spread, shrunk towards 1 by
+  // CALIBRATION_PSEUDO_SAMPLES because ten squared errors make a noisy variance estimate.
+  const ratio = (standardized + CALIBRATION_PSEUDO_SAMPLES) / (n + CALIBRATION_PSEUDO_SAMPLES);
+  const intervalScale = Math.min(MAX_INTERVAL_SCALE, Math.max(MIN_INTERVAL_SCALE, Math.sqrt(ratio)));
+  return { mape: 100 * absolute, rmseMs: Math.sqrt(squared), relativeErrors, intervalScale };
 }
 
 function validateSamples(samples: LatencySamples): void {
@@ -378,8 +426,20 @@ function validateSamples(samples: LatencySamples): void {
   if (codes.size !== n) throw new UsageError(`latency model: the ${n} sample cells contain duplicates`);
 }
 
+function inverseFromFactor(factor: SquareMatrix): Float64Array {
+  const n = factor.n;
+  const inverse = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    const unit = new Float64Array(n);
+    unit[j] = 1;
+    const column = choleskySolve(factor, unit);
+    for (let i = 0; i < n; i++) inverse[i * n + j] = column[i]!;
+  }
+  return inverse;
+}
+
 function nearestGridIndex(variance: number): number {
-  const position = Math.round(((Math.log10(Math.max(variance, 1e-12)) + 6) * 24) / 5.5);
+  const position = Math.round(((Math.log10(Math.max(variance, 1e-12)) + 4) * 15) / 3.5);
   return Math.min(NOISE_VARIANCE_GRID.length - 1, Math.max(0, position));
 }
 

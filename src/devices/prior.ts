@@ -14,14 +14,16 @@ export interface WeightBank {
   readonly size: number;
   /** Row k: least-squares feature weights of synthetic device k, latencies scaled to mean 1. */
   readonly weights: Float64Array;
-  /** Mean squared residual of each projection, in the same scaled units. */
+  /** Squared residual of each projection relative to the squared latencies (noise is multiplicative). */
   readonly residualVariance: Float64Array;
   /** Each device's execution mode, as an index into EXECUTION_MODES. */
   readonly mode: Uint8Array;
+  /** 1 where the device has strong position effects (see SyntheticParameters.irregular). */
+  readonly irregular: Uint8Array;
 }
 
 /** Bank size: enough that each mode's 66x66 covariance is well estimated, few enough to build in ~1 s. */
-export const DEFAULT_BANK_SIZE = 1200;
+export const DEFAULT_BANK_SIZE = 1600;
 /**
  * The projection uses every 6th cell (2,605 cells): the weights of a 52-feature least-squares fit
  * barely move with more, and it makes the bank six times cheaper to build.
@@ -65,10 +67,12 @@ function buildWeightBank(dataset: Dataset, size: number): WeightBank {
   const weights = new Float64Array(size * d);
   const residualVariance = new Float64Array(size);
   const mode = new Uint8Array(size);
+  const irregular = new Uint8Array(size);
   const rhs = new Float64Array(d);
   for (let k = 0; k < size; k++) {
     const parameters = samplePrior(random.child(String(k)), dataset);
     mode[k] = EXECUTION_MODES.indexOf(parameters.mode);
+    irregular[k] = parameters.irregular ? 1 : 0;
     const latencies = syntheticLatenciesOf(parameters, codes);
     let mean = 0;
     for (const latency of latencies) mean += latency;
@@ -83,14 +87,17 @@ function buildWeightBank(dataset: Dataset, size: number): WeightBank {
     const w = choleskySolve(factor, rhs);
     weights.set(w, k * d);
     let sum = 0;
+    let sumSquares = 0;
     codes.forEach((code, i) => {
       let fit = 0;
       for (let t = sparse.rowStart[code]!; t < sparse.rowStart[code + 1]!; t++) {
         fit += sparse.values[t]! * w[sparse.columns[t]!]!;
       }
       sum += (latencies[i]! / mean - fit) ** 2;
+      sumSquares += (latencies[i]! / mean) ** 2;
     });
-    residualVariance[k] = sum / codes.length;
+    // Relative to the latencies' mean square: the model treats noise as multiplicative.
+    residualVariance[k] = sum / sumSquares;
   }
-  return { dataset, size, weights, residualVariance, mode };
+  return { dataset, size, weights, residualVariance, mode, irregular };
 }

@@ -59,13 +59,22 @@ export const PRIOR_HYPERPARAMETERS = {
   /** Fixed network cost (stem, reductions, head) as a fraction of an average cell stack. */
   overheadFraction: [0.02, 1.5] as const,
   /** Log-normal sd of a per-edge-position cost factor, drawn uniform in this range per device. */
-  positionSd: [0, 0.3] as const,
+  positionSd: [0, 0.1] as const,
+  /** Share of irregular devices; regular ones have the position effects below scaled by the damping. */
+  irregularShare: 0.5,
+  regularDamping: 0.2,
+  /** Sd of an op-independent cost per edge position, as a fraction of the mean op cost (edge GPU: ~0.4). */
+  edgeCostSd: [0, 0.4] as const,
+  /** Log-normal sd of a factor shared by the edges into one node (fusion with that node's add). */
+  targetNodeSd: [0, 0.3] as const,
+  /** Log-normal sd of each node's add cost around the device's add cost (the edge GPU's node-3 adds cost ~2 convs, its node-2 adds ~0). */
+  addNodeSd: 0.8,
   /** Pairwise edge interactions: sd as a fraction of the mean op cost, log-uniform. */
-  pairwiseSd: [0.003, 0.12] as const,
+  pairwiseSd: [0.005, 0.2] as const,
   /** Conv-to-conv chain effect (fusion < 0 < cache pressure) as a fraction of a conv's cost. */
   chainSd: 0.15,
   /** Multiplicative measurement noise sd, log-uniform. */
-  noiseSd: [0.002, 0.06] as const,
+  noiseSd: [0.003, 0.1] as const,
   /** Share of devices with outliers; outlier rate and factor on those. */
   outlierDevices: 0.25,
   outlierRate: 0.003,
@@ -100,9 +109,12 @@ export interface SyntheticParameters {
   readonly dataset: Dataset;
   /** Cost of one edge carrying each op (summed over the three stages), indexed like OPS. */
   readonly opCost: Float64Array;
-  readonly addCost: number;
+  /** Cost of one addition at node 2 and at node 3 (runtimes fuse some adds and not others). */
+  readonly addCost: readonly [number, number];
   /** Multiplier of the op cost on each edge position. */
   readonly positionFactor: Float64Array;
+  /** Cost added on each edge position whatever its (non-`none`) op: buffers, scheduling, layout. */
+  readonly edgeCost: Float64Array;
   /**
    * Share of an edge's cost still paid when it ends in a node that does not feed the output
    * (1 = computes everything, 0 = output-driven dead-code elimination), and when it feeds the output
@@ -112,6 +124,8 @@ export interface SyntheticParameters {
   readonly zeroInputShare: number;
   /** Which of the prior's execution modes the device was drawn in. */
   readonly mode: ExecutionMode;
+  /** Whether position effects (edge, node and add-site costs) are strong or damped. */
+  readonly irregular: boolean;
   readonly overhead: number;
   /** Share of the overhead left when a pruning device drops a disconnected cell. */
   readonly disconnectedOverheadShare: number;
@@ -167,8 +181,21 @@ export function samplePrior(random: Random, dataset: Dataset = 'cifar10'): Synth
   }
   let meanOp = 0;
   for (let op = 0; op < NUM_OPS; op++) meanOp += opCost[op]! / NUM_OPS;
-  const positionSd = uniform(random, H.positionSd);
-  const positionFactor = Float64Array.from(EDGES, () => Math.exp(positionSd * random.normal()));
+  // Regular devices (most GPUs and CPUs) cost the same op the same wherever it sits; irregular
+  // ones (edge GPU, phones) do not. Drawn as a class so the latency model can tell them apart.
+  const irregular = random.next() < H.irregularShare;
+  const damp = irregular ? 1 : H.regularDamping;
+  const positionSd = damp * uniform(random, H.positionSd);
+  const nodeSd = damp * uniform(random, H.targetNodeSd);
+  const nodeFactor = [1, 1, 1, 1].map(() => Math.exp(nodeSd * random.normal()));
+  const positionFactor = Float64Array.from(
+    EDGES,
+    (edge) => nodeFactor[edge.to]! * Math.exp(positionSd * random.normal()),
+  );
+  const edgeCostSd = damp * uniform(random, H.edgeCostSd) * meanOp;
+  const edgeCost = Float64Array.from(EDGES, () => edgeCostSd * random.normal());
+  const addFactor = (): number => Math.exp(damp * H.addNodeSd * random.normal());
+  const addCosts: [number, number] = [addCost * addFactor(), addCost * addFactor()];
   const mode = drawMode(random);
   const unusedShare = mode === 'computes-all' ? 1 : mode === 'partial' ? random.next() : 0;
   const zeroInputShare =
@@ -181,11 +208,13 @@ export function samplePrior(random: Random, dataset: Dataset = 'cifar10'): Synth
   return {
     dataset,
     opCost,
-    addCost,
+    addCost: addCosts,
     positionFactor,
+    edgeCost,
     unusedShare,
     zeroInputShare,
     mode,
+    irregular,
     overhead: logUniform(random, H.overheadFraction) * meanOp * NUM_EDGES,
     disconnectedOverheadShare: random.next(),
     pairwise,
@@ -204,7 +233,7 @@ interface SpaceStructure {
   /** Per edge: 2 live, 1 used (feeds the output from a zero-only node), 0 unused or `none`. */
   readonly status: Uint8Array;
   readonly connected: Uint8Array;
-  /** Adds at nodes 2 and 3 and conv chains, each over all / used / live edges. */
+  /** Adds at nodes 2 and 3 ([code * 2 + node - 2]) and conv chains, each over all / used / live edges. */
   readonly adds: Uint8Array;
   readonly usedAdds: Uint8Array;
   readonly liveAdds: Uint8Array;
@@ -220,9 +249,9 @@ function spaceStructure(): SpaceStructure {
   const ops = new Uint8Array(SPACE_SIZE * NUM_EDGES);
   const status = new Uint8Array(SPACE_SIZE * NUM_EDGES);
   const connected = new Uint8Array(SPACE_SIZE);
-  const adds = new Uint8Array(SPACE_SIZE);
-  const usedAdds = new Uint8Array(SPACE_SIZE);
-  const liveAdds = new Uint8Array(SPACE_SIZE);
+  const adds = new Uint8Array(SPACE_SIZE * 2);
+  const usedAdds = new Uint8Array(SPACE_SIZE * 2);
+  const liveAdds = new Uint8Array(SPACE_SIZE * 2);
   const chains = new Uint8Array(SPACE_SIZE);
   const usedChains = new Uint8Array(SPACE_SIZE);
   const liveChains = new Uint8Array(SPACE_SIZE);
@@ -236,9 +265,9 @@ function spaceStructure(): SpaceStructure {
     }
     connected[code] = live.some(Boolean) ? 1 : 0;
     const counts = structureCounts(cell, live, used);
-    adds[code] = counts.adds[0] + counts.adds[1];
-    usedAdds[code] = counts.usedAdds[0] + counts.usedAdds[1];
-    liveAdds[code] = counts.liveAdds[0] + counts.liveAdds[1];
+    adds.set(counts.adds, code * 2);
+    usedAdds.set(counts.usedAdds, code * 2);
+    liveAdds.set(counts.liveAdds, code * 2);
     chains[code] = counts.chains;
     usedChains[code] = counts.usedChains;
     liveChains[code] = counts.liveChains;
@@ -285,7 +314,8 @@ export function syntheticLatenciesOf(
     for (let e = 0; e < NUM_EDGES; e++) {
       const w = shareByStatus[s.status[base + e]!]!;
       weight[e] = w;
-      total += w * p.opCost[s.ops[base + e]!]! * p.positionFactor[e]!;
+      const op = s.ops[base + e]!;
+      total += w * (p.opCost[op]! * p.positionFactor[e]! + (op === OP_NONE ? 0 : p.edgeCost[e]!));
     }
     for (let pair = 0; pair < PAIR_COUNT; pair++) {
       const opA = s.ops[base + PAIR_FIRST[pair]!]!;
@@ -296,9 +326,12 @@ export function syntheticLatenciesOf(
         weight[PAIR_SECOND[pair]!]! *
         p.pairwise[pair * 25 + opA * NUM_OPS + opB]!;
     }
-    const live = s.liveAdds[code]!;
-    const used = s.usedAdds[code]!;
-    total += p.addCost * (live + p.zeroInputShare * (used - live) + p.unusedShare * (s.adds[code]! - used));
+    for (let node = 0; node < 2; node++) {
+      const live = s.liveAdds[code * 2 + node]!;
+      const used = s.usedAdds[code * 2 + node]!;
+      const all = s.adds[code * 2 + node]!;
+      total += p.addCost[node]! * (live + p.zeroInputShare * (used - live) + p.unusedShare * (all - used));
+    }
     const liveChains = s.liveChains[code]!;
     const usedChains = s.usedChains[code]!;
     total +=

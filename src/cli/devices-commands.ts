@@ -1,0 +1,149 @@
+// `simnas devices design|adapt` and `simnas bench latency`: options in, results out. The models
+// live in src/devices/, the benchmark in src/bench/latency-bench.ts.
+import type { Command } from 'commander';
+
+import { formatLatencyBench, runLatencyBench } from '../bench/latency-bench.js';
+import { designSampleCells, DEFAULT_SAMPLE_COUNT } from '../devices/design.js';
+import { fitLatencyModel } from '../devices/latency-model.js';
+import { readLatencyTable, RecordedDevice } from '../devices/recorded.js';
+import { UsageError } from '../errors.js';
+import { formatCell } from '../space/cell.js';
+import { parseDataset, type Dataset } from '../space/datasets.js';
+import { stderrLogger } from '../util/log.js';
+import { argumentParser, positiveInteger, printJson, seedValue } from './program.js';
+
+function noiseFraction(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0 || parsed >= 1) {
+    throw new UsageError(`--noise '${value}' is not a fraction in [0, 1) (e.g. 0.03 for 3%)`);
+  }
+  return parsed;
+}
+
+function deviceList(value: string): string[] {
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name.length > 0);
+  if (names.length === 0)
+    throw new UsageError(`--devices '${value}' names no column; expected e.g. fpga,eyeriss`);
+  return names;
+}
+
+export function registerDevicesCommands(program: Command, bench: Command): void {
+  const devices = program
+    .command('devices')
+    .description('device models: sample design, adaptation from measurements');
+
+  devices
+    .command('design')
+    .description('the cells to measure on a new device (I-optimal under the synthetic-device prior)')
+    .option(
+      '--dataset <name>',
+      'cifar10, cifar100 or ImageNet16-120',
+      argumentParser(parseDataset),
+      'cifar10',
+    )
+    .option('--samples <n>', 'number of cells', positiveInteger, DEFAULT_SAMPLE_COUNT)
+    .option('--json', 'print JSON')
+    .action((options: { dataset: Dataset; samples: number; json?: boolean }) => {
+      const cells = designSampleCells(options.samples, { dataset: options.dataset }).map((cell) =>
+        formatCell(cell),
+      );
+      if (options.json) return printJson({ dataset: options.dataset, cells });
+      process.stdout.write(`${cells.join('\n')}\n`);
+    });
+
+  devices
+    .command('adapt')
+    .description("fit the latency model to a recorded device's designed samples and report its fit")
+    .requiredOption('--table <csv>', 'wide latency table: index,arch_str,<device columns>')
+    .requiredOption('--device <column>', 'device column of the table')
+    .option(
+      '--dataset <name>',
+      'cifar10, cifar100 or ImageNet16-120',
+      argumentParser(parseDataset),
+      'cifar10',
+    )
+    .option('--samples <n>', 'number of designed cells to measure', positiveInteger, DEFAULT_SAMPLE_COUNT)
+    .option('--noise <fraction>', 'multiplicative measurement noise', argumentParser(noiseFraction), 0.03)
+    .option('--seed <n>', 'noise seed', seedValue, 0)
+    .option('--json', 'print JSON')
+    .action(
+      async (options: {
+        table: string;
+        device: string;
+        dataset: Dataset;
+        samples: number;
+        noise: number;
+        seed: number;
+        json?: boolean;
+      }) => {
+        const device = RecordedDevice.fromCsv(options.table, options.device, {
+          noise: options.noise,
+          seed: options.seed,
+        });
+        const cells = designSampleCells(options.samples, {
+          dataset: options.dataset,
+          available: (code) => !Number.isNaN(device.allLatencies()[code]!),
+        });
+        const measured = await device.measure(cells);
+        const model = fitLatencyModel(
+          { cells, latenciesMs: measured.latenciesMs },
+          { dataset: options.dataset },
+        );
+        const summary = {
+          device: device.name,
+          samples: cells.map((cell, i) => ({ cell: formatCell(cell), measuredMs: measured.latenciesMs[i]! })),
+          looMape: model.looError.mape,
+          looRmseMs: model.looError.rmseMs,
+          noiseSd: model.parameters.noiseSd,
+          modeWeights: model.parameters.modeWeights,
+        };
+        if (options.json) return printJson(summary);
+        process.stdout.write(
+          `${device.name}: ${cells.length} cells measured; leave-one-out error ${summary.looMape.toFixed(1)}% ` +
+            `(RMSE ${summary.looRmseMs.toFixed(3)} ms), noise sd ${(100 * summary.noiseSd).toFixed(1)}%\n`,
+        );
+      },
+    );
+
+  bench
+    .command('latency')
+    .description('latency model from 10 designed samples vs naive baseline and ceiling, on recorded devices')
+    .requiredOption('--table <csv>', 'wide latency table: index,arch_str,<device columns>')
+    .option('--devices <a,b,...>', 'device columns (default: all)', argumentParser(deviceList))
+    .option('--samples <n>', 'measured cells per device', positiveInteger, DEFAULT_SAMPLE_COUNT)
+    .option('--seeds <n>', 'noise / baseline seeds per device', positiveInteger, 20)
+    .option('--noise <fraction>', 'multiplicative measurement noise', argumentParser(noiseFraction), 0.03)
+    .option(
+      '--dataset <name>',
+      'prior for cifar10, cifar100 or ImageNet16-120',
+      argumentParser(parseDataset),
+      'cifar10',
+    )
+    .option('--json', 'print one JSON object')
+    .action(
+      async (options: {
+        table: string;
+        devices?: string[];
+        samples: number;
+        seeds: number;
+        noise: number;
+        dataset: Dataset;
+        json?: boolean;
+      }) => {
+        const result = await runLatencyBench({
+          table: readLatencyTable(options.table),
+          devices: options.devices,
+          samples: options.samples,
+          seeds: options.seeds,
+          noise: options.noise,
+          dataset: options.dataset,
+          logger: stderrLogger,
+        });
+        if (options.json) return printJson(result);
+        process.stdout.write(`${formatLatencyBench(result)}\n`);
+      },
+    );
+}

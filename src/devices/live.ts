@@ -1,0 +1,54 @@
+// The live device: this machine, measured with onnxruntime-node through the hardware module's
+// protocol (interleaved rounds, medians, re-measures of noisy cells). Each measure() call is one
+// protocol run over the requested cells; its protocol record is kept for reports.
+import { buildNb201Model } from '../hardware/nb201-model.js';
+import {
+  DEFAULT_MEASURE_OPTIONS,
+  measureCells,
+  type MeasureOptions,
+  type MeasurementResult,
+} from '../hardware/measure.js';
+import { type Cell, encodeCell } from '../space/cell.js';
+import type { Logger } from '../util/log.js';
+import type { Device, Measurement } from './device.js';
+
+export interface LiveDeviceOptions {
+  readonly name?: string;
+  readonly measure?: Partial<MeasureOptions>;
+  readonly logger?: Logger;
+}
+
+export class LiveDevice implements Device {
+  readonly kind = 'live' as const;
+  readonly name: string;
+  private readonly options: MeasureOptions;
+  private readonly logger: Logger | undefined;
+  private results: MeasurementResult[] = [];
+
+  constructor(options: LiveDeviceOptions = {}) {
+    this.name = options.name ?? 'this machine';
+    this.options = { ...DEFAULT_MEASURE_OPTIONS, ...options.measure };
+    this.logger = options.logger;
+  }
+
+  /** Protocol records of every measurement made so far, oldest first. */
+  get measurements(): readonly MeasurementResult[] {
+    return this.results;
+  }
+
+  async measure(cells: readonly Cell[]): Promise<Measurement> {
+    const result = await measureCells(cells, this.options, {
+      buildModel: buildNb201Model,
+      ...(this.logger ? { logger: this.logger } : {}),
+    });
+    this.results.push(result);
+    const byCode = new Map(result.cells.map((latency) => [latency.code, latency.medianMs]));
+    const latenciesMs = Float64Array.from(cells, (cell) => {
+      const value = byCode.get(encodeCell(cell));
+      if (value === undefined)
+        throw new Error(`live measurement returned no latency for cell code ${encodeCell(cell)}`);
+      return value;
+    });
+    return { latenciesMs, measurementsSpent: cells.length };
+  }
+}
