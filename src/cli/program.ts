@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from '../errors.js';
 import { SIMNAS_VERSION } from '../version.js';
+import { registerDevicesCommands } from './devices-commands.js';
 import { registerHardwareCommands } from './hardware-commands.js';
 import { registerOnnxCommands } from './onnx-commands.js';
 import { registerProxiesCommands } from './proxies-commands.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerOnnxCommands(program, bench);
   registerHardwareCommands(program, bench);
   registerProxiesCommands(program, bench);
+  registerDevicesCommands(program, bench);
   return program;
 }
 
