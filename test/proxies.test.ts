@@ -25,7 +25,7 @@ import {
 import { folderImages, syntheticImages } from '../src/proxies/images.js';
 import { logAbsDet } from '../src/proxies/logdet.js';
 import { NASWOT_KERNEL_OUTPUT, addNaswotKernel, naswotOf } from '../src/proxies/naswot.js';
-import { minMax, taskScore } from '../src/proxies/score.js';
+import { distributionOf, minMax, minMaxTaskScore, percentile, taskScore } from '../src/proxies/score.js';
 import { skipOf } from '../src/proxies/skip.js';
 import { synflowOf } from '../src/proxies/synflow.js';
 import { effectiveCell, parseCell } from '../src/space/cell.js';
@@ -235,12 +235,31 @@ describe('calibration images', () => {
 });
 
 describe('task score', () => {
-  it('is the equal-weight mean of min-max normalised naswot, logsynflow and skip', () => {
-    const bounds = { naswot: [700, 800], logsynflow: [1e6, 3e6] } as const;
-    expect(taskScore({ naswot: 750, synflow: 1, logsynflow: 2e6, skip: 1 }, bounds)).toBeCloseTo(0.5, 12);
+  it('ranks naswot and logsynflow against the space (mid-rank, weighted) and averages them with skip / 2', () => {
+    const normaliser = {
+      naswot: distributionOf([700, 750, 800, 750], [1, 2, 1, 0]),
+      logsynflow: distributionOf([1e6, 2e6, 3e6]),
+    };
+    // naswot 750: 1 of weight 4 below, 2 equal -> (1 + 3) / 2 / 4 = 0.5; logsynflow 3e6: (2 + 3) / 2 / 3.
+    expect(percentile(normaliser.naswot, 750)).toBeCloseTo(0.5, 12);
+    expect(percentile(normaliser.logsynflow, 3e6)).toBeCloseTo(5 / 6, 12);
+    expect(percentile(normaliser.logsynflow, 9e9)).toBe(1);
+    expect(percentile(normaliser.logsynflow, 0)).toBe(0);
+    expect(taskScore({ naswot: 750, synflow: 1, logsynflow: 3e6, skip: 1 }, normaliser)).toBeCloseTo(
+      (0.5 + 5 / 6 + 0.5) / 3,
+      12,
+    );
     expect(
-      taskScore({ naswot: Number.NEGATIVE_INFINITY, synflow: 0, logsynflow: 1e6, skip: 0 }, bounds),
+      taskScore({ naswot: Number.NEGATIVE_INFINITY, synflow: 0, logsynflow: 9e9, skip: 2 }, normaliser),
     ).toBe(0);
+  });
+
+  it("keeps FreeREA's min-max rule for comparison", () => {
+    const bounds = { naswot: [700, 800], logsynflow: [1e6, 3e6] } as const;
+    expect(minMaxTaskScore({ naswot: 750, synflow: 1, logsynflow: 2e6, skip: 1 }, bounds)).toBeCloseTo(
+      0.5,
+      12,
+    );
     expect(minMax(900, [700, 800])).toBe(2);
     expect(effectiveCell(SMALL_WITH_DEAD)).toEqual(SMALL);
   });

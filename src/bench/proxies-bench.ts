@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import { networkCost } from '../onnx/cost.js';
 import { PROXY_NAMES, type ProxyName, type ProxyValues } from '../proxies/compute.js';
 import { ProxyProvider } from '../proxies/provider.js';
-import { TASK_SCORE_FORMULA, taskScore } from '../proxies/score.js';
+import { TASK_SCORE_FORMULA, distributionOf, minMaxTaskScore, taskScore } from '../proxies/score.js';
 import { skipOf } from '../proxies/skip.js';
 import { readTable } from '../proxies/table.js';
 import { DEFAULT_BATCH_SIZE, syntheticImages } from '../proxies/images.js';
@@ -76,7 +76,9 @@ export interface DatasetFigures {
   readonly cells: number;
   readonly proxies: readonly ProxyFigures[];
   readonly task_score: TaskScoreFigures;
-  /** The same figures for FreeREA's published values mixed by the same rule (the reference). */
+  /** FreeREA's min-max rule on our values (the reference rule). */
+  readonly min_max_task_score: TaskScoreFigures;
+  /** Our rule on FreeREA's published values (real images, their initialisations). */
   readonly reference_task_score: TaskScoreFigures;
   readonly top1_cell: string;
   readonly on_demand_ms?: { readonly median: number; readonly p90: number; readonly cells: number };
@@ -218,19 +220,20 @@ export async function runProxiesBench(options: ProxiesBenchOptions): Promise<Pro
         reference_spearman: published ? spearman(rankable(published), accuracy) : null,
       };
     });
-    const bounds = table.bounds(dataset);
-    const scores = values.map((v) => taskScore(v, bounds));
+    const scores = values.map((v) => taskScore(v, table.normaliser(dataset)));
+    const minMaxScores = values.map((v) => minMaxTaskScore(v, table.bounds(dataset)));
     const referenceValues: ProxyValues[] = covered.map((code, i) => ({
       naswot: reference.naswot[code]!,
       synflow: reference.synflow[code]!,
       logsynflow: reference.logsynflow[code]!,
       skip: values[i]!.skip,
     }));
-    const referenceBounds = {
-      naswot: finiteBounds(referenceValues.map((v) => v.naswot)),
-      logsynflow: finiteBounds(referenceValues.map((v) => v.logsynflow)),
+    // Our rule on FreeREA's published values: ranked among the same covered cells.
+    const referenceNormaliser = {
+      naswot: distributionOf(referenceValues.map((v) => v.naswot)),
+      logsynflow: distributionOf(referenceValues.map((v) => v.logsynflow)),
     };
-    const referenceScores = referenceValues.map((v) => taskScore(v, referenceBounds));
+    const referenceScores = referenceValues.map((v) => taskScore(v, referenceNormaliser));
     const best = scores.reduce((b, s, i) => (s > scores[b]! ? i : b), 0);
     const timing =
       options.timingCells > 0 ? await timeOnDemand(provider, dataset, options.timingCells) : undefined;
@@ -239,6 +242,7 @@ export async function runProxiesBench(options: ProxiesBenchOptions): Promise<Pro
       cells: covered.length,
       proxies,
       task_score: scoreFigures(scores, accuracy, flops),
+      min_max_task_score: scoreFigures(minMaxScores, accuracy, flops),
       reference_task_score: scoreFigures(referenceScores, accuracy, flops),
       top1_cell: formatCell(decodeCell(covered[best]!)),
       ...(timing ? { on_demand_ms: timing } : {}),
@@ -263,11 +267,6 @@ export async function runProxiesBench(options: ProxiesBenchOptions): Promise<Pro
     },
     formula: TASK_SCORE_FORMULA,
   };
-}
-
-function finiteBounds(values: readonly number[]): readonly [number, number] {
-  const finite = values.filter(Number.isFinite);
-  return [Math.min(...finite), Math.max(...finite)];
 }
 
 async function imageAblation(
@@ -347,7 +346,8 @@ export function formatProxiesBench(result: ProxiesBenchResult): string {
     }
     for (const [label, t] of [
       ['task score (ours)', d.task_score],
-      ['same rule on FreeREA values', d.reference_task_score],
+      ['FreeREA min-max rule, our values', d.min_max_task_score],
+      ['our rule on FreeREA values', d.reference_task_score],
     ] as const) {
       lines.push(
         `${label}: spearman ${f(t.spearman)} kendall ${f(t.kendall)}; top-1 ${f(t.top1_acc, 2)}% top-10 mean ${f(t.top10_mean_acc, 2)}% ` +

@@ -13,7 +13,7 @@ import { DEFAULT_TABLE_SETTINGS } from './build.js';
 import { meanNaswot, meanSynflow, type ProxyValues } from './compute.js';
 import { DEFAULT_BATCH_SIZE, SYNTHETIC_IMAGES_ID, folderImages, syntheticImages } from './images.js';
 import type { ImageBatch } from './naswot.js';
-import { TASK_SCORE_FORMULA, taskScore, type ScoreBounds } from './score.js';
+import { TASK_SCORE_FORMULA, taskScore, type ScoreNormaliser } from './score.js';
 import { skipOf } from './skip.js';
 import {
   PROXY_ALGORITHM,
@@ -30,7 +30,7 @@ export interface ProxyProviderOptions {
   readonly batchSize?: number;
   /** Table file; default the committed data/proxy-table.jsonl; null: never use a table. */
   readonly tablePath?: string | null;
-  /** false: compute every value, using the table only for the task score's bounds. */
+  /** false: compute every value, using the table only for the task score's normalisation. */
   readonly useTableValues?: boolean;
   /** onnxruntime threads for on-demand NASWOT (default 1: synflow runs on the JS thread meanwhile). */
   readonly threads?: number;
@@ -41,7 +41,7 @@ export type ProxySource = 'table' | 'computed' | 'mixed';
 
 export interface CellProxies {
   readonly values: ProxyValues;
-  /** See score.ts; NaN when no usable table provides the normalisation bounds. */
+  /** See score.ts; NaN when no usable table provides the normalisation. */
   readonly taskScore: number;
   /** Where the values came from: the table, computation now, or both (own images). */
   readonly source: ProxySource;
@@ -121,7 +121,7 @@ export class ProxyProvider {
     const tableUsable = this.useTableValues && (this.table?.matches(this.settings) ?? false);
     for (let code = 0; code < SPACE_SIZE; code++) {
       const row = tableUsable ? this.table!.lookup(code, dataset) : undefined;
-      if (row) scores[code] = taskScore({ ...row, skip: skipOf(decodeCell(code)) }, this.bounds(dataset));
+      if (row) scores[code] = taskScore({ ...row, skip: skipOf(decodeCell(code)) }, this.normaliser(dataset));
       else missing.push(code);
     }
     if (computeMissing && missing.length > 0) {
@@ -144,7 +144,14 @@ export class ProxyProvider {
     }
     const id = createHash('sha256')
       .update(
-        JSON.stringify([PROXY_ALGORITHM, TASK_SCORE_FORMULA, this.settings, this.bounds(dataset), dataset]),
+        JSON.stringify([
+          PROXY_ALGORITHM,
+          TASK_SCORE_FORMULA,
+          this.settings,
+          dataset,
+          this.table?.size,
+          this.table?.bounds(dataset),
+        ]),
       )
       .update(this.calibrationDigest ?? '')
       .digest('hex')
@@ -157,15 +164,15 @@ export class ProxyProvider {
     return this.table?.size ?? 0;
   }
 
-  /** Normalisation bounds of the task score (from the table; see score.ts). */
-  bounds(dataset: Dataset): ScoreBounds {
+  /** What the task score ranks against (from the table; see score.ts). */
+  normaliser(dataset: Dataset): ScoreNormaliser {
     if (!this.table) {
       throw new UsageError(
-        'the task score needs the proxy table for its normalisation bounds, and none is usable; ' +
+        'the task score ranks cells against the proxy table, and none is usable; ' +
           'run `npm run proxies:build` (or restore data/proxy-table.jsonl)',
       );
     }
-    return this.table.bounds(dataset);
+    return this.table.normaliser(dataset);
   }
 
   async proxies(cell: Cell, dataset: Dataset): Promise<CellProxies> {
@@ -201,7 +208,7 @@ export class ProxyProvider {
       source = row && weightsMatch ? 'mixed' : 'computed';
       values = { naswot, synflow: synflow.synflow, logsynflow: synflow.logsynflow, skip };
     }
-    const score = this.table ? taskScore(values, this.bounds(dataset)) : Number.NaN;
+    const score = this.table ? taskScore(values, this.normaliser(dataset)) : Number.NaN;
     return { values, taskScore: score, source };
   }
 

@@ -13,7 +13,7 @@ import { UsageError } from '../errors.js';
 import { SPACE_SIZE, allCells, decodeCell, effectiveCell, encodeCell, isConnected } from '../space/cell.js';
 import { DATASETS, type Dataset } from '../space/datasets.js';
 import { SIMNAS_VERSION } from '../version.js';
-import { boundsOf, type ScoreBounds } from './score.js';
+import { boundsOf, distributionOf, type ScoreBounds, type ScoreNormaliser } from './score.js';
 
 /** Bump whenever a proxy's computation changes: tables with another value are stale. */
 export const PROXY_ALGORITHM = 'simnas-proxies-1';
@@ -83,21 +83,28 @@ export function effectiveCodes(): number[] {
 
 export class ProxyTable {
   private readonly rowBounds: Readonly<Record<Dataset, ScoreBounds>>;
+  private readonly rowNormalisers: Readonly<Record<Dataset, ScoreNormaliser>>;
 
   constructor(
     readonly metadata: TableMetadata,
     private readonly rows: ReadonlyMap<number, Float64Array>,
   ) {
     this.rowBounds = boundsOfRows(rows);
+    this.rowNormalisers = normalisersOfRows(rows);
   }
 
   /**
-   * Task-score normalisation bounds of `dataset`: min and max over the rows present. Recomputed
-   * from the rows rather than read from the metadata, which a running build only refreshes at the
-   * end; for a finished table the two agree.
+   * Min and max of naswot and logsynflow over the connected rows of `dataset` (for FreeREA's
+   * min-max rule). Recomputed from the rows rather than read from the metadata, which a running
+   * build only refreshes at the end; for a finished table the two agree.
    */
   bounds(dataset: Dataset): ScoreBounds {
     return this.rowBounds[dataset];
+  }
+
+  /** The distributions the task score ranks against: connected cells, each row weighted by its cells. */
+  normaliser(dataset: Dataset): ScoreNormaliser {
+    return this.rowNormalisers[dataset];
   }
 
   get size(): number {
@@ -196,6 +203,42 @@ function parseLine(path: string, line: number, text: string): unknown {
 export function formatRow(code: number, values: readonly number[]): string {
   const cells = values.map((v) => (Number.isFinite(v) ? Number(v.toPrecision(12)) : null));
   return JSON.stringify([code, ...cells]);
+}
+
+/** How many of the 15,625 cells share each effective cell. */
+let cellsPerEffective: Map<number, number> | undefined;
+function cellCount(code: number): number {
+  if (!cellsPerEffective) {
+    cellsPerEffective = new Map();
+    for (const cell of allCells()) {
+      const key = encodeCell(effectiveCell(cell));
+      cellsPerEffective.set(key, (cellsPerEffective.get(key) ?? 0) + 1);
+    }
+  }
+  return cellsPerEffective.get(code) ?? 0;
+}
+
+function normalisersOfRows(rows: ReadonlyMap<number, Float64Array>): Record<Dataset, ScoreNormaliser> {
+  const live = [...rows.entries()].filter(([code]) => isConnected(decodeCell(code)));
+  const weights = live.map(([code]) => cellCount(code));
+  return Object.fromEntries(
+    DATASETS.map((dataset, d) => {
+      const at = d * VALUES_PER_DATASET;
+      return [
+        dataset,
+        {
+          naswot: distributionOf(
+            live.map(([, row]) => row[at]!),
+            weights,
+          ),
+          logsynflow: distributionOf(
+            live.map(([, row]) => row[at + 2]!),
+            weights,
+          ),
+        },
+      ];
+    }),
+  ) as Record<Dataset, ScoreNormaliser>;
 }
 
 /** Min and max of naswot and logsynflow per dataset over the connected cells among `rows`. */
