@@ -79,6 +79,16 @@ describe('ProxyProvider', () => {
     expect(result.taskScore).toBeLessThanOrEqual(1);
   });
 
+  it('computes on demand exactly what the table holds', async () => {
+    const provider = ProxyProvider.create({ useTableValues: false });
+    const result = await provider.proxies(decodeCell(covered), 'ImageNet16-120');
+    const stored = table.lookup(covered, 'ImageNet16-120')!;
+    expect(result.source).toBe('computed');
+    expect(result.values.naswot).toBeCloseTo(stored.naswot, 3);
+    expect(Math.abs(result.values.logsynflow / stored.logsynflow - 1)).toBeLessThan(1e-9);
+    expect(Math.abs(result.values.synflow / stored.synflow - 1)).toBeLessThan(1e-9);
+  });
+
   it('gives the task score of every covered cell code, NaN for the rest when asked not to compute', async () => {
     const provider = ProxyProvider.create();
     const { scores, id, computed } = await provider.allTaskScores('cifar10', { computeMissing: false });
