@@ -7,3 +7,10 @@ export class UsageError extends Error {
 
 export const EXIT_USAGE = 2;
 export const EXIT_FAILURE = 1;
+
+/** Work stopped on request (Ctrl-C, SIGTERM) after saving what it had; rerunning resumes it. */
+export class InterruptedError extends Error {
+  override name = 'InterruptedError';
+}
+
+export const EXIT_INTERRUPTED = 130;

@@ -1,6 +1,21 @@
 // The simnas pipeline: the one place the end-to-end flow is written. Front ends (the CLI, later
-// the action) turn their arguments into `MainJobOptions` and print or publish `MainJobResult`.
-// First version: fingerprint this machine and measure the sample cells on it.
+// the action) turn their arguments into options objects and print or publish the results.
+// `runMainJob` fingerprints this machine and measures the sample cells; `runSearch` is the whole
+// method: measure, adapt, search, verify, recommend.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { checkCompatible, readArtifact, type ControllerArtifact } from './controller/artifact.js';
+import { ActorCritic } from './controller/policy.js';
+import { policyShapeFor } from './controller/pretrain.js';
+import { PRIOR_HASH } from './controller/prior.js';
+import { proposeCells } from './controller/rollout.js';
+import { designSampleCells, DEFAULT_SAMPLE_COUNT } from './devices/design.js';
+import type { Device } from './devices/device.js';
+import { fitLatencyModel } from './devices/latency-model.js';
+import { LiveDevice } from './devices/live.js';
+import { RecordedDevice } from './devices/recorded.js';
 import { UsageError } from './errors.js';
 import { hardwareFingerprint, type HardwareFingerprint } from './hardware/fingerprint.js';
 import {
@@ -12,8 +27,22 @@ import {
 } from './hardware/measure.js';
 import { buildNb201Model } from './hardware/nb201-model.js';
 import { defaultSampleCells, randomSampleCells } from './hardware/sample-cells.js';
-import type { Cell } from './space/cell.js';
+import { ProxyProvider } from './proxies/provider.js';
+import type { SearchProblem } from './search/objective.js';
+import { kneePoint, paretoFront } from './search/pareto.js';
+import { recommend, type Recommendation, type VerifiedCell } from './search/recommend.js';
+import {
+  evolutionSearch,
+  exhaustiveSearch,
+  randomSearch,
+  topCells,
+  type Evaluations,
+  type StrategyName,
+} from './search/strategies.js';
+import { decodeCell, encodeCell, formatCell, type Cell } from './space/cell.js';
+import type { Dataset } from './space/datasets.js';
 import type { Logger } from './util/log.js';
+import { Random } from './util/random.js';
 
 /** Where the measured cells came from. */
 export type CellSource = 'default' | 'given' | 'random';
@@ -69,4 +98,336 @@ export async function runMainJob(options: MainJobOptions, logger: Logger): Promi
     }),
   );
   return { fingerprint, cellSource: source, measurement };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The search job (stage 2 of the method): measure the sample cells, fit the latency model, search
+// with the chosen strategy, verify the best candidates by measuring them, and recommend.
+
+/** Where latencies come from: this machine, or a recorded table column (benchmarks, dry runs). */
+export type DeviceSpec =
+  | { readonly kind: 'live'; readonly measure?: Partial<MeasureOptions> }
+  | { readonly kind: 'table'; readonly path: string; readonly column: string; readonly noise: number };
+
+export interface SearchJobOptions {
+  readonly dataset: Dataset;
+  /** Latency budget in ms; without one, the knee of the predicted front is the target. */
+  readonly budgetMs?: number;
+  readonly samples: number;
+  readonly verify: number;
+  readonly strategy: StrategyName;
+  readonly device: DeviceSpec;
+  readonly seed: number;
+  /** Controller artifact; default: the bundled one for the dataset. */
+  readonly controllerPath?: string;
+  /** Distinct cells random search and evolution may evaluate. */
+  readonly evaluations: number;
+  /** Folder of calibration images for NASWOT (default: synthetic images). */
+  readonly calibrationImages?: string;
+  /** Writes measurements as soon as they exist, and the final report files. */
+  readonly outDir?: string;
+  /** Replaces the proxy provider (tests). */
+  readonly taskScores?: (dataset: Dataset) => Promise<{ scores: Float64Array; id: string }>;
+  /** Progress bar on/off; default: on a TTY. */
+  readonly interactiveProgress?: boolean;
+}
+
+export const DEFAULT_SEARCH: Omit<SearchJobOptions, 'dataset' | 'device'> = {
+  samples: DEFAULT_SAMPLE_COUNT,
+  verify: 5,
+  strategy: 'controller',
+  seed: 0,
+  evaluations: 500,
+};
+
+/**
+ * The search treats a cell as fitting the budget when its predicted latency plus 1.28 predictive
+ * standard deviations does (a one-sided 90% bound), so uncertain cells must earn their place;
+ * verification by measurement has the final word.
+ */
+export const CONSERVATIVE_Z = 1.2816;
+
+export interface MeasuredCell {
+  readonly code: number;
+  readonly cell: string;
+  readonly measuredMs: number;
+  readonly taskScore?: number;
+}
+
+export interface FrontPoint {
+  readonly code: number;
+  readonly cell: string;
+  readonly latencyMs: number;
+  readonly latencySource: 'measured' | 'predicted';
+  /** Predictive sd for predicted points. */
+  readonly latencyStdMs?: number;
+  readonly taskScore: number;
+}
+
+export interface SearchResult {
+  readonly dataset: Dataset;
+  readonly seed: number;
+  readonly strategy: StrategyName;
+  readonly device: { readonly kind: DeviceSpec['kind']; readonly name: string };
+  readonly fingerprint?: HardwareFingerprint;
+  /** The budget searched for, and whether the user gave it or it is the knee of the front. */
+  readonly budget: { readonly ms: number; readonly source: 'given' | 'knee' };
+  readonly samples: readonly MeasuredCell[];
+  readonly verified: readonly VerifiedCell[];
+  readonly measurements: { readonly samples: number; readonly verification: number; readonly total: number };
+  readonly latencyModel: {
+    readonly looMapePercent: number;
+    readonly looRmseMs: number;
+    readonly noiseSd: number;
+    readonly modeWeights: Readonly<Record<string, number>>;
+  };
+  readonly taskScoreId: string;
+  readonly controller?: {
+    readonly path: string;
+    readonly simnasVersion: string;
+    readonly taskScoreId: string;
+  };
+  readonly cellsEvaluated: number;
+  readonly front: readonly FrontPoint[];
+  readonly recommendation: Recommendation;
+  readonly protocol?: MeasurementResult['protocol'];
+  readonly wallMs: number;
+}
+
+/** The controller shipped with simnas for `dataset`. */
+export function bundledControllerPath(dataset: Dataset): string {
+  return fileURLToPath(new URL(`../controllers/${dataset}.json`, import.meta.url));
+}
+
+export function createDevice(spec: DeviceSpec, dataset: Dataset, seed: number, logger: Logger): Device {
+  if (spec.kind === 'table')
+    return RecordedDevice.fromCsv(spec.path, spec.column, { noise: spec.noise, seed });
+  return new LiveDevice({ measure: { ...spec.measure, dataset, seed }, logger });
+}
+
+export async function runSearch(options: SearchJobOptions, logger: Logger): Promise<SearchResult> {
+  const started = performance.now();
+  const random = new Random(options.seed);
+  const device = createDevice(options.device, options.dataset, options.seed, logger);
+  // Everything that can be refused is checked before the first measurement.
+  const controller =
+    options.strategy === 'controller' ? loadController(options.controllerPath, options.dataset) : undefined;
+  const fingerprint = options.device.kind === 'live' ? await hardwareFingerprint() : undefined;
+  if (fingerprint) logger.info(`hardware ${fingerprint.tag} [${fingerprint.hash}]`);
+
+  const sampleCells =
+    options.samples === DEFAULT_SAMPLE_COUNT
+      ? defaultSampleCells(options.dataset)
+      : [...designSampleCells(options.samples, { dataset: options.dataset })];
+  const sampleMeasurement = await logger.group(`measuring ${sampleCells.length} sample cells`, () =>
+    device.measure(sampleCells),
+  );
+  const samples = sampleCells.map((cell, i) => ({
+    code: encodeCell(cell),
+    cell: formatCell(cell),
+    measuredMs: sampleMeasurement.latenciesMs[i]!,
+  }));
+  writePartial(options.outDir, 'samples.json', { dataset: options.dataset, seed: options.seed, samples });
+
+  const model = fitLatencyModel(
+    { cells: sampleCells, latenciesMs: sampleMeasurement.latenciesMs },
+    { dataset: options.dataset },
+  );
+  const predicted = model.predictAll();
+  logger.info(
+    `latency model: leave-one-out error ${model.looError.mape.toFixed(1)}% over ${samples.length} samples`,
+  );
+  const fastest = fastestCell(predicted.mean);
+  if (options.budgetMs !== undefined && options.budgetMs < fastest.ms) {
+    const measuredFastest = samples.reduce((a, b) => (b.measuredMs < a.measuredMs ? b : a));
+    throw new UsageError(
+      `latency budget ${options.budgetMs} ms is below the fastest cell on this device: about ` +
+        `${fastest.ms.toPrecision(3)} ms predicted for ${formatCell(decodeCell(fastest.code))} ` +
+        `(fastest measured sample: ${measuredFastest.measuredMs.toPrecision(3)} ms); ` +
+        `measurements were written to ${options.outDir ?? 'no folder (pass --out)'}`,
+    );
+  }
+
+  const { scores, id: taskScoreId } = await (options.taskScores ?? defaultTaskScores(options, logger))(
+    options.dataset,
+  );
+  const conservative = Float64Array.from(
+    predicted.mean,
+    (m, code) => m + CONSERVATIVE_Z * predicted.std[code]!,
+  );
+  const budget =
+    options.budgetMs !== undefined
+      ? { ms: options.budgetMs, source: 'given' as const }
+      : { ms: kneeBudget(scores, predicted.mean), source: 'knee' as const };
+  const problem: SearchProblem = { taskScore: scores, latencyMs: conservative, budgetMs: budget.ms };
+
+  const evaluations = runStrategy(options, problem, controller, random.child('strategy'));
+  logger.info(`${options.strategy}: evaluated ${evaluations.size} cells on the latency model`);
+
+  const measuredByCode = new Map(samples.map((s) => [s.code, s.measuredMs]));
+  const candidates = topCells(evaluations, options.verify + samples.length).slice(0, options.verify);
+  const toMeasure = candidates.filter((code) => !measuredByCode.has(code));
+  const verification =
+    toMeasure.length > 0
+      ? await logger.group(`verifying ${toMeasure.length} candidate(s) by measuring them`, () =>
+          device.measure(toMeasure.map((code) => decodeCell(code))),
+        )
+      : { latenciesMs: new Float64Array(0), measurementsSpent: 0 };
+  toMeasure.forEach((code, i) => measuredByCode.set(code, verification.latenciesMs[i]!));
+  const verified: VerifiedCell[] = candidates.map((code) => ({
+    code,
+    cell: formatCell(decodeCell(code)),
+    measuredMs: measuredByCode.get(code)!,
+    predictedMs: predicted.mean[code]!,
+    predictedStdMs: predicted.std[code]!,
+    taskScore: scores[code]!,
+  }));
+  writePartial(options.outDir, 'verified.json', { budgetMs: budget.ms, verified });
+  const recommendation = recommend(verified, budget.ms);
+
+  const result: SearchResult = {
+    dataset: options.dataset,
+    seed: options.seed,
+    strategy: options.strategy,
+    device: { kind: options.device.kind, name: device.name },
+    ...(fingerprint ? { fingerprint } : {}),
+    budget,
+    samples: samples.map((sample) => ({ ...sample, taskScore: scores[sample.code]! })),
+    verified,
+    measurements: {
+      samples: sampleMeasurement.measurementsSpent,
+      verification: verification.measurementsSpent,
+      total: sampleMeasurement.measurementsSpent + verification.measurementsSpent,
+    },
+    latencyModel: {
+      looMapePercent: model.looError.mape,
+      looRmseMs: model.looError.rmseMs,
+      noiseSd: model.parameters.noiseSd,
+      modeWeights: model.parameters.modeWeights,
+    },
+    taskScoreId,
+    ...(controller
+      ? {
+          controller: {
+            path: controller.path,
+            simnasVersion: controller.artifact.metadata.simnasVersion,
+            taskScoreId: controller.artifact.metadata.taskScoreId,
+          },
+        }
+      : {}),
+    cellsEvaluated: evaluations.size,
+    front: tradeoffFront(evaluations, measuredByCode, predicted, scores),
+    recommendation,
+    ...(device instanceof LiveDevice && device.measurements[0]
+      ? { protocol: device.measurements[0].protocol }
+      : {}),
+    wallMs: performance.now() - started,
+  };
+  controller?.policy.dispose();
+  return result;
+}
+
+interface LoadedController {
+  readonly path: string;
+  readonly artifact: ControllerArtifact;
+  readonly policy: ActorCritic;
+}
+
+function loadController(path: string | undefined, dataset: Dataset): LoadedController {
+  const file = path ?? bundledControllerPath(dataset);
+  if (!path && !existsSync(file)) {
+    throw new UsageError(
+      `no bundled controller for ${dataset} (${file}); pretrain one with 'simnas pretrain --dataset ${dataset}' ` +
+        `and pass --controller, or choose --strategy evolution|random|exhaustive`,
+    );
+  }
+  const artifact = readArtifact(file);
+  checkCompatible(
+    artifact.metadata,
+    { dataset, priorHash: PRIOR_HASH, policy: policyShapeFor(artifact.metadata.policy.hidden) },
+    file,
+  );
+  const policy = new ActorCritic(policyShapeFor(artifact.metadata.policy.hidden), new Random(0));
+  policy.setWeights(artifact.weights);
+  return { path: file, artifact, policy };
+}
+
+function runStrategy(
+  options: SearchJobOptions,
+  problem: SearchProblem,
+  controller: LoadedController | undefined,
+  random: Random,
+): Evaluations {
+  switch (options.strategy) {
+    case 'exhaustive':
+      return exhaustiveSearch(problem);
+    case 'random':
+      return randomSearch(problem, options.evaluations, random);
+    case 'evolution':
+      return evolutionSearch(problem, { cells: options.evaluations }, random);
+    case 'controller':
+      return proposeCells(
+        problem,
+        controller!.policy,
+        { episodes: CONTROLLER_EPISODES, steps: controller!.artifact.metadata.reward.stepsPerEpisode },
+        random,
+      );
+  }
+}
+
+/** Controller episodes at deployment: about as many cells as the default evolution budget. */
+const CONTROLLER_EPISODES = 32;
+
+function defaultTaskScores(
+  options: SearchJobOptions,
+  logger: Logger,
+): (dataset: Dataset) => Promise<{ scores: Float64Array; id: string }> {
+  const provider = ProxyProvider.create({
+    ...(options.calibrationImages ? { calibrationImages: options.calibrationImages } : {}),
+    logger,
+  });
+  return (dataset) => provider.allTaskScores(dataset);
+}
+
+function fastestCell(latencies: Float64Array): { code: number; ms: number } {
+  let code = 0;
+  for (let c = 1; c < latencies.length; c++) if (latencies[c]! < latencies[code]!) code = c;
+  return { code, ms: latencies[code]! };
+}
+
+/** Without a budget, the target is the knee of the front predicted over every cell. */
+function kneeBudget(scores: Float64Array, latencies: Float64Array): number {
+  const points = Array.from(latencies, (latencyMs, code) => ({ code, latencyMs, taskScore: scores[code]! }));
+  return kneePoint(paretoFront(points))!.latencyMs;
+}
+
+/** The front over every evaluated cell, measured latencies replacing predictions where known. */
+function tradeoffFront(
+  evaluations: Evaluations,
+  measured: ReadonlyMap<number, number>,
+  predicted: { mean: Float64Array; std: Float64Array },
+  scores: Float64Array,
+): FrontPoint[] {
+  const codes = new Set([...evaluations.keys(), ...measured.keys()]);
+  const points: FrontPoint[] = [...codes].map((code) => {
+    const cell = formatCell(decodeCell(code));
+    const measuredMs = measured.get(code);
+    return measuredMs !== undefined
+      ? { code, cell, latencyMs: measuredMs, latencySource: 'measured', taskScore: scores[code]! }
+      : {
+          code,
+          cell,
+          latencyMs: predicted.mean[code]!,
+          latencySource: 'predicted',
+          latencyStdMs: predicted.std[code]!,
+          taskScore: scores[code]!,
+        };
+  });
+  return paretoFront(points);
+}
+
+function writePartial(outDir: string | undefined, name: string, value: unknown): void {
+  if (!outDir) return;
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, name), `${JSON.stringify(value, null, 2)}\n`);
 }

@@ -2,12 +2,13 @@
 // the shared conventions: `--json` output, exit code 2 for usage errors, 1 for failures.
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 
-import { EXIT_FAILURE, EXIT_USAGE, UsageError } from '../errors.js';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, InterruptedError, UsageError } from '../errors.js';
 import { SIMNAS_VERSION } from '../version.js';
 import { registerDevicesCommands } from './devices-commands.js';
 import { registerHardwareCommands } from './hardware-commands.js';
 import { registerOnnxCommands } from './onnx-commands.js';
 import { registerProxiesCommands } from './proxies-commands.js';
+import { registerSearchCommands } from './search-commands.js';
 import { registerSpaceCommands } from './space-commands.js';
 
 export function buildProgram(): Command {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerHardwareCommands(program, bench);
   registerProxiesCommands(program, bench);
   registerDevicesCommands(program, bench);
+  registerSearchCommands(program);
   return program;
 }
 
@@ -46,6 +48,10 @@ function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError) {
     process.stderr.write(`simnas: ${error.message}\n`);
     return EXIT_USAGE;
+  }
+  if (error instanceof InterruptedError) {
+    process.stderr.write(`simnas: ${error.message}\n`);
+    return EXIT_INTERRUPTED;
   }
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   process.stderr.write(`simnas: ${message}\n`);

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { UsageError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
 import type { Dataset } from '../space/datasets.js';
 import { SPACE_SIZE } from '../space/cell.js';
 import { objective, OVER_BUDGET_PENALTY, type SearchProblem } from '../search/objective.js';
@@ -91,7 +91,7 @@ export interface PretrainResult {
 }
 
 /** Pretraining stopped early on request; its checkpoint resumes it. */
-export class PretrainInterrupted extends Error {
+export class PretrainInterrupted extends InterruptedError {
   override name = 'PretrainInterrupted';
   constructor(
     readonly checkpointPath: string,

@@ -1,0 +1,217 @@
+// `simnas search` (the whole method on one device) and `simnas pretrain` (stage 1). Options in,
+// results out: the flow is src/pipeline.ts, pretraining is src/controller/pretrain.ts.
+import path from 'node:path';
+
+import { InvalidArgumentError, type Command } from 'commander';
+
+import { PRIOR_HASH } from '../controller/prior.js';
+import { CONTROLLER_FILE, DEFAULT_PRETRAIN, pretrain } from '../controller/pretrain.js';
+import { samplePrior, syntheticLatencies } from '../devices/synthetic.js';
+import { UsageError } from '../errors.js';
+import { DEFAULT_SEARCH, runSearch, type DeviceSpec, type SearchJobOptions } from '../pipeline.js';
+import { ProxyProvider } from '../proxies/provider.js';
+import { toReport, writeReport } from '../report/report.js';
+import { parseBudget } from '../search/budget.js';
+import { STRATEGIES, type StrategyName } from '../search/strategies.js';
+import { parseDataset, type Dataset } from '../space/datasets.js';
+import { stderrLogger } from '../util/log.js';
+import { argumentParser, positiveInteger, printJson, seedValue } from './program.js';
+
+/** `live`, or `table:CSV:COLUMN` (the last ':' separates the column, so paths may contain ':'). */
+export function parseDeviceSpec(text: string, noise = 0): DeviceSpec {
+  if (text === 'live') return { kind: 'live' };
+  if (text.startsWith('table:')) {
+    const rest = text.slice('table:'.length);
+    const split = rest.lastIndexOf(':');
+    if (split > 0 && split < rest.length - 1) {
+      return { kind: 'table', path: rest.slice(0, split), column: rest.slice(split + 1), noise };
+    }
+  }
+  throw new UsageError(
+    `invalid device '${text}'; expected 'live' (this machine) or 'table:CSV:COLUMN' (a recorded latency table)`,
+  );
+}
+
+function parseStrategy(text: string): StrategyName {
+  const found = STRATEGIES.find((s) => s === text);
+  if (!found) throw new UsageError(`unknown strategy '${text}'; expected one of ${STRATEGIES.join(', ')}`);
+  return found;
+}
+
+function fraction(value: string): number {
+  const parsed = Number(value);
+  if (!(parsed >= 0 && parsed < 1))
+    throw new InvalidArgumentError(`'${value}' is not a fraction in [0, 1), e.g. 0.03`);
+  return parsed;
+}
+
+interface SearchFlags {
+  budget?: number;
+  dataset: Dataset;
+  samples: number;
+  verify: number;
+  strategy: StrategyName;
+  device: string;
+  noise: number;
+  seed: number;
+  controller?: string;
+  evaluations: number;
+  calibrationImages?: string;
+  threads?: number;
+  provider?: string;
+  out: string;
+  json?: boolean;
+}
+
+export function addSearchOptions(command: Command): Command {
+  return command
+    .option(
+      '--budget <latency>',
+      'latency budget: 5ms, 5 (ms), 0.005s; default: the knee of the front',
+      argumentParser(parseBudget),
+    )
+    .option(
+      '--dataset <name>',
+      'cifar10, cifar100 or ImageNet16-120',
+      argumentParser(parseDataset),
+      'cifar10',
+    )
+    .option(
+      '--samples <n>',
+      'cells measured to fit the latency model',
+      positiveInteger,
+      DEFAULT_SEARCH.samples,
+    )
+    .option(
+      '--verify <n>',
+      'candidates measured to verify the recommendation',
+      positiveInteger,
+      DEFAULT_SEARCH.verify,
+    )
+    .option(
+      '--strategy <name>',
+      `one of ${STRATEGIES.join(', ')}`,
+      argumentParser(parseStrategy),
+      DEFAULT_SEARCH.strategy,
+    )
+    .option('--device <spec>', "'live' or 'table:CSV:COLUMN'", 'live')
+    .option('--noise <fraction>', 'multiplicative noise on table latencies', fraction, 0)
+    .option('--seed <n>', 'seed of every random choice', seedValue, DEFAULT_SEARCH.seed)
+    .option('--controller <file>', 'controller artifact (default: the bundled one)')
+    .option(
+      '--evaluations <n>',
+      'cells random/evolution may evaluate',
+      positiveInteger,
+      DEFAULT_SEARCH.evaluations,
+    )
+    .option('--calibration-images <dir>', 'PNG/JPEG folder for NASWOT instead of synthetic images')
+    .option('--threads <n>', 'onnxruntime intra-op threads for live measurement', positiveInteger)
+    .option('--provider <name>', 'onnxruntime execution provider for live measurement')
+    .option('--out <dir>', 'report folder', 'simnas-report')
+    .option('--json', 'print the report as JSON');
+}
+
+export function searchOptionsFrom(flags: SearchFlags): SearchJobOptions {
+  const device = parseDeviceSpec(flags.device, flags.noise);
+  const live: DeviceSpec =
+    device.kind === 'live'
+      ? {
+          kind: 'live',
+          measure: {
+            ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+            ...(flags.provider !== undefined ? { provider: flags.provider } : {}),
+          },
+        }
+      : device;
+  return {
+    dataset: flags.dataset,
+    ...(flags.budget !== undefined ? { budgetMs: flags.budget } : {}),
+    samples: flags.samples,
+    verify: flags.verify,
+    strategy: flags.strategy,
+    device: live,
+    seed: flags.seed,
+    ...(flags.controller ? { controllerPath: flags.controller } : {}),
+    evaluations: flags.evaluations,
+    ...(flags.calibrationImages ? { calibrationImages: flags.calibrationImages } : {}),
+    outDir: flags.out,
+  };
+}
+
+export async function runSearchCommand(flags: SearchFlags): Promise<void> {
+  const result = await runSearch(searchOptionsFrom(flags), stderrLogger);
+  const report = toReport(result);
+  const files = await writeReport(report, flags.out);
+  if (flags.json) return printJson(report);
+  const rec = report.recommendation;
+  process.stdout.write(
+    [
+      `recommended: ${rec.cell}`,
+      `  measured ${rec.measuredMs.toPrecision(3)} ms (budget ${report.budget.ms.toPrecision(3)} ms, ${report.budget.source}), ` +
+        `task score ${rec.taskScore.toFixed(4)}, ${rec.withinBudget ? 'within budget' : 'OVER budget'}`,
+      `  ${rec.reason}`,
+      `  ${report.measurements.total} real measurements (${report.measurements.samples} samples + ${report.measurements.verification} verification), ` +
+        `${report.cellsEvaluated} cells evaluated by ${report.strategy}, ${(report.wallMs / 1000).toFixed(1)} s`,
+      `report: ${files.json}, ${files.markdown}, ${files.svg}`,
+      '',
+    ].join('\n'),
+  );
+}
+
+interface PretrainFlags {
+  dataset: Dataset;
+  steps: number;
+  seed: number;
+  out: string;
+}
+
+export function registerSearchCommands(program: Command): void {
+  addSearchOptions(
+    program
+      .command('search')
+      .description('measure, adapt, search, verify and recommend a cell for this device'),
+  ).action(runSearchCommand);
+
+  program
+    .command('pretrain')
+    .description('pretrain the controller with PPO on synthetic devices (stage 1); resumes from --out')
+    .option(
+      '--dataset <name>',
+      'cifar10, cifar100 or ImageNet16-120',
+      argumentParser(parseDataset),
+      'cifar10',
+    )
+    .option('--steps <n>', 'environment steps in total', positiveInteger, DEFAULT_PRETRAIN.timesteps)
+    .option('--seed <n>', 'seed', seedValue, DEFAULT_PRETRAIN.seed)
+    .option('--out <dir>', 'output folder (controller.json, curve.csv, checkpoint.json)', 'controller-out')
+    .action(async (flags: PretrainFlags) => {
+      const provider = ProxyProvider.create({ logger: stderrLogger });
+      const { scores, id } = await provider.allTaskScores(flags.dataset);
+      const stop = new AbortController();
+      const onSignal = (): void => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        const result = await pretrain(
+          { ...DEFAULT_PRETRAIN, dataset: flags.dataset, timesteps: flags.steps, seed: flags.seed },
+          {
+            taskScore: scores,
+            taskScoreId: id,
+            priorHash: PRIOR_HASH,
+            sampleDeviceLatencies: (random) => syntheticLatencies(samplePrior(random, flags.dataset)),
+          },
+          { outDir: flags.out, logger: stderrLogger, signal: stop.signal },
+        );
+        const last = result.curve[result.curve.length - 1];
+        process.stdout.write(
+          `controller: ${path.join(flags.out, CONTROLLER_FILE)}\ncurve: ${result.curvePath}\n` +
+            (last
+              ? `${last.iteration} iterations, ${last.timesteps} steps, ${last.seconds.toFixed(0)} s\n`
+              : ''),
+        );
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}

@@ -1,0 +1,73 @@
+// The report of one search: report.json (the full result, versioned, with seeds and versions),
+// report.md (what a person reads; the same Markdown goes to the job summary and the PR comment)
+// and pareto.svg. Written by every front end through `writeReport`.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import type { SearchResult } from '../pipeline.js';
+import { SIMNAS_VERSION } from '../version.js';
+import { tradeoffSvg, type ChartPoint } from './chart.js';
+import { renderMarkdown } from './markdown.js';
+
+export const REPORT_SCHEMA = 'simnas-report';
+export const REPORT_SCHEMA_VERSION = 1;
+
+export interface SearchReport extends SearchResult {
+  readonly schema: typeof REPORT_SCHEMA;
+  readonly schemaVersion: number;
+  readonly simnasVersion: string;
+  readonly nodeVersion: string;
+}
+
+export function toReport(result: SearchResult): SearchReport {
+  return {
+    schema: REPORT_SCHEMA,
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    simnasVersion: SIMNAS_VERSION,
+    nodeVersion: process.version,
+    ...result,
+  };
+}
+
+export function chartPoints(report: SearchReport): ChartPoint[] {
+  const recommended = report.recommendation.code;
+  const front = report.front.map((p) => ({ ...p, onFront: true, recommended: p.code === recommended }));
+  const onFront = new Set(front.map((p) => p.code));
+  const measured = [...report.samples, ...report.verified]
+    .filter((m) => !onFront.has(m.code))
+    .map((m) => ({
+      cell: m.cell,
+      latencyMs: m.measuredMs,
+      taskScore: m.taskScore ?? Number.NaN,
+      latencySource: 'measured' as const,
+      onFront: false,
+      recommended: m.code === recommended,
+    }))
+    .filter((p) => Number.isFinite(p.taskScore));
+  return [...front, ...measured];
+}
+
+export interface ReportFiles {
+  readonly json: string;
+  readonly markdown: string;
+  readonly svg: string;
+}
+
+export async function writeReport(report: SearchReport, outDir: string): Promise<ReportFiles> {
+  mkdirSync(outDir, { recursive: true });
+  const files = {
+    json: path.join(outDir, 'report.json'),
+    markdown: path.join(outDir, 'report.md'),
+    svg: path.join(outDir, 'pareto.svg'),
+  };
+  writeFileSync(files.json, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(files.markdown, renderMarkdown(report));
+  writeFileSync(
+    files.svg,
+    await tradeoffSvg(chartPoints(report), {
+      title: `${report.dataset} on ${report.fingerprint?.tag ?? report.device.name}`,
+      budgetMs: report.budget.ms,
+    }),
+  );
+  return files;
+}

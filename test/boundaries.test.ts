@@ -1,0 +1,54 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { describe, expect, it } from 'vitest';
+
+const SRC = fileURLToPath(new URL('../src/', import.meta.url));
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? sourceFiles(path.join(dir, entry.name))
+      : entry.name.endsWith('.ts')
+        ? [path.join(dir, entry.name)]
+        : [],
+  );
+}
+
+/** Relative import specifiers of a module, static and dynamic. */
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/(?:from\s+|import\s*\(\s*)['"](\.[^'"]+)['"]/g)].map((m) =>
+    path.resolve(path.dirname(file), m[1]!),
+  );
+}
+
+describe('module boundaries', () => {
+  const files = sourceFiles(SRC);
+  const bench = path.join(SRC, 'bench');
+  const frontEnds = [path.join(SRC, 'cli'), path.join(SRC, 'cli.ts')];
+
+  it('keeps ground truth (src/bench) out of everything but the front ends', () => {
+    const offenders = files
+      .filter((f) => !f.startsWith(bench) && !frontEnds.some((fe) => f.startsWith(fe)))
+      .filter((f) => imports(f).some((target) => target.startsWith(bench)))
+      .map((f) => path.relative(SRC, f));
+    expect(offenders).toEqual([]);
+  });
+
+  it('never points pipeline code at the shared benchmark tables', () => {
+    const offenders = files
+      .filter((f) => !f.startsWith(bench) && !frontEnds.some((fe) => f.startsWith(fe)))
+      .filter((f) =>
+        /shared\/data|nb201_(accuracy|cost|latency|proxies|hwnasbench)/.test(readFileSync(f, 'utf8')),
+      )
+      .map((f) => path.relative(SRC, f));
+    expect(offenders).toEqual([]);
+  });
+
+  it('finds the modules it checks', () => {
+    expect(files.length).toBeGreaterThan(30);
+    expect(files.some((f) => f.startsWith(bench))).toBe(true);
+  });
+});

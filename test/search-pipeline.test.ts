@@ -1,0 +1,141 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { PRIOR_HASH } from '../src/controller/prior.js';
+import { pretrain } from '../src/controller/pretrain.js';
+import { samplePrior, syntheticLatencies } from '../src/devices/synthetic.js';
+import { UsageError } from '../src/errors.js';
+import { runSearch, type SearchJobOptions } from '../src/pipeline.js';
+import { toReport, writeReport } from '../src/report/report.js';
+import { allCells, formatCell, opCounts, SPACE_SIZE } from '../src/space/cell.js';
+import { silentLogger } from '../src/util/log.js';
+import { Random } from '../src/util/random.js';
+import { quantile } from '../src/util/stats.js';
+
+const tempDir = (): string => mkdtempSync(path.join(tmpdir(), 'simnas-search-'));
+
+/** A recorded-device table of our own making: one synthetic device, in the wide CSV shape. */
+function syntheticTable(): { file: string; latencies: Float64Array } {
+  const latencies = syntheticLatencies(samplePrior(new Random(11), 'cifar10'));
+  const rows = allCells().map((cell, code) => `${code},${formatCell(cell)},${latencies[code]}`);
+  const file = path.join(tempDir(), 'device.csv');
+  writeFileSync(file, `index,arch_str,toy_device\n${rows.join('\n')}\n`);
+  return { file, latencies };
+}
+
+/** Convolutions raise the toy task score; it is in [0, 1] like the real one. */
+const toyScores = (): Promise<{ scores: Float64Array; id: string }> => {
+  const raw = allCells().map((c) => {
+    const [, skip, c1, c3, pool] = opCounts(c);
+    return 0.5 * c1! + c3! + 0.1 * pool! + 0.05 * skip!;
+  });
+  const max = Math.max(...raw);
+  return Promise.resolve({ scores: Float64Array.from(raw, (r) => r / max), id: 'toy' });
+};
+
+function options(file: string, overrides: Partial<SearchJobOptions> = {}): SearchJobOptions {
+  return {
+    dataset: 'cifar10',
+    samples: 10,
+    verify: 5,
+    strategy: 'exhaustive',
+    device: { kind: 'table', path: file, column: 'toy_device', noise: 0.03 },
+    seed: 1,
+    evaluations: 300,
+    taskScores: toyScores,
+    ...overrides,
+  };
+}
+
+describe('search pipeline on a recorded device', () => {
+  const table = syntheticTable();
+
+  it('recommends a verified cell within the budget and reports every measurement', async () => {
+    const budgetMs = quantile(table.latencies, 0.4);
+    const outDir = tempDir();
+    const result = await runSearch(options(table.file, { budgetMs, outDir }), silentLogger);
+    expect(result.measurements.samples).toBe(10);
+    expect(result.measurements.verification).toBeLessThanOrEqual(5);
+    expect(result.measurements.total).toBe(result.measurements.samples + result.measurements.verification);
+    expect(result.cellsEvaluated).toBe(SPACE_SIZE);
+    expect(result.recommendation.withinBudget).toBe(true);
+    // The certificate is the (noisy) measurement; the true latency is within noise of it.
+    expect(result.recommendation.measuredMs).toBeLessThanOrEqual(budgetMs);
+    expect(table.latencies[result.recommendation.code]!).toBeLessThan(budgetMs * 1.1);
+    expect(result.front.length).toBeGreaterThan(3);
+    expect(result.front.some((p) => p.latencySource === 'measured')).toBe(true);
+    expect(existsSync(path.join(outDir, 'samples.json'))).toBe(true);
+
+    const files = await writeReport(toReport(result), outDir);
+    const markdown = readFileSync(files.markdown, 'utf8');
+    expect(markdown).toContain(result.recommendation.cell);
+    expect(markdown).toContain('```mermaid');
+    expect(markdown.length).toBeLessThan(65_536);
+    expect(readFileSync(files.svg, 'utf8')).toMatch(/^<svg/);
+    expect(JSON.parse(readFileSync(files.json, 'utf8'))).toMatchObject({ schema: 'simnas-report', seed: 1 });
+  });
+
+  it('is deterministic for a seed', async () => {
+    const budgetMs = quantile(table.latencies, 0.5);
+    const a = await runSearch(options(table.file, { budgetMs, strategy: 'evolution' }), silentLogger);
+    const b = await runSearch(options(table.file, { budgetMs, strategy: 'evolution' }), silentLogger);
+    expect(a.recommendation).toEqual(b.recommendation);
+    expect(a.front).toEqual(b.front);
+  });
+
+  it('targets the knee of the front when no budget is given', async () => {
+    const result = await runSearch(options(table.file, { strategy: 'random' }), silentLogger);
+    expect(result.budget.source).toBe('knee');
+    expect(result.cellsEvaluated).toBe(300);
+  });
+
+  it('refuses a budget below the fastest cell, after writing the measurements', async () => {
+    const outDir = tempDir();
+    const fastest = Math.min(...table.latencies);
+    const run = runSearch(options(table.file, { budgetMs: fastest / 10, outDir }), silentLogger);
+    await expect(run).rejects.toThrow(UsageError);
+    await expect(run).rejects.toThrow(/below the fastest cell/);
+    expect(existsSync(path.join(outDir, 'samples.json'))).toBe(true);
+  });
+
+  it('runs a pretrained controller and refuses one that cannot be read', async () => {
+    const dir = tempDir();
+    const { artifactPath } = await pretrain(
+      {
+        dataset: 'cifar10',
+        timesteps: 2 * 32 * 12,
+        seed: 0,
+        episodes: 32,
+        stepsPerEpisode: 12,
+        hidden: [16],
+        learningRate: 1e-3,
+        budgetQuantiles: [0.1, 0.9],
+        checkpointEvery: 10,
+        evaluateEvery: 10,
+      },
+      {
+        taskScore: (await toyScores()).scores,
+        taskScoreId: 'toy',
+        priorHash: PRIOR_HASH,
+        sampleDeviceLatencies: (random) => syntheticLatencies(samplePrior(random, 'cifar10')),
+      },
+      { outDir: dir, logger: silentLogger },
+    );
+    const budgetMs = quantile(table.latencies, 0.6);
+    const result = await runSearch(
+      options(table.file, { budgetMs, strategy: 'controller', controllerPath: artifactPath }),
+      silentLogger,
+    );
+    expect(result.controller?.path).toBe(artifactPath);
+    expect(result.cellsEvaluated).toBeGreaterThan(12);
+    await expect(
+      runSearch(
+        options(table.file, { strategy: 'controller', controllerPath: path.join(dir, 'nope.json') }),
+        silentLogger,
+      ),
+    ).rejects.toThrow(/cannot read controller/);
+  });
+});
