@@ -3,7 +3,7 @@
 // predictive variance over all 15,625 cells, then conditions the prior on it; deterministic, and
 // fixed per dataset because the prior is. Average rather than D-optimality because what a search
 // needs is a good prediction everywhere, not well-identified weights.
-import { type Cell, decodeCell, SPACE_SIZE } from '../space/cell.js';
+import { type Cell, decodeCell, isConnected, SPACE_SIZE } from '../space/cell.js';
 import type { Dataset } from '../space/datasets.js';
 import { UsageError } from '../errors.js';
 import { FEATURE_COUNT, sparseFeatureMatrix } from './features.js';
@@ -99,9 +99,17 @@ function designCodes(count: number, dataset: Dataset, available?: (code: number)
   }
   const chosen: number[] = [];
   const taken = new Uint8Array(SPACE_SIZE);
+  // Only connected cells: a disconnected one is a network whose output ignores its input, useless
+  // to a search and, on runtimes that fold constants, not even a network to time.
   const eligible = Uint8Array.from({ length: SPACE_SIZE }, (_, code) =>
-    !available || available(code) ? 1 : 0,
+    isConnected(decodeCell(code)) && (!available || available(code)) ? 1 : 0,
   );
+  const eligibleCount = eligible.reduce((sum, flag) => sum + flag, 0);
+  if (eligibleCount < count) {
+    throw new UsageError(
+      `only ${eligibleCount} connected cells are available for the design; ${count} requested`,
+    );
+  }
   const gains = new Float64Array(SPACE_SIZE);
   for (let step = 0; step < count; step++) {
     gains.fill(0);

@@ -1,11 +1,14 @@
 // Adaptation: from a few measured cells plus the learned prior, a latency estimate with an
-// uncertainty for every cell. Bayesian linear regression on the cell features; the weight prior is
-// the synthetic-device bank re-normalized to the same units as the observations (latencies divided
-// by the mean of the measured samples), and two hyperparameters the 10 samples cannot pin down alone,
-// the noise variance and a scale on the prior covariance, are integrated over a grid weighted by
-// marginal likelihood times a hyperprior (the noise hyperprior comes from the bank's residuals).
-// The predictive distribution is the resulting mixture of Gaussians, which is heavier-tailed than a
-// single Gaussian when the samples leave the noise level open.
+// uncertainty for every cell. Bayesian linear regression on the cell features, with a mixture
+// prior: the synthetic-device bank split by execution mode (computes every edge, drops unused
+// edges, live edges only, in between) and by regularity (position effects or not), each part a
+// Gaussian over weights re-normalized to the observations' units (latencies divided by the mean of
+// the measured samples). Per part, the noise variance (multiplicative: it scales with the latency)
+// and a scale on the prior covariance are integrated over a grid weighted by marginal likelihood
+// times a hyperprior (the noise hyperprior is the part's own residual distribution mixed with a
+// flat one). The predictive distribution is the resulting mixture of Gaussians; its sd is widened
+// to a Student-t interval with n - 1 degrees of freedom, and further when the leave-one-out errors
+// of the samples are larger than predicted.
 import { type Cell, encodeCell, SPACE_SIZE } from '../space/cell.js';
 import type { Dataset } from '../space/datasets.js';
 import { UsageError } from '../errors.js';
@@ -18,7 +21,7 @@ import {
   type SquareMatrix,
   squareMatrix,
 } from './linalg.js';
-import { EXECUTION_MODES } from './synthetic.js';
+import { EXECUTION_MODES, PRIOR_HYPERPARAMETERS } from './synthetic.js';
 import { weightBank, type WeightBank } from './prior.js';
 
 export interface LatencySamples {
@@ -115,6 +118,12 @@ interface PriorComponent {
   readonly residual: Float64Array;
 }
 
+/**
+ * Prior probability that a device has strong position effects: a third of the 22 public device
+ * columns (edge GPU, Pixel 3, the phones) need them, the GPUs and CPUs do not.
+ */
+const IRREGULAR_PRIOR = 0.3;
+const IRREGULAR_SHARE_IN_BANK = PRIOR_HYPERPARAMETERS.irregularShare;
 /** Fewer bank devices than this in a mode and the mode is left out: its covariance would be noise. */
 const MIN_COMPONENT_DEVICES = 40;
 /** Diagonal added to each mode's covariance, relative to its mean variance: no direction is certain. */
@@ -351,7 +360,11 @@ function priorComponents(
     const residual = Float64Array.from({ length: n }, (_, i) => y[i]! - dotAt(mean, 0, sampleFeatures[i]!));
     components.push({
       mode: `${EXECUTION_MODES[mode >> 1] ?? String(mode >> 1)}${mode & 1 ? ', irregular' : ''}`,
-      logShare: Math.log(members.length / bank.size),
+      // The bank draws regular and irregular devices alike so both covariances are well estimated;
+      // the mixture weighs them by how common we believe irregular devices are.
+      logShare:
+        Math.log(members.length / bank.size) +
+        Math.log((mode & 1 ? IRREGULAR_PRIOR : 1 - IRREGULAR_PRIOR) / IRREGULAR_SHARE_IN_BANK),
       mean,
       covariance,
       noiseLogDensity,
@@ -406,7 +419,10 @@ function leaveOneOut(
   // How far the held-out errors stray from the predicted spread, shrunk towards 1 by
   // CALIBRATION_PSEUDO_SAMPLES because ten squared errors make a noisy variance estimate.
   const ratio = (standardized + CALIBRATION_PSEUDO_SAMPLES) / (n + CALIBRATION_PSEUDO_SAMPLES);
-  const intervalScale = Math.min(MAX_INTERVAL_SCALE, Math.max(MIN_INTERVAL_SCALE, Math.sqrt(ratio)));
+  const looScale = Math.min(MAX_INTERVAL_SCALE, Math.max(MIN_INTERVAL_SCALE, Math.sqrt(ratio)));
+  // Student-t with n - 1 degrees of freedom instead of a normal: the noise level is itself
+  // estimated from the n samples, so mean ± 1.645 sd is stretched to the t interval.
+  const intervalScale = looScale * (studentQuantile95(n - 1) / Z95);
   return { mape: 100 * absolute, rmseMs: Math.sqrt(squared), relativeErrors, intervalScale };
 }
 
@@ -424,6 +440,20 @@ function validateSamples(samples: LatencySamples): void {
   }
   const codes = new Set(samples.cells.map((cell) => encodeCell(cell)));
   if (codes.size !== n) throw new UsageError(`latency model: the ${n} sample cells contain duplicates`);
+}
+
+const Z95 = 1.6448536269514722;
+
+/** 95% quantile of Student's t (Cornish-Fisher expansion around the normal; < 0.5% off for ν >= 3). */
+export function studentQuantile95(degreesOfFreedom: number): number {
+  const v = Math.max(degreesOfFreedom, 3);
+  const z = Z95;
+  return (
+    z +
+    (z ** 3 + z) / (4 * v) +
+    (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * v ** 2) +
+    (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / (384 * v ** 3)
+  );
 }
 
 function inverseFromFactor(factor: SquareMatrix): Float64Array {

@@ -1,0 +1,108 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+import { runLatencyBench } from '../src/bench/latency-bench.js';
+import { runCli } from '../src/cli/program.js';
+import { readLatencyTable } from '../src/devices/recorded.js';
+
+const SHARED = fileURLToPath(new URL('../../shared/data/nb201/', import.meta.url));
+const HWNAS = join(SHARED, 'nb201_hwnasbench_cifar10.csv');
+const hasShared = existsSync(HWNAS);
+if (!hasShared) console.warn(`skipping latency benchmark tests: ${SHARED} is absent`);
+
+afterEach(() => vi.restoreAllMocks());
+
+describe.skipIf(!hasShared)('latency benchmark on recorded devices (reads ../shared)', () => {
+  it('beats the naive baseline on the Edge TPU and stays near the ceiling on the FPGA', async () => {
+    const result = await runLatencyBench({
+      table: readLatencyTable(HWNAS),
+      devices: ['edgetpu_latency', 'fpga_latency'],
+      seeds: 2,
+    });
+    const [edgetpu, fpga] = result.devices;
+    expect(edgetpu!.cells).toBeLessThan(15625);
+    expect(edgetpu!.rho).toBeGreaterThan(edgetpu!.baseline_rho + 0.03);
+    expect(fpga!.efficiency).toBeGreaterThan(0.97);
+    for (const device of result.devices) {
+      expect(device.coverage90).toBeGreaterThan(0.6);
+      expect(device.ceiling_rho).toBeGreaterThan(0.98);
+      expect(device.prior_percentile).toBeGreaterThan(0);
+    }
+    expect(result.overall.rho).toBeCloseTo((edgetpu!.rho + fpga!.rho) / 2, 12);
+  });
+
+  it('exits 2 naming the columns that exist when a device column is missing', async () => {
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const code = await runCli([
+      'node',
+      'simnas',
+      'bench',
+      'latency',
+      '--table',
+      HWNAS,
+      '--devices',
+      'raspi5_latency',
+    ]);
+    expect(code).toBe(2);
+    const message = stderr.mock.calls.map((call) => String(call[0])).join('');
+    expect(message).toMatch(/no column 'raspi5_latency'; the device columns are: .*edgegpu_latency/);
+  });
+});
+
+describe('latency benchmark input errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'simnas-bench-latency-'));
+  const run = async (text: string, ...extra: string[]): Promise<{ code: number; message: string }> => {
+    const path = join(dir, `t${Math.random().toString(36).slice(2)}.csv`);
+    writeFileSync(path, text);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const code = await runCli([
+      'node',
+      'simnas',
+      'bench',
+      'latency',
+      '--table',
+      path,
+      '--seeds',
+      '1',
+      ...extra,
+    ]);
+    const message = stderr.mock.calls.map((call) => String(call[0])).join('');
+    stderr.mockRestore();
+    return { code, message: message.replace(path, 'FILE') };
+  };
+  const cell = '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|';
+
+  it('rejects a table without arch_str', async () => {
+    const { code, message } = await run(`index,arch,fpga\n0,${cell},1\n`);
+    expect(code).toBe(2);
+    expect(message).toMatch(/FILE: row 1 \(header\) has no 'arch_str' column/);
+  });
+
+  it('rejects non-numeric and negative latencies with row and column', async () => {
+    expect((await run(`index,arch_str,fpga\n0,${cell},fast\n`)).message).toMatch(
+      /FILE: row 2, column 'fpga': 'fast'/,
+    );
+    expect((await run(`index,arch_str,fpga\n0,${cell},-3\n`)).code).toBe(2);
+  });
+
+  it('rejects fewer cells with data than samples', async () => {
+    const { code, message } = await run(`index,arch_str,fpga\n0,${cell},1\n`);
+    expect(code).toBe(2);
+    expect(message).toMatch(/column 'fpga' has data for 1 cells, fewer than the 10 samples requested/);
+  });
+});
+
+describe('module boundaries', () => {
+  it('keeps ground truth out of the device models: no src/bench imports, no ../shared paths', () => {
+    const dir = fileURLToPath(new URL('../src/devices/', import.meta.url));
+    for (const file of readdirSync(dir)) {
+      const text = readFileSync(join(dir, file), 'utf8');
+      expect(text, file).not.toMatch(/from '\.\.\/bench\//);
+      expect(text, file).not.toMatch(/shared\/data/);
+    }
+  });
+});

@@ -1,0 +1,281 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { designSampleCells } from '../src/devices/design.js';
+import {
+  cellFeatures,
+  FEATURE_COUNT,
+  FEATURE_NAMES,
+  featureMatrix,
+  usedEdges,
+} from '../src/devices/features.js';
+import { fitLatencyModel } from '../src/devices/latency-model.js';
+import { nonNegativeLeastSquares } from '../src/devices/linalg.js';
+import { weightBank } from '../src/devices/prior.js';
+import { parseLatencyTable, RecordedDevice, splitCsvLine } from '../src/devices/recorded.js';
+import { samplePrior, SyntheticDevice } from '../src/devices/synthetic.js';
+import { UsageError } from '../src/errors.js';
+import { decodeCell, encodeCell, formatCell, parseCell, SPACE_SIZE } from '../src/space/cell.js';
+import { Random } from '../src/util/random.js';
+import { spearman } from '../src/util/stats.js';
+
+const RESNET = parseCell('|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|');
+/** node 1 is fed by nothing, so edge 2<-1 and 3<-1 carry zeros; node 2's conv feeds the output. */
+const ZERO_SOURCE = parseCell(
+  '|none~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|skip_connect~2|',
+);
+
+describe('cell features', () => {
+  it('has one name per feature and a constant first', () => {
+    expect(FEATURE_NAMES).toHaveLength(FEATURE_COUNT);
+    expect(cellFeatures(RESNET)[0]).toBe(1);
+  });
+
+  it('distinguishes edges that are live, used from zero-only nodes, and unused', () => {
+    // Edge 2<-1 starts in node 1 (no input) but feeds node 2 -> output: used, not live.
+    expect(usedEdges(ZERO_SOURCE)).toEqual([false, true, true, false, true, true]);
+    const features = cellFeatures(ZERO_SOURCE);
+    const live = FEATURE_NAMES.indexOf('live edge 2<-1 op 2');
+    const used = FEATURE_NAMES.indexOf('used edge 2<-1 op 2');
+    const any = FEATURE_NAMES.indexOf('edge 2<-1 op 2');
+    expect([features[any], features[used], features[live]]).toEqual([1, 1, 0]);
+  });
+
+  it('builds the matrix row by row from the same function', () => {
+    const matrix = featureMatrix();
+    const code = encodeCell(RESNET);
+    expect(Array.from(matrix.subarray(code * FEATURE_COUNT, (code + 1) * FEATURE_COUNT))).toEqual(
+      Array.from(cellFeatures(RESNET)),
+    );
+  });
+});
+
+describe('synthetic devices', () => {
+  it('are deterministic under a seed and differ across seeds', () => {
+    const a = SyntheticDevice.sample(new Random(3)).allLatencies();
+    const b = SyntheticDevice.sample(new Random(3)).allLatencies();
+    const c = SyntheticDevice.sample(new Random(4)).allLatencies();
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+    expect(a).toHaveLength(SPACE_SIZE);
+    expect(a.every((v) => Number.isFinite(v) && v > 0)).toBe(true);
+  });
+
+  it('span every execution mode and very different op-cost ratios', () => {
+    const random = new Random(11);
+    const modes = new Set<string>();
+    const ratios: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const p = samplePrior(random.child(String(i)));
+      modes.add(p.mode);
+      ratios.push(p.opCost[3]! / p.opCost[2]!);
+    }
+    expect(modes).toEqual(new Set(['computes-all', 'drops-unused', 'live-only', 'partial']));
+    expect(Math.min(...ratios)).toBeLessThan(1.3);
+    expect(Math.max(...ratios)).toBeGreaterThan(5);
+  });
+
+  it('makes a pruning device drop dead edges and a full device pay for them', () => {
+    const random = new Random(5);
+    const draw = (mode: string): SyntheticDevice => {
+      for (let i = 0; ; i++) {
+        const p = samplePrior(random.child(String(i)));
+        if (p.mode === mode)
+          return new SyntheticDevice({ ...p, noiseSd: 0, outlierRate: 0, pairwise: p.pairwise.map(() => 0) });
+      }
+    };
+    const withDead = parseCell('|nor_conv_3x3~0|+|nor_conv_3x3~0|none~1|+|nor_conv_3x3~0|none~1|none~2|');
+    const withoutDead = parseCell('|none~0|+|nor_conv_3x3~0|none~1|+|nor_conv_3x3~0|none~1|none~2|');
+    // Edge 1<-0 in `withDead` is unused: node 1 feeds nothing.
+    const live = draw('live-only');
+    expect(live.latency(withDead)).toBeCloseTo(live.latency(withoutDead), 9);
+    const full = draw('computes-all');
+    expect(full.latency(withDead)).toBeGreaterThan(full.latency(withoutDead));
+  });
+
+  it('measure() returns the cached latencies and costs no real measurement', async () => {
+    const device = SyntheticDevice.sample(new Random(9));
+    const result = await device.measure([RESNET]);
+    expect(result.measurementsSpent).toBe(0);
+    expect(result.latenciesMs[0]).toBe(device.allLatencies()[encodeCell(RESNET)]);
+  });
+});
+
+describe('sample design', () => {
+  it('is deterministic, distinct and respects availability', () => {
+    const cells = designSampleCells(10);
+    expect(cells).toHaveLength(10);
+    expect(new Set(cells.map((c) => encodeCell(c))).size).toBe(10);
+    expect(designSampleCells(10).map(formatCell)).toEqual(cells.map(formatCell));
+    const banned = new Set(cells.slice(0, 3).map((c) => encodeCell(c)));
+    const restricted = designSampleCells(10, { available: (code) => !banned.has(code) });
+    expect(restricted.some((c) => banned.has(encodeCell(c)))).toBe(false);
+  });
+
+  it('rejects impossible counts with a usage error', () => {
+    expect(() => designSampleCells(1)).toThrow(UsageError);
+    const threeConnected = new Set(designSampleCells(3).map((cell) => encodeCell(cell)));
+    expect(() => designSampleCells(5, { available: (code) => threeConnected.has(code) })).toThrow(
+      /only 3 connected cells are available for the design; 5 requested/,
+    );
+  });
+});
+
+describe('latency model', () => {
+  it('recovers held-out synthetic devices from 10 designed samples, with calibrated intervals', async () => {
+    const cells = designSampleCells(10);
+    const rhos: number[] = [];
+    const coverages: number[] = [];
+    const baselineRhos: number[] = [];
+    for (let k = 0; k < 6; k++) {
+      // Seeds outside the bank's own stream: these devices were not used to learn the prior.
+      const device = SyntheticDevice.sample(new Random(900 + k));
+      const truth = device.allLatencies();
+      const measured = await device.measure(cells);
+      const model = fitLatencyModel({ cells, latenciesMs: measured.latenciesMs });
+      const { mean, std } = model.predictAll();
+      rhos.push(spearman(mean, truth));
+      let inside = 0;
+      for (let c = 0; c < SPACE_SIZE; c++) if (Math.abs(truth[c]! - mean[c]!) <= 1.645 * std[c]!) inside++;
+      coverages.push(inside / SPACE_SIZE);
+      const counts = (cell: readonly number[]): number[] => [
+        1,
+        ...[0, 1, 2, 3, 4].map((op) => cell.filter((o) => o === op).length),
+      ];
+      const w = nonNegativeLeastSquares(cells.map(counts), measured.latenciesMs);
+      const baseline = Float64Array.from({ length: SPACE_SIZE }, (_, c) =>
+        counts(decodeCell(c)).reduce((s, x, j) => s + x * w[j]!, 0),
+      );
+      baselineRhos.push(spearman(baseline, truth));
+    }
+    const meanOf = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+    expect(meanOf(rhos)).toBeGreaterThan(0.9);
+    expect(meanOf(rhos)).toBeGreaterThan(meanOf(baselineRhos));
+    expect(meanOf(coverages)).toBeGreaterThan(0.8);
+    expect(meanOf(coverages)).toBeLessThan(0.99);
+  });
+
+  it('reports leave-one-out error and its parameters, and predict() agrees with predictAll()', async () => {
+    const cells = designSampleCells(10);
+    const device = SyntheticDevice.sample(new Random(77));
+    const measured = await device.measure(cells);
+    const model = fitLatencyModel({ cells, latenciesMs: measured.latenciesMs });
+    expect(model.looError.relativeErrors).toHaveLength(10);
+    expect(model.looError.mape).toBeGreaterThan(0);
+    expect(model.parameters.weightsMs).toHaveLength(FEATURE_COUNT);
+    const one = model.predict(RESNET);
+    const all = model.predictAll();
+    expect(one.meanMs).toBeCloseTo(all.mean[encodeCell(RESNET)]!, 9);
+    expect(one.stdMs).toBeCloseTo(all.std[encodeCell(RESNET)]!, 9);
+    const sum = Object.values(model.parameters.modeWeights).reduce((a, b) => a + b, 0);
+    expect(sum).toBeCloseTo(1, 9);
+  });
+
+  it('rejects bad samples', () => {
+    const cells = designSampleCells(3);
+    expect(() => fitLatencyModel({ cells, latenciesMs: [1, 2] })).toThrow(UsageError);
+    expect(() => fitLatencyModel({ cells, latenciesMs: [1, -2, 3] })).toThrow(/sample 1/);
+    expect(() => fitLatencyModel({ cells: [cells[0]!, cells[0]!], latenciesMs: [1, 1] })).toThrow(
+      /duplicates/,
+    );
+  });
+
+  it('learns its weight prior from the synthetic bank deterministically', () => {
+    const bank = weightBank('cifar10');
+    expect(bank.weights.length).toBe(bank.size * FEATURE_COUNT);
+    expect(weightBank('cifar10')).toBe(bank);
+  });
+});
+
+describe('recorded devices and CSV tables', () => {
+  const header = 'index,arch_str,fast,slow\n';
+  const row = (index: number, cell: string, a: string, b: string): string => `${index},${cell},${a},${b}\n`;
+  const c0 = formatCell(RESNET);
+  const c1 = formatCell(ZERO_SOURCE);
+
+  it('parses any wide table, empty cells meaning no data', async () => {
+    const table = parseLatencyTable(header + row(0, c0, '1.5', '') + row(1, c1, '2', '7'), 't.csv');
+    expect(table.columns).toEqual(['fast', 'slow']);
+    const fast = RecordedDevice.fromTable(table, 'fast');
+    expect((await fast.measure([RESNET, ZERO_SOURCE])).latenciesMs).toEqual(Float64Array.from([1.5, 2]));
+    const slow = RecordedDevice.fromTable(table, 'slow');
+    expect(slow.hasData(RESNET)).toBe(false);
+    await expect(slow.measure([RESNET])).rejects.toThrow(/column 'slow' has no latency/);
+    expect(slow.availableCount()).toBe(1);
+  });
+
+  it('adds seeded multiplicative noise', async () => {
+    const table = parseLatencyTable(header + row(0, c0, '10', '20'), 't.csv');
+    const a = await RecordedDevice.fromTable(table, 'fast', { noise: 0.03, seed: 1 }).measure([
+      RESNET,
+      RESNET,
+    ]);
+    const b = await RecordedDevice.fromTable(table, 'fast', { noise: 0.03, seed: 1 }).measure([
+      RESNET,
+      RESNET,
+    ]);
+    expect(a.latenciesMs).toEqual(b.latenciesMs);
+    expect(a.latenciesMs[0]).not.toBe(a.latenciesMs[1]);
+    expect(Math.abs(a.latenciesMs[0]! / 10 - 1)).toBeLessThan(0.2);
+  });
+
+  it('handles quoted fields and rejects broken quoting', () => {
+    expect(splitCsvLine('1,"(4, 3, 3)","a ""b"""', 'x')).toEqual(['1', '(4, 3, 3)', 'a "b"']);
+    expect(() => splitCsvLine('1,"open', 'f.csv: row 2')).toThrow(/f.csv: row 2: unterminated/);
+  });
+
+  it('names file, row and column for bad input', () => {
+    expect(() => parseLatencyTable('index,cell,fast\n0,x,1\n', 'a.csv')).toThrow(
+      /a.csv: row 1 .*no 'arch_str'/,
+    );
+    expect(() => parseLatencyTable(header + row(0, c0, 'abc', '1'), 'b.csv')).toThrow(
+      /b.csv: row 2, column 'fast': 'abc' is not a latency/,
+    );
+    expect(() => parseLatencyTable(header + row(0, c0, '-1', '1'), 'c.csv')).toThrow(/row 2, column 'fast'/);
+    expect(() => parseLatencyTable(header + row(0, 'nonsense', '1', '1'), 'd.csv')).toThrow(
+      /row 2, column 'arch_str'/,
+    );
+    expect(() => parseLatencyTable(header + row(0, c0, '1', '1') + row(1, c0, '1', '1'), 'e.csv')).toThrow(
+      /already given in row 2/,
+    );
+    const table = parseLatencyTable(header + row(0, c0, '1', '1'), 'f.csv');
+    expect(() => RecordedDevice.fromTable(table, 'medium')).toThrow(
+      /no column 'medium'; the device columns are: fast, slow/,
+    );
+  });
+
+  it('reads a file and reports an unreadable one as a usage error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'simnas-devices-'));
+    const path = join(dir, 'lat.csv');
+    writeFileSync(path, header + row(0, c0, '1', '2'));
+    expect(RecordedDevice.fromCsv(path, 'slow').allLatencies()[encodeCell(RESNET)]).toBe(2);
+    expect(() => RecordedDevice.fromCsv(join(dir, 'missing.csv'), 'slow')).toThrow(UsageError);
+  });
+});
+
+describe('non-negative least squares', () => {
+  it('matches the unconstrained fit when it is non-negative and clips otherwise', () => {
+    const rows = [
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ];
+    expect(Array.from(nonNegativeLeastSquares(rows, [1, 2, 3])).map((v) => +v.toFixed(9))).toEqual([1, 2]);
+    const clipped = nonNegativeLeastSquares(rows, [-1, 2, 1]);
+    expect(clipped[0]).toBe(0);
+    expect(clipped[1]).toBeGreaterThan(0);
+  });
+});
+
+describe('default probe set', () => {
+  it('is the designed sample, connected cells only, for every dataset', async () => {
+    const { defaultSampleCells } = await import('../src/hardware/sample-cells.js');
+    const { isConnected } = await import('../src/space/cell.js');
+    const cells = defaultSampleCells('cifar10');
+    expect(cells.map(formatCell)).toEqual(designSampleCells(10, { dataset: 'cifar10' }).map(formatCell));
+    expect(cells.every((cell) => isConnected(cell))).toBe(true);
+  });
+});
