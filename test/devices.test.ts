@@ -279,3 +279,21 @@ describe('default probe set', () => {
     expect(cells.every((cell) => isConnected(cell))).toBe(true);
   });
 });
+
+describe('live device', () => {
+  it('measures cells on this machine with onnxruntime-node and records the protocol', async () => {
+    const { LiveDevice } = await import('../src/devices/live.js');
+    const device = new LiveDevice({
+      measure: { rounds: 3, warmupRuns: 1, minVisitMs: 1, dataset: 'ImageNet16-120' },
+    });
+    const cheap = parseCell('|skip_connect~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|');
+    const result = await device.measure([RESNET, cheap]);
+    expect(device.kind).toBe('live');
+    expect(result.measurementsSpent).toBe(2);
+    expect(result.latenciesMs.every((ms) => ms > 0 && ms < 10_000)).toBe(true);
+    // Two 3x3 convolutions per cell cost more than skips alone.
+    expect(result.latenciesMs[0]).toBeGreaterThan(result.latenciesMs[1]!);
+    expect(device.measurements).toHaveLength(1);
+    expect(device.measurements[0]!.protocol.roundsCompleted).toBe(3);
+  });
+});

@@ -1,8 +1,11 @@
 // Which cells to measure on a new device: a greedy I-optimal design against the latency model
-// under the learned prior. Each step picks the cell whose measurement most reduces the average
-// predictive variance over all 15,625 cells, then conditions the prior on it; deterministic, and
-// fixed per dataset because the prior is. Average rather than D-optimality because what a search
-// needs is a good prediction everywhere, not well-identified weights.
+// under the learned prior. Each step picks the connected cell whose measurement most reduces the
+// average predictive variance over all 15,625 cells, summed over the prior's parts (execution mode
+// x regularity, each weighted by its share and as a relative reduction of its own variance), then
+// conditions every part on it. Deterministic, and fixed per dataset because the prior is. Average
+// variance rather than D-optimality because a search needs good predictions everywhere, not
+// well-identified weights; per part, because a design for the blurred single Gaussian did worse
+// (mean rho 0.947 vs 0.958 over 11 recorded devices, 3 seeds, in our tuning runs).
 import { type Cell, decodeCell, isConnected, SPACE_SIZE } from '../space/cell.js';
 import type { Dataset } from '../space/datasets.js';
 import { UsageError } from '../errors.js';

@@ -70,8 +70,7 @@ export const PRIOR_HYPERPARAMETERS = {
   positionSd: [0, 0.1] as const,
   /** Share of irregular devices; regular ones have the position effects below scaled by the damping. */
   irregularShare: 0.5,
-  regularDamping: 0,
-  regularPairwiseDamping: 0.3,
+  regularDamping: 0.2,
   /** Sd of an op-independent cost per edge position, as a fraction of the mean op cost (edge GPU: ~0.4). */
   edgeCostSd: [0, 0.4] as const,
   /** Log-normal sd of a factor shared by the edges into one node (fusion with that node's add). */
@@ -209,7 +208,7 @@ export function samplePrior(random: Random, dataset: Dataset = 'cifar10'): Synth
   const unusedShare = mode === 'computes-all' ? 1 : mode === 'partial' ? random.next() : 0;
   const zeroInputShare =
     mode === 'live-only' ? 0 : mode === 'partial' ? unusedShare + (1 - unusedShare) * random.next() : 1;
-  const pairwiseSd = (irregular ? 1 : H.regularPairwiseDamping) * logUniform(random, H.pairwiseSd) * meanOp;
+  const pairwiseSd = logUniform(random, H.pairwiseSd) * meanOp;
   const pairwise = new Float64Array(PAIRS.length * NUM_OPS * NUM_OPS);
   for (let i = 0; i < pairwise.length; i++) pairwise[i] = pairwiseSd * random.normal();
   const meanConv = (opCost[OP_CONV1X1]! + opCost[OP_CONV3X3]!) / 2;
