@@ -370,7 +370,7 @@ export function formatLatencyBench(result: LatencyBenchResult): string {
     r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  '),
   );
   return [
-    `latency model from ${result.samples} designed samples, ${result.seeds} seeds, ${(100 * result.noise).toFixed(1)}% measurement noise, prior for ${result.dataset}`,
+    `latency model from ${result.samples} designed samples, ${result.seeds} seed${result.seeds === 1 ? '' : 's'}, ${(100 * result.noise).toFixed(1)}% measurement noise, prior for ${result.dataset}`,
     `table ${result.table}; per-device figures are means over the ${result.seeds} seeds; ${result.seconds.toFixed(1)} s`,
     `synthetic prior: ${result.synthetic_devices_per_s.toFixed(0)} devices drawn/s; all 15,625 latencies of one device in ${result.synthetic_all_latencies_ms.toFixed(1)} ms (median of 30)`,
     ...lines,
