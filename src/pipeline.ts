@@ -13,7 +13,7 @@ import { PRIOR_HASH } from './controller/prior.js';
 import { proposeCells } from './controller/rollout.js';
 import { designSampleCells, DEFAULT_SAMPLE_COUNT } from './devices/design.js';
 import type { Device } from './devices/device.js';
-import { fitLatencyModel } from './devices/latency-model.js';
+import { fitLatencyModel, type LatencyModel } from './devices/latency-model.js';
 import { LiveDevice } from './devices/live.js';
 import { RecordedDevice } from './devices/recorded.js';
 import { UsageError } from './errors.js';
@@ -205,135 +205,187 @@ export function createDevice(spec: DeviceSpec, dataset: Dataset, seed: number, l
   return new LiveDevice({ measure: { ...spec.measure, dataset, seed }, logger });
 }
 
-export async function runSearch(options: SearchJobOptions, logger: Logger): Promise<SearchResult> {
-  const started = performance.now();
-  const random = new Random(options.seed);
-  const device = createDevice(options.device, options.dataset, options.seed, logger);
-  // Everything that can be refused is checked before the first measurement.
-  const controller =
-    options.strategy === 'controller' ? loadController(options.controllerPath, options.dataset) : undefined;
-  const fingerprint = options.device.kind === 'live' ? await hardwareFingerprint() : undefined;
-  if (fingerprint) logger.info(`hardware ${fingerprint.tag} [${fingerprint.hash}]`);
+/** A device after stage 2's first step: its samples measured and the latency model fitted. */
+export interface AdaptedDevice {
+  readonly samples: readonly MeasuredCell[];
+  readonly measurementsSpent: number;
+  readonly model: LatencyModel;
+  readonly predicted: { readonly mean: Float64Array; readonly std: Float64Array };
+}
 
+/** Measures the designed sample cells on `device` and fits the latency model to them. */
+export async function adaptToDevice(
+  device: Device,
+  options: { dataset: Dataset; samples: number; seed?: number; outDir?: string },
+  logger: Logger,
+): Promise<AdaptedDevice> {
   const sampleCells =
     options.samples === DEFAULT_SAMPLE_COUNT
       ? defaultSampleCells(options.dataset)
       : [...designSampleCells(options.samples, { dataset: options.dataset })];
-  const sampleMeasurement = await logger.group(`measuring ${sampleCells.length} sample cells`, () =>
+  const measurement = await logger.group(`measuring ${sampleCells.length} sample cells`, () =>
     device.measure(sampleCells),
   );
   const samples = sampleCells.map((cell, i) => ({
     code: encodeCell(cell),
     cell: formatCell(cell),
-    measuredMs: sampleMeasurement.latenciesMs[i]!,
+    measuredMs: measurement.latenciesMs[i]!,
   }));
+  // Written before anything else can fail, so the measurements are never lost.
   writePartial(options.outDir, 'samples.json', { dataset: options.dataset, seed: options.seed, samples });
-
   const model = fitLatencyModel(
-    { cells: sampleCells, latenciesMs: sampleMeasurement.latenciesMs },
+    { cells: sampleCells, latenciesMs: measurement.latenciesMs },
     { dataset: options.dataset },
   );
-  const predicted = model.predictAll();
   logger.info(
     `latency model: leave-one-out error ${model.looError.mape.toFixed(1)}% over ${samples.length} samples`,
   );
-  const fastest = fastestCell(predicted.mean);
-  if (options.budgetMs !== undefined && options.budgetMs < fastest.ms) {
-    const measuredFastest = samples.reduce((a, b) => (b.measuredMs < a.measuredMs ? b : a));
-    throw new UsageError(
-      `latency budget ${options.budgetMs} ms is below the fastest cell on this device: about ` +
-        `${fastest.ms.toPrecision(3)} ms predicted for ${formatCell(decodeCell(fastest.code))} ` +
-        `(fastest measured sample: ${measuredFastest.measuredMs.toPrecision(3)} ms); ` +
-        `measurements were written to ${options.outDir ?? 'no folder (pass --out)'}`,
-    );
-  }
+  return { samples, measurementsSpent: measurement.measurementsSpent, model, predicted: model.predictAll() };
+}
 
-  const { scores, id: taskScoreId } = await (options.taskScores ?? defaultTaskScores(options, logger))(
-    options.dataset,
+/** Refuses a budget no cell can meet, naming the fastest cell and the fastest measurement. */
+export function checkBudget(adapted: AdaptedDevice, budgetMs: number, outDir?: string): void {
+  const fastest = fastestCell(adapted.predicted.mean);
+  if (budgetMs >= fastest.ms) return;
+  const measuredFastest = adapted.samples.reduce((a, b) => (b.measuredMs < a.measuredMs ? b : a));
+  throw new UsageError(
+    `latency budget ${budgetMs} ms is below the fastest cell on this device: about ` +
+      `${fastest.ms.toPrecision(3)} ms predicted for ${formatCell(decodeCell(fastest.code))} ` +
+      `(fastest measured sample: ${measuredFastest.measuredMs.toPrecision(3)} ms); ` +
+      `measurements were written to ${outDir ?? 'no folder (pass --out)'}`,
   );
-  const conservative = Float64Array.from(
-    predicted.mean,
-    (m, code) => m + CONSERVATIVE_Z * predicted.std[code]!,
-  );
+}
+
+/** The search problem on the fitted model: conservative latencies, and the budget or the knee. */
+export function searchProblem(
+  adapted: AdaptedDevice,
+  scores: Float64Array,
+  budgetMs: number | undefined,
+): { problem: SearchProblem; budget: SearchResult['budget'] } {
+  const { mean, std } = adapted.predicted;
+  const conservative = Float64Array.from(mean, (m, code) => m + CONSERVATIVE_Z * std[code]!);
   const budget =
-    options.budgetMs !== undefined
-      ? { ms: options.budgetMs, source: 'given' as const }
-      : { ms: kneeBudget(scores, predicted.mean), source: 'knee' as const };
-  const problem: SearchProblem = { taskScore: scores, latencyMs: conservative, budgetMs: budget.ms };
+    budgetMs !== undefined
+      ? { ms: budgetMs, source: 'given' as const }
+      : { ms: kneeBudget(scores, mean), source: 'knee' as const };
+  return { problem: { taskScore: scores, latencyMs: conservative, budgetMs: budget.ms }, budget };
+}
 
-  const evaluations = runStrategy(options, problem, controller, random.child('strategy'));
-  logger.info(`${options.strategy}: evaluated ${evaluations.size} cells on the latency model`);
-
-  const measuredByCode = new Map(samples.map((s) => [s.code, s.measuredMs]));
-  const candidates = topCells(evaluations, options.verify + samples.length).slice(0, options.verify);
-  const toMeasure = candidates.filter((code) => !measuredByCode.has(code));
+/** Measures the best candidates not measured yet and applies the recommendation rule. */
+export async function verifyCandidates(
+  device: Device,
+  adapted: AdaptedDevice,
+  evaluations: Evaluations,
+  options: { verify: number; scores: Float64Array; budgetMs: number },
+  logger: Logger,
+): Promise<{
+  verified: VerifiedCell[];
+  measurementsSpent: number;
+  measured: Map<number, number>;
+  recommendation: Recommendation;
+}> {
+  const measured = new Map(adapted.samples.map((s) => [s.code, s.measuredMs]));
+  const candidates = topCells(evaluations, options.verify + adapted.samples.length).slice(0, options.verify);
+  const toMeasure = candidates.filter((code) => !measured.has(code));
   const verification =
     toMeasure.length > 0
       ? await logger.group(`verifying ${toMeasure.length} candidate(s) by measuring them`, () =>
           device.measure(toMeasure.map((code) => decodeCell(code))),
         )
       : { latenciesMs: new Float64Array(0), measurementsSpent: 0 };
-  toMeasure.forEach((code, i) => measuredByCode.set(code, verification.latenciesMs[i]!));
+  toMeasure.forEach((code, i) => measured.set(code, verification.latenciesMs[i]!));
   const verified: VerifiedCell[] = candidates.map((code) => ({
     code,
     cell: formatCell(decodeCell(code)),
-    measuredMs: measuredByCode.get(code)!,
-    predictedMs: predicted.mean[code]!,
-    predictedStdMs: predicted.std[code]!,
-    taskScore: scores[code]!,
+    measuredMs: measured.get(code)!,
+    predictedMs: adapted.predicted.mean[code]!,
+    predictedStdMs: adapted.predicted.std[code]!,
+    taskScore: options.scores[code]!,
   }));
-  writePartial(options.outDir, 'verified.json', { budgetMs: budget.ms, verified });
-  const recommendation = recommend(verified, budget.ms);
-
-  const result: SearchResult = {
-    dataset: options.dataset,
-    seed: options.seed,
-    strategy: options.strategy,
-    device: { kind: options.device.kind, name: device.name },
-    ...(fingerprint ? { fingerprint } : {}),
-    budget,
-    samples: samples.map((sample) => ({ ...sample, taskScore: scores[sample.code]! })),
+  return {
     verified,
-    measurements: {
-      samples: sampleMeasurement.measurementsSpent,
-      verification: verification.measurementsSpent,
-      total: sampleMeasurement.measurementsSpent + verification.measurementsSpent,
-    },
-    latencyModel: {
-      looMapePercent: model.looError.mape,
-      looRmseMs: model.looError.rmseMs,
-      noiseSd: model.parameters.noiseSd,
-      modeWeights: model.parameters.modeWeights,
-    },
-    taskScoreId,
-    ...(controller
-      ? {
-          controller: {
-            path: controller.path,
-            simnasVersion: controller.artifact.metadata.simnasVersion,
-            taskScoreId: controller.artifact.metadata.taskScoreId,
-          },
-        }
-      : {}),
-    cellsEvaluated: evaluations.size,
-    front: tradeoffFront(evaluations, measuredByCode, predicted, scores),
-    recommendation,
-    ...(device instanceof LiveDevice && device.measurements[0]
-      ? { protocol: device.measurements[0].protocol }
-      : {}),
-    wallMs: performance.now() - started,
+    measurementsSpent: verification.measurementsSpent,
+    measured,
+    recommendation: recommend(verified, options.budgetMs),
   };
-  controller?.policy.dispose();
-  return result;
 }
 
-interface LoadedController {
+export async function runSearch(options: SearchJobOptions, logger: Logger): Promise<SearchResult> {
+  const started = performance.now();
+  const device = createDevice(options.device, options.dataset, options.seed, logger);
+  // Everything that can be refused is checked before the first measurement.
+  const controller =
+    options.strategy === 'controller' ? loadController(options.controllerPath, options.dataset) : undefined;
+  try {
+    const fingerprint = options.device.kind === 'live' ? await hardwareFingerprint() : undefined;
+    if (fingerprint) logger.info(`hardware ${fingerprint.tag} [${fingerprint.hash}]`);
+    const adapted = await adaptToDevice(device, options, logger);
+    if (options.budgetMs !== undefined) checkBudget(adapted, options.budgetMs, options.outDir);
+    const { scores, id: taskScoreId } = await (options.taskScores ?? defaultTaskScores(options, logger))(
+      options.dataset,
+    );
+    const { problem, budget } = searchProblem(adapted, scores, options.budgetMs);
+    const evaluations = runStrategy(options, problem, controller, new Random(options.seed).child('strategy'));
+    logger.info(`${options.strategy}: evaluated ${evaluations.size} cells on the latency model`);
+    const check = await verifyCandidates(
+      device,
+      adapted,
+      evaluations,
+      { verify: options.verify, scores, budgetMs: budget.ms },
+      logger,
+    );
+    writePartial(options.outDir, 'verified.json', { budgetMs: budget.ms, verified: check.verified });
+    const { model } = adapted;
+    return {
+      dataset: options.dataset,
+      seed: options.seed,
+      strategy: options.strategy,
+      device: { kind: options.device.kind, name: device.name },
+      ...(fingerprint ? { fingerprint } : {}),
+      budget,
+      samples: adapted.samples.map((sample) => ({ ...sample, taskScore: scores[sample.code]! })),
+      verified: check.verified,
+      measurements: {
+        samples: adapted.measurementsSpent,
+        verification: check.measurementsSpent,
+        total: adapted.measurementsSpent + check.measurementsSpent,
+      },
+      latencyModel: {
+        looMapePercent: model.looError.mape,
+        looRmseMs: model.looError.rmseMs,
+        noiseSd: model.parameters.noiseSd,
+        modeWeights: model.parameters.modeWeights,
+      },
+      taskScoreId,
+      ...(controller
+        ? {
+            controller: {
+              path: controller.path,
+              simnasVersion: controller.artifact.metadata.simnasVersion,
+              taskScoreId: controller.artifact.metadata.taskScoreId,
+            },
+          }
+        : {}),
+      cellsEvaluated: evaluations.size,
+      front: tradeoffFront(evaluations, check.measured, adapted.predicted, scores),
+      recommendation: check.recommendation,
+      ...(device instanceof LiveDevice && device.measurements[0]
+        ? { protocol: device.measurements[0].protocol }
+        : {}),
+      wallMs: performance.now() - started,
+    };
+  } finally {
+    controller?.policy.dispose();
+  }
+}
+
+export interface LoadedController {
   readonly path: string;
   readonly artifact: ControllerArtifact;
   readonly policy: ActorCritic;
 }
 
-function loadController(path: string | undefined, dataset: Dataset): LoadedController {
+export function loadController(path: string | undefined, dataset: Dataset): LoadedController {
   const file = path ?? bundledControllerPath(dataset);
   if (!path && !existsSync(file)) {
     throw new UsageError(
@@ -352,8 +404,8 @@ function loadController(path: string | undefined, dataset: Dataset): LoadedContr
   return { path: file, artifact, policy };
 }
 
-function runStrategy(
-  options: SearchJobOptions,
+export function runStrategy(
+  options: Pick<SearchJobOptions, 'strategy' | 'evaluations'>,
   problem: SearchProblem,
   controller: LoadedController | undefined,
   random: Random,

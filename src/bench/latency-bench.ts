@@ -204,7 +204,7 @@ function countFeatures(cell: Cell): number[] {
 }
 
 /** The naive baseline: random cells, NNLS on per-op counts plus a constant. Latencies by code. */
-async function naiveBaseline(
+export async function naiveBaseline(
   device: RecordedDevice,
   availableCodes: readonly number[],
   samples: number,

@@ -25,7 +25,7 @@ export function buildProgram(): Command {
   registerHardwareCommands(program, bench);
   registerProxiesCommands(program, bench);
   registerDevicesCommands(program, bench);
-  registerSearchCommands(program);
+  registerSearchCommands(program, bench);
   return program;
 }
 

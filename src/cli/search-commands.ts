@@ -165,7 +165,88 @@ interface PretrainFlags {
   out: string;
 }
 
-export function registerSearchCommands(program: Command): void {
+interface SearchBenchFlags {
+  table: string;
+  devices?: string;
+  accuracy: string;
+  dataset: Dataset;
+  samples: number;
+  verify: number;
+  budgets: string;
+  seeds: number;
+  noise: number;
+  strategies: string;
+  controller?: string;
+  evaluations?: number;
+  unseen?: string;
+  json?: boolean;
+}
+
+function parseBudgetQuantiles(text: string): number[] {
+  return text.split(',').map((part) => {
+    const match = /^p(\d{1,2})$/.exec(part.trim());
+    if (!match) throw new UsageError(`invalid budget '${part}'; expected percentiles like p25,p50,p75`);
+    return Number(match[1]) / 100;
+  });
+}
+
+const list = (text: string | undefined): string[] | undefined =>
+  text === undefined
+    ? undefined
+    : text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+
+export function registerSearchCommands(program: Command, bench: Command): void {
+  bench
+    .command('search')
+    .description('the whole search on recorded devices vs the oracle, each strategy and the naive baseline')
+    .requiredOption('--table <csv>', 'latency table (index,arch_str,<device columns>)')
+    .option('--devices <list>', 'comma-separated device columns (default: all)')
+    .requiredOption('--accuracy <csv>', 'accuracy table with <dataset>_test_acc (nb201_accuracy.csv)')
+    .option(
+      '--dataset <name>',
+      'cifar10, cifar100 or ImageNet16-120',
+      argumentParser(parseDataset),
+      'cifar10',
+    )
+    .option('--samples <n>', 'sample cells per device', positiveInteger, DEFAULT_SEARCH.samples)
+    .option('--verify <n>', 'verification measurements', positiveInteger, DEFAULT_SEARCH.verify)
+    .option('--budgets <list>', 'budget percentiles of each device', 'p25,p50,p75')
+    .option('--seeds <n>', 'seeds per device', positiveInteger, 10)
+    .option('--noise <fraction>', 'multiplicative measurement noise', fraction, 0.03)
+    .option('--strategies <list>', 'strategies to compare', STRATEGIES.join(','))
+    .option('--controller <file>', 'controller artifact (default: the bundled one)')
+    .option(
+      '--evaluations <n>',
+      'cells for random/evolution (default: as many as the controller)',
+      positiveInteger,
+    )
+    .option('--unseen <list>', 'devices not used to choose the prior, summarized separately')
+    .option('--json', 'print one JSON object')
+    .action(async (flags: SearchBenchFlags) => {
+      const { formatSearchBench, runSearchBench } = await import('../bench/search-bench.js');
+      const result = await runSearchBench({
+        table: flags.table,
+        ...(flags.devices ? { devices: list(flags.devices)! } : {}),
+        accuracy: flags.accuracy,
+        dataset: flags.dataset,
+        samples: flags.samples,
+        verify: flags.verify,
+        budgets: parseBudgetQuantiles(flags.budgets),
+        seeds: flags.seeds,
+        noise: flags.noise,
+        strategies: list(flags.strategies)!.map(parseStrategy),
+        ...(flags.controller ? { controllerPath: flags.controller } : {}),
+        ...(flags.evaluations ? { evaluations: flags.evaluations } : {}),
+        ...(flags.unseen ? { unseen: list(flags.unseen)! } : {}),
+        logger: stderrLogger,
+      });
+      if (flags.json) return printJson(result);
+      process.stdout.write(formatSearchBench(result));
+    });
+
   addSearchOptions(
     program
       .command('search')

@@ -1,0 +1,304 @@
+// `simnas bench search`: the whole stage 2 on recorded devices, scored against ground truth. For
+// every device, budget (a quantile of that device's own latencies), seed and strategy: accuracy
+// regret against the oracle (best true test accuracy among cells truly within budget), violation
+// (true latency over budget), real measurements spent, distinct cells evaluated and wall time; in
+// the same run the naive baseline (10 random cells, NNLS on op counts, best task score under the
+// predicted budget, no verification). Reads ground truth, so it lives in src/bench/.
+import { UsageError } from '../errors.js';
+import { readLatencyTable, RecordedDevice } from '../devices/recorded.js';
+import {
+  adaptToDevice,
+  loadController,
+  runStrategy,
+  searchProblem,
+  verifyCandidates,
+  type LoadedController,
+} from '../pipeline.js';
+import { ProxyProvider } from '../proxies/provider.js';
+import { objective } from '../search/objective.js';
+import { STRATEGIES, type StrategyName } from '../search/strategies.js';
+import { SPACE_SIZE } from '../space/cell.js';
+import type { Dataset } from '../space/datasets.js';
+import type { Logger } from '../util/log.js';
+import { silentLogger } from '../util/log.js';
+import { Random } from '../util/random.js';
+import { mean, median, quantile } from '../util/stats.js';
+import { naiveBaseline } from './latency-bench.js';
+
+export interface SearchBenchOptions {
+  readonly table: string;
+  readonly devices?: readonly string[];
+  readonly accuracy: string;
+  readonly dataset: Dataset;
+  readonly samples: number;
+  readonly verify: number;
+  /** Budget quantiles of each device's latencies, e.g. [0.25, 0.5, 0.75]. */
+  readonly budgets: readonly number[];
+  readonly seeds: number;
+  readonly noise: number;
+  readonly strategies: readonly StrategyName[];
+  readonly controllerPath?: string;
+  /** Cells random/evolution evaluate; default: as many as the controller did (equal cells). */
+  readonly evaluations?: number;
+  /** Devices whose profiles were not used to choose the prior, summarized separately. */
+  readonly unseen?: readonly string[];
+  /** Replaces the proxy provider (tests). */
+  readonly taskScores?: (dataset: Dataset) => Promise<{ scores: Float64Array; id: string }>;
+  readonly logger?: Logger;
+}
+
+export interface SearchBenchRow {
+  readonly device: string;
+  readonly budget: string;
+  readonly strategy: StrategyName | 'naive';
+  readonly seed: number;
+  readonly regret: number;
+  readonly violation: boolean;
+  readonly measurements: number;
+  readonly cells_evaluated: number;
+  readonly wall_ms: number;
+  /** Objective of the strategy's best cell over the exhaustive optimum (same problem). */
+  readonly objective_ratio?: number;
+}
+
+type PerBudget = Record<string, number>;
+export interface StrategySummary {
+  readonly mean_regret: PerBudget;
+  readonly median_regret: PerBudget;
+  readonly p90_regret: PerBudget;
+  readonly violation_rate: number;
+  readonly controller_vs_exhaustive?: number;
+}
+
+export interface SearchBenchResult {
+  readonly table: string;
+  readonly dataset: Dataset;
+  readonly task_score_id: string;
+  /** Cells with a task score (the proxy table may still be partial). */
+  readonly scored_cells: number;
+  readonly results: readonly SearchBenchRow[];
+  readonly summary: Record<string, StrategySummary>;
+  readonly summary_unseen?: Record<string, StrategySummary>;
+}
+
+const budgetLabel = (q: number): string => `p${Math.round(q * 100)}`;
+
+export async function runSearchBench(options: SearchBenchOptions): Promise<SearchBenchResult> {
+  const logger = options.logger ?? silentLogger;
+  const table = readLatencyTable(options.table);
+  const devices = options.devices ?? table.columns;
+  for (const name of devices) {
+    if (!table.latencies.has(name)) {
+      throw new UsageError(
+        `${options.table}: no column '${name}'; the columns are: ${table.columns.join(', ')}`,
+      );
+    }
+  }
+  const accuracyColumn = `${options.dataset}_test_acc`;
+  const accuracy = readLatencyTable(options.accuracy).latencies.get(accuracyColumn);
+  if (!accuracy) throw new UsageError(`${options.accuracy}: no column '${accuracyColumn}'`);
+  const { scores: rawScores, id } = await (
+    options.taskScores ??
+    ((dataset: Dataset) => ProxyProvider.create({ logger }).allTaskScores(dataset, { computeMissing: false }))
+  )(options.dataset);
+  // Cells without a score yet (a partial proxy table) are never picked: below every real score.
+  const scored = Array.from(rawScores, (s) => Number.isFinite(s));
+  const scores = Float64Array.from(rawScores, (s) => (Number.isFinite(s) ? s : -1));
+  const scoredCount = scored.filter(Boolean).length;
+  if (scoredCount < SPACE_SIZE) {
+    logger.warn(`task scores cover ${scoredCount} of ${SPACE_SIZE} cells; figures are over those cells only`);
+  }
+  const controller: LoadedController | undefined = options.strategies.includes('controller')
+    ? loadController(options.controllerPath, options.dataset)
+    : undefined;
+  const order = [...options.strategies].sort((a, b) => STRATEGIES.indexOf(a) - STRATEGIES.indexOf(b));
+
+  const results: SearchBenchRow[] = [];
+  try {
+    for (const name of devices) {
+      const truth = table.latencies.get(name)!;
+      const usable = (code: number): boolean => scored[code]! && Number.isFinite(truth[code]!);
+      const usableTruth = Float64Array.from({ length: SPACE_SIZE }, (_, code) =>
+        usable(code) ? truth[code]! : Number.NaN,
+      ).filter(Number.isFinite);
+      for (let seed = 0; seed < options.seeds; seed++) {
+        const device = RecordedDevice.fromTable(table, name, { noise: options.noise, seed });
+        const adapted = await adaptToDevice(
+          device,
+          { dataset: options.dataset, samples: options.samples },
+          silentLogger,
+        );
+        const baselineDevice = RecordedDevice.fromTable(table, name, { noise: options.noise, seed });
+        const available = Array.from({ length: SPACE_SIZE }, (_, code) => code).filter((c) =>
+          Number.isFinite(truth[c]!),
+        );
+        const baseline = await naiveBaseline(
+          baselineDevice,
+          available,
+          options.samples,
+          new Random(seed).child(`naive:${name}`),
+        );
+        for (const q of options.budgets) {
+          const budgetMs = quantile(usableTruth, q);
+          const label = budgetLabel(q);
+          let oracle = -Infinity;
+          for (let code = 0; code < SPACE_SIZE; code++) {
+            if (usable(code) && truth[code]! <= budgetMs) oracle = Math.max(oracle, accuracy[code]!);
+          }
+          const score = (
+            code: number,
+            started: number,
+            extra: Omit<SearchBenchRow, 'device' | 'budget' | 'seed' | 'regret' | 'violation' | 'wall_ms'>,
+          ): SearchBenchRow => ({
+            device: name,
+            budget: label,
+            seed,
+            regret: oracle - accuracy[code]!,
+            violation: !(truth[code]! <= budgetMs),
+            wall_ms: performance.now() - started,
+            ...extra,
+          });
+
+          // Naive baseline: best score among cells predicted within budget, no verification.
+          const naiveStart = performance.now();
+          let naivePick = -1;
+          for (let code = 0; code < SPACE_SIZE; code++) {
+            if (
+              scored[code] &&
+              baseline[code]! <= budgetMs &&
+              (naivePick < 0 || scores[code]! > scores[naivePick]!)
+            )
+              naivePick = code;
+          }
+          if (naivePick >= 0) {
+            results.push(
+              score(naivePick, naiveStart, {
+                strategy: 'naive',
+                measurements: options.samples,
+                cells_evaluated: SPACE_SIZE,
+              }),
+            );
+          }
+
+          const { problem } = searchProblem(adapted, scores, budgetMs);
+          let optimum = -Infinity;
+          for (let code = 0; code < SPACE_SIZE; code++) optimum = Math.max(optimum, objective(problem, code));
+          let controllerCells: number | undefined;
+          for (const strategy of order) {
+            const started = performance.now();
+            const evaluations = runStrategy(
+              { strategy, evaluations: options.evaluations ?? controllerCells ?? 500 },
+              problem,
+              controller,
+              new Random(seed).child(`strategy:${strategy}`),
+            );
+            if (strategy === 'controller') controllerCells = evaluations.size;
+            const verifyDevice = RecordedDevice.fromTable(table, name, {
+              noise: options.noise,
+              seed: seed + 1_000_003,
+            });
+            const check = await verifyCandidates(
+              verifyDevice,
+              adapted,
+              evaluations,
+              { verify: options.verify, scores, budgetMs },
+              silentLogger,
+            );
+            const best = Math.max(...evaluations.values());
+            results.push(
+              score(check.recommendation.code, started, {
+                strategy,
+                measurements: adapted.measurementsSpent + check.measurementsSpent,
+                cells_evaluated: evaluations.size,
+                objective_ratio: optimum > 0 ? best / optimum : Number.NaN,
+              }),
+            );
+          }
+        }
+        logger.info(`${name} seed ${seed}: done`);
+      }
+    }
+  } finally {
+    controller?.policy.dispose();
+  }
+  const unseen = new Set(options.unseen ?? []);
+  const labels = options.budgets.map(budgetLabel);
+  return {
+    table: options.table,
+    dataset: options.dataset,
+    task_score_id: id,
+    scored_cells: scoredCount,
+    results,
+    summary: summarize(
+      results.filter((r) => !unseen.has(r.device)),
+      labels,
+    ),
+    ...(unseen.size > 0
+      ? {
+          summary_unseen: summarize(
+            results.filter((r) => unseen.has(r.device)),
+            labels,
+          ),
+        }
+      : {}),
+  };
+}
+
+function summarize(
+  rows: readonly SearchBenchRow[],
+  labels: readonly string[],
+): Record<string, StrategySummary> {
+  const strategies = [...new Set(rows.map((r) => r.strategy))];
+  return Object.fromEntries(
+    strategies.map((strategy) => {
+      const mine = rows.filter((r) => r.strategy === strategy);
+      const per = (f: (values: number[]) => number): PerBudget =>
+        Object.fromEntries(
+          labels.map((l) => [l, f(mine.filter((r) => r.budget === l).map((r) => r.regret))]),
+        );
+      const ratios = mine
+        .map((r) => r.objective_ratio)
+        .filter((v): v is number => v !== undefined && Number.isFinite(v));
+      return [
+        strategy,
+        {
+          mean_regret: per(mean),
+          median_regret: per(median),
+          p90_regret: per((v) => quantile(v, 0.9)),
+          violation_rate: mine.filter((r) => r.violation).length / Math.max(1, mine.length),
+          ...(strategy === 'controller' ? { controller_vs_exhaustive: mean(ratios) } : {}),
+        },
+      ];
+    }),
+  );
+}
+
+export function formatSearchBench(result: SearchBenchResult): string {
+  const labels = Object.keys(Object.values(result.summary)[0]?.mean_regret ?? {});
+  const section = (title: string, summary: Record<string, StrategySummary>): string[] => [
+    title,
+    [
+      'strategy',
+      ...labels.map((l) => `mean ${l}`),
+      ...labels.map((l) => `median ${l}`),
+      'violations',
+      'ctrl/exh',
+    ].join('\t'),
+    ...Object.entries(summary).map(([strategy, s]) =>
+      [
+        strategy,
+        ...labels.map((l) => s.mean_regret[l]!.toFixed(2)),
+        ...labels.map((l) => s.median_regret[l]!.toFixed(2)),
+        `${(100 * s.violation_rate).toFixed(1)}%`,
+        s.controller_vs_exhaustive === undefined ? '' : s.controller_vs_exhaustive.toFixed(4),
+      ].join('\t'),
+    ),
+  ];
+  return [
+    `search bench: ${result.table}, ${result.dataset}, task score ${result.task_score_id} over ${result.scored_cells} cells`,
+    'regret in accuracy points against the oracle; violations = true latency over budget',
+    ...section('seen devices', result.summary),
+    ...(result.summary_unseen ? section('unseen devices', result.summary_unseen) : []),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,96 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { runSearchBench } from '../src/bench/search-bench.js';
+import { samplePrior, syntheticLatencies } from '../src/devices/synthetic.js';
+import { allCells, formatCell, opCounts } from '../src/space/cell.js';
+import { Random } from '../src/util/random.js';
+
+/** Two synthetic devices and a toy accuracy that the toy task score tracks imperfectly. */
+function fixtures(): { table: string; accuracy: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'simnas-search-bench-'));
+  const a = syntheticLatencies(samplePrior(new Random(1), 'cifar10'));
+  const b = syntheticLatencies(samplePrior(new Random(2), 'cifar10'));
+  const cells = allCells();
+  const table = path.join(dir, 'latency.csv');
+  writeFileSync(
+    table,
+    `index,arch_str,dev_a,dev_b\n${cells.map((c, i) => `${i},${formatCell(c)},${a[i]},${b[i]}`).join('\n')}\n`,
+  );
+  const accuracy = path.join(dir, 'accuracy.csv');
+  const acc = cells.map((c) => {
+    const [, skip, c1, c3, pool] = opCounts(c);
+    return 50 + 6 * c3! + 3 * c1! + pool! + 0.5 * skip! + (c[0]! % 2);
+  });
+  writeFileSync(
+    accuracy,
+    `index,arch_str,cifar10_test_acc\n${cells.map((c, i) => `${i},${formatCell(c)},${acc[i]}`).join('\n')}\n`,
+  );
+  return { table, accuracy };
+}
+
+const toyScores = (): Promise<{ scores: Float64Array; id: string }> => {
+  const raw = allCells().map((c) => {
+    const [, skip, c1, c3, pool] = opCounts(c);
+    return 6 * c3! + 3 * c1! + pool! + 0.5 * skip!;
+  });
+  const max = Math.max(...raw);
+  return Promise.resolve({ scores: Float64Array.from(raw, (r) => r / max), id: 'toy' });
+};
+
+describe('search benchmark', () => {
+  it('scores every strategy and the naive baseline against the oracle, per budget', async () => {
+    const { table, accuracy } = fixtures();
+    const result = await runSearchBench({
+      table,
+      accuracy,
+      dataset: 'cifar10',
+      samples: 10,
+      verify: 5,
+      budgets: [0.25, 0.75],
+      seeds: 2,
+      noise: 0.03,
+      strategies: ['exhaustive', 'evolution', 'random'],
+      evaluations: 200,
+      unseen: ['dev_b'],
+      taskScores: toyScores,
+    });
+    // 2 devices x 2 seeds x 2 budgets x (3 strategies + naive)
+    expect(result.results).toHaveLength(2 * 2 * 2 * 4);
+    for (const row of result.results) {
+      expect(row.regret).toBeGreaterThanOrEqual(0);
+      expect(row.measurements).toBeGreaterThanOrEqual(10);
+    }
+    const exhaustive = result.results.filter((r) => r.strategy === 'exhaustive');
+    expect(exhaustive.every((r) => r.cells_evaluated === 15625 && r.measurements <= 15)).toBe(true);
+    expect(Object.keys(result.summary).sort()).toEqual(['evolution', 'exhaustive', 'naive', 'random']);
+    expect(result.summary_unseen).toBeDefined();
+    expect(Object.keys(result.summary.exhaustive!.mean_regret)).toEqual(['p25', 'p75']);
+    // Verified picks respect the budget far more often than the unverified naive baseline.
+    expect(result.summary.exhaustive!.violation_rate).toBeLessThanOrEqual(
+      result.summary.naive!.violation_rate,
+    );
+  });
+
+  it('names the columns that exist when asked for one that does not', async () => {
+    const { table, accuracy } = fixtures();
+    await expect(
+      runSearchBench({
+        table,
+        accuracy,
+        devices: ['nope'],
+        dataset: 'cifar10',
+        samples: 10,
+        verify: 5,
+        budgets: [0.5],
+        seeds: 1,
+        noise: 0,
+        strategies: ['random'],
+        taskScores: toyScores,
+      }),
+    ).rejects.toThrow(/no column 'nope'; the columns are: dev_a, dev_b/);
+  });
+});
