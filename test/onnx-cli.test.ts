@@ -2,17 +2,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { runCli } from '../src/cli/program.js';
+import { capture } from './support/capture.js';
 
 const RESNET = '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|';
-
-function capture(stream: NodeJS.WriteStream): () => string {
-  const chunks: string[] = [];
-  vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  });
-  return () => chunks.join('');
-}
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -5,15 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../src/cli/program.js';
 import { readTable, defaultTablePath } from '../src/proxies/table.js';
 import { decodeCell, formatCell, isConnected } from '../src/space/cell.js';
-
-function capture(stream: NodeJS.WriteStream): () => string {
-  const chunks: string[] = [];
-  vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  });
-  return () => chunks.join('');
-}
+import { capture } from './support/capture.js';
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -8,9 +8,9 @@ import { fitLatencyModel } from '../devices/latency-model.js';
 import { readLatencyTable, RecordedDevice } from '../devices/recorded.js';
 import { UsageError } from '../errors.js';
 import { formatCell } from '../space/cell.js';
-import { parseDataset, type Dataset } from '../space/datasets.js';
+import type { Dataset } from '../space/datasets.js';
 import { stderrLogger } from '../util/log.js';
-import { argumentParser, positiveInteger, printJson, seedValue } from './program.js';
+import { argumentParser, positiveInteger, printJson, seedValue, datasetOption } from './program.js';
 
 function noiseFraction(value: string): number {
   const parsed = Number(value);
@@ -38,12 +38,7 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
   devices
     .command('design')
     .description('the cells to measure on a new device (I-optimal under the synthetic-device prior)')
-    .option(
-      '--dataset <name>',
-      'cifar10, cifar100 or ImageNet16-120',
-      argumentParser(parseDataset),
-      'cifar10',
-    )
+    .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
     .option('--samples <n>', 'number of cells', positiveInteger, DEFAULT_SAMPLE_COUNT)
     .option('--json', 'print JSON')
     .action((options: { dataset: Dataset; samples: number; json?: boolean }) => {
@@ -59,12 +54,7 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
     .description("fit the latency model to a recorded device's designed samples and report its fit")
     .requiredOption('--table <csv>', 'wide latency table: index,arch_str,<device columns>')
     .requiredOption('--device <column>', 'device column of the table')
-    .option(
-      '--dataset <name>',
-      'cifar10, cifar100 or ImageNet16-120',
-      argumentParser(parseDataset),
-      'cifar10',
-    )
+    .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
     .option('--samples <n>', 'number of designed cells to measure', positiveInteger, DEFAULT_SAMPLE_COUNT)
     .option('--noise <fraction>', 'multiplicative measurement noise', argumentParser(noiseFraction), 0.03)
     .option('--seed <n>', 'noise seed', seedValue, 0)
@@ -116,12 +106,7 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
     .option('--samples <n>', 'measured cells per device', positiveInteger, DEFAULT_SAMPLE_COUNT)
     .option('--seeds <n>', 'noise / baseline seeds per device', positiveInteger, 20)
     .option('--noise <fraction>', 'multiplicative measurement noise', argumentParser(noiseFraction), 0.03)
-    .option(
-      '--dataset <name>',
-      'prior for cifar10, cifar100 or ImageNet16-120',
-      argumentParser(parseDataset),
-      'cifar10',
-    )
+    .addOption(datasetOption('prior for cifar10, cifar100 or ImageNet16-120'))
     .option('--json', 'print one JSON object')
     .action(
       async (options: {

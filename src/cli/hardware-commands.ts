@@ -9,7 +9,7 @@ import { parseCell } from '../space/cell.js';
 import { parseDataset, type Dataset } from '../space/datasets.js';
 import { runMainJob, type MainJobOptions, type MainJobResult } from '../pipeline.js';
 import { stderrLogger } from '../util/log.js';
-import { argumentParser, positiveInteger, printJson, seedValue } from './program.js';
+import { argumentParser, positiveInteger, printJson, seedValue, datasetOption } from './program.js';
 
 interface MeasureFlags {
   dataset?: Dataset;
@@ -118,12 +118,7 @@ export function registerHardwareCommands(program: Command, bench: Command): void
     .description('repeatability of live measurement: the same random cells measured twice, independently')
     .option('--cells <n>', 'number of random cells (default 30)', positiveInteger, 30)
     .option('--seed <n>', 'seed of the cells, weights and inputs (default 0)', seedValue, 0)
-    .option(
-      '--dataset <name>',
-      'cifar10, cifar100 or ImageNet16-120',
-      argumentParser(parseDataset),
-      'cifar10',
-    )
+    .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
     .option('--threads <n>', 'onnxruntime intra-op threads (default 1)', positiveInteger)
     .option('--json', 'print one JSON object')
     .action(

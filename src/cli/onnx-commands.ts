@@ -9,7 +9,7 @@ import { parseDataset } from '../space/datasets.js';
 import { stderrLogger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
-import { argumentParser, positiveInteger, printJson, seedValue } from './program.js';
+import { datasetOption, positiveInteger, printJson, seedValue } from './program.js';
 
 const CELL_EXAMPLE = '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|';
 
@@ -39,12 +39,7 @@ export function registerOnnxCommands(program: Command, bench: Command): void {
     .command('onnx')
     .description('time building, serializing and loading (ORT session) NB201 networks for random cells')
     .option('--cells <n>', 'how many random cells to time', positiveInteger, 30)
-    .option(
-      '--dataset <name>',
-      'cifar10, cifar100 or ImageNet16-120',
-      argumentParser(parseDataset),
-      'cifar10',
-    )
+    .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
     .option('--batch-size <n>', 'fixed batch dimension of the network', positiveInteger, 1)
     .option('--full', 'time the eager graph (every edge computes) instead of the pruned one')
     .option('--threads <n>', 'ORT intra-op threads', positiveInteger, 1)

@@ -1,8 +1,9 @@
 // The simnas command tree. Commands register themselves from their own modules; this file owns
 // the shared conventions: `--json` output, exit code 2 for usage errors, 1 for failures.
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, InterruptedError, UsageError } from '../errors.js';
+import { parseDataset } from '../space/datasets.js';
 import { SIMNAS_VERSION } from '../version.js';
 import { registerDevicesCommands } from './devices-commands.js';
 import { registerHardwareCommands } from './hardware-commands.js';
@@ -90,4 +91,11 @@ export function seedValue(value: string): number {
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** The `--dataset` option every command shares: validated, cifar10 unless told otherwise. */
+export function datasetOption(description = 'cifar10, cifar100 or ImageNet16-120'): Option {
+  return new Option('--dataset <name>', description)
+    .argParser(argumentParser(parseDataset))
+    .default('cifar10');
 }

@@ -13,9 +13,9 @@ import { ProxyProvider } from '../proxies/provider.js';
 import { toReport, writeReport } from '../report/report.js';
 import { parseBudget } from '../search/budget.js';
 import { STRATEGIES, type StrategyName } from '../search/strategies.js';
-import { parseDataset, type Dataset } from '../space/datasets.js';
+import type { Dataset } from '../space/datasets.js';
 import { stderrLogger } from '../util/log.js';
-import { argumentParser, positiveInteger, printJson, seedValue } from './program.js';
+import { argumentParser, positiveInteger, printJson, seedValue, datasetOption } from './program.js';
 
 /** `live`, or `table:CSV:COLUMN` (the last ':' separates the column, so paths may contain ':'). */
 export function parseDeviceSpec(text: string, noise = 0): DeviceSpec {
@@ -70,12 +70,7 @@ export function addSearchOptions(command: Command): Command {
       'latency budget: 5ms, 5 (ms), 0.005s; default: the knee of the front',
       argumentParser(parseBudget),
     )
-    .option(
-      '--dataset <name>',
-      'cifar10, cifar100 or ImageNet16-120',
-      argumentParser(parseDataset),
-      'cifar10',
-    )
+    .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
     .option(
       '--samples <n>',
       'cells measured to fit the latency model',
@@ -205,12 +200,7 @@ export function registerSearchCommands(program: Command, bench: Command): void {
     .requiredOption('--table <csv>', 'latency table (index,arch_str,<device columns>)')
     .option('--devices <list>', 'comma-separated device columns (default: all)')
     .requiredOption('--accuracy <csv>', 'accuracy table with <dataset>_test_acc (nb201_accuracy.csv)')
-    .option(
-      '--dataset <name>',
-      'cifar10, cifar100 or ImageNet16-120',
-      argumentParser(parseDataset),
-      'cifar10',
-    )
+    .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
     .option('--samples <n>', 'sample cells per device', positiveInteger, DEFAULT_SEARCH.samples)
     .option('--verify <n>', 'verification measurements', positiveInteger, DEFAULT_SEARCH.verify)
     .option('--budgets <list>', 'budget percentiles of each device', 'p25,p50,p75')
@@ -256,12 +246,7 @@ export function registerSearchCommands(program: Command, bench: Command): void {
   program
     .command('pretrain')
     .description('pretrain the controller with PPO on synthetic devices (stage 1); resumes from --out')
-    .option(
-      '--dataset <name>',
-      'cifar10, cifar100 or ImageNet16-120',
-      argumentParser(parseDataset),
-      'cifar10',
-    )
+    .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
     .option('--steps <n>', 'environment steps in total', positiveInteger, DEFAULT_PRETRAIN.timesteps)
     .option('--seed <n>', 'seed', seedValue, DEFAULT_PRETRAIN.seed)
     .option('--out <dir>', 'output folder (controller.json, curve.csv, checkpoint.json)', 'controller-out')
