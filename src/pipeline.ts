@@ -128,8 +128,6 @@ export interface SearchJobOptions {
   readonly outDir?: string;
   /** Replaces the proxy provider (tests). */
   readonly taskScores?: (dataset: Dataset) => Promise<{ scores: Float64Array; id: string }>;
-  /** Progress bar on/off; default: on a TTY. */
-  readonly interactiveProgress?: boolean;
 }
 
 export const DEFAULT_SEARCH: Omit<SearchJobOptions, 'dataset' | 'device'> = {

@@ -34,7 +34,7 @@ function render(report: SearchReport, frontRows: number): string {
     '',
     `**Recommended cell** \`${rec.cell}\``,
     '',
-    `| measured latency | ${budgetText.startsWith('budget') ? 'budget' : 'target'} | task score | verdict |`,
+    `| measured latency | ${report.budget.source === 'given' ? 'budget' : 'target'} | task score | verdict |`,
     '|---|---|---|---|',
     `| ${ms(rec.measuredMs)} (predicted ${ms(rec.predictedMs)} ± ${ms(rec.predictedStdMs)}) | ${ms(report.budget.ms)} | ${score(rec.taskScore)} | ${verdict} |`,
     '',
@@ -60,10 +60,7 @@ function render(report: SearchReport, frontRows: number): string {
     lines.push(
       frontMermaid(
         report.front.map((p) => ({ ...p, onFront: true })),
-        {
-          title: `${report.dataset}: Pareto front`,
-          ...(report.budget ? { budgetMs: report.budget.ms } : {}),
-        },
+        { title: `${report.dataset}: Pareto front` },
       ),
       '',
     );
