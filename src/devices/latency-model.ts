@@ -17,6 +17,7 @@ import {
   cholesky,
   choleskySolve,
   logDeterminant,
+  multiply,
   solveLower,
   type SquareMatrix,
   squareMatrix,
@@ -353,7 +354,7 @@ function priorComponents(
     const noiseLogDensity = noiseCounts.map((count) =>
       Math.log((1 - FLAT_NOISE_SHARE) * (count / used) + FLAT_NOISE_SHARE / NOISE_VARIANCE_GRID.length),
     );
-    const sigmaXt = sampleFeatures.map((x) => multiplyDense(covariance, x));
+    const sigmaXt = sampleFeatures.map((x) => multiply(covariance, x));
     const gram = squareMatrix(n);
     for (let i = 0; i < n; i++)
       for (let j = 0; j < n; j++) gram.data[i * n + j] = dotAt(sigmaXt[j]!, 0, sampleFeatures[i]!);
@@ -477,15 +478,4 @@ function dotAt(a: ArrayLike<number>, offset: number, b: ArrayLike<number>, lengt
   let sum = 0;
   for (let i = 0; i < length; i++) sum += a[offset + i]! * b[i]!;
   return sum;
-}
-
-function multiplyDense(matrix: SquareMatrix, x: ArrayLike<number>): Float64Array {
-  const { n, data } = matrix;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let sum = 0;
-    for (let j = 0; j < n; j++) sum += data[i * n + j]! * x[j]!;
-    out[i] = sum;
-  }
-  return out;
 }
