@@ -5,6 +5,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, InterruptedError, UsageError } from '../errors.js';
 import { parseDataset } from '../space/datasets.js';
 import { SIMNAS_VERSION } from '../version.js';
+import { registerAggregateCommands } from './aggregate-commands.js';
 import { registerDevicesCommands } from './devices-commands.js';
 import { registerHardwareCommands } from './hardware-commands.js';
 import { registerOnnxCommands } from './onnx-commands.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerProxiesCommands(program, bench);
   registerDevicesCommands(program, bench);
   registerSearchCommands(program, bench);
+  registerAggregateCommands(program);
   return program;
 }
 
