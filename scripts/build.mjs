@@ -1,9 +1,10 @@
-// Bundles the CLI (and later the action) into dist/ with esbuild. Native and optional packages
+// Bundles the CLI and the action into dist/ with esbuild. Native and optional packages
 // stay external: onnxruntime-node ships a platform binary and @tensorflow/tfjs-node may be absent.
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { cli: 'src/cli.ts' },
+  // The action is two bundles: action.js installs onnxruntime-node if missing, then loads action-main.js.
+  entryPoints: { cli: 'src/cli.ts', action: 'src/action/bootstrap.ts', 'action-main': 'src/action/main.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

@@ -13,9 +13,10 @@ import { PRIOR_HASH } from './controller/prior.js';
 import { proposeCells } from './controller/rollout.js';
 import { designSampleCells, DEFAULT_SAMPLE_COUNT } from './devices/design.js';
 import type { Device } from './devices/device.js';
-import { fitLatencyModel, type LatencyModel } from './devices/latency-model.js';
+import { fitLatencyModel } from './devices/latency-model.js';
 import { LiveDevice } from './devices/live.js';
 import { RecordedDevice } from './devices/recorded.js';
+import { ReusingDevice } from './devices/reusing.js';
 import { UsageError } from './errors.js';
 import { hardwareFingerprint, type HardwareFingerprint } from './hardware/fingerprint.js';
 import {
@@ -37,6 +38,7 @@ import {
   randomSearch,
   topCells,
   type Evaluations,
+  type StrategyChoice,
   type StrategyName,
 } from './search/strategies.js';
 import { decodeCell, encodeCell, formatCell, type Cell } from './space/cell.js';
@@ -106,7 +108,12 @@ export async function runMainJob(options: MainJobOptions, logger: Logger): Promi
 
 /** Where latencies come from: this machine, or a recorded table column (benchmarks, dry runs). */
 export type DeviceSpec =
-  | { readonly kind: 'live'; readonly measure?: Partial<MeasureOptions> }
+  | {
+      readonly kind: 'live';
+      readonly measure?: Partial<MeasureOptions>;
+      /** Latencies measured earlier on this very hardware and runtime, by cell code (a warm cache). */
+      readonly reuse?: ReadonlyMap<number, number>;
+    }
   | { readonly kind: 'table'; readonly path: string; readonly column: string; readonly noise: number };
 
 export interface SearchJobOptions {
@@ -115,7 +122,7 @@ export interface SearchJobOptions {
   readonly budgetMs?: number;
   readonly samples: number;
   readonly verify: number;
-  readonly strategy: StrategyName;
+  readonly strategy: StrategyChoice;
   readonly device: DeviceSpec;
   readonly seed: number;
   /** Controller artifact; default: the bundled one for the dataset. */
@@ -126,6 +133,14 @@ export interface SearchJobOptions {
   readonly calibrationImages?: string;
   /** Writes measurements as soon as they exist, and the final report files. */
   readonly outDir?: string;
+  /**
+   * Compute the task score of cells the proxy table lacks (about 1 s each) instead of leaving them
+   * out of the search. Default false: a partial table then restricts the search to the cells it
+   * covers, with a warning, so a run never silently takes hours.
+   */
+  readonly computeMissingScores?: boolean;
+  /** Reuse of a cached latency-model fit, and a hook that receives this run's. */
+  readonly adaptation?: AdaptationReuse;
   /** Replaces the proxy provider (tests). */
   readonly taskScores?: (dataset: Dataset) => Promise<{ scores: Float64Array; id: string }>;
 }
@@ -133,7 +148,7 @@ export interface SearchJobOptions {
 export const DEFAULT_SEARCH: Omit<SearchJobOptions, 'dataset' | 'device'> = {
   samples: DEFAULT_SAMPLE_COUNT,
   verify: 5,
-  strategy: 'controller',
+  strategy: 'auto',
   seed: 0,
   evaluations: 500,
 };
@@ -172,7 +187,15 @@ export interface SearchResult {
   readonly budget: { readonly ms: number; readonly source: 'given' | 'knee' };
   readonly samples: readonly MeasuredCell[];
   readonly verified: readonly VerifiedCell[];
-  readonly measurements: { readonly samples: number; readonly verification: number; readonly total: number };
+  readonly measurements: {
+    readonly samples: number;
+    readonly verification: number;
+    readonly total: number;
+    /** Cells answered from earlier measurements of this hardware (a warm cache), not measured again. */
+    readonly reused: number;
+  };
+  /** Cells without a task score (not in the proxy table, not computed), left out of the search. */
+  readonly cellsWithoutScore: number;
   readonly latencyModel: {
     readonly looMapePercent: number;
     readonly looRmseMs: number;
@@ -200,21 +223,50 @@ export function bundledControllerPath(dataset: Dataset): string {
 export function createDevice(spec: DeviceSpec, dataset: Dataset, seed: number, logger: Logger): Device {
   if (spec.kind === 'table')
     return RecordedDevice.fromCsv(spec.path, spec.column, { noise: spec.noise, seed });
-  return new LiveDevice({ measure: { ...spec.measure, dataset, seed }, logger });
+  const live = new LiveDevice({ measure: { ...spec.measure, dataset, seed }, logger });
+  return spec.reuse && spec.reuse.size > 0 ? new ReusingDevice(live, spec.reuse) : live;
 }
 
 /** A device after stage 2's first step: its samples measured and the latency model fitted. */
 export interface AdaptedDevice {
   readonly samples: readonly MeasuredCell[];
   readonly measurementsSpent: number;
-  readonly model: LatencyModel;
+  readonly fit: LatencyFitSummary;
   readonly predicted: { readonly mean: Float64Array; readonly std: Float64Array };
+}
+
+/** What a report says about the fitted latency model. */
+export type LatencyFitSummary = SearchResult['latencyModel'];
+
+/**
+ * A fitted latency model as a cache keeps it: the samples it was fitted to and its predictions.
+ * Fitting builds the prior's weight bank (seconds); a warm run with the very same samples reuses it.
+ */
+export interface AdaptationRecord {
+  readonly dataset: Dataset;
+  /** [cell code, measured ms] in measurement order. */
+  readonly samples: readonly (readonly [number, number])[];
+  readonly fit: LatencyFitSummary;
+  readonly predicted: { readonly mean: Float64Array; readonly std: Float64Array };
+}
+
+export interface AdaptationReuse {
+  /** A record from an earlier run; used only if its samples equal this run's exactly. */
+  readonly reuse?: AdaptationRecord;
+  /** Receives the record of this run's fit (reused or new), e.g. to cache it. */
+  readonly onAdapted?: (record: AdaptationRecord) => void;
 }
 
 /** Measures the designed sample cells on `device` and fits the latency model to them. */
 export async function adaptToDevice(
   device: Device,
-  options: { dataset: Dataset; samples: number; seed?: number; outDir?: string },
+  options: {
+    dataset: Dataset;
+    samples: number;
+    seed?: number;
+    outDir?: string;
+    adaptation?: AdaptationReuse;
+  },
   logger: Logger,
 ): Promise<AdaptedDevice> {
   const sampleCells =
@@ -231,14 +283,39 @@ export async function adaptToDevice(
   }));
   // Written before anything else can fail, so the measurements are never lost.
   writePartial(options.outDir, 'samples.json', { dataset: options.dataset, seed: options.seed, samples });
-  const model = fitLatencyModel(
-    { cells: sampleCells, latenciesMs: measurement.latenciesMs },
-    { dataset: options.dataset },
-  );
+  const pairs = samples.map((sample) => [sample.code, sample.measuredMs] as const);
+  const earlier = options.adaptation?.reuse;
+  const reused =
+    earlier?.dataset === options.dataset &&
+    earlier.samples.length === pairs.length &&
+    earlier.samples.every(([code, ms], i) => code === pairs[i]![0] && ms === pairs[i]![1]);
+  let record: AdaptationRecord;
+  if (reused) {
+    record = earlier;
+    logger.info('latency model: the same samples as a cached fit, reusing it');
+  } else {
+    const model = fitLatencyModel(
+      { cells: sampleCells, latenciesMs: measurement.latenciesMs },
+      { dataset: options.dataset },
+    );
+    const fit: LatencyFitSummary = {
+      looMapePercent: model.looError.mape,
+      looRmseMs: model.looError.rmseMs,
+      noiseSd: model.parameters.noiseSd,
+      modeWeights: model.parameters.modeWeights,
+    };
+    record = { dataset: options.dataset, samples: pairs, fit, predicted: model.predictAll() };
+  }
   logger.info(
-    `latency model: leave-one-out error ${model.looError.mape.toFixed(1)}% over ${samples.length} samples`,
+    `latency model: leave-one-out error ${record.fit.looMapePercent.toFixed(1)}% over ${samples.length} samples`,
   );
-  return { samples, measurementsSpent: measurement.measurementsSpent, model, predicted: model.predictAll() };
+  options.adaptation?.onAdapted?.(record);
+  return {
+    samples,
+    measurementsSpent: measurement.measurementsSpent,
+    fit: record.fit,
+    predicted: record.predicted,
+  };
 }
 
 /** Refuses a budget no cell can meet, naming the fastest cell and the fastest measurement. */
@@ -262,11 +339,14 @@ export function searchProblem(
 ): { problem: SearchProblem; budget: SearchResult['budget'] } {
   const { mean, std } = adapted.predicted;
   const conservative = Float64Array.from(mean, (m, code) => m + CONSERVATIVE_Z * std[code]!);
+  // Cells without a score rank last (0 is the lowest normalized score); `runSearch` also drops
+  // them from what it verifies and reports.
+  const ranked = Float64Array.from(scores, (s) => (Number.isNaN(s) ? 0 : s));
   const budget =
     budgetMs !== undefined
       ? { ms: budgetMs, source: 'given' as const }
       : { ms: kneeBudget(scores, mean), source: 'knee' as const };
-  return { problem: { taskScore: scores, latencyMs: conservative, budgetMs: budget.ms }, budget };
+  return { problem: { taskScore: ranked, latencyMs: conservative, budgetMs: budget.ms }, budget };
 }
 
 /** Measures the best candidates not measured yet and applies the recommendation rule. */
@@ -312,8 +392,9 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
   const started = performance.now();
   const device = createDevice(options.device, options.dataset, options.seed, logger);
   // Everything that can be refused is checked before the first measurement.
+  const strategy = resolveStrategy(options, logger);
   const controller =
-    options.strategy === 'controller' ? loadController(options.controllerPath, options.dataset) : undefined;
+    strategy === 'controller' ? loadController(options.controllerPath, options.dataset) : undefined;
   try {
     const fingerprint = options.device.kind === 'live' ? await hardwareFingerprint() : undefined;
     if (fingerprint) logger.info(`hardware ${fingerprint.tag} [${fingerprint.hash}]`);
@@ -323,8 +404,14 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
       options.dataset,
     );
     const { problem, budget } = searchProblem(adapted, scores, options.budgetMs);
-    const evaluations = runStrategy(options, problem, controller, new Random(options.seed).child('strategy'));
-    logger.info(`${options.strategy}: evaluated ${evaluations.size} cells on the latency model`);
+    const evaluations = runStrategy(
+      { strategy, evaluations: options.evaluations },
+      problem,
+      controller,
+      new Random(options.seed).child('strategy'),
+    );
+    for (const code of evaluations.keys()) if (Number.isNaN(scores[code]!)) evaluations.delete(code);
+    logger.info(`${strategy}: evaluated ${evaluations.size} cells on the latency model`);
     const check = await verifyCandidates(
       device,
       adapted,
@@ -333,11 +420,10 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
       logger,
     );
     writePartial(options.outDir, 'verified.json', { budgetMs: budget.ms, verified: check.verified });
-    const { model } = adapted;
     return {
       dataset: options.dataset,
       seed: options.seed,
-      strategy: options.strategy,
+      strategy,
       device: { kind: options.device.kind, name: device.name },
       ...(fingerprint ? { fingerprint } : {}),
       budget,
@@ -347,13 +433,10 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
         samples: adapted.measurementsSpent,
         verification: check.measurementsSpent,
         total: adapted.measurementsSpent + check.measurementsSpent,
+        reused: device instanceof ReusingDevice ? device.reusedCount : 0,
       },
-      latencyModel: {
-        looMapePercent: model.looError.mape,
-        looRmseMs: model.looError.rmseMs,
-        noiseSd: model.parameters.noiseSd,
-        modeWeights: model.parameters.modeWeights,
-      },
+      cellsWithoutScore: scores.filter((s) => Number.isNaN(s)).length,
+      latencyModel: adapted.fit,
       taskScoreId,
       ...(controller
         ? {
@@ -367,14 +450,23 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
       cellsEvaluated: evaluations.size,
       front: tradeoffFront(evaluations, check.measured, adapted.predicted, scores),
       recommendation: check.recommendation,
-      ...(device instanceof LiveDevice && device.measurements[0]
-        ? { protocol: device.measurements[0].protocol }
-        : {}),
+      ...protocolOf(device),
       wallMs: performance.now() - started,
     };
   } finally {
     controller?.policy.dispose();
   }
+}
+
+/** `auto` is the controller when one is given or bundled for the dataset, else evolution. */
+export function resolveStrategy(
+  options: Pick<SearchJobOptions, 'strategy' | 'controllerPath' | 'dataset'>,
+  logger: Logger,
+): StrategyName {
+  if (options.strategy !== 'auto') return options.strategy;
+  if (options.controllerPath || existsSync(bundledControllerPath(options.dataset))) return 'controller';
+  logger.warn(`no pretrained controller is bundled for ${options.dataset}: searching with evolution`);
+  return 'evolution';
 }
 
 export interface LoadedController {
@@ -403,7 +495,7 @@ export function loadController(path: string | undefined, dataset: Dataset): Load
 }
 
 export function runStrategy(
-  options: Pick<SearchJobOptions, 'strategy' | 'evaluations'>,
+  options: { readonly strategy: StrategyName; readonly evaluations: number },
   problem: SearchProblem,
   controller: LoadedController | undefined,
   random: Random,
@@ -437,17 +529,28 @@ function defaultTaskScores(
     logger,
   });
   return async (dataset) => {
-    // Cells the table lacks are computed on demand, about a second each: say so before hours pass.
-    const { scores } = await provider.allTaskScores(dataset, { computeMissing: false });
-    const missing = scores.filter((s) => Number.isNaN(s)).length;
-    if (missing > 0) {
+    const partial = await provider.allTaskScores(dataset, { computeMissing: false });
+    const missing = partial.scores.filter((s) => Number.isNaN(s)).length;
+    if (missing === 0) return partial;
+    if (!options.computeMissingScores) {
       logger.warn(
-        `the proxy table lacks ${missing} of ${scores.length} cells for ${dataset}; computing them on demand ` +
-          `(about 1 s per distinct network). Run 'npm run proxies:build' once to complete the table.`,
+        `the proxy table lacks ${missing} of ${partial.scores.length} cells for ${dataset}; the search covers ` +
+          `only the other ${partial.scores.length - missing}. Pass --compute-missing-scores to compute them ` +
+          `(about 1 s per distinct network), or run 'npm run proxies:build' once to complete the table.`,
       );
+      return partial;
     }
+    logger.warn(
+      `computing the ${missing} cells the proxy table lacks for ${dataset} (about 1 s per distinct network)`,
+    );
     return provider.allTaskScores(dataset);
   };
+}
+
+function protocolOf(device: Device): { protocol?: MeasurementResult['protocol'] } {
+  const live = device instanceof ReusingDevice ? device.inner : device;
+  const first = live instanceof LiveDevice ? live.measurements[0] : undefined;
+  return first ? { protocol: first.protocol } : {};
 }
 
 function fastestCell(latencies: Float64Array): { code: number; ms: number } {
@@ -459,7 +562,9 @@ function fastestCell(latencies: Float64Array): { code: number; ms: number } {
 /** Without a budget, the target is the knee of the front predicted over every cell. */
 function kneeBudget(scores: Float64Array, latencies: Float64Array): number {
   const points = Array.from(latencies, (latencyMs, code) => ({ code, latencyMs, taskScore: scores[code]! }));
-  return kneePoint(paretoFront(points))!.latencyMs;
+  // A linear latency model can predict below zero for cells far from every sample: no target there.
+  return kneePoint(paretoFront(points.filter((p) => !Number.isNaN(p.taskScore) && p.latencyMs > 0)))!
+    .latencyMs;
 }
 
 /** The front over every evaluated cell, measured latencies replacing predictions where known. */
@@ -469,7 +574,9 @@ function tradeoffFront(
   predicted: { mean: Float64Array; std: Float64Array },
   scores: Float64Array,
 ): FrontPoint[] {
-  const codes = new Set([...evaluations.keys(), ...measured.keys()]);
+  const codes = new Set(
+    [...evaluations.keys(), ...measured.keys()].filter((code) => !Number.isNaN(scores[code]!)),
+  );
   const points: FrontPoint[] = [...codes].map((code) => {
     const cell = formatCell(decodeCell(code));
     const measuredMs = measured.get(code);

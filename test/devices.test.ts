@@ -18,6 +18,8 @@ import { weightBank } from '../src/devices/prior.js';
 import { parseLatencyTable, RecordedDevice, splitCsvLine } from '../src/devices/recorded.js';
 import { samplePrior, SyntheticDevice } from '../src/devices/synthetic.js';
 import { UsageError } from '../src/errors.js';
+import { DEFAULT_SAMPLE_CELLS } from '../src/hardware/sample-cells.js';
+import { DATASETS } from '../src/space/datasets.js';
 import { decodeCell, encodeCell, formatCell, parseCell, SPACE_SIZE } from '../src/space/cell.js';
 import { Random } from '../src/util/random.js';
 import { spearman } from '../src/util/stats.js';
@@ -113,6 +115,14 @@ describe('sample design', () => {
     const banned = new Set(cells.slice(0, 3).map((c) => encodeCell(c)));
     const restricted = designSampleCells(10, { available: (code) => !banned.has(code) });
     expect(restricted.some((c) => banned.has(encodeCell(c)))).toBe(false);
+  });
+
+  it('matches the default sample cells written out for every dataset', () => {
+    for (const dataset of DATASETS) {
+      expect(designSampleCells(10, { dataset }).map(formatCell), dataset).toEqual(
+        DEFAULT_SAMPLE_CELLS[dataset],
+      );
+    }
   });
 
   it('rejects impossible counts with a usage error', () => {

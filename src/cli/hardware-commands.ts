@@ -103,16 +103,6 @@ export function registerHardwareCommands(program: Command, bench: Command): void
     printMainJob(result);
   });
 
-  addMeasureOptions(
-    program
-      .command('start')
-      .description('the main job: fingerprint this machine and measure the 10 sample cells'),
-  ).action(async (flags: MeasureFlags) => {
-    const result = await runMainJob(mainJobOptions(flags), stderrLogger);
-    if (flags.json) return printJson(result);
-    printMainJob(result);
-  });
-
   bench
     .command('measure')
     .description('repeatability of live measurement: the same random cells measured twice, independently')

@@ -12,7 +12,12 @@ import { DEFAULT_SEARCH, runSearch, type DeviceSpec, type SearchJobOptions } fro
 import { ProxyProvider } from '../proxies/provider.js';
 import { toReport, writeReport } from '../report/report.js';
 import { parseBudget } from '../search/budget.js';
-import { STRATEGIES, type StrategyName } from '../search/strategies.js';
+import {
+  STRATEGIES,
+  STRATEGY_CHOICES,
+  type StrategyChoice,
+  type StrategyName,
+} from '../search/strategies.js';
 import type { Dataset } from '../space/datasets.js';
 import { stderrLogger } from '../util/log.js';
 import { argumentParser, positiveInteger, printJson, seedValue, datasetOption } from './program.js';
@@ -38,6 +43,10 @@ function parseStrategy(text: string): StrategyName {
   return found;
 }
 
+function parseStrategyChoice(text: string): StrategyChoice {
+  return text === 'auto' ? 'auto' : parseStrategy(text);
+}
+
 function fraction(value: string): number {
   const parsed = Number(value);
   if (!(parsed >= 0 && parsed < 1))
@@ -50,13 +59,14 @@ interface SearchFlags {
   dataset: Dataset;
   samples: number;
   verify: number;
-  strategy: StrategyName;
+  strategy: StrategyChoice;
   device: string;
   noise: number;
   seed: number;
   controller?: string;
   evaluations: number;
   calibrationImages?: string;
+  computeMissingScores?: boolean;
   threads?: number;
   provider?: string;
   out: string;
@@ -85,8 +95,8 @@ export function addSearchOptions(command: Command): Command {
     )
     .option(
       '--strategy <name>',
-      `one of ${STRATEGIES.join(', ')}`,
-      argumentParser(parseStrategy),
+      `${STRATEGY_CHOICES.join(', ')} (auto: the controller if one is given or bundled, else evolution)`,
+      argumentParser(parseStrategyChoice),
       DEFAULT_SEARCH.strategy,
     )
     .option('--device <spec>', "'live' or 'table:CSV:COLUMN'", 'live')
@@ -100,6 +110,10 @@ export function addSearchOptions(command: Command): Command {
       DEFAULT_SEARCH.evaluations,
     )
     .option('--calibration-images <dir>', 'PNG/JPEG folder for NASWOT instead of synthetic images')
+    .option(
+      '--compute-missing-scores',
+      'compute task scores the proxy table lacks (about 1 s each) instead of searching only the cells it covers',
+    )
     .option('--threads <n>', 'onnxruntime intra-op threads for live measurement', positiveInteger)
     .option('--provider <name>', 'onnxruntime execution provider for live measurement')
     .option('--out <dir>', 'report folder', 'simnas-report')
@@ -129,6 +143,7 @@ export function searchOptionsFrom(flags: SearchFlags): SearchJobOptions {
     ...(flags.controller ? { controllerPath: flags.controller } : {}),
     evaluations: flags.evaluations,
     ...(flags.calibrationImages ? { calibrationImages: flags.calibrationImages } : {}),
+    ...(flags.computeMissingScores ? { computeMissingScores: true } : {}),
     outDir: flags.out,
   };
 }
@@ -240,7 +255,9 @@ export function registerSearchCommands(program: Command, bench: Command): void {
   addSearchOptions(
     program
       .command('search')
-      .description('measure, adapt, search, verify and recommend a cell for this device'),
+      // `npm start` runs `simnas start`: the main job is the search on this machine.
+      .alias('start')
+      .description('the main job: measure, adapt, search, verify and recommend a cell for this device'),
   ).action(runSearchCommand);
 
   program

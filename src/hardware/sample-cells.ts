@@ -2,8 +2,8 @@
 // or N cells drawn at random under a seed. The default set is the device models' designed sample
 // (src/devices/design.ts), chosen so that the latency model learns the most from 10 measurements.
 import { UsageError } from '../errors.js';
-import { DEFAULT_SAMPLE_COUNT, designSampleCells } from '../devices/design.js';
-import { allCells, SPACE_SIZE, type Cell } from '../space/cell.js';
+import { DEFAULT_SAMPLE_COUNT } from '../devices/design.js';
+import { allCells, parseCell, SPACE_SIZE, type Cell } from '../space/cell.js';
 import type { Dataset } from '../space/datasets.js';
 import { Random } from '../util/random.js';
 
@@ -16,9 +16,53 @@ import { Random } from '../util/random.js';
  */
 export const DEFAULT_SAMPLE_SIZE = DEFAULT_SAMPLE_COUNT;
 
-/** The fixed default probe set for `dataset` (designed per dataset, cached after the first call). */
+/**
+ * The design's output for the default count, written out: designing takes seconds (it draws the
+ * prior's weight bank and searches greedily), and every run measures these cells first.
+ * test/devices.test.ts recomputes the design and fails if these drift from it.
+ */
+export const DEFAULT_SAMPLE_CELLS: Readonly<Record<Dataset, readonly string[]>> = {
+  cifar10: [
+    '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|none~1|nor_conv_3x3~2|',
+    '|nor_conv_1x1~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|nor_conv_1x1~1|nor_conv_1x1~2|',
+    '|skip_connect~0|+|skip_connect~0|nor_conv_3x3~1|+|nor_conv_1x1~0|none~1|none~2|',
+    '|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|',
+    '|avg_pool_3x3~0|+|avg_pool_3x3~0|avg_pool_3x3~1|+|none~0|avg_pool_3x3~1|avg_pool_3x3~2|',
+    '|skip_connect~0|+|skip_connect~0|none~1|+|none~0|skip_connect~1|none~2|',
+    '|none~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|skip_connect~0|skip_connect~1|nor_conv_1x1~2|',
+    '|none~0|+|none~0|none~1|+|avg_pool_3x3~0|avg_pool_3x3~1|nor_conv_1x1~2|',
+    '|nor_conv_1x1~0|+|none~0|nor_conv_1x1~1|+|none~0|nor_conv_3x3~1|nor_conv_3x3~2|',
+    '|avg_pool_3x3~0|+|none~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|',
+  ],
+  cifar100: [
+    '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|none~1|nor_conv_3x3~2|',
+    '|nor_conv_1x1~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|nor_conv_1x1~1|nor_conv_1x1~2|',
+    '|skip_connect~0|+|nor_conv_1x1~0|none~1|+|nor_conv_1x1~0|none~1|none~2|',
+    '|avg_pool_3x3~0|+|avg_pool_3x3~0|avg_pool_3x3~1|+|none~0|none~1|avg_pool_3x3~2|',
+    '|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|none~1|skip_connect~2|',
+    '|nor_conv_1x1~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|none~0|nor_conv_1x1~1|none~2|',
+    '|none~0|+|skip_connect~0|skip_connect~1|+|none~0|nor_conv_3x3~1|nor_conv_3x3~2|',
+    '|nor_conv_1x1~0|+|none~0|nor_conv_1x1~1|+|none~0|nor_conv_1x1~1|nor_conv_1x1~2|',
+    '|none~0|+|none~0|none~1|+|avg_pool_3x3~0|skip_connect~1|avg_pool_3x3~2|',
+    '|nor_conv_3x3~0|+|skip_connect~0|none~1|+|none~0|nor_conv_3x3~1|none~2|',
+  ],
+  'ImageNet16-120': [
+    '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|none~1|nor_conv_3x3~2|',
+    '|nor_conv_1x1~0|+|nor_conv_1x1~0|nor_conv_1x1~1|+|nor_conv_3x3~0|none~1|none~2|',
+    '|nor_conv_1x1~0|+|nor_conv_1x1~0|nor_conv_1x1~1|+|nor_conv_1x1~0|nor_conv_1x1~1|skip_connect~2|',
+    '|skip_connect~0|+|skip_connect~0|skip_connect~1|+|none~0|skip_connect~1|skip_connect~2|',
+    '|avg_pool_3x3~0|+|avg_pool_3x3~0|avg_pool_3x3~1|+|none~0|none~1|avg_pool_3x3~2|',
+    '|skip_connect~0|+|none~0|none~1|+|none~0|skip_connect~1|none~2|',
+    '|none~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|none~0|skip_connect~1|nor_conv_1x1~2|',
+    '|none~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|avg_pool_3x3~1|none~2|',
+    '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|none~0|skip_connect~1|none~2|',
+    '|nor_conv_1x1~0|+|nor_conv_1x1~0|nor_conv_1x1~1|+|none~0|nor_conv_1x1~1|nor_conv_1x1~2|',
+  ],
+};
+
+/** The fixed default probe set for `dataset`. */
 export function defaultSampleCells(dataset: Dataset): Cell[] {
-  return [...designSampleCells(DEFAULT_SAMPLE_SIZE, { dataset })];
+  return DEFAULT_SAMPLE_CELLS[dataset].map((text) => parseCell(text));
 }
 
 /** `count` distinct cells drawn uniformly from the whole space (disconnected ones included). */

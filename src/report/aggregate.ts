@@ -33,6 +33,7 @@ const reportSchema = z.object({
   strategy: z.string(),
   device: z.object({ kind: z.string(), name: z.string() }),
   fingerprint: z.object({ tag: z.string().min(1), hash: z.string().min(1) }).optional(),
+  run: z.object({ hardwareTag: z.string().min(1) }).optional(),
   // Not required to be positive: a knee target comes from predictions, and a report that simnas
   // wrote is shown as it is rather than refused.
   budget: z.object({ ms: finite, source: z.enum(['given', 'knee']) }),
@@ -132,7 +133,9 @@ export function parseReport({ source, text }: ReportText): UnduplicatedRow {
   const rec = report.recommendation;
   return {
     source,
-    hardwareTag: report.fingerprint?.tag ?? `${report.device.kind}:${report.device.name}`,
+    // The action's hardware tag (a runner label) names the row; else the fingerprint's own tag.
+    hardwareTag:
+      report.run?.hardwareTag ?? report.fingerprint?.tag ?? `${report.device.kind}:${report.device.name}`,
     ...(report.fingerprint ? { fingerprintHash: report.fingerprint.hash } : {}),
     deviceKind: report.device.kind,
     dataset: report.dataset,

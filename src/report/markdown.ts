@@ -3,13 +3,15 @@
 // controller, measurement counts and protocol) folded away. GitHub caps comments at 65,536
 // characters, so the front table is truncated, with a note, when it would not fit.
 import { frontMermaid } from './chart.js';
-import type { SearchReport } from './report.js';
+import { hardwareName, type SearchReport } from './report.js';
 
 export const COMMENT_LIMIT = 65_536;
 const FRONT_ROWS = 10;
 
 const ms = (value: number): string => `${value.toPrecision(3)} ms`;
 const score = (value: number): string => value.toFixed(4);
+/** A cell string in a table: GFM splits table cells at '|' even inside code spans unless escaped. */
+const tableCode = (text: string): string => `\`${text.replaceAll('|', '\\|')}\``;
 
 export function renderMarkdown(report: SearchReport, limit = COMMENT_LIMIT): string {
   for (let rows = FRONT_ROWS; rows >= 0; rows--) {
@@ -22,7 +24,7 @@ export function renderMarkdown(report: SearchReport, limit = COMMENT_LIMIT): str
 function render(report: SearchReport, frontRows: number): string {
   const rec = report.recommendation;
   const hardware = report.fingerprint
-    ? `${report.fingerprint.tag} (\`${report.fingerprint.hash}\`, ${report.fingerprint.cpuModel})`
+    ? `${hardwareName(report)} (\`${report.fingerprint.hash}\`, ${report.fingerprint.cpuModel})`
     : `${report.device.kind} device ${report.device.name}`;
   const budgetText =
     report.budget.source === 'given'
@@ -51,7 +53,7 @@ function render(report: SearchReport, frontRows: number): string {
       '|---|---|---|---|',
       ...shown.map(
         (p) =>
-          `| \`${p.cell}\` | ${ms(p.latencyMs)}${p.latencyStdMs !== undefined ? ` ± ${ms(p.latencyStdMs)}` : ''} | ${p.latencySource} | ${score(p.taskScore)} |`,
+          `| ${tableCode(p.cell)} | ${ms(p.latencyMs)}${p.latencyStdMs !== undefined ? ` ± ${ms(p.latencyStdMs)}` : ''} | ${p.latencySource} | ${score(p.taskScore)} |`,
       ),
       '',
     );
@@ -70,11 +72,25 @@ function render(report: SearchReport, frontRows: number): string {
   lines.push(
     '<details><summary>Details: samples, latency model, controller, protocol</summary>',
     '',
-    `**Measurements**: ${report.measurements.samples} sample cells + ${report.measurements.verification} verification = ${report.measurements.total} real measurements; ${report.cellsEvaluated} cells evaluated on the latency model by the ${report.strategy} strategy.`,
+    `**Measurements**: ${report.measurements.samples} sample cells + ${report.measurements.verification} verification = ${report.measurements.total} real measurements${report.measurements.reused > 0 ? `, ${report.measurements.reused} cells reused from earlier measurements of this hardware` : ''}; ${report.cellsEvaluated} cells evaluated on the latency model by the ${report.strategy} strategy.`,
     '',
+    ...(report.cellsWithoutScore > 0
+      ? [
+          `**Coverage**: ${report.cellsWithoutScore} cells have no task score yet (the proxy table is incomplete) and were left out of the search.`,
+          '',
+        ]
+      : []),
+    ...(report.run
+      ? [
+          `**Caches**: ${Object.entries(report.run.caches)
+            .map(([name, outcome]) => `${name} ${outcome}`)
+            .join(', ')}.`,
+          '',
+        ]
+      : []),
     '| sample cell | measured |',
     '|---|---|',
-    ...report.samples.map((s) => `| \`${s.cell}\` | ${ms(s.measuredMs)} |`),
+    ...report.samples.map((s) => `| ${tableCode(s.cell)} | ${ms(s.measuredMs)} |`),
     '',
     `**Latency model**: leave-one-out error ${report.latencyModel.looMapePercent.toFixed(1)}% (RMSE ${ms(report.latencyModel.looRmseMs)}) over the samples.`,
     '',
@@ -82,7 +98,7 @@ function render(report: SearchReport, frontRows: number): string {
     '|---|---|---|---|',
     ...report.verified.map(
       (v) =>
-        `| \`${v.cell}\` | ${ms(v.measuredMs)} | ${ms(v.predictedMs)} ± ${ms(v.predictedStdMs)} | ${score(v.taskScore)} |`,
+        `| ${tableCode(v.cell)} | ${ms(v.measuredMs)} | ${ms(v.predictedMs)} ± ${ms(v.predictedStdMs)} | ${score(v.taskScore)} |`,
     ),
     '',
     `**Task score**: \`${report.taskScoreId}\` (training-free proxies; higher is better).`,

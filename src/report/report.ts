@@ -12,20 +12,32 @@ import { renderMarkdown } from './markdown.js';
 export const REPORT_SCHEMA = 'simnas-report';
 export const REPORT_SCHEMA_VERSION = 1;
 
+/** Where a report was produced, when a CI front end (the action) ran it. */
+export interface RunContext {
+  /** The name the hardware is reported and commented under (the runner's label, or derived). */
+  readonly hardwareTag: string;
+  /** Outcome of each cache the run used: hit, miss, disabled, or a warning's short text. */
+  readonly caches: Readonly<Record<string, string>>;
+  readonly event?: string;
+  readonly sha?: string;
+}
+
 export interface SearchReport extends SearchResult {
   readonly schema: typeof REPORT_SCHEMA;
   readonly schemaVersion: number;
   readonly simnasVersion: string;
   readonly nodeVersion: string;
+  readonly run?: RunContext;
 }
 
-export function toReport(result: SearchResult): SearchReport {
+export function toReport(result: SearchResult, run?: RunContext): SearchReport {
   return {
     schema: REPORT_SCHEMA,
     schemaVersion: REPORT_SCHEMA_VERSION,
     simnasVersion: SIMNAS_VERSION,
     nodeVersion: process.version,
     ...result,
+    ...(run ? { run } : {}),
   };
 }
 
@@ -65,9 +77,14 @@ export async function writeReport(report: SearchReport, outDir: string): Promise
   writeFileSync(
     files.svg,
     await tradeoffSvg(chartPoints(report), {
-      title: `${report.dataset} on ${report.fingerprint?.tag ?? report.device.name}`,
+      title: `${report.dataset} on ${hardwareName(report)}`,
       budgetMs: report.budget.ms,
     }),
   );
   return files;
+}
+
+/** The hardware's name in titles: the run's tag, else the fingerprint's, else the device's. */
+export function hardwareName(report: SearchReport): string {
+  return report.run?.hardwareTag ?? report.fingerprint?.tag ?? report.device.name;
 }

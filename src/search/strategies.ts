@@ -7,6 +7,9 @@ import { objective, type SearchProblem } from './objective.js';
 
 export const STRATEGIES = ['controller', 'evolution', 'random', 'exhaustive'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
+/** What a user may ask for: a strategy, or `auto` (the controller when one exists, else evolution). */
+export const STRATEGY_CHOICES = ['auto', ...STRATEGIES] as const;
+export type StrategyChoice = (typeof STRATEGY_CHOICES)[number];
 
 /** Cell code -> objective value, for every distinct cell a strategy evaluated. */
 export type Evaluations = Map<number, number>;

@@ -1,0 +1,196 @@
+// The built action end to end, as a runner runs it, against loopback fakes of the GitHub REST API
+// and the Actions cache service: the real @actions/github and @actions/cache code paths, real
+// onnxruntime measurements on this machine. Two runs on one pull request: the first measures,
+// comments and saves its caches; the second restores them, reuses the measurements and updates
+// the same comment. Then the ways optional subsystems fail: a read-only token, a damaged cache
+// entry, a cache service answering 500.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { runBuiltAction, writePullRequestEvent, type ActionRun } from './support/action-runner.js';
+import { startCacheServer, type CacheServer } from './support/cache-server.js';
+import { startGithubServer, type GithubServer } from './support/github-server.js';
+
+const REPOSITORY = 'octo/models';
+const workspace = mkdtempSync(path.join(os.tmpdir(), 'simnas-action-'));
+let github: GithubServer;
+let forkGithub: GithubServer;
+let cache: CacheServer;
+
+const inputs = (extra: Record<string, string> = {}): Record<string, string> => ({
+  'github-token': github.token,
+  'hardware-tag': 'ci-box',
+  'latency-budget': '',
+  samples: '10',
+  verify: '3',
+  'report-dir': 'simnas-report',
+  ...extra,
+});
+
+function context(server: GithubServer, run: number, pr: number, fork = false): Record<string, string> {
+  return {
+    GITHUB_API_URL: server.url,
+    GITHUB_REPOSITORY: REPOSITORY,
+    GITHUB_EVENT_NAME: 'pull_request',
+    GITHUB_EVENT_PATH: writePullRequestEvent(workspace, {
+      repository: REPOSITORY,
+      number: pr,
+      ...(fork ? { headRepository: 'someone/models' } : {}),
+    }),
+    GITHUB_RUN_ID: String(run),
+    GITHUB_SHA: 'f'.repeat(40),
+  };
+}
+
+const report = (): {
+  measurements: { total: number; reused: number; samples: number };
+  run: { hardwareTag: string; caches: Record<string, string> };
+} => JSON.parse(readFileSync(path.join(workspace, 'simnas-report', 'report.json'), 'utf8'));
+
+function expectSucceeded(run: ActionRun): void {
+  if (run.exitCode !== 0)
+    throw new Error(`the action failed (exit ${run.exitCode}):\n${run.stdout.slice(-4000)}`);
+}
+
+beforeAll(async () => {
+  github = await startGithubServer();
+  forkGithub = await startGithubServer({ createStatus: 403 });
+  cache = await startCacheServer();
+});
+
+afterAll(async () => {
+  await Promise.all([github.close(), forkGithub.close(), cache.close()]);
+  rmSync(workspace, { recursive: true, force: true });
+});
+
+describe('the action on a pull request (two runs, v2 cache protocol)', () => {
+  let cold: ActionRun;
+  let warm: ActionRun;
+
+  it('first run: measures, writes report, outputs and summary, creates one comment, saves its caches', async () => {
+    // Another runner's comment on the same pull request must be left alone.
+    const other = github.state.addComment(
+      'octo',
+      'models',
+      7,
+      '<!-- simnas:hardware=rpi5 -->\nother hardware',
+    );
+    cold = await runBuiltAction({
+      workspace,
+      inputs: inputs(),
+      env: { ...cache.env('v2'), ...context(github, 1, 7) },
+    });
+    expectSucceeded(cold);
+    expect(cold.outputs.architecture).toMatch(/^\|.+\|$/);
+    expect(Number(cold.outputs['latency-ms'])).toBeGreaterThan(0);
+    expect(['true', 'false']).toContain(cold.outputs['within-budget']);
+    expect(cold.outputs['hardware-tag']).toBe('ci-box');
+    expect(cold.outputs['report-path']).toBe(path.join(workspace, 'simnas-report'));
+    expect(cold.summary).toContain('**Recommended cell**');
+
+    const comments = github.state.comments('octo', 'models', 7);
+    expect(comments).toHaveLength(2);
+    const mine = comments.find((c) => c.id !== other.id)!;
+    expect(mine.body.startsWith('<!-- simnas:hardware=ci-box -->\n')).toBe(true);
+    expect(mine.body).toContain(cold.outputs.architecture!.replaceAll('|', '\\|'));
+    expect(mine.body.length).toBeLessThanOrEqual(65_536);
+    expect(cold.outputs['comment-url']).toBe(mine.html_url);
+    expect(comments.find((c) => c.id === other.id)!.body).toBe(
+      '<!-- simnas:hardware=rpi5 -->\nother hardware',
+    );
+
+    const first = report();
+    expect(first.run.caches.measurements).toBe('miss');
+    expect(first.measurements.reused).toBe(0);
+    expect(first.measurements.samples).toBe(10);
+    expect(
+      cache.state.entries().some((e) => e.key.startsWith('simnas-measurements-v1-cifar10-ci-box-')),
+    ).toBe(true);
+  });
+
+  it('second run: restores the measurements, measures nothing again, updates the same comment', async () => {
+    warm = await runBuiltAction({
+      workspace,
+      inputs: inputs(),
+      env: { ...cache.env('v2'), ...context(github, 2, 7) },
+    });
+    expectSucceeded(warm);
+    const second = report();
+    expect(second.run.caches.measurements).toBe('hit');
+    expect(second.measurements.reused).toBeGreaterThanOrEqual(10);
+    expect(second.measurements.total).toBeLessThan(10);
+    expect(warm.stdout).toMatch(/the same samples as a cached fit, reusing it/);
+    // Same seed, same measurements: the same recommendation.
+    expect(warm.outputs.architecture).toBe(cold.outputs.architecture);
+    expect(github.state.comments('octo', 'models', 7)).toHaveLength(2);
+    expect(github.state.duplicateMarkers()).toEqual([]);
+    expect(github.state.requests.filter((r) => r.method === 'PATCH')).toHaveLength(1);
+    expect(warm.outputs['comment-url']).toBe(cold.outputs['comment-url']);
+    console.log(
+      `action wall time: cold ${(cold.wallMs / 1000).toFixed(1)} s, warm ${(warm.wallMs / 1000).toFixed(1)} s ` +
+        `(${((100 * warm.wallMs) / cold.wallMs).toFixed(0)}%)`,
+    );
+  });
+});
+
+describe('the action degrades optional subsystems to warnings', () => {
+  it('a read-only token (fork) and a damaged cache entry: summary instead of comment, cache ignored', async () => {
+    for (const entry of cache.state.entries()) cache.state.corrupt(entry.key);
+    const run = await runBuiltAction({
+      workspace,
+      inputs: inputs({ 'github-token': forkGithub.token, comment: 'always', samples: '5', verify: '1' }),
+      env: { ...cache.env('v2'), ...context(forkGithub, 3, 8, true) },
+    });
+    expectSucceeded(run);
+    expect(run.warnings.join('\n')).toMatch(/may not comment on #8 \(HTTP 403/);
+    expect(run.summary).toContain('**Recommended cell**');
+    expect(run.outputs['comment-url']).toBe('');
+    expect(forkGithub.state.comments('octo', 'models', 8)).toHaveLength(0);
+    // tar fails on the damaged archive; @actions/cache then reports a miss, with a warning.
+    expect(run.warnings.join('\n')).toMatch(/Failed to restore/);
+    expect(report().run.caches.measurements).toBe('miss');
+    expect(report().measurements.reused).toBe(0);
+  });
+
+  it('a fork pull request with comment: auto does not try to comment', async () => {
+    const before = forkGithub.state.requests.length;
+    const run = await runBuiltAction({
+      workspace,
+      inputs: inputs({ 'github-token': forkGithub.token, cache: 'false', samples: '5', verify: '1' }),
+      env: context(forkGithub, 4, 9, true),
+    });
+    expectSucceeded(run);
+    expect(run.warnings.join('\n')).toMatch(/comes from a fork/);
+    expect(forkGithub.state.requests.length).toBe(before);
+    expect(report().run.caches.measurements).toBe('disabled');
+  });
+
+  it('a cache service answering 500 (v1 protocol) is a warning, never a failure', async () => {
+    cache.state.failAll = 500;
+    try {
+      const run = await runBuiltAction({
+        workspace,
+        inputs: inputs({ comment: 'never', samples: '5', verify: '1' }),
+        env: { ...cache.env('v1'), ...context(github, 5, 7) },
+      });
+      expectSucceeded(run);
+      expect(run.warnings.join('\n')).toMatch(/500/);
+      expect(report().run.caches.measurements).toBe('miss');
+    } finally {
+      cache.state.failAll = undefined;
+    }
+  });
+
+  it('a bad input fails the step with a message naming the input', async () => {
+    const run = await runBuiltAction({
+      workspace,
+      inputs: inputs({ 'latency-budget': 'fast' }),
+      env: context(github, 6, 7),
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toMatch(/::error::Invalid input 'latency-budget': invalid latency budget 'fast'/);
+  });
+});
