@@ -184,6 +184,27 @@ describe('the action degrades optional subsystems to warnings', () => {
     }
   });
 
+  it('a budget below the fastest cell fails the step, and the measurements it made are kept', async () => {
+    const tag = { 'hardware-tag': 'budget-box', comment: 'never' };
+    const failed = await runBuiltAction({
+      workspace,
+      inputs: inputs({ ...tag, 'latency-budget': '0.0001ms' }),
+      env: { ...cache.env('v2'), ...context(github, 7, 7) },
+    });
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stdout).toMatch(
+      /::error::latency budget 0\.0001 ms is below the fastest cell on this device/,
+    );
+    const rerun = await runBuiltAction({
+      workspace,
+      inputs: inputs(tag),
+      env: { ...cache.env('v2'), ...context(github, 8, 7) },
+    });
+    expectSucceeded(rerun);
+    expect(report().measurements.reused).toBeGreaterThanOrEqual(10);
+    expect(report().measurements.samples).toBe(0);
+  });
+
   it('a bad input fails the step with a message naming the input', async () => {
     const run = await runBuiltAction({
       workspace,

@@ -82,29 +82,46 @@ export async function runAction(logger: Logger = actionsLogger): Promise<void> {
   const restoredAdaptation = restored?.model ? decodeAdaptation(restored.model, settings.dataset) : undefined;
   let adaptation: AdaptationRecord | undefined;
 
-  const result = await runSearch(
-    {
-      ...DEFAULT_SEARCH,
-      dataset: settings.dataset,
-      ...(settings.budgetMs !== undefined ? { budgetMs: settings.budgetMs } : {}),
-      samples: settings.samples,
-      verify: settings.verify,
-      strategy: controller.strategy,
-      ...(controller.path ? { controllerPath: controller.path } : {}),
-      device: {
-        kind: 'live',
-        measure: { provider: settings.provider, threads: settings.threads },
-        ...(reuse ? { reuse } : {}),
+  const save = async (measured: readonly MeasuredLatency[], changed: boolean): Promise<void> => {
+    if (!settings.cache || !changed) return;
+    await saveMeasurements(measurementsSlot, identity, fingerprint, measured, reuse, adaptation, logger);
+  };
+  let result: SearchResult;
+  try {
+    result = await runSearch(
+      {
+        ...DEFAULT_SEARCH,
+        dataset: settings.dataset,
+        ...(settings.budgetMs !== undefined ? { budgetMs: settings.budgetMs } : {}),
+        samples: settings.samples,
+        verify: settings.verify,
+        strategy: controller.strategy,
+        ...(controller.path ? { controllerPath: controller.path } : {}),
+        device: {
+          kind: 'live',
+          measure: { provider: settings.provider, threads: settings.threads },
+          ...(reuse ? { reuse } : {}),
+        },
+        adaptation: {
+          ...(restoredAdaptation ? { reuse: restoredAdaptation } : {}),
+          onAdapted: (record) => (adaptation = record),
+        },
+        seed: settings.seed,
+        outDir: settings.reportDir,
       },
-      adaptation: {
-        ...(restoredAdaptation ? { reuse: restoredAdaptation } : {}),
-        onAdapted: (record) => (adaptation = record),
-      },
-      seed: settings.seed,
-      outDir: settings.reportDir,
-    },
-    logger,
-  );
+      logger,
+    );
+  } catch (error) {
+    // Nothing is lost: samples measured before a failure (say, a budget below the fastest cell)
+    // are cached, so the corrected rerun does not measure them again.
+    if (adaptation) {
+      await save(
+        adaptation.samples.map(([code, measuredMs]) => ({ code, measuredMs })),
+        adaptation.samples !== restoredAdaptation?.samples,
+      );
+    }
+    throw error;
+  }
   const report = toReport(result, {
     hardwareTag,
     caches,
@@ -121,21 +138,17 @@ export async function runAction(logger: Logger = actionsLogger): Promise<void> {
   core.setOutput('comment-url', comment && comment.status !== 'forbidden' ? comment.url : '');
 
   if (settings.cache) {
-    // A new fit (not the restored one) is worth saving even when nothing was measured.
+    // New measurements or a new fit (not the restored one) are worth saving.
     const refitted = adaptation !== undefined && adaptation.samples !== restoredAdaptation?.samples;
-    await saveMeasurements(
-      measurementsSlot,
-      identity,
-      fingerprint,
-      result,
-      reuse,
-      adaptation,
-      refitted,
-      logger,
-    );
+    await save([...result.samples, ...result.verified], result.measurements.total > 0 || refitted);
     if (controller.saveToCache) await saveController(controller.saveToCache, settings.dataset, logger);
   }
   logger.info(`report: ${files.markdown}`);
+}
+
+interface MeasuredLatency {
+  readonly code: number;
+  readonly measuredMs: number;
 }
 
 interface ControllerChoice {
@@ -226,16 +239,13 @@ async function saveMeasurements(
   slot: CacheSlot<MeasurementsEntry>,
   identity: MeasurementIdentity,
   fingerprint: HardwareFingerprint,
-  result: SearchResult,
+  measured: readonly MeasuredLatency[],
   reused: ReadonlyMap<number, number> | undefined,
   adaptation: AdaptationRecord | undefined,
-  refitted: boolean,
   logger: Logger,
 ): Promise<void> {
-  // Nothing new measured or fitted: the restored entry already holds all of it.
-  if (result.measurements.total === 0 && !refitted) return;
   const latencies = new Map(reused);
-  for (const cell of [...result.samples, ...result.verified]) latencies.set(cell.code, cell.measuredMs);
+  for (const cell of measured) latencies.set(cell.code, cell.measuredMs);
   // Entries are immutable per key; the run id makes this run's key new, the prefix finds the newest.
   const run = `${process.env.GITHUB_RUN_ID ?? Date.now()}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`;
   const saved = await slot.save(`${measurementsKeyPrefix(identity)}${run}`, {
