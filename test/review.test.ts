@@ -1,0 +1,306 @@
+// The review end to end with real onnxruntime-node sessions, in throwaway git repositories:
+// head faster, slower and equal; a cell against itself stays `unchanged`; an ONNX model with
+// extra convolutions is a latency regression (its base read from git, not the working tree);
+// a config new in the pull request; models onnxruntime cannot load; the CLI's exit codes.
+// Runs are short (a few hundred ms of timing each) to keep the file fast on a busy machine.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import onnxProto from 'onnx-proto';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+import { runCli } from '../src/cli/program.js';
+import { UsageError } from '../src/errors.js';
+import { attr, toModelProto } from '../src/onnx/graph.js';
+import { STAGE_CHANNELS, buildNetworkGraph, kaimingNormal } from '../src/onnx/nb201.js';
+import { prepareModel, releaseModel, timeAB, type AbTimingOptions } from '../src/review/ab-timing.js';
+import { DEFAULT_THRESHOLDS } from '../src/review/config.js';
+import { WORKING_TREE, reviewPullRequest, type ReviewOptions } from '../src/review/review.js';
+import { decideVerdicts, renderReviewMarkdown, type SideFacts } from '../src/review/verdict.js';
+import { parseCell, type Cell } from '../src/space/cell.js';
+import { silentLogger } from '../src/util/log.js';
+import { Random } from '../src/util/random.js';
+import { capture } from './support/capture.js';
+
+const SKIP =
+  '|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|';
+const CONV =
+  '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|';
+const DATASET = 'ImageNet16-120';
+const SHORT: Partial<AbTimingOptions> = { targetMs: 300, resamples: 500, warmupRuns: 3 };
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+interface Repo {
+  readonly dir: string;
+  git(...args: string[]): string;
+  write(file: string, content: string | Uint8Array): void;
+  commit(message: string): void;
+}
+
+function gitRepo(): Repo {
+  const dir = mkdtempSync(path.join(tmpdir(), 'simnas-review-'));
+  const git = (...args: string[]): string =>
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-C', dir, ...args], {
+      encoding: 'utf8',
+    });
+  git('init', '-q', '-b', 'main');
+  return {
+    dir,
+    git,
+    write: (file, content) => {
+      mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      writeFileSync(path.join(dir, file), content);
+    },
+    commit: (message) => {
+      git('add', '-A');
+      git('commit', '-q', '--allow-empty', '-m', message);
+    },
+  };
+}
+
+const cellConfig = (cell: string, extra: object = {}): string =>
+  JSON.stringify({ dataset: DATASET, model: { cell }, ...extra });
+
+/** A task score that is a plain function of the cell, so verdicts on it are predictable. */
+const convShare = async (cell: Cell): Promise<number> => cell.filter((op) => op === 3).length / 6;
+
+function options(repo: Repo, overrides: Partial<ReviewOptions> = {}): ReviewOptions {
+  return {
+    repoDir: repo.dir,
+    baseRef: 'main',
+    headRef: WORKING_TREE,
+    configPath: 'simnas.json',
+    seed: 1,
+    threads: 1,
+    provider: 'cpu',
+    timing: SHORT,
+    ...overrides,
+  };
+}
+
+/**
+ * The NB201 network of `cell` as ONNX bytes with a symbolic batch and spatial size ('N',
+ * 'height', 'width'), optionally with `extraConvs` 3x3 convolutions (64 -> 64) appended after the
+ * last cell: a model deliberately made slower without changing its interface.
+ */
+function onnxModel(cell: string, extraConvs = 0): Uint8Array {
+  const built = buildNetworkGraph(parseCell(cell), { dataset: DATASET, seed: 0 });
+  const graph = built.graph;
+  const last = built.cellOutputs.at(-1)!;
+  const consumers = graph.consumersOf(last);
+  const channels = STAGE_CHANNELS.at(-1)!;
+  let x = last;
+  const random = new Random(5);
+  for (let i = 0; i < extraConvs; i++) {
+    const weight = graph.addInitializer(
+      `extra${i}.weight`,
+      [channels, channels, 3, 3],
+      kaimingNormal(random.child(`extra${i}`), channels * channels * 9, channels * 9),
+    );
+    x = graph.add('Conv', [x, weight], {
+      name: `extra${i}.conv`,
+      attributes: { kernel_shape: attr.ints([3, 3]), pads: attr.ints([1, 1, 1, 1]) },
+    });
+  }
+  for (const node of consumers) node.inputs = node.inputs.map((input) => (input === last ? x : input));
+  const proto = toModelProto(graph);
+  const dims = proto.graph!.input![0]!.type!.tensorType!.shape!.dim!;
+  const { Dimension } = onnxProto.onnx.TensorShapeProto;
+  dims[0] = Dimension.create({ dimParam: 'N' });
+  dims[2] = Dimension.create({ dimParam: 'height' });
+  dims[3] = Dimension.create({ dimParam: 'width' });
+  return onnxProto.onnx.ModelProto.encode(proto).finish();
+}
+
+describe('review of NB201 cells', () => {
+  it('calls a cheaper head an improvement, a costlier one a regression, the same cell unchanged', async () => {
+    const repo = gitRepo();
+    repo.write('simnas.json', cellConfig(CONV));
+    repo.commit('base: conv cell');
+    repo.git('tag', 'conv');
+
+    repo.write('simnas.json', cellConfig(SKIP));
+    const faster = await reviewPullRequest(options(repo, { taskScore: convShare }), silentLogger);
+    expect(faster.latencyRatio!.high).toBeLessThan(0.95);
+    expect(faster.verdicts.map((v) => v.kind)).toEqual(['task-score-regression', 'improvement']);
+    expect(faster.taskScoreDelta).toBeCloseTo(-1, 12);
+    expect(faster.base?.model).toBe(CONV);
+    expect(faster.head.model).toBe(SKIP);
+
+    repo.commit('skip cell');
+    repo.write('simnas.json', cellConfig(CONV));
+    const slower = await reviewPullRequest(options(repo, { baseRef: 'HEAD' }), silentLogger);
+    expect(slower.latencyRatio!.low).toBeGreaterThan(1.05);
+    expect(slower.verdict).toBe('latency-regression');
+    expect(slower.head.latencyMs).toBeGreaterThan(slower.base!.latencyMs);
+
+    const same = await reviewPullRequest(
+      options(repo, { baseRef: 'conv', headRef: WORKING_TREE, taskScore: convShare }),
+      silentLogger,
+    );
+    expect(same.base?.model).toBe(CONV);
+    expect(same.verdict).toBe('unchanged');
+    expect(same.taskScoreDelta).toBe(0);
+    const markdown = renderReviewMarkdown(same);
+    expect(markdown).toMatch(/^### This pull request\n/);
+    expect(markdown).toContain('**Verdict: ➖ unchanged**');
+  }, 60_000);
+
+  it('keeps a cell compared with itself unchanged in at least 19 of 20 short runs', async () => {
+    const cell = parseCell(SKIP);
+    const source = { kind: 'cell', label: SKIP, cell, dataset: DATASET } as const;
+    const base = await prepareModel(source, SHORT);
+    const head = await prepareModel(source, SHORT);
+    try {
+      const facts = (
+        ref: string,
+        timing: { medianMs: number; medianInterval: SideFacts['latencyInterval'] },
+      ) => ({
+        ref,
+        modelKind: 'cell' as const,
+        model: SKIP,
+        dataset: DATASET,
+        latencyMs: timing.medianMs,
+        latencyInterval: timing.medianInterval,
+      });
+      const verdicts: string[] = [];
+      /** Shown if the expectation fails: the figures behind each verdict. */
+      const ratios: string[] = [];
+      for (let seed = 0; seed < 20; seed++) {
+        const timing = await timeAB(base, head, { ...SHORT, seed });
+        ratios.push(
+          `${timing.ratio.toFixed(3)}[${timing.ratioInterval.low.toFixed(3)},${timing.ratioInterval.high.toFixed(3)}]${timing.protocol.rounds}x${timing.base.runsPerVisit}/${timing.base.medianMs.toFixed(3)}`,
+        );
+        verdicts.push(
+          decideVerdicts({
+            base: facts('base', timing.base),
+            head: facts('head', timing.head),
+            ratio: { value: timing.ratio, ...timing.ratioInterval },
+            thresholds: DEFAULT_THRESHOLDS,
+          }).verdict,
+        );
+      }
+      expect(
+        verdicts.filter((verdict) => verdict === 'unchanged').length,
+        ratios.join(' '),
+      ).toBeGreaterThanOrEqual(19);
+    } finally {
+      await Promise.all([releaseModel(base), releaseModel(head)]);
+    }
+  }, 60_000);
+
+  it('says so when the config is new in the pull request, and still measures the head', async () => {
+    const repo = gitRepo();
+    repo.write('README.md', 'no config yet\n');
+    repo.commit('base');
+    repo.git('checkout', '-q', '-b', 'feature');
+    repo.write('simnas.json', cellConfig(SKIP, { budget: '1000ms' }));
+    repo.commit('add config');
+    const review = await reviewPullRequest(options(repo, { headRef: 'feature' }), silentLogger);
+    expect(review.verdict).toBe('new');
+    expect(review.baseMissing).toBe(
+      'simnas.json does not exist at main: the config is new in this pull request',
+    );
+    expect(review.base).toBeUndefined();
+    expect(review.latencyRatio).toBeUndefined();
+    expect(review.head.latencyMs).toBeGreaterThan(0);
+    expect(review.budgetMs).toBe(1000);
+    expect(renderReviewMarkdown(review)).toContain('| Base (`main`) | none | | |');
+  }, 60_000);
+
+  it('reviews the head alone when the base config is invalid, and fails on an invalid head config', async () => {
+    const repo = gitRepo();
+    repo.write('simnas.json', JSON.stringify({ model: { cell: SKIP }, dataset: 'mnist' }));
+    repo.commit('broken config');
+    repo.write('simnas.json', cellConfig(SKIP));
+    const review = await reviewPullRequest(options(repo), silentLogger);
+    expect(review.verdict).toBe('new');
+    expect(review.baseMissing).toMatch(/the base cannot be measured \(simnas\.json at main: key 'dataset'/);
+
+    repo.write('simnas.json', JSON.stringify({ model: { cell: SKIP }, thresholds: { latencyPct: 3 } }));
+    await expect(reviewPullRequest(options(repo), silentLogger)).rejects.toThrow(
+      /simnas\.json: unknown key 'latencyPct' in 'thresholds'/,
+    );
+  }, 60_000);
+});
+
+describe('review of ONNX models', () => {
+  it('flags a model made slower by extra convolutions, reading the base model from git', async () => {
+    const repo = gitRepo();
+    const config = JSON.stringify({
+      dataset: DATASET,
+      model: { onnx: 'models/net.onnx', inputShape: { height: 16, width: 16 } },
+    });
+    repo.write('simnas.json', config);
+    repo.write('models/net.onnx', onnxModel(SKIP));
+    repo.commit('base model');
+    repo.write('models/net.onnx', onnxModel(SKIP, 6));
+
+    const review = await reviewPullRequest(options(repo, { taskScore: convShare }), silentLogger);
+    expect(review.verdict).toBe('latency-regression');
+    expect(review.latencyRatio!.low).toBeGreaterThan(1.05);
+    expect(review.head.modelKind).toBe('onnx');
+    expect(review.head.taskScore).toBeUndefined();
+    expect(review.taskScoreDelta).toBeUndefined();
+    expect(renderReviewMarkdown(review)).toContain('n/a (ONNX)');
+  }, 60_000);
+
+  it('fixes dynamic dimensions from inputShape and lists those it cannot fix', async () => {
+    const bytes = onnxModel(SKIP);
+    const prepared = await prepareModel(
+      { kind: 'onnx', label: 'net.onnx', bytes, inputShape: { height: 16, '3': 16, unused: 2 } },
+      SHORT,
+    );
+    try {
+      expect(prepared.inputs).toEqual([
+        { name: 'images', type: 'float32', shape: [1, 3, 16, 16], values: 'seeded N(0, 1)' },
+      ]);
+      expect(prepared.unusedShapeKeys).toEqual(['unused']);
+    } finally {
+      await releaseModel(prepared);
+    }
+    await expect(
+      prepareModel({ kind: 'onnx', label: 'net.onnx', bytes, inputShape: { width: 16 } }, SHORT),
+    ).rejects.toThrow(
+      /'net\.onnx' has dynamic dimensions that need a size: input 'images' dimension 2 \('height'\); set them in the config under model\.inputShape/,
+    );
+  });
+
+  it('rejects a file that is not an ONNX model, naming it and quoting onnxruntime', async () => {
+    const repo = gitRepo();
+    repo.write('simnas.json', JSON.stringify({ model: { onnx: 'model.onnx' } }));
+    repo.write('model.onnx', 'this is not a model\n');
+    repo.commit('not a model');
+    const review = reviewPullRequest(options(repo), silentLogger);
+    await expect(review).rejects.toThrow(UsageError);
+    await expect(reviewPullRequest(options(repo), silentLogger)).rejects.toThrow(
+      /^'model\.onnx' is not an ONNX model onnxruntime can load: .*protobuf parsing failed/,
+    );
+  });
+});
+
+describe('simnas review', () => {
+  it('prints the section, and exits 2 with the message for a bad config', async () => {
+    const repo = gitRepo();
+    repo.write('simnas.json', cellConfig(SKIP));
+    repo.commit('base');
+    const stdout = capture(process.stdout);
+    const stderr = capture(process.stderr);
+    const code = await runCli(['node', 'simnas', 'review', '--repo', repo.dir, '--no-task-score', '--json']);
+    expect(code).toBe(0);
+    const printed = JSON.parse(stdout()) as { verdict: string; head: { model: string } };
+    expect(printed.head.model).toBe(SKIP);
+    expect(['unchanged', 'improvement', 'latency-regression']).toContain(printed.verdict);
+
+    repo.write('simnas.json', JSON.stringify({ model: { cell: SKIP.replace('~2', '~1') } }));
+    expect(await runCli(['node', 'simnas', 'review', '--repo', repo.dir, '--no-task-score'])).toBe(2);
+    expect(stderr()).toMatch(
+      /simnas: simnas\.json: key 'model\.cell': invalid cell .*edge 3<-2: source node '1' found/,
+    );
+  }, 60_000);
+});
