@@ -10,6 +10,7 @@ import { registerDevicesCommands } from './devices-commands.js';
 import { registerHardwareCommands } from './hardware-commands.js';
 import { registerOnnxCommands } from './onnx-commands.js';
 import { registerProxiesCommands } from './proxies-commands.js';
+import { registerReviewCommands } from './review-commands.js';
 import { registerSearchCommands } from './search-commands.js';
 import { registerSpaceCommands } from './space-commands.js';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerDevicesCommands(program, bench);
   registerSearchCommands(program, bench);
   registerAggregateCommands(program);
+  registerReviewCommands(program);
   return program;
 }
 
