@@ -192,6 +192,9 @@ describe('review config at a git ref', () => {
       /git ref 'no-such-branch' is not a commit/,
     );
     await expect(readConfigAtRef(dir, '--upload-pack=x', 'simnas.json')).rejects.toThrow(/invalid git ref/);
+    await expect(readConfigAtRef(dir, 'main', '../outside.json')).rejects.toThrow(
+      /cannot read '\.\.\/outside\.json' at main in .*: fatal: .*outside repository/,
+    );
   });
 
   it('reads model files at the config’s ref, never from the working tree', async () => {

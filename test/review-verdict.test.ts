@@ -135,7 +135,7 @@ describe('verdicts', () => {
 
 describe('review Markdown', () => {
   it('renders the section with escaped cell strings, the ratio and one line per verdict', () => {
-    const base = side('main', 1.0, 0.7, CELL_A);
+    const base = side('0123456789abcdef0123456789abcdef01234567', 1.0, 0.7, CELL_A);
     const head = side('working tree', 1.25, 0.6, CELL_B);
     const latencyRatio = ratio(1.25, 1.2, 1.3);
     const outcome = decideVerdicts({ base, head, ratio: latencyRatio, thresholds: DEFAULT_THRESHOLDS });
@@ -171,6 +171,7 @@ describe('review Markdown', () => {
     const markdown = renderReviewMarkdown(review);
     expect(markdown.startsWith('### This pull request\n')).toBe(true);
     expect(markdown).toContain('**Verdict: 🔺 latency regression**');
+    expect(markdown).toContain('| Base (`0123456`) | cell `');
     expect(markdown).toContain('`\\|skip_connect~0\\|+\\|none~0\\|');
     expect(markdown).toContain('| Change | | ×1.250 (95% CI ×1.200 to ×1.300) | −0.100 |');
     expect(markdown).toMatch(/- \*\*🔻 task-score regression\*\*: task score fell by 0\.100/);

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { runCli } from '../src/cli/program.js';
 import { UsageError } from '../src/errors.js';
-import { attr, toModelProto } from '../src/onnx/graph.js';
+import { Graph, attr, toModelProto } from '../src/onnx/graph.js';
 import { STAGE_CHANNELS, buildNetworkGraph, kaimingNormal } from '../src/onnx/nb201.js';
 import { prepareModel, releaseModel, timeAB, type AbTimingOptions } from '../src/review/ab-timing.js';
 import { DEFAULT_THRESHOLDS } from '../src/review/config.js';
@@ -268,6 +268,33 @@ describe('review of ONNX models', () => {
       prepareModel({ kind: 'onnx', label: 'net.onnx', bytes, inputShape: { width: 16 } }, SHORT),
     ).rejects.toThrow(
       /'net\.onnx' has dynamic dimensions that need a size: input 'images' dimension 2 \('height'\); set them in the config under model\.inputShape/,
+    );
+  });
+
+  it('rejects input sizes the model cannot run with, saying what it was fed', async () => {
+    // x[N, length] reshaped to [2, 3]: runs only with length 6 (batch 1).
+    const graph = new Graph('reshape');
+    const x = graph.addInput('x', [1, 1]);
+    const shape = graph.addInitializer('shape', [2], BigInt64Array.from([2n, 3n]));
+    graph.addOutput(graph.add('Reshape', [x, shape], { name: 'reshape' }), [2, 3]);
+    const proto = toModelProto(graph);
+    const { Dimension } = onnxProto.onnx.TensorShapeProto;
+    proto.graph!.input![0]!.type!.tensorType!.shape!.dim = [
+      Dimension.create({ dimParam: 'N' }),
+      Dimension.create({ dimParam: 'length' }),
+    ];
+    const bytes = onnxProto.onnx.ModelProto.encode(proto).finish();
+    const fits = await prepareModel({
+      kind: 'onnx',
+      label: 'reshape.onnx',
+      bytes,
+      inputShape: { length: 6 },
+    });
+    await releaseModel(fits);
+    await expect(
+      prepareModel({ kind: 'onnx', label: 'reshape.onnx', bytes, inputShape: { length: 5 } }),
+    ).rejects.toThrow(
+      /^'reshape\.onnx' loads but does not run on inputs x float32\[1x5\]: .*; check model\.inputShape in the config$/s,
     );
   });
 

@@ -177,7 +177,7 @@ export function validateAbOptions(options: AbTimingOptions): AbTimingOptions {
   return { ...options, provider: resolveExecutionProvider(options.provider) };
 }
 
-/** Loads a model into a session and builds its inputs; nothing is timed yet. */
+/** Loads a model into a session, builds its inputs and runs it once to prove they fit; nothing is timed. */
 export async function prepareModel(
   source: ModelSource,
   requested: Partial<AbTimingOptions> = {},
@@ -223,6 +223,16 @@ export async function prepareModel(
       const { tensor, values } = inputTensor(input, random.child(`${input.name}:${input.shape.join('x')}`));
       feeds[input.name] = tensor;
       inputs.push({ name: input.name, type: input.type, shape: input.shape, values });
+    }
+    try {
+      await session.run(feeds);
+    } catch (error) {
+      const fed = inputs.map((input) => `${input.name} ${input.type}[${input.shape.join('x')}]`).join(', ');
+      throw new UsageError(
+        `'${source.label}' loads but does not run on inputs ${fed}: ` +
+          `${(error instanceof Error ? error.message : String(error)).trim()}; check model.inputShape in the config`,
+        { cause: error },
+      );
     }
     return { label: source.label, session, feeds, inputs, sessionMs, unusedShapeKeys: unusedKeys };
   } catch (error) {

@@ -294,7 +294,8 @@ export function readConfigFile(repoDir: string, configPath: string): ReviewConfi
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(
       code === 'ENOENT'
-        ? `${configPath}: no such config file in ${repoDir}; create it (see the README, "Pull-request review") or pass its path`
+        ? `${configPath}: no such config file in ${repoDir}; create it (a JSON object with "model" and optionally ` +
+            '"dataset", "budget", "thresholds") or pass the path of yours'
         : `${configPath}: cannot read (${code ?? (error as Error).message})`,
     );
   }
@@ -332,8 +333,16 @@ export async function readFileAtRef(repoDir: string, ref: string, file: string):
   const object = `${ref}:./${path.posix.normalize(file.replaceAll('\\', '/'))}`;
   try {
     await git(repoDir, ['cat-file', '-e', object]);
-  } catch {
-    return undefined;
+  } catch (error) {
+    // "path 'x' does not exist in 'ref'" (or "exists on disk, but not in"): absent at that ref.
+    const stderr = (error as GitError).stderr;
+    if (/does not exist in|exists on disk, but not in/.test(stderr)) return undefined;
+    throw new UsageError(
+      `cannot read '${file}' at ${ref} in ${repoDir}: ${stderr || (error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   try {
     return await git(repoDir, ['show', object]);

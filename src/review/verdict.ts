@@ -222,10 +222,10 @@ export function renderReviewMarkdown(review: Review): string {
   lines.push(`**Verdict: ${VERDICT_LABELS[review.verdict]}**`, '');
   lines.push('| | Model | Latency on this runner | Task score |', '|---|---|---|---|');
   const row = (title: string, side: SideFacts): string =>
-    `| ${title} (${code(side.ref)}) | ${modelCell(side)} | ${formatMs(side.latencyMs)} ` +
+    `| ${title} (${code(shortRef(side.ref))}) | ${modelCell(side)} | ${formatMs(side.latencyMs)} ` +
     `(${intervalText(side.latencyInterval, formatMs)}) | ${side.taskScore === undefined ? 'n/a (ONNX)' : formatScore(side.taskScore)} |`;
   if (review.base) lines.push(row('Base', review.base));
-  else lines.push(`| Base (${code(review.baseRef)}) | none | | |`);
+  else lines.push(`| Base (${code(shortRef(review.baseRef))}) | none | | |`);
   lines.push(row('Head', review.head));
   if (review.latencyRatio) {
     const delta = review.taskScoreDelta === undefined ? '' : formatSignedScore(review.taskScoreDelta);
@@ -260,6 +260,11 @@ export function renderReviewMarkdown(review: Review): string {
 
 function modelCell(side: SideFacts): string {
   return `${side.modelKind === 'cell' ? 'cell' : 'ONNX'} ${code(side.model)}${side.modelKind === 'cell' ? `, ${side.dataset}` : ''}`;
+}
+
+/** A full commit SHA as GitHub abbreviates it; branch names and the like unchanged. */
+function shortRef(ref: string): string {
+  return /^[0-9a-f]{40}$/i.test(ref) ? ref.slice(0, 7) : ref;
 }
 
 /** Inline code safe inside a GFM table: pipes escaped, backticks replaced. */
