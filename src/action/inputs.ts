@@ -3,6 +3,7 @@
 import path from 'node:path';
 
 import { UsageError } from '../errors.js';
+import { DEFAULT_CONFIG_PATH } from '../review/config.js';
 import { parseBudget } from '../search/budget.js';
 import { STRATEGY_CHOICES, type StrategyChoice } from '../search/strategies.js';
 import { DATASETS, type Dataset } from '../space/datasets.js';
@@ -29,6 +30,10 @@ export interface ActionSettings {
   readonly reportDir: string;
   /** A controller artifact in the repository, instead of the cached or bundled one. */
   readonly controllerPath?: string;
+  /** The review's config, relative to the working directory. */
+  readonly configPath: string;
+  /** Fail the job when the review finds a regression. */
+  readonly failOnRegression: boolean;
 }
 
 /** Reads one input as the runner passes it (empty string when unset). */
@@ -55,6 +60,8 @@ export function readActionSettings(read: InputReader, cwd = process.cwd()): Acti
     workingDirectory,
     reportDir: path.resolve(workingDirectory, text('report-dir') || 'simnas-report'),
     ...(controller ? { controllerPath: path.resolve(workingDirectory, controller) } : {}),
+    configPath: text('config') || DEFAULT_CONFIG_PATH,
+    failOnRegression: boolean('fail-on-regression', text('fail-on-regression'), false),
   };
 }
 

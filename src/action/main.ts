@@ -25,6 +25,8 @@ import {
   type SearchResult,
 } from '../pipeline.js';
 import { renderMarkdown } from '../report/markdown.js';
+import type { Review } from '../review/review.js';
+import { regressionMessage, renderReviewMarkdown } from '../review/verdict.js';
 import { toReport, writeReport, type SearchReport } from '../report/report.js';
 import type { StrategyChoice } from '../search/strategies.js';
 import type { Dataset } from '../space/datasets.js';
@@ -44,6 +46,7 @@ import {
 } from './caches.js';
 import { commentRoom, upsertComment, type CommentResult } from './comment.js';
 import { readActionSettings, type ActionSettings } from './inputs.js';
+import { reviewChange } from './review.js';
 
 export const actionsLogger: Logger = {
   info: (message) => core.info(message),
@@ -129,8 +132,32 @@ export async function runAction(logger: Logger = actionsLogger): Promise<void> {
     ...(context.sha ? { sha: context.sha } : {}),
   });
   const files = await writeReport(report, settings.reportDir);
-  const markdown = renderMarkdown(report, commentRoom(hardwareTag));
+
+  // The review of the pull request's model change, when the repository declares one.
+  const pr = pullRequestOf();
+  let review: Review | undefined;
+  let reviewFailure: Error | undefined;
+  if (pr) {
+    try {
+      review = await reviewChange(settings, pr.baseSha, result, logger);
+    } catch (error) {
+      reviewFailure = error instanceof Error ? error : new Error(String(error));
+    }
+  }
+  const reviewSection = review
+    ? renderReviewMarkdown(review)
+    : reviewFailure
+      ? `### This pull request\n\n⚠️ The review failed: ${reviewFailure.message}\n\n`
+      : '';
+  const markdown = `${reviewSection}${renderMarkdown(report, commentRoom(hardwareTag) - reviewSection.length)}`;
+  if (review) {
+    writeFileSync(path.join(settings.reportDir, 'review.json'), `${JSON.stringify(review, null, 2)}\n`);
+    writeFileSync(files.markdown, markdown);
+  }
   publishOutputs(report, settings.reportDir, hardwareTag);
+  core.setOutput('verdict', review?.verdict ?? '');
+  core.setOutput('latency-ratio', review?.latencyRatio?.value.toFixed(4) ?? '');
+  core.setOutput('task-score-delta', review?.taskScoreDelta?.toFixed(6) ?? '');
   // Outside a runner (a local run without the variable) there is no summary file to write to.
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown, true).write();
 
@@ -144,6 +171,10 @@ export async function runAction(logger: Logger = actionsLogger): Promise<void> {
     if (controller.saveToCache) await saveController(controller.saveToCache, settings.dataset, logger);
   }
   logger.info(`report: ${files.markdown}`);
+  // Failures of the review come last, after everything else is published and saved.
+  if (reviewFailure) throw reviewFailure;
+  const regression = review && settings.failOnRegression ? regressionMessage(review) : undefined;
+  if (regression) core.setFailed(`simnas review: ${regression}`);
 }
 
 interface MeasuredLatency {
@@ -273,13 +304,21 @@ function publishOutputs(report: SearchReport, reportDir: string, hardwareTag: st
 }
 
 /** The pull request this run belongs to, and whether its head lives in a fork. */
-function pullRequestOf(): { number: number; fromFork: boolean } | undefined {
+function pullRequestOf(): { number: number; fromFork: boolean; baseSha?: string } | undefined {
   const pr = context.payload.pull_request as
-    | { number: number; head?: { repo?: { full_name?: string } }; base?: { repo?: { full_name?: string } } }
+    | {
+        number: number;
+        head?: { repo?: { full_name?: string } };
+        base?: { sha?: string; repo?: { full_name?: string } };
+      }
     | undefined;
   if (!pr || !context.eventName.startsWith('pull_request')) return undefined;
   const head = pr.head?.repo?.full_name;
-  return { number: pr.number, fromFork: head !== undefined && head !== pr.base?.repo?.full_name };
+  return {
+    number: pr.number,
+    fromFork: head !== undefined && head !== pr.base?.repo?.full_name,
+    ...(pr.base?.sha ? { baseSha: pr.base.sha } : {}),
+  };
 }
 
 async function commentOnPullRequest(

@@ -3,9 +3,8 @@
 // itself is src/review/review.ts.
 import type { Command } from 'commander';
 
-import { ProxyProvider } from '../proxies/provider.js';
 import { DEFAULT_CONFIG_PATH } from '../review/config.js';
-import { WORKING_TREE, reviewPullRequest, type TaskScoreFunction } from '../review/review.js';
+import { WORKING_TREE, proxyTaskScore, reviewPullRequest } from '../review/review.js';
 import { renderReviewMarkdown } from '../review/verdict.js';
 import { stderrLogger } from '../util/log.js';
 import { positiveInteger, printJson, seedValue } from './program.js';
@@ -23,14 +22,7 @@ interface ReviewFlags {
 }
 
 export async function runReviewCommand(flags: ReviewFlags): Promise<void> {
-  let taskScore: TaskScoreFunction | undefined;
-  if (flags.taskScore) {
-    let provider: ProxyProvider | undefined;
-    taskScore = async (cell, dataset) => {
-      provider ??= ProxyProvider.create({ logger: stderrLogger });
-      return (await provider.proxies(cell, dataset)).taskScore;
-    };
-  }
+  const taskScore = flags.taskScore ? proxyTaskScore(stderrLogger) : undefined;
   const review = await reviewPullRequest(
     {
       repoDir: flags.repo,

@@ -2,6 +2,7 @@
 // (from git), load both models, time them interleaved on this machine, score cells, and judge.
 // Free of @actions/*: the action and `simnas review` are two front ends over this one function.
 import { UsageError } from '../errors.js';
+import { ProxyProvider } from '../proxies/provider.js';
 import type { Cell } from '../space/cell.js';
 import { formatCell } from '../space/cell.js';
 import type { Dataset } from '../space/datasets.js';
@@ -34,6 +35,15 @@ export const WORKING_TREE = 'working-tree';
 
 /** Task score of a cell on a dataset; undefined (or NaN) when none can be had. */
 export type TaskScoreFunction = (cell: Cell, dataset: Dataset) => Promise<number | undefined>;
+
+/** Task scores from the proxy table, or computed on demand (about 1 s) for cells it lacks. */
+export function proxyTaskScore(logger: Logger): TaskScoreFunction {
+  let provider: ProxyProvider | undefined;
+  return async (cell, dataset) => {
+    provider ??= ProxyProvider.create({ logger });
+    return (await provider.proxies(cell, dataset)).taskScore;
+  };
+}
 
 export interface ReviewOptions {
   /** The repository (or the folder inside it that config and model paths are relative to). */

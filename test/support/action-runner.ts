@@ -20,6 +20,8 @@ export interface PullRequestEvent {
   readonly number: number;
   /** The head repository; differs from `repository` for a fork. */
   readonly headRepository?: string;
+  /** The base commit (a real one when the review reads the base from git). */
+  readonly baseSha?: string;
 }
 
 export interface ActionRun {
@@ -48,7 +50,7 @@ export function writePullRequestEvent(folder: string, event: PullRequestEvent): 
       pull_request: {
         number: event.number,
         head: { ref: 'feature', sha: 'f'.repeat(40), repo: repo(event.headRepository ?? event.repository) },
-        base: { ref: 'main', sha: 'b'.repeat(40), repo: repo(event.repository) },
+        base: { ref: 'main', sha: event.baseSha ?? 'b'.repeat(40), repo: repo(event.repository) },
       },
       repository: { full_name: event.repository, name, owner: { login: owner } },
     }),
