@@ -25,7 +25,19 @@ import {
 import { folderImages, syntheticImages } from '../src/proxies/images.js';
 import { logAbsDet } from '../src/proxies/logdet.js';
 import { NASWOT_KERNEL_OUTPUT, addNaswotKernel, naswotOf } from '../src/proxies/naswot.js';
-import { distributionOf, minMax, minMaxTaskScore, percentile, taskScore } from '../src/proxies/score.js';
+import {
+  cellFeatures,
+  distributionOf,
+  minMax,
+  minMaxTaskScore,
+  naswotPerUnit,
+  normaliserOf,
+  percentile,
+  rankTaskScore,
+  reluUnits,
+  taskScore,
+  type ScoreNormaliser,
+} from '../src/proxies/score.js';
 import { skipOf } from '../src/proxies/skip.js';
 import { synflowOf } from '../src/proxies/synflow.js';
 import { effectiveCell, parseCell } from '../src/space/cell.js';
@@ -73,6 +85,13 @@ const SMALL = parseCell('|nor_conv_1x1~0|+|none~0|none~1|+|skip_connect~0|nor_co
 /** Same live edges as SMALL: the conv on 2<-1 is dead (node 2 feeds nothing). */
 const SMALL_WITH_DEAD = parseCell(
   '|nor_conv_1x1~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_1x1~1|none~2|',
+);
+/** A 3x3 conv then a 1x1, with an input-to-output skip; the pooled variant swaps that skip for a pool. */
+const RESIDUAL_3X3 = parseCell(
+  '|nor_conv_3x3~0|+|none~0|nor_conv_1x1~1|+|skip_connect~0|none~1|skip_connect~2|',
+);
+const POOLED_3X3 = parseCell(
+  '|nor_conv_3x3~0|+|none~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|skip_connect~2|',
 );
 const DISCONNECTED = parseCell('|nor_conv_3x3~0|+|avg_pool_3x3~0|nor_conv_1x1~1|+|none~0|none~1|none~2|');
 
@@ -235,8 +254,85 @@ describe('calibration images', () => {
 });
 
 describe('task score', () => {
-  it('ranks naswot and logsynflow against the space (mid-rank, weighted) and averages them with skip / 2', () => {
+  /** A normaliser over a made-up population, so every percentile below is checkable by hand. */
+  function population(): ScoreNormaliser {
+    const cells = [SMALL, ALL_CONV3, RESIDUAL_3X3, POOLED_3X3].map((cell) => cellFeatures(cell, 'cifar10'));
+    const naswots = [600, 700, 750, 800];
+    return normaliserOf(
+      cells.map((features, i) => ({
+        features,
+        values: { naswot: naswots[i]!, synflow: 1, logsynflow: 1e6 * (i + 1), skip: 0 },
+        weight: i === 3 ? 2 : 1,
+      })),
+      'cifar10',
+      64,
+    );
+  }
+
+  it('counts the ReLU units NASWOT sees, as the network builder lays them out', () => {
+    for (const cell of [SMALL, SMALL_WITH_DEAD, ALL_CONV3, DISCONNECTED, POOLED_3X3]) {
+      for (const dataset of ['cifar10', 'ImageNet16-120'] as const) {
+        const network = buildNetworkGraph(cell, { dataset, batchSize: 2, seed: 0, prune: true });
+        expect(cellFeatures(cell, dataset).reluUnits, `${dataset} ${cell.join('')}`).toBe(
+          addNaswotKernel(network),
+        );
+      }
+    }
+    // Unpruned, the dead conv of SMALL_WITH_DEAD counts (FreeREA's eager networks).
+    expect(reluUnits(SMALL_WITH_DEAD, 'cifar10')).toBeGreaterThan(reluUnits(SMALL, 'cifar10'));
+    expect(cellFeatures(POOLED_3X3, 'cifar10').pools).toBe(1);
+    expect(cellFeatures(SMALL_WITH_DEAD, 'cifar10').paramsM).toBe(cellFeatures(SMALL, 'cifar10').paramsM);
+  });
+
+  it('mixes P(naswot per ReLU unit), P(params), skip / 2 and the pool-free share with weights 4:8:1:2', () => {
+    const normaliser = population();
+    const features = cellFeatures(RESIDUAL_3X3, 'cifar10');
+    const naswot = 760;
+    const perUnit = naswotPerUnit(naswot, features.reluUnits, 64);
+    expect(perUnit).toBeCloseTo(naswot - 64 * Math.log(features.reluUnits), 9);
+    const expected =
+      (4 * percentile(normaliser.naswotPerUnit, perUnit) +
+        8 * percentile(normaliser.params, features.paramsM) +
+        skipOf(RESIDUAL_3X3) / 2 +
+        2) /
+      15;
+    const values = { naswot, synflow: 1, logsynflow: 2e6, skip: skipOf(RESIDUAL_3X3) };
+    expect(taskScore(RESIDUAL_3X3, values, normaliser)).toBeCloseTo(expected, 12);
+    // RESIDUAL_3X3's params (one 3x3 and one 1x1 conv) are above SMALL's (weight 1), equal to its
+    // own and POOLED_3X3's (weight 1 + 2), below ALL_CONV3's: (1 + 4) / 2 / 5.
+    expect(percentile(normaliser.params, features.paramsM)).toBeCloseTo(0.5, 12);
+    expect(taskScore(RESIDUAL_3X3, { ...values, naswot: Number.NEGATIVE_INFINITY }, normaliser)).toBe(0);
+  });
+
+  it('stays in [0, 1] and rises with each proxy, with capacity, and without pooling', () => {
+    const normaliser = population();
+    const values = { naswot: 760, synflow: 1, logsynflow: 2e6, skip: 1 };
+    const score = (cell: typeof SMALL, change: Partial<typeof values> = {}): number =>
+      taskScore(cell, { ...values, ...change }, normaliser);
+    for (const cell of [SMALL, ALL_CONV3, RESIDUAL_3X3, POOLED_3X3]) {
+      for (const naswot of [0, 700, 1e4]) {
+        for (const skip of [0, 2]) {
+          expect(score(cell, { naswot, skip })).toBeGreaterThanOrEqual(0);
+          expect(score(cell, { naswot, skip })).toBeLessThanOrEqual(1);
+        }
+      }
+      expect(score(cell, { naswot: 800 })).toBeGreaterThan(score(cell, { naswot: 700 }));
+      expect(score(cell, { skip: 2 })).toBeGreaterThan(score(cell, { skip: 0 }));
+      // logsynflow only enters through params, which is exact: it does not move the score.
+      expect(score(cell, { logsynflow: 9e9 })).toBe(score(cell));
+    }
+    // Same proxy values: an avg_pool edge where the residual cell has a skip costs the pool term.
+    expect(score(POOLED_3X3)).toBeLessThan(score(RESIDUAL_3X3));
+    // NASWOT is read per ReLU unit: the same raw value from a network with more ReLUs is weaker
+    // evidence, while its extra parameters count in the params term.
+    const perUnitShare = (cell: typeof SMALL): number =>
+      percentile(normaliser.naswotPerUnit, naswotPerUnit(760, cellFeatures(cell, 'cifar10').reluUnits, 64));
+    expect(perUnitShare(ALL_CONV3)).toBeLessThan(perUnitShare(RESIDUAL_3X3));
+  });
+
+  it('keeps the previous rank rule: P(naswot), P(logsynflow) and skip / 2, equally weighted', () => {
     const normaliser = {
+      ...population(),
       naswot: distributionOf([700, 750, 800, 750], [1, 2, 1, 0]),
       logsynflow: distributionOf([1e6, 2e6, 3e6]),
     };
@@ -245,12 +341,12 @@ describe('task score', () => {
     expect(percentile(normaliser.logsynflow, 3e6)).toBeCloseTo(5 / 6, 12);
     expect(percentile(normaliser.logsynflow, 9e9)).toBe(1);
     expect(percentile(normaliser.logsynflow, 0)).toBe(0);
-    expect(taskScore({ naswot: 750, synflow: 1, logsynflow: 3e6, skip: 1 }, normaliser)).toBeCloseTo(
+    expect(rankTaskScore({ naswot: 750, synflow: 1, logsynflow: 3e6, skip: 1 }, normaliser)).toBeCloseTo(
       (0.5 + 5 / 6 + 0.5) / 3,
       12,
     );
     expect(
-      taskScore({ naswot: Number.NEGATIVE_INFINITY, synflow: 0, logsynflow: 9e9, skip: 2 }, normaliser),
+      rankTaskScore({ naswot: Number.NEGATIVE_INFINITY, synflow: 0, logsynflow: 9e9, skip: 2 }, normaliser),
     ).toBe(0);
   });
 

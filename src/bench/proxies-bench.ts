@@ -9,7 +9,17 @@ import { UsageError } from '../errors.js';
 import { networkCost } from '../onnx/cost.js';
 import { PROXY_NAMES, type ProxyName, type ProxyValues } from '../proxies/compute.js';
 import { ProxyProvider } from '../proxies/provider.js';
-import { TASK_SCORE_FORMULA, distributionOf, minMaxTaskScore, taskScore } from '../proxies/score.js';
+import {
+  TASK_SCORE_FORMULA,
+  cellFeatures,
+  minMaxTaskScore,
+  normaliserOf,
+  rankTaskScore,
+  reluUnits,
+  taskScore,
+  taskScoreOf,
+  type CellFeatures,
+} from '../proxies/score.js';
 import { skipOf } from '../proxies/skip.js';
 import { readTable } from '../proxies/table.js';
 import { DEFAULT_BATCH_SIZE, syntheticImages } from '../proxies/images.js';
@@ -78,6 +88,8 @@ export interface DatasetFigures {
   readonly task_score: TaskScoreFigures;
   /** FreeREA's min-max rule on our values (the reference rule). */
   readonly min_max_task_score: TaskScoreFigures;
+  /** FreeREA's mix with rank normalisation on our values (simnas's rule before the current one). */
+  readonly rank_task_score: TaskScoreFigures;
   /** Our rule on FreeREA's published values (real images, their initialisations). */
   readonly reference_task_score: TaskScoreFigures;
   readonly top1_cell: string;
@@ -94,6 +106,9 @@ export interface ProxiesBenchResult {
   };
   readonly formula: string;
 }
+
+/** FreeREA's NASWOT minibatch (its script's default; the published run's is not recorded). */
+const REFERENCE_BATCH_SIZE = 64;
 
 /** Columns of a simple CSV (no quoted commas in the NB201 tables we read), keyed by header. */
 function readCsvColumns(path: string, wanted: readonly string[]): Map<string, string[]> {
@@ -220,20 +235,30 @@ export async function runProxiesBench(options: ProxiesBenchOptions): Promise<Pro
         reference_spearman: published ? spearman(rankable(published), accuracy) : null,
       };
     });
-    const scores = values.map((v) => taskScore(v, table.normaliser(dataset)));
+    const normaliser = table.normaliser(dataset);
+    const scores = values.map((v, i) => taskScore(decodeCell(covered[i]!), v, normaliser));
     const minMaxScores = values.map((v) => minMaxTaskScore(v, table.bounds(dataset)));
+    const rankScores = values.map((v) => rankTaskScore(v, normaliser));
     const referenceValues: ProxyValues[] = covered.map((code, i) => ({
       naswot: reference.naswot[code]!,
       synflow: reference.synflow[code]!,
       logsynflow: reference.logsynflow[code]!,
       skip: values[i]!.skip,
     }));
-    // Our rule on FreeREA's published values: ranked among the same covered cells.
-    const referenceNormaliser = {
-      naswot: distributionOf(referenceValues.map((v) => v.naswot)),
-      logsynflow: distributionOf(referenceValues.map((v) => v.logsynflow)),
-    };
-    const referenceScores = referenceValues.map((v) => taskScore(v, referenceNormaliser));
+    // Our rule on FreeREA's published values, ranked among the same covered cells. FreeREA's
+    // networks are not pruned: every conv of the genotype, dead or not, adds ReLU units.
+    const referenceFeatures: CellFeatures[] = covered.map((code) => ({
+      ...cellFeatures(decodeCell(code), dataset),
+      reluUnits: reluUnits(decodeCell(code), dataset),
+    }));
+    const referenceNormaliser = normaliserOf(
+      referenceValues.map((v, i) => ({ features: referenceFeatures[i]!, values: v })),
+      dataset,
+      REFERENCE_BATCH_SIZE,
+    );
+    const referenceScores = referenceValues.map((v, i) =>
+      taskScoreOf(referenceFeatures[i]!, v, referenceNormaliser),
+    );
     const best = scores.reduce((b, s, i) => (s > scores[b]! ? i : b), 0);
     const timing =
       options.timingCells > 0 ? await timeOnDemand(provider, dataset, options.timingCells) : undefined;
@@ -243,6 +268,7 @@ export async function runProxiesBench(options: ProxiesBenchOptions): Promise<Pro
       proxies,
       task_score: scoreFigures(scores, accuracy, flops),
       min_max_task_score: scoreFigures(minMaxScores, accuracy, flops),
+      rank_task_score: scoreFigures(rankScores, accuracy, flops),
       reference_task_score: scoreFigures(referenceScores, accuracy, flops),
       top1_cell: formatCell(decodeCell(covered[best]!)),
       ...(timing ? { on_demand_ms: timing } : {}),
@@ -347,6 +373,7 @@ export function formatProxiesBench(result: ProxiesBenchResult): string {
     for (const [label, t] of [
       ['task score (ours)', d.task_score],
       ['FreeREA min-max rule, our values', d.min_max_task_score],
+      ['FreeREA mix with ranks (previous rule), our values', d.rank_task_score],
       ['our rule on FreeREA values', d.reference_task_score],
     ] as const) {
       lines.push(

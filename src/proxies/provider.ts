@@ -121,8 +121,10 @@ export class ProxyProvider {
     const tableUsable = this.useTableValues && (this.table?.matches(this.settings) ?? false);
     for (let code = 0; code < SPACE_SIZE; code++) {
       const row = tableUsable ? this.table!.lookup(code, dataset) : undefined;
-      if (row) scores[code] = taskScore({ ...row, skip: skipOf(decodeCell(code)) }, this.normaliser(dataset));
-      else missing.push(code);
+      if (row) {
+        const cell = decodeCell(code);
+        scores[code] = taskScore(cell, { ...row, skip: skipOf(cell) }, this.normaliser(dataset));
+      } else missing.push(code);
     }
     if (computeMissing && missing.length > 0) {
       const effective = new Map<number, number[]>();
@@ -208,7 +210,7 @@ export class ProxyProvider {
       source = row && weightsMatch ? 'mixed' : 'computed';
       values = { naswot, synflow: synflow.synflow, logsynflow: synflow.logsynflow, skip };
     }
-    const score = this.table ? taskScore(values, this.normaliser(dataset)) : Number.NaN;
+    const score = this.table ? taskScore(live, values, this.normaliser(dataset)) : Number.NaN;
     return { values, taskScore: score, source };
   }
 

@@ -13,7 +13,7 @@ import { UsageError } from '../errors.js';
 import { SPACE_SIZE, allCells, decodeCell, effectiveCell, encodeCell, isConnected } from '../space/cell.js';
 import { DATASETS, type Dataset } from '../space/datasets.js';
 import { SIMNAS_VERSION } from '../version.js';
-import { boundsOf, distributionOf, type ScoreBounds, type ScoreNormaliser } from './score.js';
+import { boundsOf, cellFeatures, normaliserOf, type ScoreBounds, type ScoreNormaliser } from './score.js';
 
 /** Bump whenever a proxy's computation changes: tables with another value are stale. */
 export const PROXY_ALGORITHM = 'simnas-proxies-1';
@@ -90,7 +90,7 @@ export class ProxyTable {
     private readonly rows: ReadonlyMap<number, Float64Array>,
   ) {
     this.rowBounds = boundsOfRows(rows);
-    this.rowNormalisers = normalisersOfRows(rows);
+    this.rowNormalisers = normalisersOfRows(rows, metadata.settings.batchSize);
   }
 
   /**
@@ -218,25 +218,20 @@ function cellCount(code: number): number {
   return cellsPerEffective.get(code) ?? 0;
 }
 
-function normalisersOfRows(rows: ReadonlyMap<number, Float64Array>): Record<Dataset, ScoreNormaliser> {
+function normalisersOfRows(
+  rows: ReadonlyMap<number, Float64Array>,
+  batchSize: number,
+): Record<Dataset, ScoreNormaliser> {
   const live = [...rows.entries()].filter(([code]) => isConnected(decodeCell(code)));
-  const weights = live.map(([code]) => cellCount(code));
   return Object.fromEntries(
     DATASETS.map((dataset, d) => {
       const at = d * VALUES_PER_DATASET;
-      return [
-        dataset,
-        {
-          naswot: distributionOf(
-            live.map(([, row]) => row[at]!),
-            weights,
-          ),
-          logsynflow: distributionOf(
-            live.map(([, row]) => row[at + 2]!),
-            weights,
-          ),
-        },
-      ];
+      const cells = live.map(([code, row]) => ({
+        features: cellFeatures(decodeCell(code), dataset),
+        values: { naswot: row[at]!, synflow: row[at + 1]!, logsynflow: row[at + 2]!, skip: 0 },
+        weight: cellCount(code),
+      }));
+      return [dataset, normaliserOf(cells, dataset, batchSize)];
     }),
   ) as Record<Dataset, ScoreNormaliser>;
 }
