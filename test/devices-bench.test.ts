@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { runLatencyBench } from '../src/bench/latency-bench.js';
+import { designVariant, runLatencyBench } from '../src/bench/latency-bench.js';
+import { designSampleCells } from '../src/devices/design.js';
+import { encodeCell } from '../src/space/cell.js';
 import { runCli } from '../src/cli/program.js';
 import { readLatencyTable } from '../src/devices/recorded.js';
 
@@ -22,7 +24,9 @@ describe.skipIf(!hasShared)('latency benchmark on recorded devices (reads ../sha
       table: readLatencyTable(HWNAS),
       devices: ['edgetpu_latency', 'fpga_latency'],
       seeds: 2,
+      designs: 2,
     });
+    expect(result.designs).toBe(2);
     const [edgetpu, fpga] = result.devices;
     expect(edgetpu!.cells).toBeLessThan(15625);
     expect(edgetpu!.rho).toBeGreaterThan(edgetpu!.baseline_rho + 0.03);
@@ -31,8 +35,21 @@ describe.skipIf(!hasShared)('latency benchmark on recorded devices (reads ../sha
       expect(device.coverage90).toBeGreaterThan(0.6);
       expect(device.ceiling_rho).toBeGreaterThan(0.98);
       expect(device.prior_percentile).toBeGreaterThan(0);
+      // Two design variants, one seed each: the mean lies between them.
+      const [low, high] = device.efficiency_range;
+      expect(low).toBeLessThanOrEqual(device.efficiency + 1e-12);
+      expect(high).toBeGreaterThanOrEqual(device.efficiency - 1e-12);
+      expect(high).toBeGreaterThan(low);
     }
     expect(result.overall.rho).toBeCloseTo((edgetpu!.rho + fpga!.rho) / 2, 12);
+  });
+
+  it('varies the design deterministically: variant 0 is the shipped design', () => {
+    const shipped = designSampleCells(10).map((cell) => encodeCell(cell));
+    expect(designVariant(10, 'cifar10', 0).map((cell) => encodeCell(cell))).toEqual(shipped);
+    const variant = designVariant(10, 'cifar10', 1).map((cell) => encodeCell(cell));
+    expect(designVariant(10, 'cifar10', 1).map((cell) => encodeCell(cell))).toEqual(variant);
+    expect(variant).not.toEqual(shipped);
   });
 
   it('exits 2 naming the columns that exist when a device column is missing', async () => {

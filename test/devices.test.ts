@@ -20,9 +20,9 @@ import { samplePrior, SyntheticDevice } from '../src/devices/synthetic.js';
 import { UsageError } from '../src/errors.js';
 import { DEFAULT_SAMPLE_CELLS } from '../src/hardware/sample-cells.js';
 import { DATASETS } from '../src/space/datasets.js';
-import { decodeCell, encodeCell, formatCell, parseCell, SPACE_SIZE } from '../src/space/cell.js';
+import { type Cell, decodeCell, encodeCell, formatCell, parseCell, SPACE_SIZE } from '../src/space/cell.js';
 import { Random } from '../src/util/random.js';
-import { spearman } from '../src/util/stats.js';
+import { median, spearman } from '../src/util/stats.js';
 
 const RESNET = parseCell('|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|');
 /** node 1 is fed by nothing, so edge 2<-1 and 3<-1 carry zeros; node 2's conv feeds the output. */
@@ -96,6 +96,63 @@ describe('synthetic devices', () => {
     expect(live.latency(withDead)).toBeCloseTo(live.latency(withoutDead), 9);
     const full = draw('computes-all');
     expect(full.latency(withDead)).toBeGreaterThan(full.latency(withoutDead));
+  });
+
+  it('fuses ops into the producer of their source node on the irregular devices that fuse', () => {
+    // Conv-minus-skip cost of an edge reading node 2 relative to one reading node 0, on a path cell.
+    const path = (first: string, last: string): Cell =>
+      parseCell(`|${first}~0|+|none~0|skip_connect~1|+|none~0|none~1|${last}~2|`);
+    const random = new Random(21);
+    const ratios: Record<'unfused' | 'fused', number[]> = { unfused: [], fused: [] };
+    for (let i = 0; i < 120; i++) {
+      const p = samplePrior(random.child(String(i)));
+      const device = new SyntheticDevice({
+        ...p,
+        noiseSd: 0,
+        outlierRate: 0,
+        chainCost: 0,
+        pairwise: p.pairwise.map(() => 0),
+      });
+      const base = device.latency(path('skip_connect', 'skip_connect'));
+      const fromNode0 = device.latency(path('nor_conv_3x3', 'skip_connect')) - base;
+      const fromNode2 = device.latency(path('skip_connect', 'nor_conv_3x3')) - base;
+      const fused = p.sourceRetained[2]! < 1;
+      if (!p.irregular) expect(fused).toBe(false);
+      ratios[fused ? 'fused' : 'unfused'].push(fromNode2 / fromNode0);
+    }
+    expect(ratios.fused.length).toBeGreaterThan(10);
+    expect(median(ratios.unfused)).toBeGreaterThan(0.8);
+    expect(median(ratios.unfused)).toBeLessThan(1.25);
+    expect(median(ratios.fused)).toBeLessThan(0.5);
+  });
+
+  it('charges a node write once on irregular devices: a first input into node 3 costs more than a second', () => {
+    // Node 3 fed by node 2 only, then also by node 1: the second input pays its op and an add but
+    // not the node's write, which only irregular devices charge in full (regular ones damp it).
+    const one = parseCell('|skip_connect~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|');
+    const two = parseCell('|skip_connect~0|+|none~0|skip_connect~1|+|none~0|skip_connect~1|skip_connect~2|');
+    const nodeTwoOnly = parseCell('|skip_connect~0|+|none~0|skip_connect~1|+|none~0|none~1|none~2|');
+    const random = new Random(22);
+    const firstCostsMore: Record<'regular' | 'irregular', number[]> = { regular: [], irregular: [] };
+    for (let i = 0; i < 300; i++) {
+      const p = samplePrior(random.child(String(i)));
+      if (p.mode !== 'computes-all') continue;
+      const device = new SyntheticDevice({
+        ...p,
+        noiseSd: 0,
+        outlierRate: 0,
+        chainCost: 0,
+        pairwise: p.pairwise.map(() => 0),
+      });
+      const first = device.latency(one) - device.latency(nodeTwoOnly);
+      const second = device.latency(two) - device.latency(one);
+      firstCostsMore[p.irregular ? 'irregular' : 'regular'].push(first > second ? 1 : 0);
+    }
+    const share = (flags: number[]): number => flags.reduce((a, b) => a + b, 0) / flags.length;
+    expect(firstCostsMore.irregular.length).toBeGreaterThan(20);
+    // Without write costs the shares are about 0.25 and 0.02 (edge and add costs vary alone).
+    expect(share(firstCostsMore.irregular)).toBeGreaterThan(0.45);
+    expect(share(firstCostsMore.irregular)).toBeGreaterThan(share(firstCostsMore.regular) + 0.3);
   });
 
   it('measure() returns the cached latencies and costs no real measurement', async () => {
@@ -182,6 +239,27 @@ describe('latency model', () => {
     expect(one.stdMs).toBeCloseTo(all.std[encodeCell(RESNET)]!, 9);
     const sum = Object.values(model.parameters.modeWeights).reduce((a, b) => a + b, 0);
     expect(sum).toBeCloseTo(1, 9);
+  });
+
+  it('with a known measurement noise, gives intervals for the noise-free latency', async () => {
+    const cells = designSampleCells(10);
+    const device = SyntheticDevice.sample(new Random(78));
+    const measured = await device.measure(cells);
+    const noisy = Float64Array.from(measured.latenciesMs, (v, i) => v * (1 + 0.05 * Math.sin(7 * i + 1)));
+    const unknown = fitLatencyModel({ cells, latenciesMs: noisy });
+    const known = fitLatencyModel({ cells, latenciesMs: noisy }, { measurementNoise: 0.05 });
+    // The known noise is no longer part of the misfit, so the misfit and the spread both shrink.
+    expect(known.parameters.noiseSd).toBeLessThan(unknown.parameters.noiseSd);
+    const meanStd = (model: typeof known): number => {
+      const { mean, std } = model.predictAll();
+      let sum = 0;
+      for (let c = 0; c < SPACE_SIZE; c++) sum += std[c]! / mean[c]!;
+      return sum / SPACE_SIZE;
+    };
+    expect(meanStd(known)).toBeLessThan(meanStd(unknown));
+    expect(() => fitLatencyModel({ cells, latenciesMs: noisy }, { measurementNoise: 1.5 })).toThrow(
+      /measurement noise 1.5 is not a fraction/,
+    );
   });
 
   it('rejects bad samples', () => {

@@ -23,6 +23,18 @@ export interface LatencyBenchOptions {
   readonly samples?: number;
   readonly seeds?: number;
   readonly noise?: number;
+  /**
+   * Design variants: seed s measures variant s mod designs. Variant 0 is the shipped design; the
+   * others are the same greedy design restricted to a seeded random half of the cells, so that one
+   * design's lucky or unlucky picks do not repeat in every seed and the spread shows how much of a
+   * figure is the design rather than the method.
+   */
+  readonly designs?: number;
+  /**
+   * Tell the model the measurement noise level, so its intervals are for the noise-free latency
+   * (a live measurement knows its repeat spread the same way). Default true.
+   */
+  readonly knownNoise?: boolean;
   readonly dataset?: Dataset;
   readonly logger?: Logger;
 }
@@ -40,6 +52,10 @@ export interface DeviceBenchResult {
   readonly efficiency: number;
   /** Share of synthetic devices whose nearest synthetic neighbour is farther than this device's. */
   readonly prior_percentile: number;
+  /** Lowest and highest efficiency among the design variants (each the mean over its seeds). */
+  readonly efficiency_range: readonly [number, number];
+  /** Lowest and highest coverage among the design variants. */
+  readonly coverage90_range: readonly [number, number];
 }
 
 export interface LatencyBenchResult {
@@ -47,6 +63,7 @@ export interface LatencyBenchResult {
   readonly samples: number;
   readonly seeds: number;
   readonly noise: number;
+  readonly designs: number;
   readonly dataset: Dataset;
   readonly sample_cells: readonly string[];
   readonly devices: readonly DeviceBenchResult[];
@@ -67,6 +84,7 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
   const samples = options.samples ?? 10;
   const seeds = options.seeds ?? 20;
   const noise = options.noise ?? 0.03;
+  const designs = Math.min(options.designs ?? DEFAULT_DESIGN_VARIANTS, seeds);
   const dataset = options.dataset ?? 'cifar10';
   const logger = options.logger ?? silentLogger;
   const names = options.devices ?? table.columns;
@@ -80,6 +98,8 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
   const coverageReference = priorReference(dataset);
   const results: DeviceBenchResult[] = [];
   let sampleCells: readonly Cell[] = [];
+  // Variants for tables with data on every cell are shared by all their columns.
+  const fullDesigns = new Map<number, readonly Cell[]>();
   for (const name of names) {
     const truth = RecordedDevice.fromTable(table, name).allLatencies();
     const available = (code: number): boolean => !Number.isNaN(truth[code]!);
@@ -90,28 +110,28 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
       );
     }
     const allAvailable = availableCodes.length === SPACE_SIZE;
-    const design = designSampleCells(samples, allAvailable ? { dataset } : { dataset, available });
-    if (sampleCells.length === 0 && allAvailable) sampleCells = design;
+    const designFor = (variant: number): readonly Cell[] => {
+      if (allAvailable && fullDesigns.has(variant)) return fullDesigns.get(variant)!;
+      const design = designVariant(samples, dataset, variant, allAvailable ? undefined : available);
+      if (allAvailable) fullDesigns.set(variant, design);
+      return design;
+    };
+    if (sampleCells.length === 0 && allAvailable) sampleCells = designFor(0);
     const truthAvailable = Float64Array.from(availableCodes, (code) => truth[code]!);
-    const rhos: number[] = [];
-    const mapes: number[] = [];
-    const coverages: number[] = [];
-    const looMapes: number[] = [];
-    const baselineRhos: number[] = [];
-    const baselineMapes: number[] = [];
+    const runs: SeedRun[] = [];
     for (let seed = 0; seed < seeds; seed++) {
+      const design = designFor(seed % designs);
       const device = RecordedDevice.fromTable(table, name, { noise, seed });
       const measured = await device.measure(design);
-      const model = fitLatencyModel({ cells: design, latenciesMs: measured.latenciesMs }, { dataset });
+      const model = fitLatencyModel(
+        { cells: design, latenciesMs: measured.latenciesMs },
+        { dataset, ...(options.knownNoise === false ? {} : { measurementNoise: noise }) },
+      );
       const { mean: predicted, std } = model.predictAll();
       const predictedAvailable = Float64Array.from(availableCodes, (code) => predicted[code]!);
-      rhos.push(spearman(predictedAvailable, truthAvailable));
-      mapes.push(meanAbsolutePercentageError(predictedAvailable, truthAvailable));
       let inside = 0;
       for (const code of availableCodes)
         if (Math.abs(truth[code]! - predicted[code]!) <= Z90 * std[code]!) inside++;
-      coverages.push(inside / availableCodes.length);
-      looMapes.push(model.looError.mape);
       const baseline = await naiveBaseline(
         device,
         availableCodes,
@@ -119,23 +139,38 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
         new Random(seed).child(`baseline:${name}`),
       );
       const baselineAvailable = Float64Array.from(availableCodes, (code) => baseline[code]!);
-      baselineRhos.push(spearman(baselineAvailable, truthAvailable));
-      baselineMapes.push(meanAbsolutePercentageError(baselineAvailable, truthAvailable));
+      runs.push({
+        variant: seed % designs,
+        rho: spearman(predictedAvailable, truthAvailable),
+        mape: meanAbsolutePercentageError(predictedAvailable, truthAvailable),
+        coverage: inside / availableCodes.length,
+        looMape: model.looError.mape,
+        baselineRho: spearman(baselineAvailable, truthAvailable),
+        baselineMape: meanAbsolutePercentageError(baselineAvailable, truthAvailable),
+      });
     }
     const ceiling = ceilingRho(truth, availableCodes);
-    const rho = mean(rhos);
+    const rho = mean(runs.map((r) => r.rho));
+    const byVariant = Array.from({ length: designs }, (_, v) => runs.filter((r) => r.variant === v));
+    const range = (pick: (r: SeedRun) => number): [number, number] => {
+      const values = byVariant.map((group) => mean(group.map(pick)));
+      return [Math.min(...values), Math.max(...values)];
+    };
+    const [lowRho, highRho] = range((r) => r.rho);
     const result: DeviceBenchResult = {
       name,
       cells: availableCodes.length,
       rho,
-      mape: mean(mapes),
-      coverage90: mean(coverages),
-      loo_mape: mean(looMapes),
-      baseline_rho: mean(baselineRhos),
-      baseline_mape: mean(baselineMapes),
+      mape: mean(runs.map((r) => r.mape)),
+      coverage90: mean(runs.map((r) => r.coverage)),
+      loo_mape: mean(runs.map((r) => r.looMape)),
+      baseline_rho: mean(runs.map((r) => r.baselineRho)),
+      baseline_mape: mean(runs.map((r) => r.baselineMape)),
       ceiling_rho: ceiling,
       efficiency: rho / ceiling,
       prior_percentile: priorPercentile(coverageReference, truth),
+      efficiency_range: [lowRho / ceiling, highRho / ceiling],
+      coverage90_range: range((r) => r.coverage),
     };
     logger.info(
       `${name}: rho ${result.rho.toFixed(4)} (baseline ${result.baseline_rho.toFixed(4)}, ceiling ${ceiling.toFixed(4)}), coverage ${(100 * result.coverage90).toFixed(1)}%`,
@@ -148,6 +183,7 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
     samples,
     seeds,
     noise,
+    designs,
     dataset,
     sample_cells: sampleCells.map((cell) => cell.join('')),
     devices: results,
@@ -161,10 +197,48 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
       ceiling_rho: average((r) => r.ceiling_rho),
       efficiency: average((r) => r.efficiency),
       prior_percentile: average((r) => r.prior_percentile),
+      efficiency_range: [average((r) => r.efficiency_range[0]), average((r) => r.efficiency_range[1])],
+      coverage90_range: [average((r) => r.coverage90_range[0]), average((r) => r.coverage90_range[1])],
     },
     ...syntheticSpeed(dataset),
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** One noise seed's figures on one device. */
+interface SeedRun {
+  readonly variant: number;
+  readonly rho: number;
+  readonly mape: number;
+  readonly coverage: number;
+  readonly looMape: number;
+  readonly baselineRho: number;
+  readonly baselineMape: number;
+}
+
+/** Default number of design variants the seeds rotate through. */
+export const DEFAULT_DESIGN_VARIANTS = 4;
+/** Share of the cells a design variant may pick from. */
+const VARIANT_CELL_SHARE = 0.5;
+
+/**
+ * Design variant `variant` for the bench: 0 is the design the product ships (restricted to the
+ * cells with data when a column has gaps); the others rerun the same greedy design on a seeded
+ * random half of those cells.
+ */
+export function designVariant(
+  samples: number,
+  dataset: Dataset,
+  variant: number,
+  available?: (code: number) => boolean,
+): readonly Cell[] {
+  if (variant === 0) return designSampleCells(samples, available ? { dataset, available } : { dataset });
+  const random = new Random(variant).child(`design-variant:${dataset}`);
+  const keep = Uint8Array.from({ length: SPACE_SIZE }, () => (random.next() < VARIANT_CELL_SHARE ? 1 : 0));
+  return designSampleCells(samples, {
+    dataset,
+    available: (code) => keep[code] === 1 && (!available || available(code)),
+  });
 }
 
 /** Draws 2,000 synthetic devices, then computes all latencies of 30 of them, one at a time. */
@@ -346,6 +420,8 @@ export function formatLatencyBench(result: LatencyBenchResult): string {
     'base rho',
     'ceiling',
     'effic.',
+    'eff. designs',
+    'cov. designs',
     'prior pct',
   ];
   const row = (name: string, cells: string, r: Omit<DeviceBenchResult, 'name' | 'cells'>): string[] => [
@@ -358,6 +434,8 @@ export function formatLatencyBench(result: LatencyBenchResult): string {
     r.baseline_rho.toFixed(4),
     r.ceiling_rho.toFixed(4),
     r.efficiency.toFixed(4),
+    `${r.efficiency_range[0].toFixed(3)}-${r.efficiency_range[1].toFixed(3)}`,
+    `${(100 * r.coverage90_range[0]).toFixed(0)}-${(100 * r.coverage90_range[1]).toFixed(0)}`,
     r.prior_percentile.toFixed(0),
   ];
   const rows = [
@@ -370,8 +448,8 @@ export function formatLatencyBench(result: LatencyBenchResult): string {
     r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  '),
   );
   return [
-    `latency model from ${result.samples} designed samples, ${result.seeds} seed${result.seeds === 1 ? '' : 's'}, ${(100 * result.noise).toFixed(1)}% measurement noise, prior for ${result.dataset}`,
-    `table ${result.table}; per-device figures are means over the ${result.seeds} seeds; ${result.seconds.toFixed(1)} s`,
+    `latency model from ${result.samples} designed samples, ${result.seeds} seed${result.seeds === 1 ? '' : 's'} over ${result.designs} design variant${result.designs === 1 ? '' : 's'}, ${(100 * result.noise).toFixed(1)}% measurement noise, prior for ${result.dataset}`,
+    `table ${result.table}; per-device figures are means over the ${result.seeds} seeds (seed s measures design variant s mod ${result.designs}; 'designs' columns: lowest-highest per-variant mean); ${result.seconds.toFixed(1)} s`,
     `synthetic prior: ${result.synthetic_devices_per_s.toFixed(0)} devices drawn/s; all 15,625 latencies of one device in ${result.synthetic_all_latencies_ms.toFixed(1)} ms (median of 30)`,
     ...lines,
   ].join('\n');

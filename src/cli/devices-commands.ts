@@ -2,7 +2,7 @@
 // live in src/devices/, the benchmark in src/bench/latency-bench.ts.
 import type { Command } from 'commander';
 
-import { formatLatencyBench, runLatencyBench } from '../bench/latency-bench.js';
+import { DEFAULT_DESIGN_VARIANTS, formatLatencyBench, runLatencyBench } from '../bench/latency-bench.js';
 import { designSampleCells, DEFAULT_SAMPLE_COUNT } from '../devices/design.js';
 import { fitLatencyModel } from '../devices/latency-model.js';
 import { readLatencyTable, RecordedDevice } from '../devices/recorded.js';
@@ -106,6 +106,16 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
     .option('--samples <n>', 'measured cells per device', positiveInteger, DEFAULT_SAMPLE_COUNT)
     .option('--seeds <n>', 'noise / baseline seeds per device', positiveInteger, 20)
     .option('--noise <fraction>', 'multiplicative measurement noise', argumentParser(noiseFraction), 0.03)
+    .option(
+      '--designs <n>',
+      'design variants the seeds rotate through (1: the shipped design only)',
+      positiveInteger,
+      DEFAULT_DESIGN_VARIANTS,
+    )
+    .option(
+      '--unknown-noise',
+      'do not tell the model the noise level (intervals then cover noisy measurements)',
+    )
     .addOption(datasetOption('prior for cifar10, cifar100 or ImageNet16-120'))
     .option('--json', 'print one JSON object')
     .action(
@@ -115,10 +125,14 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
         samples: number;
         seeds: number;
         noise: number;
+        designs: number;
+        unknownNoise?: boolean;
         dataset: Dataset;
         json?: boolean;
       }) => {
         const result = await runLatencyBench({
+          designs: options.designs,
+          knownNoise: !options.unknownNoise,
           table: readLatencyTable(options.table),
           devices: options.devices,
           samples: options.samples,

@@ -8,7 +8,8 @@
 // times a hyperprior (the noise hyperprior is the part's own residual distribution mixed with a
 // flat one). The predictive distribution is the resulting mixture of Gaussians; its sd is widened
 // to a Student-t interval with n - 1 degrees of freedom, and further when the leave-one-out errors
-// of the samples are larger than predicted.
+// of the samples are larger than predicted. When the caller knows its measurement noise, that noise
+// enters the likelihood but not the intervals, which are then for the noise-free latency.
 import { type Cell, encodeCell, SPACE_SIZE } from '../space/cell.js';
 import type { Dataset } from '../space/datasets.js';
 import { UsageError } from '../errors.js';
@@ -34,6 +35,13 @@ export interface LatencyModelOptions {
   readonly dataset?: Dataset;
   /** Override the prior (tests, or a controller that brings its own bank). */
   readonly bank?: WeightBank;
+  /**
+   * Relative sd of the measurement noise when the caller knows it (e.g. from the spread of repeated
+   * timings). The fit then adds it to every sample's variance, and the intervals are for the
+   * noise-free latency: they keep the model's misfit but not this noise. Default 0: the noise is
+   * unknown, so it is part of the misfit and the intervals cover a fresh measurement.
+   */
+  readonly measurementNoise?: number;
 }
 
 export interface LatencyPrediction {
@@ -56,7 +64,7 @@ export interface LatencyModelParameters {
   readonly weightsMs: Float64Array;
   /** Mean of the measured samples (ms): the unit the prior works in. */
   readonly scaleMs: number;
-  /** Posterior mean of the noise sd, relative to `scaleMs`. */
+  /** Posterior mean of the misfit sd (noise beyond any known measurement noise), relative to the latency. */
   readonly noiseSd: number;
   /** Posterior mean of the prior covariance scale. */
   readonly priorScale: number;
@@ -75,8 +83,17 @@ export interface LatencyModel {
   predictAll(): { mean: Float64Array; std: Float64Array };
 }
 
-/** Noise variances (relative, i.e. of latency / true latency) and prior covariance scales integrated over. */
-const NOISE_VARIANCE_GRID = Array.from({ length: 16 }, (_, i) => 10 ** (-4 + (i * 3.5) / 15));
+/**
+ * Misfit variances (relative, i.e. of latency / true latency) and prior covariance scales integrated
+ * over. The misfit grid reaches 1e-6 (0.1% sd) so that simulator outputs (Eyeriss, FPGA), which
+ * fit the features almost exactly, are not forced to carry at least 1% of misfit.
+ */
+const NOISE_LOG10_LOW = -6;
+const NOISE_LOG10_STEP = 0.25;
+const NOISE_VARIANCE_GRID = Array.from(
+  { length: 23 },
+  (_, i) => 10 ** (NOISE_LOG10_LOW + i * NOISE_LOG10_STEP),
+);
 const PRIOR_SCALE_GRID = [0.25, 0.5, 1, 2, 4, 8, 16];
 /** Weight of a flat (log-uniform) component in the noise hyperprior, so no device is ruled out. */
 const FLAT_NOISE_SHARE = 0.3;
@@ -139,6 +156,12 @@ export function fitLatencyModel(samples: LatencySamples, options: LatencyModelOp
   let scaleMs = 0;
   for (let i = 0; i < n; i++) scaleMs += samples.latenciesMs[i]! / n;
   const y = Float64Array.from({ length: n }, (_, i) => samples.latenciesMs[i]! / scaleMs);
+  const measurementVariance = (options.measurementNoise ?? 0) ** 2;
+  if (!(measurementVariance >= 0 && measurementVariance < 1)) {
+    throw new UsageError(
+      `latency model: measurement noise ${options.measurementNoise} is not a fraction in [0, 1)`,
+    );
+  }
 
   const components = priorComponents(bank, sampleFeatures, y);
   const points: (Omit<GridPoint, 'weight' | 'inverse'> & { logWeight: number })[] = [];
@@ -149,7 +172,8 @@ export function fitLatencyModel(samples: LatencySamples, options: LatencyModelOp
         const K = squareMatrix(n);
         for (let i = 0; i < n * n; i++) K.data[i] = priorScale * component.gram.data[i]!;
         // Noise is multiplicative: its variance scales with the square of the latency.
-        for (let i = 0; i < n; i++) K.data[i * n + i] = K.data[i * n + i]! + noiseVariance * y[i]! ** 2;
+        for (let i = 0; i < n; i++)
+          K.data[i * n + i] = K.data[i * n + i]! + (noiseVariance + measurementVariance) * y[i]! ** 2;
         const factor = cholesky(K);
         const whitened = solveLower(factor, component.residual);
         let quadratic = 0;
@@ -470,7 +494,7 @@ function inverseFromFactor(factor: SquareMatrix): Float64Array {
 }
 
 function nearestGridIndex(variance: number): number {
-  const position = Math.round(((Math.log10(Math.max(variance, 1e-12)) + 4) * 15) / 3.5);
+  const position = Math.round((Math.log10(Math.max(variance, 1e-12)) - NOISE_LOG10_LOW) / NOISE_LOG10_STEP);
   return Math.min(NOISE_VARIANCE_GRID.length - 1, Math.max(0, position));
 }
 

@@ -3,7 +3,8 @@
 // physical parameters (kernel launch cost, compute rate and memory bandwidth per stage through a
 // roofline, per-op kernel efficiency, an execution mode saying which dead edges still run) plus
 // non-additive effects (edge position and per-node add costs on "irregular" devices, pairwise
-// interactions between edges, conv-chain fusion, per-cell measurement noise and rare outliers).
+// interactions between edges, conv-chain fusion, producer-side fusion of an op into the kernel that
+// wrote its source node, node write costs, per-cell measurement noise and rare outliers).
 // Drawing one costs ~300 random numbers; its 15,625 latencies are computed on demand (a few ms).
 //
 // How the hyperparameters were chosen: by studying the public per-cell tables of 22 device columns
@@ -77,6 +78,29 @@ export const PRIOR_HYPERPARAMETERS = {
   targetNodeSd: [0, 0.3] as const,
   /** Log-normal sd of each node's add cost around the device's add cost (the edge GPU's node-3 adds cost ~2 convs, its node-2 adds ~0). */
   addNodeSd: 0.8,
+  /**
+   * Producer-side fusion, on this share of irregular devices: an op reading node j is fused into
+   * the kernel that produced node j, so only a fraction f_j of its own cost remains and a fused
+   * kernel cost F (whatever the op) is paid instead. f_1 = exp(-U(fusionDepth1)), f_2 = f_1 *
+   * exp(-U(fusionDepth2)): fusion deepens along the cell. Chosen from the edge GPU table, where the
+   * conv-minus-skip cost of an edge is 0.9 reading node 0, 0.6 reading node 1 and 0.1 reading
+   * node 2 (so f ~ 1, 0.65, 0.1), and a skip reading node 2 costs about a conv (F ~ 2-2.5 mean ops).
+   * Half of the irregular devices: fusing all of them moved the edge GPU's efficiency by less than
+   * its spread over designs (0.941-0.950 against 0.945) and cost the Pixel 3 up to 0.04 (8 seeds
+   * over 4 design variants each).
+   */
+  fusionShare: 0.5,
+  fusionDepth1: [0, 1.5] as const,
+  fusionDepth2: [0, 3] as const,
+  fusedKernelCost: [0.3, 3] as const,
+  /**
+   * Node write cost, in mean op costs, uniform: paid once by a node that receives any edge (its
+   * buffer is materialized once and further inputs accumulate into it), so the first edge into a
+   * node costs more than the next ones. Edge GPU and Pixel 3 tables: edges into node 3 cost
+   * +0.65 / +0.9 ms more while each further input's add costs -0.6 / -0.7 ms (~1.2 and ~0.4 mean
+   * ops). Damped on regular devices like the other position effects.
+   */
+  nodeWriteCost: [0, 1.5] as const,
   /** Pairwise edge interactions: sd as a fraction of the mean op cost, log-uniform. */
   pairwiseSd: [0.005, 0.2] as const,
   /** Conv-to-conv chain effect (fusion < 0 < cache pressure) as a fraction of a conv's cost. */
@@ -117,11 +141,17 @@ export interface SyntheticParameters {
   readonly dataset: Dataset;
   /** Cost of one edge carrying each op (summed over the three stages), indexed like OPS. */
   readonly opCost: Float64Array;
-  /** Cost of one addition at node 2 and at node 3 (runtimes fuse some adds and not others). */
+  /**
+   * Cost of one addition at node 2 and at node 3 (runtimes fuse some adds and not others), less
+   * the node's write cost, which the edges into the node pay; may be negative.
+   */
   readonly addCost: readonly [number, number];
-  /** Multiplier of the op cost on each edge position. */
+  /** Multiplier of the op cost on each edge position (including producer-side fusion). */
   readonly positionFactor: Float64Array;
-  /** Cost added on each edge position whatever its (non-`none`) op: buffers, scheduling, layout. */
+  /**
+   * Cost added on each edge position whatever its (non-`none`) op: buffers, scheduling, layout,
+   * the target node's write cost and the fused kernel of producer-side fusion.
+   */
   readonly edgeCost: Float64Array;
   /**
    * Share of an edge's cost still paid when it ends in a node that does not feed the output
@@ -130,6 +160,8 @@ export interface SyntheticParameters {
    */
   readonly unusedShare: number;
   readonly zeroInputShare: number;
+  /** Share of an op's own cost kept when it reads node 0..3 (below 1: fused into the node's producer). */
+  readonly sourceRetained: readonly number[];
   /** Which of the prior's execution modes the device was drawn in. */
   readonly mode: ExecutionMode;
   /** Whether position effects (edge, node and add-site costs) are strong or damped. */
@@ -204,6 +236,25 @@ export function samplePrior(random: Random, dataset: Dataset = 'cifar10'): Synth
   const edgeCost = Float64Array.from(EDGES, () => edgeCostSd * random.normal());
   const addFactor = (): number => Math.exp(damp * H.addNodeSd * random.normal());
   const addCosts: [number, number] = [addCost * addFactor(), addCost * addFactor()];
+  // A node's write cost W is paid once: as W on every edge into it and -W on every add there,
+  // which the existing per-edge and per-add terms carry without a new loop.
+  const writeCost = [0, 0, 0, 0].map((_, node) =>
+    node === 0 ? 0 : damp * uniform(random, H.nodeWriteCost) * meanOp,
+  );
+  addCosts[0] -= writeCost[2]!;
+  addCosts[1] -= writeCost[3]!;
+  const fused = irregular && random.next() < H.fusionShare;
+  const retained = [1, 1, 1, 1];
+  let fusedKernel = 0;
+  if (fused) {
+    retained[1] = Math.exp(-uniform(random, H.fusionDepth1));
+    retained[2] = retained[1]! * Math.exp(-uniform(random, H.fusionDepth2));
+    fusedKernel = logUniform(random, H.fusedKernelCost) * meanOp;
+  }
+  EDGES.forEach((edge, e) => {
+    positionFactor[e] = positionFactor[e]! * retained[edge.from]!;
+    edgeCost[e] = edgeCost[e]! + writeCost[edge.to]! + (1 - retained[edge.from]!) * fusedKernel;
+  });
   const mode = drawMode(random);
   const unusedShare = mode === 'computes-all' ? 1 : mode === 'partial' ? random.next() : 0;
   const zeroInputShare =
@@ -219,6 +270,7 @@ export function samplePrior(random: Random, dataset: Dataset = 'cifar10'): Synth
     addCost: addCosts,
     positionFactor,
     edgeCost,
+    sourceRetained: retained,
     unusedShare,
     zeroInputShare,
     mode,
