@@ -61,7 +61,8 @@ describe('search benchmark', () => {
     // 2 devices x 2 seeds x 2 budgets x (3 strategies + naive)
     expect(result.results).toHaveLength(2 * 2 * 2 * 4);
     for (const row of result.results) {
-      expect(row.regret).toBeGreaterThanOrEqual(0);
+      // Only a pick over budget (the unverified naive baseline's, say) can beat the oracle.
+      if (!row.violation) expect(row.regret).toBeGreaterThanOrEqual(0);
       expect(row.measurements).toBeGreaterThanOrEqual(10);
     }
     const exhaustive = result.results.filter((r) => r.strategy === 'exhaustive');
