@@ -497,15 +497,20 @@ async function prepareCell(
   return { cell, session, feeds: { [model.inputName]: input }, buildMs, sessionMs, runsPerVisit: 1 };
 }
 
-async function createSession(bytes: Uint8Array, options: MeasureOptions): Promise<ort.InferenceSession> {
-  const sessionOptions: ort.InferenceSession.SessionOptions = {
-    executionProviders: [options.provider],
+/** Session settings of every timed session: full graph optimization, one inter-op thread, quiet. */
+export function timingSessionOptions(provider: string, threads: number): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [provider],
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
-    intraOpNumThreads: options.threads,
+    intraOpNumThreads: threads,
     interOpNumThreads: 1,
     logSeverityLevel: 3,
   };
+}
+
+async function createSession(bytes: Uint8Array, options: MeasureOptions): Promise<ort.InferenceSession> {
+  const sessionOptions = timingSessionOptions(options.provider, options.threads);
   try {
     return await ort.InferenceSession.create(bytes, sessionOptions);
   } catch (error) {

@@ -25,7 +25,12 @@ import * as ort from 'onnxruntime-node';
 
 import { UsageError } from '../errors.js';
 import { onnxruntimeVersion } from '../hardware/fingerprint.js';
-import { resolveExecutionProvider, robustCv, runsPerVisitFor } from '../hardware/measure.js';
+import {
+  resolveExecutionProvider,
+  robustCv,
+  runsPerVisitFor,
+  timingSessionOptions,
+} from '../hardware/measure.js';
 import { buildNb201Model } from '../hardware/nb201-model.js';
 import type { Cell } from '../space/cell.js';
 import type { Dataset } from '../space/datasets.js';
@@ -194,14 +199,10 @@ export async function prepareModel(
   const started = clockMs();
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, {
-      executionProviders: [options.provider],
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      intraOpNumThreads: options.threads,
-      interOpNumThreads: 1,
-      logSeverityLevel: 3,
-    });
+    session = await ort.InferenceSession.create(
+      bytes,
+      timingSessionOptions(options.provider, options.threads),
+    );
   } catch (error) {
     const reason = (error instanceof Error ? error.message : String(error)).trim();
     if (options.provider !== 'cpu') {
