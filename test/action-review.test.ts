@@ -9,6 +9,9 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { frontNotes } from '../src/action/review.js';
+import type { SearchResult } from '../src/pipeline.js';
+import type { Review } from '../src/review/review.js';
 import { runBuiltAction, writePullRequestEvent, type ActionRun } from './support/action-runner.js';
 import { startCacheServer, type CacheServer } from './support/cache-server.js';
 import { startGithubServer, type GithubServer } from './support/github-server.js';
@@ -80,6 +83,9 @@ describe('the review through the action', () => {
     const [comment] = github.state.comments('octo', 'models', 3);
     expect(comment!.body).toMatch(/^<!-- simnas:hardware=review-box -->\n### This pull request/);
     expect(comment!.body).toContain('**Recommended cell**');
+    expect(comment!.body).toMatch(
+      /Pareto front are faster and score higher than the head|head is on or near/,
+    );
     expect(comment!.body.length).toBeLessThanOrEqual(65_536);
     const review = JSON.parse(readFileSync(path.join(repo, 'simnas-report', 'review.json'), 'utf8'));
     expect(review.base.model).toContain('skip_connect');
@@ -106,5 +112,28 @@ describe('the review through the action', () => {
     expect(run.stdout).toMatch(/::error::.*simnas\.json.*budjet/);
     expect(run.outputs.architecture).toMatch(/^\|/);
     expect(github.state.comments('octo', 'models', 5)[0]!.body).toContain('The review failed');
+  });
+});
+
+describe('the review against the Pareto front', () => {
+  const front = [
+    { code: 1, cell: 'A', latencyMs: 1, latencySource: 'measured', taskScore: 0.5 },
+    { code: 2, cell: 'B', latencyMs: 2, latencySource: 'predicted', taskScore: 0.8 },
+  ] as const;
+  const search = { front } as unknown as SearchResult;
+  const review = (latencyMs: number, taskScore: number | undefined): Review =>
+    ({
+      thresholds: { latencyPercent: 5, taskScorePoints: 0.02 },
+      head: { latencyMs, taskScore },
+    }) as unknown as Review;
+
+  it('counts the front cells clearly faster and better than the head', () => {
+    expect(frontNotes(review(3, 0.6), search)).toEqual([
+      expect.stringMatching(/^1 of the 2 cells .* than the head, e\.g\. B \(2\.00 ms predicted/),
+    ]);
+    expect(frontNotes(review(1.02, 0.49), search)).toEqual([
+      "the head is on or near this hardware's Pareto front",
+    ]);
+    expect(frontNotes(review(3, undefined), search)).toEqual([]);
   });
 });

@@ -50,7 +50,7 @@ export async function reviewChange(
     baseRef = undefined;
   }
   const rec = search.recommendation;
-  return logger.group('simnas: review of this pull request', () =>
+  const review = await logger.group('simnas: review of this pull request', () =>
     reviewPullRequest(
       {
         repoDir,
@@ -67,4 +67,32 @@ export async function reviewChange(
       logger,
     ),
   );
+  return { ...review, notes: [...review.notes, ...frontNotes(review, search)] };
+}
+
+/**
+ * Where base and head stand against this hardware's Pareto front from the search: how many front
+ * cells are both faster (by more than the latency threshold) and better (by more than the
+ * task-score threshold). Different timing protocols, so only clear margins count.
+ */
+export function frontNotes(review: Review, search: SearchResult): string[] {
+  const { latencyPercent, taskScorePoints } = review.thresholds;
+  const sides = [
+    ['head', review.head],
+    ['base', review.base],
+  ] as const;
+  return sides.flatMap(([name, side]) => {
+    if (!side || side.taskScore === undefined) return [];
+    const better = search.front.filter(
+      (p) =>
+        p.latencyMs * (1 + latencyPercent / 100) < side.latencyMs &&
+        p.taskScore > side.taskScore! + taskScorePoints,
+    );
+    if (better.length === 0) return [`the ${name} is on or near this hardware's Pareto front`];
+    const best = better.reduce((a, b) => (b.taskScore > a.taskScore ? b : a));
+    return [
+      `${better.length} of the ${search.front.length} cells on this hardware's Pareto front are faster and score higher ` +
+        `than the ${name}, e.g. ${best.cell} (${best.latencyMs.toPrecision(3)} ms ${best.latencySource}, task score ${best.taskScore.toFixed(4)})`,
+    ];
+  });
 }
