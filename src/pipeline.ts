@@ -32,11 +32,11 @@ import { ProxyProvider } from './proxies/provider.js';
 import type { SearchProblem } from './search/objective.js';
 import { kneePoint, paretoFront } from './search/pareto.js';
 import { recommend, type Recommendation, type VerifiedCell } from './search/recommend.js';
+import { certifiedThresholdMs, chooseCandidates, DEFAULT_MARGIN_Z } from './search/verification.js';
 import {
   evolutionSearch,
   exhaustiveSearch,
   randomSearch,
-  topCells,
   type Evaluations,
   type StrategyChoice,
   type StrategyName,
@@ -45,6 +45,7 @@ import { decodeCell, encodeCell, formatCell, type Cell } from './space/cell.js';
 import type { Dataset } from './space/datasets.js';
 import type { Logger } from './util/log.js';
 import { Random } from './util/random.js';
+import { median } from './util/stats.js';
 
 /** Where the measured cells came from. */
 export type CellSource = 'default' | 'given' | 'random';
@@ -349,12 +350,63 @@ export function searchProblem(
   return { problem: { taskScore: ranked, latencyMs: conservative, budgetMs: budget.ms }, budget };
 }
 
-/** Measures the best candidates not measured yet and applies the recommendation rule. */
+/**
+ * Relative sd between two live measurements of the same cell on an otherwise unchanged machine:
+ * independent 40-60-round measurements differed by a median 0.7-2% (`simnas bench measure`),
+ * which is a per-measurement sd of about 0.7-2.1% (median |difference| = 0.95 sd).
+ */
+export const LIVE_REPEATABILITY = 0.015;
+
+/**
+ * Relative sd of one measurement of each cell: for a recorded device, the noise it adds; live,
+ * the standard error of the median from the cell's own per-run spread (1.2533 CV / sqrt(runs))
+ * combined with the between-measurement drift that interleaving cannot remove.
+ */
+export function measurementNoise(spec: DeviceSpec, device: Device): number | Map<number, number> {
+  if (spec.kind === 'table') return spec.noise;
+  const live = device instanceof ReusingDevice ? device.inner : device;
+  const noise = new Map<number, number>();
+  if (!(live instanceof LiveDevice)) return noise;
+  for (const result of live.measurements) {
+    for (const cell of result.cells) {
+      const standardError = (1.2533 * cell.cv) / Math.sqrt(Math.max(1, cell.runs));
+      noise.set(cell.code, Math.hypot(standardError, LIVE_REPEATABILITY));
+    }
+  }
+  return noise;
+}
+
+/** One noise level for cells not measured yet: the median of those seen so far, or the live floor. */
+function typicalNoise(noise: number | ReadonlyMap<number, number>): number {
+  if (typeof noise === 'number') return noise;
+  return noise.size > 0 ? median([...noise.values()]) : LIVE_REPEATABILITY;
+}
+
+export interface VerifyOptions {
+  readonly verify: number;
+  readonly scores: Float64Array;
+  readonly budgetMs: number;
+  /** Relative sd of a measurement (a number, or per cell code; see `measurementNoise`). */
+  readonly noise: number | (() => number | ReadonlyMap<number, number>);
+  /** Margin in measurement sds that a verified cell must clear; default DEFAULT_MARGIN_Z. */
+  readonly marginZ?: number;
+  /**
+   * Refit the latency model after each verification measurement (the dataset's prior), so the
+   * next choice learns from the last; without it, the sample fit's predictions are used throughout.
+   */
+  readonly refitDataset?: Dataset;
+}
+
+/**
+ * Chooses the candidates to measure among the evaluated cells (the set with the best expected
+ * certified score, see src/search/verification.ts), measures them and applies the
+ * recommendation rule. The best sample already certified competes without a new measurement.
+ */
 export async function verifyCandidates(
   device: Device,
   adapted: AdaptedDevice,
   evaluations: Evaluations,
-  options: { verify: number; scores: Float64Array; budgetMs: number },
+  options: VerifyOptions,
   logger: Logger,
 ): Promise<{
   verified: VerifiedCell[];
@@ -362,16 +414,72 @@ export async function verifyCandidates(
   measured: Map<number, number>;
   recommendation: Recommendation;
 }> {
+  const marginZ = options.marginZ ?? DEFAULT_MARGIN_Z;
+  const noiseNow = (): number | ReadonlyMap<number, number> =>
+    typeof options.noise === 'number' ? options.noise : options.noise();
   const measured = new Map(adapted.samples.map((s) => [s.code, s.measuredMs]));
-  const candidates = topCells(evaluations, options.verify + adapted.samples.length).slice(0, options.verify);
-  const toMeasure = candidates.filter((code) => !measured.has(code));
-  const verification =
-    toMeasure.length > 0
-      ? await logger.group(`verifying ${toMeasure.length} candidate(s) by measuring them`, () =>
-          device.measure(toMeasure.map((code) => decodeCell(code))),
-        )
-      : { latenciesMs: new Float64Array(0), measurementsSpent: 0 };
-  toMeasure.forEach((code, i) => measured.set(code, verification.latenciesMs[i]!));
+  // One at a time: each outcome tells the next choice whether to be bolder or safer, and the
+  // search stops early once no unmeasured cell could beat the best certified one.
+  const toMeasure: number[] = [];
+  let measurementsSpent = 0;
+  let predicted = adapted.predicted;
+  // Cells worth re-predicting after a refit: plausible under the sample fit (the refit moves
+  // predictions by a fraction of their sd, not by many sds), so a refit costs milliseconds.
+  const plausible = [...evaluations.keys()].filter(
+    (code) =>
+      !Number.isNaN(options.scores[code]!) &&
+      adapted.predicted.mean[code]! - 3 * adapted.predicted.std[code]! <= options.budgetMs,
+  );
+  while (toMeasure.length < options.verify) {
+    const noise = noiseNow();
+    const [next] = chooseCandidates({
+      pool: evaluations.keys(),
+      scores: options.scores,
+      predicted,
+      budgetMs: options.budgetMs,
+      count: 1,
+      margin: { noise, marginZ },
+      expectedNoise: typicalNoise(noise),
+      measured,
+    });
+    if (next === undefined) break;
+    const result = await logger.group(
+      `verifying candidate ${toMeasure.length + 1} by measuring it: ${formatCell(decodeCell(next))}`,
+      () => device.measure([decodeCell(next)]),
+    );
+    toMeasure.push(next);
+    measured.set(next, result.latenciesMs[0]!);
+    measurementsSpent += result.measurementsSpent;
+    if (options.refitDataset && toMeasure.length < options.verify) {
+      // Only cells that could still beat the best certified one are candidates from here on.
+      let floor = -Infinity;
+      const certifyMargin = { noise: noiseNow(), marginZ };
+      for (const [code, ms] of measured) {
+        const score = options.scores[code]!;
+        if (ms <= certifiedThresholdMs(options.budgetMs, code, certifyMargin) && score > floor) floor = score;
+      }
+      const contenders = plausible.filter((code) => options.scores[code]! > floor && !measured.has(code));
+      predicted = refitPredictions(measured, contenders, adapted.predicted, options.refitDataset);
+    }
+  }
+  const verification = { measurementsSpent };
+  const margin = { noise: noiseNow(), marginZ };
+  // The best certified sample competes for free; with none, the fastest sample is the fallback.
+  const samples = adapted.samples.filter((s) => !Number.isNaN(options.scores[s.code]!));
+  const certifiedSamples = samples.filter(
+    (s) => s.measuredMs <= certifiedThresholdMs(options.budgetMs, s.code, margin),
+  );
+  const extra = (certifiedSamples.length > 0 ? certifiedSamples : samples).reduce<MeasuredCell | undefined>(
+    (best, s) =>
+      !best ||
+      (certifiedSamples.length > 0
+        ? options.scores[s.code]! > options.scores[best.code]!
+        : s.measuredMs < best.measuredMs)
+        ? s
+        : best,
+    undefined,
+  );
+  const candidates = [...toMeasure, ...(extra ? [extra.code] : [])];
   const verified: VerifiedCell[] = candidates.map((code) => ({
     code,
     cell: formatCell(decodeCell(code)),
@@ -384,8 +492,33 @@ export async function verifyCandidates(
     verified,
     measurementsSpent: verification.measurementsSpent,
     measured,
-    recommendation: recommend(verified, options.budgetMs),
+    recommendation: recommend(verified, options.budgetMs, margin),
   };
+}
+
+/** Predictions of a model refitted to every measurement so far, for `codes`; others keep `base`. */
+function refitPredictions(
+  measured: ReadonlyMap<number, number>,
+  codes: readonly number[],
+  base: AdaptedDevice['predicted'],
+  dataset: Dataset,
+): AdaptedDevice['predicted'] {
+  const codesMeasured = [...measured.keys()];
+  const model = fitLatencyModel(
+    {
+      cells: codesMeasured.map((code) => decodeCell(code)),
+      latenciesMs: codesMeasured.map((c) => measured.get(c)!),
+    },
+    { dataset },
+  );
+  const mean = Float64Array.from(base.mean);
+  const std = Float64Array.from(base.std);
+  for (const code of codes) {
+    const prediction = model.predict(decodeCell(code));
+    mean[code] = prediction.meanMs;
+    std[code] = prediction.stdMs;
+  }
+  return { mean, std };
 }
 
 export async function runSearch(options: SearchJobOptions, logger: Logger): Promise<SearchResult> {
@@ -416,7 +549,13 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
       device,
       adapted,
       evaluations,
-      { verify: options.verify, scores, budgetMs: budget.ms },
+      {
+        verify: options.verify,
+        scores,
+        budgetMs: budget.ms,
+        noise: () => measurementNoise(options.device, device),
+        refitDataset: options.dataset,
+      },
       logger,
     );
     writePartial(options.outDir, 'verified.json', { budgetMs: budget.ms, verified: check.verified });

@@ -1,8 +1,9 @@
 // `simnas bench search`: the whole stage 2 on recorded devices, scored against ground truth. For
 // every device, budget (a quantile of that device's own latencies), seed and strategy: accuracy
-// regret against the oracle (best true test accuracy among cells truly within budget), violation
-// (true latency over budget), real measurements spent, distinct cells evaluated and wall time; in
-// the same run the naive baseline (10 random cells, NNLS on op counts, best task score under the
+// regret against the oracle (best true test accuracy among cells truly within budget; a pick over
+// budget earns no credit, so never below 0), the strict regret (a pick over budget is a failure,
+// worth a random cell within budget), violation (true latency over budget), real measurements
+// spent, distinct cells evaluated and wall time; in the same run the naive baseline (10 random cells, NNLS on op counts, best task score under the
 // predicted budget, no verification). Reads ground truth, so it lives in src/bench/.
 import { UsageError } from '../errors.js';
 import { readLatencyTable, RecordedDevice } from '../devices/recorded.js';
@@ -17,7 +18,7 @@ import {
 import { ProxyProvider } from '../proxies/provider.js';
 import { objective } from '../search/objective.js';
 import { STRATEGIES, type StrategyName } from '../search/strategies.js';
-import { SPACE_SIZE } from '../space/cell.js';
+import { decodeCell, formatCell, SPACE_SIZE } from '../space/cell.js';
 import type { Dataset } from '../space/datasets.js';
 import type { Logger } from '../util/log.js';
 import { silentLogger } from '../util/log.js';
@@ -52,8 +53,14 @@ export interface SearchBenchRow {
   readonly budget: string;
   readonly strategy: StrategyName | 'naive';
   readonly seed: number;
+  /** Oracle minus the pick's accuracy; a pick over budget earns no credit (never below 0). */
   readonly regret: number;
+  /** As `regret`, but a pick over budget counts as a failure: worth a random cell within budget. */
+  readonly regret_strict: number;
   readonly violation: boolean;
+  /** The recommended cell and its task score. */
+  readonly cell: string;
+  readonly task_score: number;
   readonly measurements: number;
   readonly cells_evaluated: number;
   readonly wall_ms: number;
@@ -66,6 +73,8 @@ export interface StrategySummary {
   readonly mean_regret: PerBudget;
   readonly median_regret: PerBudget;
   readonly p90_regret: PerBudget;
+  /** Mean of `regret_strict`: violations count as failures. */
+  readonly mean_regret_strict: PerBudget;
   readonly violation_rate: number;
   readonly controller_vs_exhaustive?: number;
 }
@@ -142,22 +151,47 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
           const budgetMs = quantile(usableTruth, q);
           const label = budgetLabel(q);
           let oracle = -Infinity;
+          const feasibleAccuracies: number[] = [];
           for (let code = 0; code < SPACE_SIZE; code++) {
-            if (usable(code) && truth[code]! <= budgetMs) oracle = Math.max(oracle, accuracy[code]!);
+            if (usable(code) && truth[code]! <= budgetMs) {
+              oracle = Math.max(oracle, accuracy[code]!);
+              feasibleAccuracies.push(accuracy[code]!);
+            }
           }
+          // What a violation is worth when it counts as a failure: the expected regret of a cell
+          // drawn at random among those within budget, i.e. the search told the user nothing.
+          const failureRegret = oracle - mean(feasibleAccuracies);
           const score = (
             code: number,
             started: number,
-            extra: Omit<SearchBenchRow, 'device' | 'budget' | 'seed' | 'regret' | 'violation' | 'wall_ms'>,
-          ): SearchBenchRow => ({
-            device: name,
-            budget: label,
-            seed,
-            regret: oracle - accuracy[code]!,
-            violation: !(truth[code]! <= budgetMs),
-            wall_ms: performance.now() - started,
-            ...extra,
-          });
+            extra: Omit<
+              SearchBenchRow,
+              | 'device'
+              | 'budget'
+              | 'seed'
+              | 'regret'
+              | 'regret_strict'
+              | 'violation'
+              | 'cell'
+              | 'task_score'
+              | 'wall_ms'
+            >,
+          ): SearchBenchRow => {
+            const violation = !(truth[code]! <= budgetMs);
+            const regret = oracle - accuracy[code]!;
+            return {
+              device: name,
+              budget: label,
+              seed,
+              regret: violation ? Math.max(0, regret) : regret,
+              regret_strict: violation ? Math.max(regret, failureRegret) : regret,
+              violation,
+              cell: formatCell(decodeCell(code)),
+              task_score: scores[code]!,
+              wall_ms: performance.now() - started,
+              ...extra,
+            };
+          };
 
           // Naive baseline: best score among cells predicted within budget, no verification.
           const naiveStart = performance.now();
@@ -201,7 +235,13 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
               verifyDevice,
               adapted,
               evaluations,
-              { verify: options.verify, scores, budgetMs },
+              {
+                verify: options.verify,
+                scores,
+                budgetMs,
+                noise: options.noise,
+                refitDataset: options.dataset,
+              },
               silentLogger,
             );
             const best = Math.max(...evaluations.values());
@@ -252,9 +292,12 @@ function summarize(
   return Object.fromEntries(
     strategies.map((strategy) => {
       const mine = rows.filter((r) => r.strategy === strategy);
-      const per = (f: (values: number[]) => number): PerBudget =>
+      const per = (f: (values: number[]) => number, strict = false): PerBudget =>
         Object.fromEntries(
-          labels.map((l) => [l, f(mine.filter((r) => r.budget === l).map((r) => r.regret))]),
+          labels.map((l) => [
+            l,
+            f(mine.filter((r) => r.budget === l).map((r) => (strict ? r.regret_strict : r.regret))),
+          ]),
         );
       const ratios = mine
         .map((r) => r.objective_ratio)
@@ -265,6 +308,7 @@ function summarize(
           mean_regret: per(mean),
           median_regret: per(median),
           p90_regret: per((v) => quantile(v, 0.9)),
+          mean_regret_strict: per(mean, true),
           violation_rate: mine.filter((r) => r.violation).length / Math.max(1, mine.length),
           ...(strategy === 'controller' ? { controller_vs_exhaustive: mean(ratios) } : {}),
         },
@@ -281,6 +325,7 @@ export function formatSearchBench(result: SearchBenchResult): string {
       'strategy',
       ...labels.map((l) => `mean ${l}`),
       ...labels.map((l) => `median ${l}`),
+      ...labels.map((l) => `strict ${l}`),
       'violations',
       'ctrl/exh',
     ].join('\t'),
@@ -289,6 +334,7 @@ export function formatSearchBench(result: SearchBenchResult): string {
         strategy,
         ...labels.map((l) => s.mean_regret[l]!.toFixed(2)),
         ...labels.map((l) => s.median_regret[l]!.toFixed(2)),
+        ...labels.map((l) => s.mean_regret_strict[l]!.toFixed(2)),
         `${(100 * s.violation_rate).toFixed(1)}%`,
         s.controller_vs_exhaustive === undefined ? '' : s.controller_vs_exhaustive.toFixed(4),
       ].join('\t'),
@@ -296,7 +342,8 @@ export function formatSearchBench(result: SearchBenchResult): string {
   ];
   return [
     `search bench: ${result.table}, ${result.dataset}, task score ${result.task_score_id} over ${result.scored_cells} cells`,
-    'regret in accuracy points against the oracle; violations = true latency over budget',
+    'regret in accuracy points against the oracle (a pick over budget earns no credit); strict: a pick over ' +
+      'budget counts as a failure, as bad as a random cell within budget; violations = true latency over budget',
     ...section('seen devices', result.summary),
     ...(result.summary_unseen ? section('unseen devices', result.summary_unseen) : []),
     '',

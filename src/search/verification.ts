@@ -1,0 +1,128 @@
+// Which cells to spend the few verification measurements on, and when a measurement certifies a
+// cell as within budget. Both rest on one rule: a measurement is itself noisy (relative sd
+// `noise`), so a cell counts as fitting only when its measurement clears the budget by `marginZ`
+// of that noise. The candidates are then the set whose expected best certified task score is
+// highest under the latency model's predictive distribution, so the few measurements cover
+// several risk levels (a bold cell near the budget, a safer one below it) instead of five near
+// copies of the same bet.
+
+/** How far a measurement must clear the budget: `marginZ` sds of a measurement's relative noise. */
+export interface MeasurementMargin {
+  /** Relative sd of one verification measurement (0.03 = 3%), for every cell or per cell code. */
+  readonly noise: number | ReadonlyMap<number, number>;
+  readonly marginZ: number;
+}
+
+/**
+ * One-sided z of the measurement margin: a cell whose true latency is exactly the budget passes
+ * verification with probability 5%, one further over much less often. Chosen with
+ * `simnas bench search` (violations against regret, z in 0..2).
+ */
+export const DEFAULT_MARGIN_Z = 1.645;
+
+/** The latency a measurement of `code` must not exceed to certify it within `budgetMs`. */
+export function certifiedThresholdMs(budgetMs: number, code: number, margin: MeasurementMargin): number {
+  const noise = typeof margin.noise === 'number' ? margin.noise : (margin.noise.get(code) ?? 0);
+  // Noise is multiplicative (log-normal), so the margin is a factor, not an offset.
+  return budgetMs * Math.exp(-margin.marginZ * noise);
+}
+
+/** Standard normal CDF (Abramowitz-Stegun 7.1.26 on erf, |error| < 1.5e-7). */
+export function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const poly =
+    t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const erf = 1 - poly * Math.exp(-x * x);
+  return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
+}
+
+export interface CandidateChoice {
+  /** Cells a strategy evaluated (the pool to choose from). */
+  readonly pool: Iterable<number>;
+  /** Task score per cell code; NaN = unscored, never chosen. */
+  readonly scores: Float64Array;
+  /** Predictive latency per cell code (of a fresh measurement): mean and sd in ms. */
+  readonly predicted: { readonly mean: Float64Array; readonly std: Float64Array };
+  readonly budgetMs: number;
+  /** New cells to measure. */
+  readonly count: number;
+  /** Certifies the cells measured already. */
+  readonly margin: MeasurementMargin;
+  /** Relative noise sd expected of a measurement of a cell not measured yet. */
+  readonly expectedNoise: number;
+  /** Cells measured already (the samples), by code: free candidates whose outcome is known. */
+  readonly measured?: ReadonlyMap<number, number>;
+}
+
+interface Bet {
+  readonly code: number;
+  readonly score: number;
+  /** Probability that its measurement certifies it. */
+  readonly pass: number;
+}
+
+/**
+ * Expected task score of the best certified cell of a set of independent bets (0 when none
+ * passes; scores are normalized to [0, 1], so that is the worst outcome).
+ */
+function expectedBest(bets: readonly Bet[]): number {
+  let value = 0;
+  let allFailedSoFar = 1;
+  for (const bet of [...bets].sort((a, b) => b.score - a.score)) {
+    value += allFailedSoFar * bet.pass * bet.score;
+    allFailedSoFar *= 1 - bet.pass;
+  }
+  return value;
+}
+
+/**
+ * The `count` unmeasured cells to verify, in the order chosen: greedily, each adds the most to the
+ * expected best certified score given the ones before it and the best sample already certified.
+ * Treating the bets as independent ignores that the model's errors are correlated across similar
+ * cells; the greedy still spreads its picks over risk levels, since a second bet at the same level
+ * adds little once the first is likely to pass.
+ */
+export function chooseCandidates(choice: CandidateChoice): number[] {
+  const { scores, predicted, budgetMs, margin } = choice;
+  const measured = choice.measured ?? new Map<number, number>();
+  const chosen: Bet[] = [];
+  let bestSample: Bet | undefined;
+  for (const [code, ms] of measured) {
+    const score = scores[code]!;
+    if (Number.isNaN(score) || ms > certifiedThresholdMs(budgetMs, code, margin)) continue;
+    if (!bestSample || score > bestSample.score) bestSample = { code, score, pass: 1 };
+  }
+  const bets: Bet[] = [];
+  for (const code of new Set(choice.pool)) {
+    const score = scores[code]!;
+    if (Number.isNaN(score) || measured.has(code)) continue;
+    if (bestSample && score <= bestSample.score) continue;
+    const threshold = certifiedThresholdMs(budgetMs, code, {
+      noise: choice.expectedNoise,
+      marginZ: margin.marginZ,
+    });
+    const sd = predicted.std[code]!;
+    const mean = predicted.mean[code]!;
+    const pass = sd > 0 ? normalCdf((threshold - mean) / sd) : mean <= threshold ? 1 : 0;
+    if (pass > 1e-4) bets.push({ code, score, pass });
+  }
+  const base = bestSample ? [bestSample] : [];
+  const taken = new Set<number>();
+  while (chosen.length < choice.count && taken.size < bets.length) {
+    let best: Bet | undefined;
+    let bestValue = -Infinity;
+    for (const bet of bets) {
+      if (taken.has(bet.code)) continue;
+      const value = expectedBest([...base, ...chosen, bet]);
+      if (value > bestValue || (value === bestValue && best && bet.code < best.code)) {
+        bestValue = value;
+        best = bet;
+      }
+    }
+    if (!best) break;
+    chosen.push(best);
+    taken.add(best.code);
+  }
+  return chosen.map((bet) => bet.code);
+}
