@@ -4,7 +4,8 @@
 // budget earns no credit, so never below 0), the strict regret (a pick over budget is a failure,
 // worth a random cell within budget), violation (true latency over budget), real measurements
 // spent, distinct cells evaluated and wall time; in the same run the naive baseline (10 random
-// cells, NNLS on op counts, best task score under the predicted budget, no verification). Reads ground truth, so it lives in src/bench/.
+// cells, NNLS on op counts, best task score under the predicted budget, no verification).
+// Reads ground truth, so it lives in src/bench/.
 import { UsageError } from '../errors.js';
 import { readLatencyTable, RecordedDevice } from '../devices/recorded.js';
 import {
