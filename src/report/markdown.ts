@@ -30,7 +30,11 @@ function render(report: SearchReport, frontRows: number): string {
     report.budget.source === 'given'
       ? `budget ${ms(report.budget.ms)}`
       : `no budget given: target ${ms(report.budget.ms)}, the knee of the predicted front`;
-  const verdict = rec.withinBudget ? '✅ within budget' : '⚠️ over budget';
+  const verdict = rec.certified
+    ? '✅ within budget'
+    : rec.withinBudget
+      ? '⚠️ within budget, inside the noise margin'
+      : '⚠️ over budget';
   const lines = [
     `### simnas: ${report.dataset} on ${hardware}`,
     '',
