@@ -305,7 +305,12 @@ export async function adaptToDevice(
       noiseSd: model.parameters.noiseSd,
       modeWeights: model.parameters.modeWeights,
     };
-    record = { dataset: options.dataset, samples: pairs, fit, predicted: model.predictAll() };
+    record = {
+      dataset: options.dataset,
+      samples: pairs,
+      fit,
+      predicted: flooredPrediction(model.predictAll(), pairs),
+    };
   }
   logger.info(
     `latency model: leave-one-out error ${record.fit.looMapePercent.toFixed(1)}% over ${samples.length} samples`,
@@ -317,6 +322,22 @@ export async function adaptToDevice(
     fit: record.fit,
     predicted: record.predicted,
   };
+}
+
+/**
+ * A linear latency model can predict near or below zero for cells far from every sample when a fit
+ * is poor (a loaded machine, an odd device). No network is cheaper than its fixed part, and the
+ * design always measures some of the cheapest cells, so half the fastest measured sample is a safe
+ * floor: without it a knee target or a budget check could be set by a prediction of 0.0002 ms.
+ */
+export const PREDICTION_FLOOR_FRACTION = 0.5;
+
+function flooredPrediction(
+  predicted: { mean: Float64Array; std: Float64Array },
+  samples: readonly (readonly [number, number])[],
+): { mean: Float64Array; std: Float64Array } {
+  const floor = PREDICTION_FLOOR_FRACTION * Math.min(...samples.map(([, ms]) => ms));
+  return { mean: predicted.mean.map((m) => Math.max(m, floor)), std: predicted.std };
 }
 
 /** Refuses a budget no cell can meet, naming the fastest cell and the fastest measurement. */
@@ -513,9 +534,10 @@ function refitPredictions(
   );
   const mean = Float64Array.from(base.mean);
   const std = Float64Array.from(base.std);
+  const floor = PREDICTION_FLOOR_FRACTION * Math.min(...measured.values());
   for (const code of codes) {
     const prediction = model.predict(decodeCell(code));
-    mean[code] = prediction.meanMs;
+    mean[code] = Math.max(prediction.meanMs, floor);
     std[code] = prediction.stdMs;
   }
   return { mean, std };

@@ -82,4 +82,12 @@ describe('pareto front', () => {
   it('finds the knee where extra latency stops buying score', () => {
     expect(kneePoint(paretoFront(points))?.code).toBe(2);
   });
+
+  it('takes the knee on a linear latency scale when the front does not bend on a log one', () => {
+    const latencies = [0.136, 0.218, 0.352, 0.437, 0.986, 2.044];
+    const scores = [0.447, 0.5, 0.575, 0.626, 0.691, 0.901];
+    const front = latencies.map((latencyMs, code) => ({ code, latencyMs, taskScore: scores[code]! }));
+    // On a log scale every inner point is below the chord, which would make the fastest cell the knee.
+    expect(kneePoint(front)?.code).toBe(3);
+  });
 });

@@ -23,27 +23,37 @@ export function paretoFront<T extends TradeoffPoint>(points: readonly T[]): T[] 
 
 /**
  * The knee of a front: the point farthest above the straight line between its two ends, with
- * both axes scaled to [0, 1] (latency on a log scale, since users think of it in ratios).
- * Fronts of one or two points return their best-scoring point.
+ * both axes scaled to [0, 1]. Latency is taken on a log scale, since users think of it in ratios;
+ * a front that does not bend on that scale (every inner point below the line, so the knee would be
+ * an end) is measured on a linear one instead. Fronts of one or two points return their
+ * best-scoring point.
  */
 export function kneePoint<T extends TradeoffPoint>(front: readonly T[]): T | undefined {
   if (front.length <= 2) return front[front.length - 1];
-  const xs = front.map((p) => Math.log(Math.max(p.latencyMs, 1e-9)));
+  const logKnee = farthestAboveChord(front, (ms) => Math.log(Math.max(ms, 1e-9)));
+  if (logKnee.gap > 1e-9) return front[logKnee.index];
+  return front[farthestAboveChord(front, (ms) => ms).index];
+}
+
+function farthestAboveChord(
+  front: readonly TradeoffPoint[],
+  scale: (latencyMs: number) => number,
+): { index: number; gap: number } {
+  const xs = front.map((p) => scale(p.latencyMs));
   const ys = front.map((p) => p.taskScore);
   const [x0, x1] = [xs[0]!, xs[xs.length - 1]!];
   const [y0, y1] = [ys[0]!, ys[ys.length - 1]!];
   const spanX = x1 - x0 || 1;
   const spanY = y1 - y0 || 1;
-  let best = front.length - 1;
-  let bestGap = -Infinity;
-  front.forEach((_, i) => {
-    const x = (xs[i]! - x0) / spanX;
-    const y = (ys[i]! - y0) / spanY;
-    const gap = y - x; // distance above the diagonal, up to a constant factor
-    if (gap > bestGap) {
-      bestGap = gap;
-      best = i;
+  let index = front.length - 1;
+  let gap = -Infinity;
+  for (let i = 1; i < front.length - 1; i++) {
+    // Distance above the diagonal, up to a constant factor.
+    const above = (ys[i]! - y0) / spanY - (xs[i]! - x0) / spanX;
+    if (above > gap) {
+      gap = above;
+      index = i;
     }
-  });
-  return front[best];
+  }
+  return { index, gap };
 }
