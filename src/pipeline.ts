@@ -367,7 +367,10 @@ export function searchProblem(
   const budget =
     budgetMs !== undefined
       ? { ms: budgetMs, source: 'given' as const }
-      : { ms: kneeBudget(scores, mean), source: 'knee' as const };
+      : {
+          ms: kneeBudget(scores, mean, Math.min(...adapted.samples.map((sample) => sample.measuredMs))),
+          source: 'knee' as const,
+        };
   return { problem: { taskScore: ranked, latencyMs: conservative, budgetMs: budget.ms }, budget };
 }
 
@@ -721,11 +724,15 @@ function fastestCell(latencies: Float64Array): { code: number; ms: number } {
 }
 
 /** Without a budget, the target is the knee of the front predicted over every cell. */
-function kneeBudget(scores: Float64Array, latencies: Float64Array): number {
+/**
+ * The knee of the front predicted over every scored cell. Cells predicted faster than the fastest
+ * measured sample are extrapolations (the design measures the cheapest kinds of cell), and a target
+ * below every measurement could not be verified: the knee is taken among the others.
+ */
+function kneeBudget(scores: Float64Array, latencies: Float64Array, fastestMeasuredMs: number): number {
   const points = Array.from(latencies, (latencyMs, code) => ({ code, latencyMs, taskScore: scores[code]! }));
-  // A linear latency model can predict below zero for cells far from every sample: no target there.
-  return kneePoint(paretoFront(points.filter((p) => !Number.isNaN(p.taskScore) && p.latencyMs > 0)))!
-    .latencyMs;
+  const candidates = points.filter((p) => !Number.isNaN(p.taskScore) && p.latencyMs >= fastestMeasuredMs);
+  return kneePoint(paretoFront(candidates))?.latencyMs ?? fastestMeasuredMs;
 }
 
 /** The front over every evaluated cell, measured latencies replacing predictions where known. */
