@@ -23341,6 +23341,14 @@ var UsageError = class extends Error {
   name = "UsageError";
 };
 
+// src/action/logger.ts
+var actionsLogger = {
+  info: (message) => info(message),
+  warn: (message) => warning(message),
+  debug: (message) => debug(message),
+  group: (title, body) => group(title, body)
+};
+
 // src/action/native-deps.ts
 import { createHash } from "node:crypto";
 import { cpSync, createReadStream, existsSync as existsSync2, readdirSync as readdirSync2, readFileSync, rmSync } from "node:fs";
@@ -23787,7 +23795,7 @@ var mainBundle = "./action-main.js";
 try {
   await group("simnas: native dependencies", async () => {
     const installed = await ensureNativeDependencies(actionRoot, {
-      logger: { info, warn: warning, debug, group },
+      logger: actionsLogger,
       ...process.env.SIMNAS_NPM_REGISTRY ? { registry: process.env.SIMNAS_NPM_REGISTRY } : {}
     });
     info(installed.length > 0 ? `installed ${installed.join(", ")}` : "onnxruntime-node is installed");

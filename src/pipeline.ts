@@ -126,6 +126,8 @@ export interface SearchJobOptions {
   readonly strategy: StrategyChoice;
   readonly device: DeviceSpec;
   readonly seed: number;
+  /** This machine's fingerprint when the caller has it already (live devices); else collected here. */
+  readonly fingerprint?: HardwareFingerprint;
   /** Controller artifact; default: the bundled one for the dataset. */
   readonly controllerPath?: string;
   /** Distinct cells random search and evolution may evaluate. */
@@ -554,7 +556,8 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
   const controller =
     strategy === 'controller' ? loadController(options.controllerPath, options.dataset) : undefined;
   try {
-    const fingerprint = options.device.kind === 'live' ? await hardwareFingerprint() : undefined;
+    const fingerprint =
+      options.device.kind === 'live' ? (options.fingerprint ?? (await hardwareFingerprint())) : undefined;
     if (fingerprint) logger.info(`hardware ${fingerprint.tag} [${fingerprint.hash}]`);
     const adapted = await adaptToDevice(device, options, logger);
     if (options.budgetMs !== undefined) checkBudget(adapted, options.budgetMs, options.outDir);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import * as core from '@actions/core';
 
 import { UsageError } from '../errors.js';
+import { actionsLogger } from './logger.js';
 import { ensureNativeDependencies } from './native-deps.js';
 
 const actionRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -16,7 +17,7 @@ const mainBundle = './action-main.js';
 try {
   await core.group('simnas: native dependencies', async () => {
     const installed = await ensureNativeDependencies(actionRoot, {
-      logger: { info: core.info, warn: core.warning, debug: core.debug, group: core.group },
+      logger: actionsLogger,
       ...(process.env.SIMNAS_NPM_REGISTRY ? { registry: process.env.SIMNAS_NPM_REGISTRY } : {}),
     });
     core.info(installed.length > 0 ? `installed ${installed.join(', ')}` : 'onnxruntime-node is installed');

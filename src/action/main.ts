@@ -44,16 +44,10 @@ import {
   type MeasurementIdentity,
   type MeasurementsEntry,
 } from './caches.js';
+import { actionsLogger } from './logger.js';
 import { commentRoom, upsertComment, type CommentResult } from './comment.js';
 import { readActionSettings, type ActionSettings } from './inputs.js';
 import { reviewChange } from './review.js';
-
-export const actionsLogger: Logger = {
-  info: (message) => core.info(message),
-  warn: (message) => core.warning(message),
-  debug: (message) => core.debug(message),
-  group: (title, body) => core.group(title, body),
-};
 
 export async function runAction(logger: Logger = actionsLogger): Promise<void> {
   const settings = readActionSettings((name) => core.getInput(name));
@@ -84,7 +78,9 @@ export async function runAction(logger: Logger = actionsLogger): Promise<void> {
   const reuse = restored ? new Map(restored.latencies) : undefined;
   const restoredAdaptation = restored?.model ? decodeAdaptation(restored.model, settings.dataset) : undefined;
   let adaptation: AdaptationRecord | undefined;
-
+  // A fit made in this run (not the restored one) is worth saving even when nothing was measured.
+  const fittedNow = (): boolean =>
+    adaptation !== undefined && adaptation.samples !== restoredAdaptation?.samples;
   const save = async (measured: readonly MeasuredLatency[], changed: boolean): Promise<void> => {
     if (!settings.cache || !changed) return;
     await saveMeasurements(measurementsSlot, identity, fingerprint, measured, reuse, adaptation, logger);
@@ -110,6 +106,7 @@ export async function runAction(logger: Logger = actionsLogger): Promise<void> {
           onAdapted: (record) => (adaptation = record),
         },
         seed: settings.seed,
+        fingerprint,
         outDir: settings.reportDir,
       },
       logger,
@@ -120,7 +117,7 @@ export async function runAction(logger: Logger = actionsLogger): Promise<void> {
     if (adaptation) {
       await save(
         adaptation.samples.map(([code, measuredMs]) => ({ code, measuredMs })),
-        adaptation.samples !== restoredAdaptation?.samples,
+        fittedNow(),
       );
     }
     throw error;
@@ -161,14 +158,12 @@ export async function runAction(logger: Logger = actionsLogger): Promise<void> {
   // Outside a runner (a local run without the variable) there is no summary file to write to.
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown, true).write();
 
-  const comment = await commentOnPullRequest(settings, hardwareTag, markdown, logger);
+  const comment = await commentOnPullRequest(settings, pr, hardwareTag, markdown, logger);
   core.setOutput('comment-url', comment && comment.status !== 'forbidden' ? comment.url : '');
 
-  if (settings.cache) {
-    // New measurements or a new fit (not the restored one) are worth saving.
-    const refitted = adaptation !== undefined && adaptation.samples !== restoredAdaptation?.samples;
-    await save([...result.samples, ...result.verified], result.measurements.total > 0 || refitted);
-    if (controller.saveToCache) await saveController(controller.saveToCache, settings.dataset, logger);
+  await save([...result.samples, ...result.verified], result.measurements.total > 0 || fittedNow());
+  if (settings.cache && controller.saveToCache) {
+    await saveController(controller.saveToCache, settings.dataset, logger);
   }
   logger.info(`report: ${files.markdown}`);
   // Failures of the review come last, after everything else is published and saved.
@@ -304,7 +299,13 @@ function publishOutputs(report: SearchReport, reportDir: string, hardwareTag: st
 }
 
 /** The pull request this run belongs to, and whether its head lives in a fork. */
-function pullRequestOf(): { number: number; fromFork: boolean; baseSha?: string } | undefined {
+interface PullRequest {
+  readonly number: number;
+  readonly fromFork: boolean;
+  readonly baseSha?: string;
+}
+
+function pullRequestOf(): PullRequest | undefined {
   const pr = context.payload.pull_request as
     | {
         number: number;
@@ -323,12 +324,12 @@ function pullRequestOf(): { number: number; fromFork: boolean; baseSha?: string 
 
 async function commentOnPullRequest(
   settings: ActionSettings,
+  pr: PullRequest | undefined,
   hardwareTag: string,
   markdown: string,
   logger: Logger,
 ): Promise<CommentResult | undefined> {
   if (settings.comment === 'never') return undefined;
-  const pr = pullRequestOf();
   if (!pr) {
     logger.debug(`event '${context.eventName}' is not a pull request: no comment`);
     return undefined;
