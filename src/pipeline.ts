@@ -334,11 +334,15 @@ export async function adaptToDevice(
  */
 export const PREDICTION_FLOOR_FRACTION = 0.5;
 
+function predictionFloor(measuredMs: Iterable<number>): number {
+  return PREDICTION_FLOOR_FRACTION * Math.min(...measuredMs);
+}
+
 function flooredPrediction(
   predicted: { mean: Float64Array; std: Float64Array },
   samples: readonly (readonly [number, number])[],
 ): { mean: Float64Array; std: Float64Array } {
-  const floor = PREDICTION_FLOOR_FRACTION * Math.min(...samples.map(([, ms]) => ms));
+  const floor = predictionFloor(samples.map(([, ms]) => ms));
   return { mean: predicted.mean.map((m) => Math.max(m, floor)), std: predicted.std };
 }
 
@@ -539,7 +543,7 @@ function refitPredictions(
   );
   const mean = Float64Array.from(base.mean);
   const std = Float64Array.from(base.std);
-  const floor = PREDICTION_FLOOR_FRACTION * Math.min(...measured.values());
+  const floor = predictionFloor(measured.values());
   for (const code of codes) {
     const prediction = model.predict(decodeCell(code));
     mean[code] = Math.max(prediction.meanMs, floor);
