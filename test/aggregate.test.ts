@@ -8,7 +8,6 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { runCli } from '../src/cli/program.js';
-import { samplePrior, syntheticLatencies } from '../src/devices/synthetic.js';
 import { UsageError } from '../src/errors.js';
 import { fingerprintFromFacts, type HardwareFacts } from '../src/hardware/fingerprint.js';
 import { runSearch, type SearchJobOptions } from '../src/pipeline.js';
@@ -23,11 +22,10 @@ import {
   type Aggregate,
 } from '../src/report/aggregate.js';
 import { toReport, type SearchReport } from '../src/report/report.js';
-import { allCells, formatCell, opCounts } from '../src/space/cell.js';
 import { silentLogger } from '../src/util/log.js';
-import { Random } from '../src/util/random.js';
 import { quantile } from '../src/util/stats.js';
 import { capture } from './support/capture.js';
+import { syntheticDeviceTable, toyTaskScores } from './support/search-fixtures.js';
 
 const tempDir = (): string => mkdtempSync(path.join(tmpdir(), 'simnas-aggregate-'));
 
@@ -37,22 +35,12 @@ afterEach(() => {
 
 /** Two synthetic devices in one wide latency table. */
 function deviceTable(): { file: string; fast: Float64Array; slow: Float64Array } {
-  const fast = syntheticLatencies(samplePrior(new Random(21), 'cifar10'));
-  const slow = syntheticLatencies(samplePrior(new Random(22), 'cifar10'));
-  const rows = allCells().map((cell, code) => `${code},${formatCell(cell)},${fast[code]},${slow[code]}`);
-  const file = path.join(tempDir(), 'devices.csv');
-  writeFileSync(file, `index,arch_str,fast_board,slow_board\n${rows.join('\n')}\n`);
-  return { file, fast, slow };
-}
-
-const toyScores = (): Promise<{ scores: Float64Array; id: string }> => {
-  const raw = allCells().map((c) => {
-    const [, skip, c1, c3, pool] = opCounts(c);
-    return 0.5 * c1! + c3! + 0.1 * pool! + 0.05 * skip!;
+  const { file, latencies } = syntheticDeviceTable(tempDir(), 'devices.csv', {
+    fast_board: 21,
+    slow_board: 22,
   });
-  const max = Math.max(...raw);
-  return Promise.resolve({ scores: Float64Array.from(raw, (r) => r / max), id: 'toy' });
-};
+  return { file, fast: latencies.fast_board!, slow: latencies.slow_board! };
+}
 
 function facts(cpuModel: string, logicalCores: number): HardwareFacts {
   return {
@@ -100,7 +88,7 @@ describe('simnas aggregate', () => {
       device: { kind: 'table', path: table.file, column, noise: 0 },
       seed: 3,
       evaluations: 300,
-      taskScores: toyScores,
+      taskScores: toyTaskScores,
       ...overrides,
     });
     fastReport = toReport(await runSearch(options('fast_board', { budgetMs }), silentLogger));

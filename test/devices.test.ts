@@ -30,6 +30,17 @@ const ZERO_SOURCE = parseCell(
   '|none~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|skip_connect~2|',
 );
 
+/** A device with noise, outliers, chain costs and pairwise effects off: one mechanism in view. */
+function mechanismOnly(p: ReturnType<typeof samplePrior>): SyntheticDevice {
+  return new SyntheticDevice({
+    ...p,
+    noiseSd: 0,
+    outlierRate: 0,
+    chainCost: 0,
+    pairwise: p.pairwise.map(() => 0),
+  });
+}
+
 describe('cell features', () => {
   it('has one name per feature and a constant first', () => {
     expect(FEATURE_NAMES).toHaveLength(FEATURE_COUNT);
@@ -106,13 +117,7 @@ describe('synthetic devices', () => {
     const ratios: Record<'unfused' | 'fused', number[]> = { unfused: [], fused: [] };
     for (let i = 0; i < 120; i++) {
       const p = samplePrior(random.child(String(i)));
-      const device = new SyntheticDevice({
-        ...p,
-        noiseSd: 0,
-        outlierRate: 0,
-        chainCost: 0,
-        pairwise: p.pairwise.map(() => 0),
-      });
+      const device = mechanismOnly(p);
       const base = device.latency(path('skip_connect', 'skip_connect'));
       const fromNode0 = device.latency(path('nor_conv_3x3', 'skip_connect')) - base;
       const fromNode2 = device.latency(path('skip_connect', 'nor_conv_3x3')) - base;
@@ -137,13 +142,7 @@ describe('synthetic devices', () => {
     for (let i = 0; i < 300; i++) {
       const p = samplePrior(random.child(String(i)));
       if (p.mode !== 'computes-all') continue;
-      const device = new SyntheticDevice({
-        ...p,
-        noiseSd: 0,
-        outlierRate: 0,
-        chainCost: 0,
-        pairwise: p.pairwise.map(() => 0),
-      });
+      const device = mechanismOnly(p);
       const first = device.latency(one) - device.latency(nodeTwoOnly);
       const second = device.latency(two) - device.latency(one);
       firstCostsMore[p.irregular ? 'irregular' : 'regular'].push(first > second ? 1 : 0);

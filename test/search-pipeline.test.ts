@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -10,31 +10,18 @@ import { samplePrior, syntheticLatencies } from '../src/devices/synthetic.js';
 import { UsageError } from '../src/errors.js';
 import { runSearch, type SearchJobOptions } from '../src/pipeline.js';
 import { toReport, writeReport } from '../src/report/report.js';
-import { allCells, formatCell, opCounts, SPACE_SIZE } from '../src/space/cell.js';
+import { SPACE_SIZE } from '../src/space/cell.js';
 import { silentLogger } from '../src/util/log.js';
-import { Random } from '../src/util/random.js';
 import { quantile } from '../src/util/stats.js';
+import { syntheticDeviceTable, toyTaskScores } from './support/search-fixtures.js';
 
 const tempDir = (): string => mkdtempSync(path.join(tmpdir(), 'simnas-search-'));
 
 /** A recorded-device table of our own making: one synthetic device, in the wide CSV shape. */
 function syntheticTable(): { file: string; latencies: Float64Array } {
-  const latencies = syntheticLatencies(samplePrior(new Random(11), 'cifar10'));
-  const rows = allCells().map((cell, code) => `${code},${formatCell(cell)},${latencies[code]}`);
-  const file = path.join(tempDir(), 'device.csv');
-  writeFileSync(file, `index,arch_str,toy_device\n${rows.join('\n')}\n`);
-  return { file, latencies };
+  const { file, latencies } = syntheticDeviceTable(tempDir(), 'device.csv', { toy_device: 11 });
+  return { file, latencies: latencies.toy_device! };
 }
-
-/** Convolutions raise the toy task score; it is in [0, 1] like the real one. */
-const toyScores = (): Promise<{ scores: Float64Array; id: string }> => {
-  const raw = allCells().map((c) => {
-    const [, skip, c1, c3, pool] = opCounts(c);
-    return 0.5 * c1! + c3! + 0.1 * pool! + 0.05 * skip!;
-  });
-  const max = Math.max(...raw);
-  return Promise.resolve({ scores: Float64Array.from(raw, (r) => r / max), id: 'toy' });
-};
 
 function options(file: string, overrides: Partial<SearchJobOptions> = {}): SearchJobOptions {
   return {
@@ -45,7 +32,7 @@ function options(file: string, overrides: Partial<SearchJobOptions> = {}): Searc
     device: { kind: 'table', path: file, column: 'toy_device', noise: 0.03 },
     seed: 1,
     evaluations: 300,
-    taskScores: toyScores,
+    taskScores: toyTaskScores,
     ...overrides,
   };
 }
@@ -117,7 +104,7 @@ describe('search pipeline on a recorded device', () => {
         evaluateEvery: 10,
       },
       {
-        taskScore: (await toyScores()).scores,
+        taskScore: (await toyTaskScores()).scores,
         taskScoreId: 'toy',
         priorHash: PRIOR_HASH,
         sampleDeviceLatencies: (random) => syntheticLatencies(samplePrior(random, 'cifar10')),
