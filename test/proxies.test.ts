@@ -28,6 +28,7 @@ import { NASWOT_KERNEL_OUTPUT, addNaswotKernel, naswotOf } from '../src/proxies/
 import {
   cellFeatures,
   distributionOf,
+  identityPaths,
   minMax,
   minMaxTaskScore,
   naswotPerUnit,
@@ -36,6 +37,7 @@ import {
   rankTaskScore,
   reluUnits,
   taskScore,
+  taskScoreOf,
   type ScoreNormaliser,
 } from '../src/proxies/score.js';
 import { skipOf } from '../src/proxies/skip.js';
@@ -284,7 +286,7 @@ describe('task score', () => {
     expect(cellFeatures(SMALL_WITH_DEAD, 'cifar10').paramsM).toBe(cellFeatures(SMALL, 'cifar10').paramsM);
   });
 
-  it('mixes P(naswot per ReLU unit), P(params), skip / 2 and the pool-free share with weights 4:8:1:2', () => {
+  it('mixes P(naswot per ReLU unit), P(params), skip / 2, pool-free share, residual and 3x3 terms 4:8:1:2:1:1', () => {
     const normaliser = population();
     const features = cellFeatures(RESIDUAL_3X3, 'cifar10');
     const naswot = 760;
@@ -294,8 +296,10 @@ describe('task score', () => {
       (4 * percentile(normaliser.naswotPerUnit, perUnit) +
         8 * percentile(normaliser.params, features.paramsM) +
         skipOf(RESIDUAL_3X3) / 2 +
-        2) /
-      15;
+        2 +
+        1 +
+        1) /
+      17;
     const values = { naswot, synflow: 1, logsynflow: 2e6, skip: skipOf(RESIDUAL_3X3) };
     expect(taskScore(RESIDUAL_3X3, values, normaliser)).toBeCloseTo(expected, 12);
     // RESIDUAL_3X3's params (one 3x3 and one 1x1 conv) are above SMALL's (weight 1), equal to its
@@ -328,6 +332,42 @@ describe('task score', () => {
     const perUnitShare = (cell: typeof SMALL): number =>
       percentile(normaliser.naswotPerUnit, naswotPerUnit(760, cellFeatures(cell, 'cifar10').reluUnits, 64));
     expect(perUnitShare(ALL_CONV3)).toBeLessThan(perUnitShare(RESIDUAL_3X3));
+  });
+
+  it('counts input-to-output paths of skip edges only', () => {
+    const identity = (text: string): number => identityPaths(parseCell(text));
+    expect(identityPaths(RESIDUAL_3X3)).toBe(1);
+    expect(identityPaths(ALL_CONV3)).toBe(0);
+    expect(identityPaths(POOLED_3X3)).toBe(0);
+    // 3<-0 directly and 3<-1<-0: the input reaches the output twice.
+    expect(
+      identity('|skip_connect~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|skip_connect~1|nor_conv_3x3~2|'),
+    ).toBe(2);
+    // Every edge a skip: 0-3, 0-1-3, 0-2-3, 0-1-2-3.
+    expect(
+      identity(
+        '|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|',
+      ),
+    ).toBe(4);
+    expect(cellFeatures(RESIDUAL_3X3, 'cifar10')).toMatchObject({ identityPaths: 1, convs3x3: 1 });
+    // A dead 3x3 conv widens no receptive field: features are read on the effective cell.
+    expect(cellFeatures(SMALL_WITH_DEAD, 'cifar10').convs3x3).toBe(0);
+  });
+
+  it('prefers exactly one identity path and a 3x3 conv, all proxy values being equal', () => {
+    const normaliser = population();
+    const values = { naswot: 760, synflow: 1, logsynflow: 2e6, skip: 1 };
+    const features = cellFeatures(RESIDUAL_3X3, 'cifar10');
+    const score = (change: Partial<typeof features>): number =>
+      taskScoreOf({ ...features, ...change }, values, normaliser);
+    const step = 1 / 17;
+    // No identity path (a plain cell) or two of them (the input added twice) both lose the term.
+    expect(score({ identityPaths: 1 }) - score({ identityPaths: 0 })).toBeCloseTo(step, 12);
+    expect(score({ identityPaths: 1 }) - score({ identityPaths: 2 })).toBeCloseTo(step, 12);
+    expect(score({ identityPaths: 2 })).toBe(score({ identityPaths: 3 }));
+    // One 3x3 conv or several: the term is the presence of spatial context, capacity is in params.
+    expect(score({ convs3x3: 1 }) - score({ convs3x3: 0 })).toBeCloseTo(step, 12);
+    expect(score({ convs3x3: 3 })).toBe(score({ convs3x3: 1 }));
   });
 
   it('keeps the previous rank rule: P(naswot), P(logsynflow) and skip / 2, equally weighted', () => {

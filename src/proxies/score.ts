@@ -1,7 +1,8 @@
 // The task score: one number per cell, in [0, 1], that ranks architectures by expected accuracy
 // from the training-free proxies and what the cell's structure says without any computation.
 // Rule (small, chosen on cifar10 only and never fitted to accuracies; README.md gives the figures):
-//   score = ( 4 P(naswot per unit) + 8 P(params) + skip / 2 + 2 (1 - pools / 6) ) / 15
+//   score = ( 4 P(naswot per unit) + 8 P(params) + skip / 2 + 2 (1 - pools / 6)
+//             + [one identity path] + [a 3x3 conv] ) / 17
 // - P(v): the fraction of the search space's connected cells whose value is below v (mid-rank for
 //   ties), read from the precomputed table for the dataset.
 // - naswot per unit = naswot - B ln D: NASWOT of the kernel divided by D, the number of ReLU units
@@ -19,16 +20,33 @@
 // - pools: live avg_pool_3x3 edges. A pooling edge adds no ReLU and no weight, so neither proxy
 //   term sees it, yet it blurs every feature map on its path: the terms above would rank it like
 //   an identity edge.
-// The weights 4 : 8 : 1 : 2 are 1 : 2 : 1/4 : 1/2 relative to NASWOT, picked from a grid of at most
-// six values per weight by the mean constrained regret over 19 FLOPs budgets on cifar10 (figures in
-// README.md); cifar100, ImageNet16-120 and disjoint halves of the cells are the checks.
+// - [one identity path]: 1 when exactly one input-to-output path is made of skip_connect edges
+//   only (a residual cell). With none the stack of 15 cells is a plain network; with two or more
+//   the cell adds its input to its output several times, so the identity stream grows cell after
+//   cell and swamps what the batch-normalised convs add. Neither proxy sees it (skips carry no
+//   ReLU and no weight) and FreeREA's skip even rewards the extra skips.
+// - [a 3x3 conv]: 1 when a live edge is a 3x3 conv. Without one, only pooling (penalised above) and
+//   the reduction blocks widen the receptive field, and NASWOT per unit rates chains of 1x1 convs
+//   highest of all: it sees how distinctly inputs are separated, not spatial context.
+// The weights 4 : 8 : 1 : 2 : 1 : 1 are 1 : 2 : 1/4 : 1/2 : 1/4 : 1/4 relative to NASWOT, picked from
+// grids of at most six values per weight by constrained regrets on cifar10 (FLOPs budgets and the
+// exact latencies of recorded devices; figures in README.md); cifar100, ImageNet16-120 and random
+// halves of the cells are the checks.
 // A disconnected cell (naswot -Infinity: it computes nothing) scores 0.
 // A cell outside a partial table is placed on the table's distribution (an unbiased sample of the
 // space, see build.ts), so on-demand and table cells are scored alike. The earlier rules stay
 // available for comparison in the benchmark: FreeREA's min-max mix and its rank-normalised variant.
 import { networkCost } from '../onnx/cost.js';
 import { CELLS_PER_STAGE, STAGE_CHANNELS } from '../onnx/layout.js';
-import { OP_AVGPOOL, OP_CONV1X1, OP_CONV3X3, effectiveCell, type Cell } from '../space/cell.js';
+import {
+  EDGES,
+  OP_AVGPOOL,
+  OP_CONV1X1,
+  OP_CONV3X3,
+  OP_SKIP,
+  effectiveCell,
+  type Cell,
+} from '../space/cell.js';
 import { DATASET_SHAPES, type Dataset } from '../space/datasets.js';
 import type { ProxyValues } from './compute.js';
 import { SKIP_RANGE } from './skip.js';
@@ -66,13 +84,25 @@ export interface CellFeatures {
   readonly reluUnits: number;
   /** Live avg_pool_3x3 edges. */
   readonly pools: number;
+  /** Input-to-output paths made of skip_connect edges only. */
+  readonly identityPaths: number;
+  /** Live nor_conv_3x3 edges. */
+  readonly convs3x3: number;
 }
 
-export const TASK_SCORE_WEIGHTS = { naswotPerUnit: 4, params: 8, skip: 1, pools: 2 } as const;
+export const TASK_SCORE_WEIGHTS = {
+  naswotPerUnit: 4,
+  params: 8,
+  skip: 1,
+  pools: 2,
+  residual: 1,
+  spatial: 1,
+} as const;
 
 export const TASK_SCORE_FORMULA =
-  '(4 P(naswot - B ln D) + 8 P(params) + skip / 2 + 2 (1 - pools / 6)) / 15; ' +
-  'P = fraction of the space below (mid-rank), from the proxy table; D = ReLU units, B = batch size';
+  '(4 P(naswot - B ln D) + 8 P(params) + skip / 2 + 2 (1 - pools / 6) + [one identity path] + [a 3x3 conv]) / 17; ' +
+  'P = fraction of the space below (mid-rank), from the proxy table; D = ReLU units, B = batch size; ' +
+  'identity path = input-to-output path of skip_connect edges only';
 
 export const RANK_TASK_SCORE_FORMULA = 'mean(P(naswot), P(logsynflow), skip / 2) (FreeREA mix, ranks)';
 
@@ -100,6 +130,16 @@ export function reluUnits(cell: Cell, dataset: Dataset): number {
   return units + STAGE_CHANNELS[STAGE_CHANNELS.length - 1]! * size * size;
 }
 
+/** Paths from the cell's input (node 0) to its output (node 3) whose edges are all skip_connect. */
+export function identityPaths(cell: Cell): number {
+  const paths = [1, 0, 0, 0];
+  // EDGES is in topological order (by target node), so every source count is final when read.
+  EDGES.forEach(({ from, to }, edge) => {
+    if (cell[edge] === OP_SKIP) paths[to]! += paths[from]!;
+  });
+  return paths[3]!;
+}
+
 /** The features of `cell`'s deployed network (its effective cell). */
 export function cellFeatures(cell: Cell, dataset: Dataset): CellFeatures {
   const live = effectiveCell(cell);
@@ -107,6 +147,8 @@ export function cellFeatures(cell: Cell, dataset: Dataset): CellFeatures {
     paramsM: networkCost(live, dataset).deployed.paramsM,
     reluUnits: reluUnits(live, dataset),
     pools: live.filter((op) => op === OP_AVGPOOL).length,
+    identityPaths: identityPaths(live),
+    convs3x3: live.filter((op) => op === OP_CONV3X3).length,
   };
 }
 
@@ -200,8 +242,10 @@ export function taskScoreOf(
     (w.naswotPerUnit * percentile(normaliser.naswotPerUnit, perUnit) +
       w.params * percentile(normaliser.params, features.paramsM) +
       w.skip * minMax(values.skip, SKIP_RANGE) +
-      w.pools * (1 - features.pools / CELL_EDGES)) /
-    (w.naswotPerUnit + w.params + w.skip + w.pools)
+      w.pools * (1 - features.pools / CELL_EDGES) +
+      w.residual * (features.identityPaths === 1 ? 1 : 0) +
+      w.spatial * (features.convs3x3 > 0 ? 1 : 0)) /
+    (w.naswotPerUnit + w.params + w.skip + w.pools + w.residual + w.spatial)
   );
 }
 
