@@ -36,6 +36,7 @@ import { certifiedThresholdMs, chooseCandidates, DEFAULT_MARGIN_Z } from './sear
 import {
   evolutionSearch,
   exhaustiveSearch,
+  hillClimb,
   randomSearch,
   type Evaluations,
   type StrategyChoice,
@@ -272,10 +273,22 @@ export async function adaptToDevice(
   },
   logger: Logger,
 ): Promise<AdaptedDevice> {
-  const sampleCells =
+  let sampleCells =
     options.samples === DEFAULT_SAMPLE_COUNT
       ? defaultSampleCells(options.dataset)
       : [...designSampleCells(options.samples, { dataset: options.dataset })];
+  const hasData = device.hasData?.bind(device);
+  if (hasData && !sampleCells.every(hasData)) {
+    logger.info(
+      `${device.name} has no latency for some designed sample cells: designing among the cells it has`,
+    );
+    sampleCells = [
+      ...designSampleCells(options.samples, {
+        dataset: options.dataset,
+        available: (code) => hasData(decodeCell(code)),
+      }),
+    ];
+  }
   const measurement = await logger.group(`measuring ${sampleCells.length} sample cells`, () =>
     device.measure(sampleCells),
   );
@@ -344,6 +357,13 @@ function flooredPrediction(
 ): { mean: Float64Array; std: Float64Array } {
   const floor = predictionFloor(samples.map(([, ms]) => ms));
   return { mean: predicted.mean.map((m) => Math.max(m, floor)), std: predicted.std };
+}
+
+/** The task scores with NaN (never searched, verified or reported) where `device` has no latency. */
+export function measurableScores(scores: Float64Array, device: Device): Float64Array {
+  const hasData = device.hasData?.bind(device);
+  if (!hasData) return scores;
+  return Float64Array.from(scores, (score, code) => (hasData(decodeCell(code)) ? score : Number.NaN));
 }
 
 /** Refuses a budget no cell can meet, naming the fastest cell and the fastest measurement. */
@@ -565,9 +585,10 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
     if (fingerprint) logger.info(`hardware ${fingerprint.tag} [${fingerprint.hash}]`);
     const adapted = await adaptToDevice(device, options, logger);
     if (options.budgetMs !== undefined) checkBudget(adapted, options.budgetMs, options.outDir);
-    const { scores, id: taskScoreId } = await (options.taskScores ?? defaultTaskScores(options, logger))(
-      options.dataset,
-    );
+    const { scores: allScores, id: taskScoreId } = await (
+      options.taskScores ?? defaultTaskScores(options, logger)
+    )(options.dataset);
+    const scores = measurableScores(allScores, device);
     const { problem, budget } = searchProblem(adapted, scores, options.budgetMs);
     const evaluations = runStrategy(
       { strategy, evaluations: options.evaluations },
@@ -679,17 +700,27 @@ export function runStrategy(
     case 'evolution':
       return evolutionSearch(problem, { cells: options.evaluations }, random);
     case 'controller':
-      return proposeCells(
+      return hillClimb(
         problem,
-        controller!.policy,
-        { episodes: CONTROLLER_EPISODES, steps: controller!.artifact.metadata.reward.stepsPerEpisode },
-        random,
+        proposeCells(
+          problem,
+          controller!.policy,
+          { episodes: CONTROLLER_EPISODES, steps: controller!.artifact.metadata.reward.stepsPerEpisode },
+          random,
+        ),
+        CONTROLLER_CLIMB_STARTS,
       );
   }
 }
 
-/** Controller episodes at deployment: about as many cells as the default evolution budget. */
-const CONTROLLER_EPISODES = 32;
+/**
+ * Controller episodes at deployment and the proposals a hill climb then settles on their local
+ * optimum. On the recorded devices (exact latencies, p25/p50/p75 budgets) 64 episodes plus 16
+ * climbs reach about 99% of the exhaustive optimum with ~600 distinct cells, where 32 episodes
+ * without climbing reached ~96%; both run in well under a second.
+ */
+const CONTROLLER_EPISODES = 64;
+const CONTROLLER_CLIMB_STARTS = 16;
 
 function defaultTaskScores(
   options: SearchJobOptions,

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 
 import { runSearchBench } from '../src/bench/search-bench.js';
 import { samplePrior, syntheticLatencies } from '../src/devices/synthetic.js';
-import { allCells, formatCell, opCounts } from '../src/space/cell.js';
+import { defaultSampleCells } from '../src/hardware/sample-cells.js';
+import { allCells, encodeCell, formatCell, opCounts, parseCell } from '../src/space/cell.js';
 import { Random } from '../src/util/random.js';
 
 /** Two synthetic devices and a toy accuracy that the toy task score tracks imperfectly. */
@@ -77,6 +78,38 @@ describe('search benchmark', () => {
     expect(result.summary.exhaustive!.violation_rate).toBeLessThanOrEqual(
       result.summary.naive!.violation_rate,
     );
+  });
+
+  it('samples, searches and recommends only cells a table with holes has latencies for', async () => {
+    const { table, accuracy } = fixtures();
+    // Blank dev_a for every designed sample cell and a third of the space, as HW-NAS-Bench's Edge
+    // TPU column lacks the cells it cannot compile.
+    const blank = new Set(defaultSampleCells('cifar10').map((cell) => encodeCell(cell)));
+    for (let code = 0; code < 15625; code += 3) blank.add(code);
+    const lines = readFileSync(table, 'utf8').trimEnd().split('\n');
+    const holed = lines.map((line, row) => {
+      if (row === 0) return line;
+      const fields = line.split(',');
+      if (blank.has(encodeCell(parseCell(fields[1]!)))) fields[2] = '';
+      return fields.join(',');
+    });
+    writeFileSync(table, `${holed.join('\n')}\n`);
+    const result = await runSearchBench({
+      table,
+      accuracy,
+      devices: ['dev_a'],
+      dataset: 'cifar10',
+      samples: 10,
+      verify: 5,
+      budgets: [0.25, 0.75],
+      seeds: 1,
+      noise: 0.03,
+      strategies: ['exhaustive', 'random'],
+      evaluations: 300,
+      taskScores: toyScores,
+    });
+    expect(result.results).toHaveLength(2 * 3);
+    for (const row of result.results) expect(blank.has(encodeCell(parseCell(row.cell)))).toBe(false);
   });
 
   it('names the columns that exist when asked for one that does not', async () => {

@@ -11,6 +11,7 @@ import { readLatencyTable, RecordedDevice } from '../devices/recorded.js';
 import {
   adaptToDevice,
   loadController,
+  measurableScores,
   runStrategy,
   searchProblem,
   verifyCandidates,
@@ -138,6 +139,7 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
           { dataset: options.dataset, samples: options.samples },
           silentLogger,
         );
+        const deviceScores = measurableScores(scores, device);
         const baselineDevice = RecordedDevice.fromTable(table, name, { noise: options.noise, seed });
         const available = Array.from({ length: SPACE_SIZE }, (_, code) => code).filter((c) =>
           Number.isFinite(truth[c]!),
@@ -199,7 +201,7 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
           let naivePick = -1;
           for (let code = 0; code < SPACE_SIZE; code++) {
             if (
-              scored[code] &&
+              usable(code) &&
               baseline[code]! <= budgetMs &&
               (naivePick < 0 || scores[code]! > scores[naivePick]!)
             )
@@ -215,7 +217,7 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
             );
           }
 
-          const { problem } = searchProblem(adapted, scores, budgetMs);
+          const { problem } = searchProblem(adapted, deviceScores, budgetMs);
           let optimum = -Infinity;
           for (let code = 0; code < SPACE_SIZE; code++) optimum = Math.max(optimum, objective(problem, code));
           let controllerCells: number | undefined;
@@ -238,7 +240,7 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
               evaluations,
               {
                 verify: options.verify,
-                scores,
+                scores: deviceScores,
                 budgetMs,
                 noise: options.noise,
                 refitDataset: options.dataset,

@@ -15,4 +15,10 @@ export interface Device {
   readonly name: string;
   readonly kind: DeviceKind;
   measure(cells: readonly Cell[]): Promise<Measurement>;
+  /**
+   * Whether `measure` can answer for `cell`; absent means every cell. A recorded table may have
+   * holes (HW-NAS-Bench's Edge TPU column lacks 4,699 cells), and the search must neither sample
+   * nor recommend what it could never verify.
+   */
+  hasData?(cell: Cell): boolean;
 }
