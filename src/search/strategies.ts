@@ -1,7 +1,7 @@
 // Search strategies over one device's problem. Each returns the cells it evaluated with their
 // objective values; the caller ranks, verifies and reports. Random and evolution take an
 // evaluation budget so they can be compared with the controller at an equal number of cells.
-import { mutate, SPACE_SIZE, decodeCell, encodeCell } from '../space/cell.js';
+import { mutate, neighbours, SPACE_SIZE, decodeCell, encodeCell } from '../space/cell.js';
 import type { Random } from '../util/random.js';
 import { objective, type SearchProblem } from './objective.js';
 
@@ -73,6 +73,36 @@ export function evolutionSearch(
     population.shift();
   }
   return out;
+}
+
+/**
+ * Steepest-ascent hill climbing from the `starts` best cells evaluated so far: every single-edge
+ * neighbour of the current cell is evaluated and the best improving one is taken, until none
+ * improves. The controller proposes where to look; this settles each proposal on its local
+ * optimum, which a sampled policy often passes one edit away from. Adds what it evaluates to
+ * `evaluations` (so cell counts stay honest) and returns it.
+ */
+export function hillClimb(problem: SearchProblem, evaluations: Evaluations, starts: number): Evaluations {
+  const evaluate = (code: number): number => {
+    let value = evaluations.get(code);
+    if (value === undefined) {
+      value = objective(problem, code);
+      evaluations.set(code, value);
+    }
+    return value;
+  };
+  for (let current of topCells(evaluations, starts)) {
+    for (;;) {
+      let best = current;
+      for (const neighbour of neighbours(decodeCell(current))) {
+        const code = encodeCell(neighbour);
+        if (evaluate(code) > evaluate(best)) best = code;
+      }
+      if (best === current) break;
+      current = best;
+    }
+  }
+  return evaluations;
 }
 
 /** The `count` best cells of an evaluation, best first. */
