@@ -182,8 +182,8 @@ describe('NASWOT', () => {
         }
     }
     expect(units).toBe(counted);
-    const gram = result[NASWOT_KERNEL_OUTPUT]!.data as Float32Array;
-    for (let i = 0; i < n * n; i++) expect((gram[i]! + units) / 2).toBe(expected[i]);
+    const kernel = result[NASWOT_KERNEL_OUTPUT]!.data as Float32Array;
+    for (let i = 0; i < n * n; i++) expect(kernel[i]).toBe(expected[i]);
     // Batch-statistics BN: what enters the first cell's ReLU has zero mean per channel.
     const first = result[network.reluInputs[0]!.tensor]!.data as Float32Array;
     let mean = 0;

@@ -1,12 +1,13 @@
 // Computes every proxy of one cell from scratch: NASWOT (onnxruntime, float32 forward with the
 // kernel in the graph) and synflow/logsynflow (our float64 interpreter of the same graph), each
 // averaged over the seeded initialisations, plus skip. Values depend on the effective cell only.
-import { OPS, effectiveCell, type Cell } from '../space/cell.js';
+import { buildNetworkGraph } from '../onnx/nb201.js';
+import { OPS, effectiveCell, isConnected, type Cell } from '../space/cell.js';
 import { DATASET_SHAPES, type Dataset } from '../space/datasets.js';
 import type { ImageBatch } from './naswot.js';
-import { naswotOf } from './naswot.js';
+import { naswotOf, naswotOfNetwork } from './naswot.js';
 import { skipOf } from './skip.js';
-import { synflowOf } from './synflow.js';
+import { synflowOf, synflowOfGraph, type SynflowValues } from './synflow.js';
 
 export const PROXY_NAMES = ['naswot', 'synflow', 'logsynflow', 'skip'] as const;
 export type ProxyName = (typeof PROXY_NAMES)[number];
@@ -45,6 +46,33 @@ export function meanSynflow(
   return { synflow: synflow / seeds.length, logsynflow: logsynflow / seeds.length };
 }
 
+/**
+ * NASWOT, synflow and logsynflow, each the mean over `seeds`: what meanNaswot and meanSynflow give,
+ * from one network build per seed (its weights are drawn once; synflow reads the graph before
+ * NASWOT turns it into its probe).
+ */
+export async function meanProxies(
+  cell: Cell,
+  dataset: Dataset,
+  images: ImageBatch,
+  seeds: readonly number[],
+  threads = 1,
+): Promise<{ naswot: number } & SynflowValues> {
+  if (!isConnected(cell)) return { naswot: Number.NEGATIVE_INFINITY, synflow: 0, logsynflow: 0 };
+  let naswot = 0;
+  let synflow = 0;
+  let logsynflow = 0;
+  for (const seed of seeds) {
+    const network = buildNetworkGraph(cell, { dataset, batchSize: images.count, seed, prune: true });
+    const values = synflowOfGraph(network);
+    synflow += values.synflow;
+    logsynflow += values.logsynflow;
+    naswot += await naswotOfNetwork(network, images, threads);
+  }
+  const count = seeds.length;
+  return { naswot: naswot / count, synflow: synflow / count, logsynflow: logsynflow / count };
+}
+
 /** All proxies of `cell` on `dataset`; `images` must have the dataset's input size. */
 export async function computeProxies(
   cell: Cell,
@@ -58,8 +86,7 @@ export async function computeProxies(
     throw new RangeError(`computeProxies: ${dataset} takes ${size}px images, got ${images.size}px`);
   }
   const live = effectiveCell(cell);
-  const naswot = await meanNaswot(live, dataset, images, seeds, threads);
-  return { naswot, ...meanSynflow(live, dataset, seeds), skip: skipOf(live) };
+  return { ...(await meanProxies(live, dataset, images, seeds, threads)), skip: skipOf(live) };
 }
 
 /** For messages: the effective cell as op names. */

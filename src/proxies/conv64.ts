@@ -1,7 +1,10 @@
 // Float64 convolution kernels (forward, input gradient, weight gradient) and the pooling layers of
 // the NB201 macro network, for one image in [channels, height, width] layout. Written for synflow:
 // its values span 1e26..1e61, beyond float32, and no installed engine runs float64 convolutions.
-// Loops run over whole rows per kernel tap so V8 keeps the inner loop tight.
+// The shapes NB201 uses (3x3 stride 1, 1x1, 3x3 stride 2 on even sides) have specialised loops that
+// V8 keeps tight. The 1x1 and stride-2 loops add the same terms in the same order as the general
+// reference loops (which serve every other shape); the stride-1 3x3 loop adds each input channel's
+// nine taps as one group, as every version of it has: speed-ups here must not change a bit.
 
 /** A feature map of one image. */
 export interface FeatureMap {
@@ -81,26 +84,19 @@ export function conv2d(
   kernel: number,
   stride: number,
 ): FeatureMap {
-  if (stride !== 1) return conv2dStrided(input, weights, outChannels, kernel, stride);
-  const { channels: cin, height: h, width: w } = input;
-  const pad = (kernel - 1) >> 1;
-  const pitch = w + 2 * pad;
-  const plane = (h + 2 * pad) * pitch;
-  const span = spanOf(h, w, pitch);
-  const src = padded(input, pad);
-  const out = zeroMap(outChannels, h, w);
-  const acc = new Float64Array(span);
-  const taps = kernel * kernel;
-  for (let o = 0; o < outChannels; o++) {
-    acc.fill(0);
-    for (let i = 0; i < cin; i++) {
-      const first = (o * cin + i) * taps;
-      if (kernel === 3) accumulate3x3(acc, src, i * plane, pitch, span, weights, first, false);
-      else accumulateTap(acc, src, i * plane, span, weights[first]!);
-    }
-    for (let y = 0; y < h; y++) out.data.set(acc.subarray(y * pitch, y * pitch + w), (o * h + y) * w);
+  if (kernel === 1 && stride === 1) {
+    const out = zeroMap(outChannels, input.height, input.width);
+    mixChannels(input.data, input.channels, out.data, outChannels, input.height * input.width, weights, {
+      outStride: input.channels,
+      inStride: 1,
+    });
+    return out;
   }
-  return out;
+  if (kernel === 3 && stride === 2 && isEven(input.height, input.width)) {
+    return conv3x3Stride2(input, weights, outChannels);
+  }
+  if (kernel !== 3 || stride !== 1) return conv2dStrided(input, weights, outChannels, kernel, stride);
+  return convolve3x3(input, outChannels, weights);
 }
 
 /** Gradient of a conv2d with respect to its input, given the gradient of its output. */
@@ -113,30 +109,32 @@ export function conv2dInputGradient(
   kernel: number,
   stride: number,
 ): FeatureMap {
-  if (stride !== 1) {
+  if (kernel === 1 && stride === 1) {
+    const { channels: cout, height, width } = outputGradient;
+    const grad = zeroMap(inChannels, height, width);
+    mixChannels(outputGradient.data, cout, grad.data, inChannels, height * width, weights, {
+      outStride: 1,
+      inStride: inChannels,
+    });
+    return grad;
+  }
+  if (kernel === 3 && stride === 2 && isEven(inHeight, inWidth)) {
+    return conv3x3Stride2InputGradient(outputGradient, weights, inChannels, inHeight, inWidth);
+  }
+  if (kernel !== 3 || stride !== 1) {
     return conv2dInputGradientStrided(outputGradient, weights, inChannels, inHeight, inWidth, kernel, stride);
   }
   // A stride-1 'same' conv's input gradient is the conv of the output gradient with the kernel
-  // flipped and its channel axes swapped.
-  const { channels: cout, height: h, width: w } = outputGradient;
-  const pad = (kernel - 1) >> 1;
-  const pitch = w + 2 * pad;
-  const plane = (h + 2 * pad) * pitch;
-  const span = spanOf(h, w, pitch);
-  const src = padded(outputGradient, pad);
-  const grad = zeroMap(inChannels, h, w);
-  const acc = new Float64Array(span);
-  const taps = kernel * kernel;
-  for (let i = 0; i < inChannels; i++) {
-    acc.fill(0);
-    for (let o = 0; o < cout; o++) {
-      const first = (o * inChannels + i) * taps;
-      if (kernel === 3) accumulate3x3(acc, src, o * plane, pitch, span, weights, first, true);
-      else accumulateTap(acc, src, o * plane, span, weights[first]!);
+  // rotated by 180 degrees and its channel axes swapped.
+  const cout = outputGradient.channels;
+  const rotated = new Float64Array(weights.length);
+  for (let o = 0; o < cout; o++) {
+    for (let i = 0; i < inChannels; i++) {
+      for (let t = 0; t < 9; t++)
+        rotated[(i * cout + o) * 9 + t] = weights[(o * inChannels + i) * 9 + 8 - t]!;
     }
-    for (let y = 0; y < h; y++) grad.data.set(acc.subarray(y * pitch, y * pitch + w), (i * h + y) * w);
   }
-  return grad;
+  return convolve3x3(outputGradient, inChannels, rotated);
 }
 
 /** Gradient of a conv2d with respect to its weights, [out, in, k, k]. */
@@ -146,14 +144,17 @@ export function conv2dWeightGradient(
   kernel: number,
   stride: number,
 ): Float64Array {
-  if (stride !== 1) return conv2dWeightGradientStrided(input, outputGradient, kernel, stride);
+  if (kernel === 1 && stride === 1) return pointwiseWeightGradient(input, outputGradient);
+  if (kernel === 3 && stride === 2 && isEven(input.height, input.width)) {
+    return conv3x3Stride2WeightGradient(input, outputGradient);
+  }
+  if (kernel !== 3 || stride !== 1) return conv2dWeightGradientStrided(input, outputGradient, kernel, stride);
   const { channels: cin, height: h, width: w } = input;
   const cout = outputGradient.channels;
-  const pad = (kernel - 1) >> 1;
-  const pitch = w + 2 * pad;
-  const plane = (h + 2 * pad) * pitch;
+  const pitch = w + 2;
+  const plane = (h + 2) * pitch;
   const span = spanOf(h, w, pitch);
-  const src = padded(input, pad);
+  const src = padded(input, 1);
   // The output gradient in the same pitch, zero in the border columns so wrapped taps add 0.
   const g = new Float64Array(cout * span);
   for (let o = 0; o < cout; o++) {
@@ -162,37 +163,367 @@ export function conv2dWeightGradient(
       g.set(outputGradient.data.subarray(from, from + w), o * span + y * pitch);
     }
   }
-  const taps = kernel * kernel;
-  const grad = new Float64Array(cout * cin * taps);
+  const grad = new Float64Array(cout * cin * 9);
   for (let o = 0; o < cout; o++) {
-    const gBase = o * span;
+    for (let i = 0; i < cin; i++)
+      correlate3x3(grad, (o * cin + i) * 9, g, o * span, src, i * plane, pitch, span);
+  }
+  return grad;
+}
+
+/** The stride-2 kernels below assume even sides (NB201's 32, 16 and 8); others take the reference loops. */
+function isEven(height: number, width: number): boolean {
+  return height % 2 === 0 && width % 2 === 0;
+}
+
+/**
+ * A 1x1 convolution (or its input gradient): dst[d] += sum_s W[d * outStride + s * inStride] *
+ * src[s] over whole planes, four source channels per pass. Terms are added left to right in
+ * source-channel order, the order one pass per source channel would add them in.
+ */
+function mixChannels(
+  src: Float64Array,
+  srcChannels: number,
+  dst: Float64Array,
+  dstChannels: number,
+  area: number,
+  weights: Float64Array,
+  { outStride, inStride }: { outStride: number; inStride: number },
+): void {
+  for (let d = 0; d < dstChannels; d++) {
+    const at = d * area;
+    let s = 0;
+    for (; s + 4 <= srcChannels; s += 4) {
+      const w0 = weights[d * outStride + s * inStride]!;
+      const w1 = weights[d * outStride + (s + 1) * inStride]!;
+      const w2 = weights[d * outStride + (s + 2) * inStride]!;
+      const w3 = weights[d * outStride + (s + 3) * inStride]!;
+      const x0 = s * area;
+      const x1 = x0 + area;
+      const x2 = x1 + area;
+      const x3 = x2 + area;
+      for (let q = 0; q < area; q++) {
+        dst[at + q] =
+          dst[at + q]! + w0 * src[x0 + q]! + w1 * src[x1 + q]! + w2 * src[x2 + q]! + w3 * src[x3 + q]!;
+      }
+    }
+    for (; s < srcChannels; s++) {
+      const weight = weights[d * outStride + s * inStride]!;
+      const x = s * area;
+      for (let q = 0; q < area; q++) dst[at + q]! += weight * src[x + q]!;
+    }
+  }
+}
+
+/** grad[o, i] = sum over positions of g[o] * x[i], four input channels per pass over g[o]. */
+function pointwiseWeightGradient(input: FeatureMap, outputGradient: FeatureMap): Float64Array {
+  const cin = input.channels;
+  const cout = outputGradient.channels;
+  const area = input.height * input.width;
+  const x = input.data;
+  const g = outputGradient.data;
+  const grad = new Float64Array(cout * cin);
+  for (let o = 0; o < cout; o++) {
+    const at = o * area;
+    let i = 0;
+    for (; i + 4 <= cin; i += 4) {
+      const x0 = i * area;
+      const x1 = x0 + area;
+      const x2 = x1 + area;
+      const x3 = x2 + area;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
+      for (let q = 0; q < area; q++) {
+        const v = g[at + q]!;
+        s0 += v * x[x0 + q]!;
+        s1 += v * x[x1 + q]!;
+        s2 += v * x[x2 + q]!;
+        s3 += v * x[x3 + q]!;
+      }
+      grad[o * cin + i] = s0;
+      grad[o * cin + i + 1] = s1;
+      grad[o * cin + i + 2] = s2;
+      grad[o * cin + i + 3] = s3;
+    }
+    for (; i < cin; i++) {
+      let sum = 0;
+      for (let q = 0; q < area; q++) sum += g[at + q]! * x[i * area + q]!;
+      grad[o * cin + i] = sum;
+    }
+  }
+  return grad;
+}
+
+/**
+ * 3x3 conv, stride 2, padding 1, on a zero-bordered copy: out[y, x] reads padded rows 2y..2y+2 and
+ * columns 2x..2x+2. Terms are added in the reference order (input channel, tap row, tap column);
+ * the border only adds zeros.
+ */
+function conv3x3Stride2(input: FeatureMap, weights: Float64Array, outChannels: number): FeatureMap {
+  const { channels: cin, height: h, width: w } = input;
+  const oh = h >> 1;
+  const ow = w >> 1;
+  const pitch = w + 2;
+  const plane = (h + 2) * pitch;
+  const src = padded(input, 1);
+  const out = zeroMap(outChannels, oh, ow);
+  const dst = out.data;
+  for (let o = 0; o < outChannels; o++) {
     for (let i = 0; i < cin; i++) {
-      const first = (o * cin + i) * taps;
-      if (kernel === 3) correlate3x3(grad, first, g, gBase, src, i * plane, pitch, span);
-      else {
-        let sum = 0;
-        for (let q = 0; q < span; q++) sum += g[gBase + q]! * src[i * plane + q]!;
-        grad[first] = sum;
+      const k = (o * cin + i) * 9;
+      const w0 = weights[k]!;
+      const w1 = weights[k + 1]!;
+      const w2 = weights[k + 2]!;
+      const w3 = weights[k + 3]!;
+      const w4 = weights[k + 4]!;
+      const w5 = weights[k + 5]!;
+      const w6 = weights[k + 6]!;
+      const w7 = weights[k + 7]!;
+      const w8 = weights[k + 8]!;
+      for (let y = 0; y < oh; y++) {
+        const r0 = i * plane + 2 * y * pitch;
+        const r1 = r0 + pitch;
+        const r2 = r1 + pitch;
+        const at = (o * oh + y) * ow;
+        for (let x = 0; x < ow; x++) {
+          const c = 2 * x;
+          dst[at + x] =
+            dst[at + x]! +
+            w0 * src[r0 + c]! +
+            w1 * src[r0 + c + 1]! +
+            w2 * src[r0 + c + 2]! +
+            w3 * src[r1 + c]! +
+            w4 * src[r1 + c + 1]! +
+            w5 * src[r1 + c + 2]! +
+            w6 * src[r2 + c]! +
+            w7 * src[r2 + c + 1]! +
+            w8 * src[r2 + c + 2]!;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Weight gradient of conv3x3Stride2: nine sums per (out, in) pair over the output positions. */
+function conv3x3Stride2WeightGradient(input: FeatureMap, outputGradient: FeatureMap): Float64Array {
+  const { channels: cin, height: h, width: w } = input;
+  const { channels: cout, height: oh, width: ow } = outputGradient;
+  const pitch = w + 2;
+  const plane = (h + 2) * pitch;
+  const src = padded(input, 1);
+  const g = outputGradient.data;
+  const grad = new Float64Array(cout * cin * 9);
+  for (let o = 0; o < cout; o++) {
+    for (let i = 0; i < cin; i++) {
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0,
+        s4 = 0,
+        s5 = 0,
+        s6 = 0,
+        s7 = 0,
+        s8 = 0;
+      for (let y = 0; y < oh; y++) {
+        const r0 = i * plane + 2 * y * pitch;
+        const r1 = r0 + pitch;
+        const r2 = r1 + pitch;
+        const at = (o * oh + y) * ow;
+        for (let x = 0; x < ow; x++) {
+          const v = g[at + x]!;
+          const c = 2 * x;
+          s0 += v * src[r0 + c]!;
+          s1 += v * src[r0 + c + 1]!;
+          s2 += v * src[r0 + c + 2]!;
+          s3 += v * src[r1 + c]!;
+          s4 += v * src[r1 + c + 1]!;
+          s5 += v * src[r1 + c + 2]!;
+          s6 += v * src[r2 + c]!;
+          s7 += v * src[r2 + c + 1]!;
+          s8 += v * src[r2 + c + 2]!;
+        }
+      }
+      const k = (o * cin + i) * 9;
+      grad[k] = s0;
+      grad[k + 1] = s1;
+      grad[k + 2] = s2;
+      grad[k + 3] = s3;
+      grad[k + 4] = s4;
+      grad[k + 5] = s5;
+      grad[k + 6] = s6;
+      grad[k + 7] = s7;
+      grad[k + 8] = s8;
+    }
+  }
+  return grad;
+}
+
+/**
+ * Input gradient of conv3x3Stride2, gathered per input pixel. Input row y is padded row y + 1 =
+ * 2 oy + ky: an even y = 2m is read by tap row 1 only (oy = m); an odd y = 2m + 1 by tap row 0
+ * (oy = m + 1) and tap row 2 (oy = m); columns alike. The output gradient gets a zero last row and
+ * column for taps past the edge. Terms are added in the reference order (output channel, tap row,
+ * tap column).
+ */
+function conv3x3Stride2InputGradient(
+  outputGradient: FeatureMap,
+  weights: Float64Array,
+  inChannels: number,
+  inHeight: number,
+  inWidth: number,
+): FeatureMap {
+  const { channels: cout, height: oh, width: ow } = outputGradient;
+  const gPitch = ow + 1;
+  const gPlane = (oh + 1) * gPitch;
+  const g = new Float64Array(cout * gPlane);
+  for (let o = 0; o < cout; o++) {
+    for (let y = 0; y < oh; y++) {
+      const from = (o * oh + y) * ow;
+      g.set(outputGradient.data.subarray(from, from + ow), o * gPlane + y * gPitch);
+    }
+  }
+  const grad = zeroMap(inChannels, inHeight, inWidth);
+  const dst = grad.data;
+  for (let i = 0; i < inChannels; i++) {
+    for (let o = 0; o < cout; o++) {
+      const k = (o * inChannels + i) * 9;
+      const w0 = weights[k]!;
+      const w1 = weights[k + 1]!;
+      const w2 = weights[k + 2]!;
+      const w3 = weights[k + 3]!;
+      const w4 = weights[k + 4]!;
+      const w5 = weights[k + 5]!;
+      const w6 = weights[k + 6]!;
+      const w7 = weights[k + 7]!;
+      const w8 = weights[k + 8]!;
+      for (let m = 0; m < oh; m++) {
+        const here = o * gPlane + m * gPitch;
+        const below = here + gPitch;
+        const even = (i * inHeight + 2 * m) * inWidth;
+        const odd = even + inWidth;
+        for (let j = 0; j < ow; j++) {
+          const x = 2 * j;
+          dst[even + x] = dst[even + x]! + w4 * g[here + j]!;
+          dst[even + x + 1] = dst[even + x + 1]! + w3 * g[here + j + 1]! + w5 * g[here + j]!;
+          dst[odd + x] = dst[odd + x]! + w1 * g[below + j]! + w7 * g[here + j]!;
+          dst[odd + x + 1] =
+            dst[odd + x + 1]! +
+            w0 * g[below + j + 1]! +
+            w2 * g[below + j]! +
+            w6 * g[here + j + 1]! +
+            w8 * g[here + j]!;
+        }
       }
     }
   }
   return grad;
 }
 
-/** acc[q] += w * src[base + q] for every output position (a 1x1 tap). */
-function accumulateTap(
+/**
+ * A stride-1, padding-1 3x3 convolution of `input` into `outChannels` planes, weights [out, in, 3,
+ * 3]. Output planes go in pairs, so each loaded input value serves both.
+ */
+function convolve3x3(input: FeatureMap, outChannels: number, weights: Float64Array): FeatureMap {
+  const { channels, height: h, width: w } = input;
+  const pitch = w + 2;
+  const plane = (h + 2) * pitch;
+  const span = spanOf(h, w, pitch);
+  const src = padded(input, 1);
+  const out = zeroMap(outChannels, h, w);
+  const acc = new Float64Array(span);
+  const acc2 = new Float64Array(span);
+  let d = 0;
+  for (; d + 2 <= outChannels; d += 2) {
+    acc.fill(0);
+    acc2.fill(0);
+    for (let s = 0; s < channels; s++) {
+      const first = (d * channels + s) * 9;
+      accumulate3x3Pair(acc, acc2, src, s * plane, pitch, span, weights, first, first + channels * 9);
+    }
+    unpitch(acc, out.data, d, h, w, pitch);
+    unpitch(acc2, out.data, d + 1, h, w, pitch);
+  }
+  for (; d < outChannels; d++) {
+    acc.fill(0);
+    for (let s = 0; s < channels; s++)
+      accumulate3x3(acc, src, s * plane, pitch, span, weights, (d * channels + s) * 9);
+    unpitch(acc, out.data, d, h, w, pitch);
+  }
+  return out;
+}
+
+/** Copies a plane from the padded-pitch layout into channel `channel` of a dense map. */
+function unpitch(
+  from: Float64Array,
+  to: Float64Array,
+  channel: number,
+  h: number,
+  w: number,
+  pitch: number,
+): void {
+  for (let y = 0; y < h; y++) to.set(from.subarray(y * pitch, y * pitch + w), (channel * h + y) * w);
+}
+
+/** accumulate3x3 into two output planes at once, from one pass over the input plane. */
+function accumulate3x3Pair(
   acc: Float64Array,
+  acc2: Float64Array,
   src: Float64Array,
   base: number,
+  pitch: number,
   span: number,
-  weight: number,
+  weights: Float64Array,
+  first: number,
+  second: number,
 ): void {
-  for (let q = 0; q < span; q++) acc[q]! += weight * src[base + q]!;
+  const w0 = weights[first]!;
+  const w1 = weights[first + 1]!;
+  const w2 = weights[first + 2]!;
+  const w3 = weights[first + 3]!;
+  const w4 = weights[first + 4]!;
+  const w5 = weights[first + 5]!;
+  const w6 = weights[first + 6]!;
+  const w7 = weights[first + 7]!;
+  const w8 = weights[first + 8]!;
+  const v0 = weights[second]!;
+  const v1 = weights[second + 1]!;
+  const v2 = weights[second + 2]!;
+  const v3 = weights[second + 3]!;
+  const v4 = weights[second + 4]!;
+  const v5 = weights[second + 5]!;
+  const v6 = weights[second + 6]!;
+  const v7 = weights[second + 7]!;
+  const v8 = weights[second + 8]!;
+  const top = base + 2;
+  const middle = top + pitch;
+  const bottom = middle + pitch;
+  let a0 = src[base]!;
+  let a1 = src[base + 1]!;
+  let b0 = src[base + pitch]!;
+  let b1 = src[base + pitch + 1]!;
+  let c0 = src[base + 2 * pitch]!;
+  let c1 = src[base + 2 * pitch + 1]!;
+  for (let q = 0; q < span; q++) {
+    const a2 = src[top + q]!;
+    const b2 = src[middle + q]!;
+    const c2 = src[bottom + q]!;
+    acc[q]! += w0 * a0 + w1 * a1 + w2 * a2 + w3 * b0 + w4 * b1 + w5 * b2 + w6 * c0 + w7 * c1 + w8 * c2;
+    acc2[q]! += v0 * a0 + v1 * a1 + v2 * a2 + v3 * b0 + v4 * b1 + v5 * b2 + v6 * c0 + v7 * c1 + v8 * c2;
+    a0 = a1;
+    a1 = a2;
+    b0 = b1;
+    b1 = b2;
+    c0 = c1;
+    c1 = c2;
+  }
 }
 
 /**
- * All nine taps of a 3x3 kernel in one pass (one read-modify-write of acc per nine products);
- * `flipped` reads the kernel rotated by 180 degrees, as the input gradient needs.
+ * All nine taps of a 3x3 kernel in one pass (one read-modify-write of acc per nine products). Each
+ * output position's 3x3 window slides one column per step, so only its new right column is loaded.
  */
 function accumulate3x3(
   acc: Float64Array,
@@ -202,38 +533,40 @@ function accumulate3x3(
   span: number,
   weights: Float64Array,
   first: number,
-  flipped: boolean,
 ): void {
-  // Tap t reads weight t, or 8 - t when flipped; no per-call closure in this hot path.
-  const step = flipped ? -1 : 1;
-  const at = flipped ? first + 8 : first;
-  const w0 = weights[at]!;
-  const w1 = weights[at + step]!;
-  const w2 = weights[at + 2 * step]!;
-  const w3 = weights[at + 3 * step]!;
-  const w4 = weights[at + 4 * step]!;
-  const w5 = weights[at + 5 * step]!;
-  const w6 = weights[at + 6 * step]!;
-  const w7 = weights[at + 7 * step]!;
-  const w8 = weights[at + 8 * step]!;
+  const w0 = weights[first]!;
+  const w1 = weights[first + 1]!;
+  const w2 = weights[first + 2]!;
+  const w3 = weights[first + 3]!;
+  const w4 = weights[first + 4]!;
+  const w5 = weights[first + 5]!;
+  const w6 = weights[first + 6]!;
+  const w7 = weights[first + 7]!;
+  const w8 = weights[first + 8]!;
+  const top = base + 2;
+  const middle = top + pitch;
+  const bottom = middle + pitch;
+  let a0 = src[base]!;
+  let a1 = src[base + 1]!;
+  let b0 = src[base + pitch]!;
+  let b1 = src[base + pitch + 1]!;
+  let c0 = src[base + 2 * pitch]!;
+  let c1 = src[base + 2 * pitch + 1]!;
   for (let q = 0; q < span; q++) {
-    const r0 = base + q;
-    const r1 = r0 + pitch;
-    const r2 = r1 + pitch;
-    acc[q]! +=
-      w0 * src[r0]! +
-      w1 * src[r0 + 1]! +
-      w2 * src[r0 + 2]! +
-      w3 * src[r1]! +
-      w4 * src[r1 + 1]! +
-      w5 * src[r1 + 2]! +
-      w6 * src[r2]! +
-      w7 * src[r2 + 1]! +
-      w8 * src[r2 + 2]!;
+    const a2 = src[top + q]!;
+    const b2 = src[middle + q]!;
+    const c2 = src[bottom + q]!;
+    acc[q]! += w0 * a0 + w1 * a1 + w2 * a2 + w3 * b0 + w4 * b1 + w5 * b2 + w6 * c0 + w7 * c1 + w8 * c2;
+    a0 = a1;
+    a1 = a2;
+    b0 = b1;
+    b1 = b2;
+    c0 = c1;
+    c1 = c2;
   }
 }
 
-/** grad[first + t] = sum_q g[q] * src[q + offset(t)] for the nine taps, in one pass. */
+/** grad[first + t] = sum_q g[q] * src[q + offset(t)] for the nine taps, in one sliding pass. */
 function correlate3x3(
   grad: Float64Array,
   first: number,
@@ -253,20 +586,35 @@ function correlate3x3(
     s6 = 0,
     s7 = 0,
     s8 = 0;
+  const top = base + 2;
+  const middle = top + pitch;
+  const bottom = middle + pitch;
+  let a0 = src[base]!;
+  let a1 = src[base + 1]!;
+  let b0 = src[base + pitch]!;
+  let b1 = src[base + pitch + 1]!;
+  let c0 = src[base + 2 * pitch]!;
+  let c1 = src[base + 2 * pitch + 1]!;
   for (let q = 0; q < span; q++) {
     const v = g[gBase + q]!;
-    const r0 = base + q;
-    const r1 = r0 + pitch;
-    const r2 = r1 + pitch;
-    s0 += v * src[r0]!;
-    s1 += v * src[r0 + 1]!;
-    s2 += v * src[r0 + 2]!;
-    s3 += v * src[r1]!;
-    s4 += v * src[r1 + 1]!;
-    s5 += v * src[r1 + 2]!;
-    s6 += v * src[r2]!;
-    s7 += v * src[r2 + 1]!;
-    s8 += v * src[r2 + 2]!;
+    const a2 = src[top + q]!;
+    const b2 = src[middle + q]!;
+    const c2 = src[bottom + q]!;
+    s0 += v * a0;
+    s1 += v * a1;
+    s2 += v * a2;
+    s3 += v * b0;
+    s4 += v * b1;
+    s5 += v * b2;
+    s6 += v * c0;
+    s7 += v * c1;
+    s8 += v * c2;
+    a0 = a1;
+    a1 = a2;
+    b0 = b1;
+    b1 = b2;
+    c0 = c1;
+    c1 = c2;
   }
   grad[first] = s0;
   grad[first + 1] = s1;
@@ -279,7 +627,7 @@ function correlate3x3(
   grad[first + 8] = s8;
 }
 
-/** Any-stride reference loops, used for the two stride-2 convs of each reduction block. */
+/** Any-kernel, any-stride reference loops, for the shapes without a specialised loop. */
 function conv2dStrided(
   input: FeatureMap,
   weights: Float64Array,
@@ -397,52 +745,66 @@ function windowCounts(height: number, width: number): Float64Array {
 export function avgPool3x3(input: FeatureMap): FeatureMap {
   const { channels, height, width } = input;
   const counts = windowCounts(height, width);
+  const pitch = width + 2;
+  const plane = (height + 2) * pitch;
+  const src = padded(input, 1);
   const out = zeroMap(channels, height, width);
-  const src = input.data;
-  const dst = out.data;
   for (let c = 0; c < channels; c++) {
-    const base = c * height * width;
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        let sum = 0;
-        for (let dy = -1; dy <= 1; dy++) {
-          const yy = y + dy;
-          if (yy < 0 || yy >= height) continue;
-          for (let dx = -1; dx <= 1; dx++) {
-            const xx = x + dx;
-            if (xx >= 0 && xx < width) sum += src[base + yy * width + xx]!;
-          }
-        }
-        dst[base + y * width + x] = sum / counts[y * width + x]!;
-      }
-    }
+    windowSums(src, c * plane, pitch, out.data, c * height * width, height, width);
+    for (let p = 0; p < height * width; p++) out.data[c * height * width + p]! /= counts[p]!;
   }
   return out;
 }
 
+/**
+ * Each input pixel hands g / count to the outputs of its window; gathered, output p sums the
+ * shares of its 3x3 neighbourhood in raster order (the order a scatter over inputs adds them in).
+ */
 export function avgPool3x3Gradient(outputGradient: FeatureMap): FeatureMap {
   const { channels, height, width } = outputGradient;
   const counts = windowCounts(height, width);
-  const grad = zeroMap(channels, height, width);
-  const g = outputGradient.data;
-  const dst = grad.data;
+  const area = height * width;
+  const shares = zeroMap(channels, height, width);
   for (let c = 0; c < channels; c++) {
-    const base = c * height * width;
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        const share = g[base + y * width + x]! / counts[y * width + x]!;
-        for (let dy = -1; dy <= 1; dy++) {
-          const yy = y + dy;
-          if (yy < 0 || yy >= height) continue;
-          for (let dx = -1; dx <= 1; dx++) {
-            const xx = x + dx;
-            if (xx >= 0 && xx < width) dst[base + yy * width + xx]! += share;
-          }
-        }
-      }
+    for (let p = 0; p < area; p++)
+      shares.data[c * area + p] = outputGradient.data[c * area + p]! / counts[p]!;
+  }
+  const pitch = width + 2;
+  const plane = (height + 2) * pitch;
+  const src = padded(shares, 1);
+  const grad = zeroMap(channels, height, width);
+  for (let c = 0; c < channels; c++) windowSums(src, c * plane, pitch, grad.data, c * area, height, width);
+  return grad;
+}
+
+/** dst[y, x] = the nine values of the zero-bordered 3x3 window at (y, x), added in raster order. */
+function windowSums(
+  src: Float64Array,
+  base: number,
+  pitch: number,
+  dst: Float64Array,
+  at: number,
+  height: number,
+  width: number,
+): void {
+  for (let y = 0; y < height; y++) {
+    const r0 = base + y * pitch;
+    const r1 = r0 + pitch;
+    const r2 = r1 + pitch;
+    const row = at + y * width;
+    for (let x = 0; x < width; x++) {
+      dst[row + x] =
+        src[r0 + x]! +
+        src[r0 + x + 1]! +
+        src[r0 + x + 2]! +
+        src[r1 + x]! +
+        src[r1 + x + 1]! +
+        src[r1 + x + 2]! +
+        src[r2 + x]! +
+        src[r2 + x + 1]! +
+        src[r2 + x + 2]!;
     }
   }
-  return grad;
 }
 
 /** 2x2 average pooling with stride 2 (the reduction block's shortcut). */

@@ -10,7 +10,7 @@ import { DATASET_SHAPES, type Dataset } from '../space/datasets.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { DEFAULT_TABLE_SETTINGS } from './build.js';
-import { meanNaswot, meanSynflow, type ProxyValues } from './compute.js';
+import { meanNaswot, meanProxies, meanSynflow, type ProxyValues } from './compute.js';
 import { DEFAULT_BATCH_SIZE, SYNTHETIC_IMAGES_ID, folderImages, syntheticImages } from './images.js';
 import type { ImageBatch } from './naswot.js';
 import { TASK_SCORE_FORMULA, taskScore, type ScoreNormaliser } from './score.js';
@@ -32,7 +32,7 @@ export interface ProxyProviderOptions {
   readonly tablePath?: string | null;
   /** false: compute every value, using the table only for the task score's normalisation. */
   readonly useTableValues?: boolean;
-  /** onnxruntime threads for on-demand NASWOT (default 1: synflow runs on the JS thread meanwhile). */
+  /** onnxruntime intra-op threads for on-demand NASWOT (default 1). */
   readonly threads?: number;
   readonly logger?: Logger;
 }
@@ -50,6 +50,11 @@ export interface CellProxies {
 export class ProxyProvider {
   private readonly cache = new Map<string, CellProxies>();
   private readonly images = new Map<number, Promise<ImageBatch>>();
+  /**
+   * Mean NASWOT by `${input size}/${effective code}`: it does not depend on the class count, so
+   * datasets with the same input size (cifar10, cifar100) compute it once.
+   */
+  private readonly naswotBySize = new Map<string, number>();
   private calibrationDigest: string | undefined;
 
   private constructor(
@@ -199,35 +204,27 @@ export class ProxyProvider {
       source = 'table';
       values = { ...row, skip };
     } else {
-      // NASWOT runs in onnxruntime's native threads while synflow occupies the JS thread; yielding
-      // between seeds lets each finished ORT call queue the next one.
+      // onnxruntime-node runs a session on the JS thread, so NASWOT and synflow take turns on one
+      // core whatever the order; what saves time is not computing anything twice.
       const images = await this.imageBatch(dataset);
-      const naswotPending = meanNaswot(live, dataset, images, this.settings.seeds, this.threads);
-      // Marked handled now; a failure still surfaces at the `await` below.
-      naswotPending.catch(() => {});
-      const synflow = row && weightsMatch ? row : await this.synflowYielding(live, dataset);
-      const naswot = await naswotPending;
+      const naswotKey = `${images.size}/${code}`;
+      const knownNaswot = this.naswotBySize.get(naswotKey);
+      let computed: { naswot: number; synflow: number; logsynflow: number };
+      if (row && weightsMatch) {
+        const naswot =
+          knownNaswot ?? (await meanNaswot(live, dataset, images, this.settings.seeds, this.threads));
+        computed = { naswot, synflow: row.synflow, logsynflow: row.logsynflow };
+      } else if (knownNaswot !== undefined) {
+        computed = { naswot: knownNaswot, ...meanSynflow(live, dataset, this.settings.seeds) };
+      } else {
+        computed = await meanProxies(live, dataset, images, this.settings.seeds, this.threads);
+      }
+      this.naswotBySize.set(naswotKey, computed.naswot);
       source = row && weightsMatch ? 'mixed' : 'computed';
-      values = { naswot, synflow: synflow.synflow, logsynflow: synflow.logsynflow, skip };
+      values = { ...computed, skip };
     }
     const score = this.table ? taskScore(live, values, this.normaliser(dataset)) : Number.NaN;
     return { values, taskScore: score, source };
-  }
-
-  private async synflowYielding(
-    live: Cell,
-    dataset: Dataset,
-  ): Promise<{ synflow: number; logsynflow: number }> {
-    let synflow = 0;
-    let logsynflow = 0;
-    for (const seed of this.settings.seeds) {
-      await new Promise<void>((resolveTurn) => setImmediate(resolveTurn));
-      const values = meanSynflow(live, dataset, [seed]);
-      synflow += values.synflow;
-      logsynflow += values.logsynflow;
-    }
-    const count = this.settings.seeds.length;
-    return { synflow: synflow / count, logsynflow: logsynflow / count };
   }
 
   private imageBatch(dataset: Dataset): Promise<ImageBatch> {
