@@ -261,6 +261,22 @@ describe('latency model', () => {
     );
   });
 
+  it("sizes intervals by the samples' own leave-one-out errors", async () => {
+    const cells = designSampleCells(10);
+    const device = SyntheticDevice.sample(new Random(81));
+    const measured = await device.measure(cells);
+    const model = fitLatencyModel({ cells, latenciesMs: measured.latenciesMs }, { measurementNoise: 0.03 });
+    const squared = model.looError.relativeErrors.reduce((sum, e) => sum + e * e, 0) / 10;
+    // Misfit = mean squared held-out error less the known noise and what the weights explain.
+    const misfitSd = model.parameters.intervalMisfitSd;
+    expect(misfitSd ** 2).toBeCloseTo(Math.max(1e-4, squared - 0.03 ** 2 - 6e-4), 12);
+    // No interval is narrower than that misfit (times the Student-t factor for 9 degrees of freedom).
+    const { mean, std } = model.predictAll();
+    for (let c = 0; c < SPACE_SIZE; c += 97) {
+      expect(std[c]!).toBeGreaterThanOrEqual(1.114 * misfitSd * Math.max(mean[c]!, 0));
+    }
+  });
+
   it('rejects bad samples', () => {
     const cells = designSampleCells(3);
     expect(() => fitLatencyModel({ cells, latenciesMs: [1, 2] })).toThrow(UsageError);
