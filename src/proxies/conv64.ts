@@ -164,7 +164,14 @@ export function conv2dWeightGradient(
     }
   }
   const grad = new Float64Array(cout * cin * 9);
-  for (let o = 0; o < cout; o++) {
+  let o = 0;
+  for (; o + 2 <= cout; o += 2) {
+    for (let i = 0; i < cin; i++) {
+      const first = (o * cin + i) * 9;
+      correlate3x3Pair(grad, first, first + cin * 9, g, o * span, src, i * plane, pitch, span);
+    }
+  }
+  for (; o < cout; o++) {
     for (let i = 0; i < cin; i++)
       correlate3x3(grad, (o * cin + i) * 9, g, o * span, src, i * plane, pitch, span);
   }
@@ -564,6 +571,100 @@ function accumulate3x3(
     c0 = c1;
     c1 = c2;
   }
+}
+
+/**
+ * correlate3x3 for output channels o and o + 1 (their gradient rows follow each other in g, one
+ * span apart), from one pass over the input plane.
+ */
+function correlate3x3Pair(
+  grad: Float64Array,
+  first: number,
+  second: number,
+  g: Float64Array,
+  gBase: number,
+  src: Float64Array,
+  base: number,
+  pitch: number,
+  span: number,
+): void {
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0,
+    s4 = 0,
+    s5 = 0,
+    s6 = 0,
+    s7 = 0,
+    s8 = 0;
+  let t0 = 0,
+    t1 = 0,
+    t2 = 0,
+    t3 = 0,
+    t4 = 0,
+    t5 = 0,
+    t6 = 0,
+    t7 = 0,
+    t8 = 0;
+  const hBase = gBase + span;
+  const top = base + 2;
+  const middle = top + pitch;
+  const bottom = middle + pitch;
+  let a0 = src[base]!;
+  let a1 = src[base + 1]!;
+  let b0 = src[base + pitch]!;
+  let b1 = src[base + pitch + 1]!;
+  let c0 = src[base + 2 * pitch]!;
+  let c1 = src[base + 2 * pitch + 1]!;
+  for (let q = 0; q < span; q++) {
+    const v = g[gBase + q]!;
+    const u = g[hBase + q]!;
+    const a2 = src[top + q]!;
+    const b2 = src[middle + q]!;
+    const c2 = src[bottom + q]!;
+    s0 += v * a0;
+    s1 += v * a1;
+    s2 += v * a2;
+    s3 += v * b0;
+    s4 += v * b1;
+    s5 += v * b2;
+    s6 += v * c0;
+    s7 += v * c1;
+    s8 += v * c2;
+    t0 += u * a0;
+    t1 += u * a1;
+    t2 += u * a2;
+    t3 += u * b0;
+    t4 += u * b1;
+    t5 += u * b2;
+    t6 += u * c0;
+    t7 += u * c1;
+    t8 += u * c2;
+    a0 = a1;
+    a1 = a2;
+    b0 = b1;
+    b1 = b2;
+    c0 = c1;
+    c1 = c2;
+  }
+  grad[first] = s0;
+  grad[first + 1] = s1;
+  grad[first + 2] = s2;
+  grad[first + 3] = s3;
+  grad[first + 4] = s4;
+  grad[first + 5] = s5;
+  grad[first + 6] = s6;
+  grad[first + 7] = s7;
+  grad[first + 8] = s8;
+  grad[second] = t0;
+  grad[second + 1] = t1;
+  grad[second + 2] = t2;
+  grad[second + 3] = t3;
+  grad[second + 4] = t4;
+  grad[second + 5] = t5;
+  grad[second + 6] = t6;
+  grad[second + 7] = t7;
+  grad[second + 8] = t8;
 }
 
 /** grad[first + t] = sum_q g[q] * src[q + offset(t)] for the nine taps, in one sliding pass. */
