@@ -589,6 +589,12 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
       options.taskScores ?? defaultTaskScores(options, logger)
     )(options.dataset);
     const scores = measurableScores(allScores, device);
+    if (controller && controller.artifact.metadata.taskScoreId !== taskScoreId) {
+      logger.warn(
+        `the controller was pretrained on task scores ${controller.artifact.metadata.taskScoreId}, these are ` +
+          `${taskScoreId}; it still searches them, but 'simnas pretrain' again would match them`,
+      );
+    }
     const { problem, budget } = searchProblem(adapted, scores, options.budgetMs);
     const evaluations = runStrategy(
       { strategy, evaluations: options.evaluations },

@@ -138,3 +138,21 @@ describe('controller artifact', () => {
     );
   });
 });
+
+describe('the bundled controller', () => {
+  it('loads for cifar10 and was pretrained on the prior, proxy table and task score rule committed now', async () => {
+    const { loadController } = await import('../src/pipeline.js');
+    const { ProxyProvider } = await import('../src/proxies/provider.js');
+    const controller = loadController(undefined, 'cifar10');
+    try {
+      // A change of the prior is refused by loadController itself; a change of the task score
+      // rule or table only shows here: pretrain again (`simnas pretrain --dataset cifar10`).
+      const { id } = await ProxyProvider.create({ logger: silentLogger }).allTaskScores('cifar10', {
+        computeMissing: false,
+      });
+      expect(controller.artifact.metadata.taskScoreId).toBe(id);
+    } finally {
+      controller.policy.dispose();
+    }
+  });
+});
