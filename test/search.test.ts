@@ -2,8 +2,14 @@ import { describe, expect, it } from 'vitest';
 
 import { objective, type SearchProblem } from '../src/search/objective.js';
 import { kneePoint, paretoFront } from '../src/search/pareto.js';
-import { evolutionSearch, exhaustiveSearch, randomSearch, topCells } from '../src/search/strategies.js';
-import { allCells, opCounts, SPACE_SIZE } from '../src/space/cell.js';
+import {
+  evolutionSearch,
+  exhaustiveSearch,
+  hillClimb,
+  randomSearch,
+  topCells,
+} from '../src/search/strategies.js';
+import { allCells, decodeCell, encodeCell, neighbours, opCounts, SPACE_SIZE } from '../src/space/cell.js';
 import { Random } from '../src/util/random.js';
 import { quantile } from '../src/util/stats.js';
 
@@ -56,6 +62,20 @@ describe('strategies', () => {
     }
     expect(evolution).toBeGreaterThan(random);
     expect(evolution / 10).toBeLessThanOrEqual(optimum);
+  });
+
+  it('hill climbing settles the best cells on local optima and records every cell it evaluates', () => {
+    const start = randomSearch(problem, 20, new Random(3));
+    const before = Math.max(...start.values());
+    const climbed = hillClimb(problem, new Map(start), 4);
+    const [best] = topCells(climbed, 1);
+    for (const neighbour of neighbours(decodeCell(best!))) {
+      const code = encodeCell(neighbour);
+      expect(climbed.get(code)).toBe(objective(problem, code));
+      expect(climbed.get(code)!).toBeLessThanOrEqual(climbed.get(best!)!);
+    }
+    expect(climbed.get(best!)!).toBeGreaterThan(before);
+    expect(climbed.size).toBeGreaterThan(start.size);
   });
 
   it('is deterministic for a seed', () => {

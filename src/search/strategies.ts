@@ -50,14 +50,7 @@ export function evolutionSearch(
   const tournament = options.tournament ?? 5;
   const limit = Math.min(options.cells, SPACE_SIZE);
   const out: Evaluations = new Map();
-  const evaluate = (code: number): number => {
-    let value = out.get(code);
-    if (value === undefined) {
-      value = objective(problem, code);
-      out.set(code, value);
-    }
-    return value;
-  };
+  const evaluate = recordingObjective(problem, out);
   const population: number[] = [];
   while (population.length < Math.min(populationSize, limit)) {
     const code = random.int(SPACE_SIZE);
@@ -83,14 +76,7 @@ export function evolutionSearch(
  * `evaluations` (so cell counts stay honest) and returns it.
  */
 export function hillClimb(problem: SearchProblem, evaluations: Evaluations, starts: number): Evaluations {
-  const evaluate = (code: number): number => {
-    let value = evaluations.get(code);
-    if (value === undefined) {
-      value = objective(problem, code);
-      evaluations.set(code, value);
-    }
-    return value;
-  };
+  const evaluate = recordingObjective(problem, evaluations);
   for (let current of topCells(evaluations, starts)) {
     for (;;) {
       let best = current;
@@ -103,6 +89,18 @@ export function hillClimb(problem: SearchProblem, evaluations: Evaluations, star
     }
   }
   return evaluations;
+}
+
+/** The objective of a cell, computed once and recorded in `evaluations`. */
+function recordingObjective(problem: SearchProblem, evaluations: Evaluations): (code: number) => number {
+  return (code) => {
+    let value = evaluations.get(code);
+    if (value === undefined) {
+      value = objective(problem, code);
+      evaluations.set(code, value);
+    }
+    return value;
+  };
 }
 
 /** The `count` best cells of an evaluation, best first. */
