@@ -115,6 +115,8 @@ export type DeviceSpec =
       readonly measure?: Partial<MeasureOptions>;
       /** Latencies measured earlier on this very hardware and runtime, by cell code (a warm cache). */
       readonly reuse?: ReadonlyMap<number, number>;
+      /** The relative sd of those measurements, so a warm run certifies cells as the cold run did. */
+      readonly reuseNoise?: ReadonlyMap<number, number>;
     }
   | { readonly kind: 'table'; readonly path: string; readonly column: string; readonly noise: number };
 
@@ -169,6 +171,8 @@ export interface MeasuredCell {
   readonly cell: string;
   readonly measuredMs: number;
   readonly taskScore?: number;
+  /** Relative sd of this measurement (live devices), which a warm cache must restore with it. */
+  readonly relativeNoise?: number;
 }
 
 export interface FrontPoint {
@@ -190,7 +194,7 @@ export interface SearchResult {
   /** The budget searched for, and whether the user gave it or it is the knee of the front. */
   readonly budget: { readonly ms: number; readonly source: 'given' | 'knee' };
   readonly samples: readonly MeasuredCell[];
-  readonly verified: readonly VerifiedCell[];
+  readonly verified: readonly (VerifiedCell & Pick<MeasuredCell, 'relativeNoise'>)[];
   readonly measurements: {
     readonly samples: number;
     readonly verification: number;
@@ -228,7 +232,7 @@ export function createDevice(spec: DeviceSpec, dataset: Dataset, seed: number, l
   if (spec.kind === 'table')
     return RecordedDevice.fromCsv(spec.path, spec.column, { noise: spec.noise, seed });
   const live = new LiveDevice({ measure: { ...spec.measure, dataset, seed }, logger });
-  return spec.reuse && spec.reuse.size > 0 ? new ReusingDevice(live, spec.reuse) : live;
+  return spec.reuse && spec.reuse.size > 0 ? new ReusingDevice(live, spec.reuse, spec.reuseNoise) : live;
 }
 
 /** A device after stage 2's first step: its samples measured and the latency model fitted. */
@@ -415,7 +419,7 @@ export const LIVE_REPEATABILITY = 0.015;
 export function measurementNoise(spec: DeviceSpec, device: Device): number | Map<number, number> {
   if (spec.kind === 'table') return spec.noise;
   const live = device instanceof ReusingDevice ? device.inner : device;
-  const noise = new Map<number, number>();
+  const noise = new Map<number, number>(device instanceof ReusingDevice ? device.noise : []);
   if (!(live instanceof LiveDevice)) return noise;
   for (const result of live.measurements) {
     for (const cell of result.cells) {
@@ -424,6 +428,22 @@ export function measurementNoise(spec: DeviceSpec, device: Device): number | Map
     }
   }
   return noise;
+}
+
+/** The measured cells with the relative sd of their measurement, where it is known per cell. */
+function withNoise(
+  samples: readonly MeasuredCell[],
+  verified: readonly VerifiedCell[],
+  noise: number | ReadonlyMap<number, number>,
+): { samples: MeasuredCell[]; verified: (VerifiedCell & Pick<MeasuredCell, 'relativeNoise'>)[] } {
+  const noiseOf = (code: number): { relativeNoise?: number } => {
+    const value = typeof noise === 'number' ? undefined : noise.get(code);
+    return value === undefined ? {} : { relativeNoise: value };
+  };
+  return {
+    samples: samples.map((cell) => ({ ...cell, ...noiseOf(cell.code) })),
+    verified: verified.map((cell) => ({ ...cell, ...noiseOf(cell.code) })),
+  };
 }
 
 /** One noise level for cells not measured yet: the median of those seen so far, or the live floor. */
@@ -625,8 +645,11 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
       device: { kind: options.device.kind, name: device.name },
       ...(fingerprint ? { fingerprint } : {}),
       budget,
-      samples: adapted.samples.map((sample) => ({ ...sample, taskScore: scores[sample.code]! })),
-      verified: check.verified,
+      ...withNoise(
+        adapted.samples.map((sample) => ({ ...sample, taskScore: scores[sample.code]! })),
+        check.verified,
+        measurementNoise(options.device, device),
+      ),
       measurements: {
         samples: adapted.measurementsSpent,
         verification: check.measurementsSpent,

@@ -16,6 +16,7 @@ import { fitLatencyModel } from '../src/devices/latency-model.js';
 import { nonNegativeLeastSquares } from '../src/devices/linalg.js';
 import { weightBank } from '../src/devices/prior.js';
 import { parseLatencyTable, RecordedDevice, splitCsvLine } from '../src/devices/recorded.js';
+import { ReusingDevice } from '../src/devices/reusing.js';
 import { samplePrior, SyntheticDevice } from '../src/devices/synthetic.js';
 import { UsageError } from '../src/errors.js';
 import { DEFAULT_SAMPLE_CELLS } from '../src/hardware/sample-cells.js';
@@ -398,5 +399,20 @@ describe('live device', () => {
     expect(result.latenciesMs[0]).toBeGreaterThan(result.latenciesMs[1]!);
     expect(device.measurements).toHaveLength(1);
     expect(device.measurements[0]!.protocol.roundsCompleted).toBe(3);
+  });
+});
+
+describe('reusing device', () => {
+  it('answers known cells without measuring and reports their recorded noise once answered', async () => {
+    const inner = SyntheticDevice.sample(new Random(3), 'cifar10');
+    const known = decodeCell(11);
+    const fresh = decodeCell(4242);
+    const device = new ReusingDevice(inner, new Map([[11, 2.5]]), new Map([[11, 0.02]]));
+    expect(device.noise.size).toBe(0);
+    const result = await device.measure([known, fresh]);
+    expect(result.latenciesMs[0]).toBe(2.5);
+    expect(result.latenciesMs[1]).toBe((await inner.measure([fresh])).latenciesMs[0]);
+    expect(device.reusedCount).toBe(1);
+    expect([...device.noise]).toEqual([[11, 0.02]]);
   });
 });

@@ -165,6 +165,8 @@ export const measurementsEntrySchema = z.object({
   dataset: z.string(),
   settings: z.object({ provider: z.string(), threads: z.number(), batchSize: z.number() }),
   latencies: z.array(z.tuple([z.number().int().nonnegative(), z.number().positive()])),
+  /** Relative sd of each of those measurements, where it was recorded (entries before it lack it). */
+  noise: z.array(z.tuple([z.number().int().nonnegative(), z.number().nonnegative()])).optional(),
   /** The latency model fitted to these samples (its predictions as base64 float64), see AdaptationRecord. */
   model: z
     .object({

@@ -76,6 +76,7 @@ export async function runAction(logger: Logger = actionsLogger): Promise<void> {
     : undefined;
   if (!settings.cache) caches.measurements = 'disabled';
   const reuse = restored ? new Map(restored.latencies) : undefined;
+  const reuseNoise = restored?.noise ? new Map(restored.noise) : undefined;
   const restoredAdaptation = restored?.model ? decodeAdaptation(restored.model, settings.dataset) : undefined;
   let adaptation: AdaptationRecord | undefined;
   // A fit made in this run (not the restored one) is worth saving even when nothing was measured.
@@ -83,7 +84,16 @@ export async function runAction(logger: Logger = actionsLogger): Promise<void> {
     adaptation !== undefined && adaptation.samples !== restoredAdaptation?.samples;
   const save = async (measured: readonly MeasuredLatency[], changed: boolean): Promise<void> => {
     if (!settings.cache || !changed) return;
-    await saveMeasurements(measurementsSlot, identity, fingerprint, measured, reuse, adaptation, logger);
+    await saveMeasurements(
+      measurementsSlot,
+      identity,
+      fingerprint,
+      measured,
+      reuse,
+      reuseNoise,
+      adaptation,
+      logger,
+    );
   };
   let result: SearchResult;
   try {
@@ -100,6 +110,7 @@ export async function runAction(logger: Logger = actionsLogger): Promise<void> {
           kind: 'live',
           measure: { provider: settings.provider, threads: settings.threads },
           ...(reuse ? { reuse } : {}),
+          ...(reuseNoise ? { reuseNoise } : {}),
         },
         adaptation: {
           ...(restoredAdaptation ? { reuse: restoredAdaptation } : {}),
@@ -175,6 +186,7 @@ export async function runAction(logger: Logger = actionsLogger): Promise<void> {
 interface MeasuredLatency {
   readonly code: number;
   readonly measuredMs: number;
+  readonly relativeNoise?: number;
 }
 
 interface ControllerChoice {
@@ -267,11 +279,16 @@ async function saveMeasurements(
   fingerprint: HardwareFingerprint,
   measured: readonly MeasuredLatency[],
   reused: ReadonlyMap<number, number> | undefined,
+  reusedNoise: ReadonlyMap<number, number> | undefined,
   adaptation: AdaptationRecord | undefined,
   logger: Logger,
 ): Promise<void> {
   const latencies = new Map(reused);
-  for (const cell of measured) latencies.set(cell.code, cell.measuredMs);
+  const noise = new Map(reusedNoise);
+  for (const cell of measured) {
+    latencies.set(cell.code, cell.measuredMs);
+    if (cell.relativeNoise !== undefined) noise.set(cell.code, cell.relativeNoise);
+  }
   // Entries are immutable per key; the run id makes this run's key new, the prefix finds the newest.
   const run = `${process.env.GITHUB_RUN_ID ?? Date.now()}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`;
   const saved = await slot.save(`${measurementsKeyPrefix(identity)}${run}`, {
@@ -281,6 +298,7 @@ async function saveMeasurements(
     dataset: identity.dataset,
     settings: { ...identity.settings },
     latencies: [...latencies.entries()].sort((a, b) => a[0] - b[0]),
+    noise: [...noise.entries()].sort((a, b) => a[0] - b[0]),
     ...(adaptation ? { model: encodeAdaptation(adaptation) } : {}),
   });
   if (saved) logger.info(`saved ${latencies.size} measurements of this hardware to the cache`);

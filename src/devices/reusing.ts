@@ -11,13 +11,25 @@ export class ReusingDevice implements Device {
   reusedCount = 0;
   private readonly known: Map<number, number>;
 
+  private readonly answered = new Map<number, number>();
+
+  /**
+   * `knownNoise`: the relative sd of each earlier measurement where it was recorded, so that what
+   * depends on it (certifying a cell against the budget) is decided as it was when measured.
+   */
   constructor(
     readonly inner: Device,
     known: ReadonlyMap<number, number>,
+    private readonly knownNoise: ReadonlyMap<number, number> = new Map(),
   ) {
     this.kind = inner.kind;
     this.name = inner.name;
     this.known = new Map(known);
+  }
+
+  /** The recorded noise of the cells answered from earlier measurements so far in this run. */
+  get noise(): ReadonlyMap<number, number> {
+    return this.answered;
   }
 
   /** Every latency known now, earlier and new, by cell code. */
@@ -33,6 +45,10 @@ export class ReusingDevice implements Device {
         ? await this.inner.measure(unknown.map((code) => cells[codes.indexOf(code)]!))
         : { latenciesMs: new Float64Array(0), measurementsSpent: 0 };
     unknown.forEach((code, i) => this.known.set(code, fresh.latenciesMs[i]!));
+    for (const code of codes) {
+      const noise = this.knownNoise.get(code);
+      if (!unknown.includes(code) && noise !== undefined) this.answered.set(code, noise);
+    }
     this.reusedCount += codes.filter((code) => !unknown.includes(code)).length;
     return {
       latenciesMs: Float64Array.from(codes, (code) => this.known.get(code)!),
