@@ -19,6 +19,7 @@ import {
 } from '../src/controller/pretrain.js';
 import { UsageError } from '../src/errors.js';
 import { allCells, opCounts } from '../src/space/cell.js';
+import { DATASETS } from '../src/space/datasets.js';
 import { silentLogger } from '../src/util/log.js';
 import type { Random } from '../src/util/random.js';
 
@@ -139,20 +140,23 @@ describe('controller artifact', () => {
   });
 });
 
-describe('the bundled controller', () => {
-  it('loads for cifar10 and was pretrained on the prior, proxy table and task score rule committed now', async () => {
-    const { loadController } = await import('../src/pipeline.js');
-    const { ProxyProvider } = await import('../src/proxies/provider.js');
-    const controller = loadController(undefined, 'cifar10');
-    try {
-      // A change of the prior is refused by loadController itself; a change of the task score
-      // rule or table only shows here: pretrain again (`simnas pretrain --dataset cifar10`).
-      const { id } = await ProxyProvider.create({ logger: silentLogger }).allTaskScores('cifar10', {
-        computeMissing: false,
-      });
-      expect(controller.artifact.metadata.taskScoreId).toBe(id);
-    } finally {
-      controller.policy.dispose();
-    }
-  });
+describe('the bundled controllers', () => {
+  it.each(DATASETS)(
+    '%s: loads, pretrained on the prior, proxy table and task score rule committed now',
+    async (dataset) => {
+      const { loadController } = await import('../src/pipeline.js');
+      const { ProxyProvider } = await import('../src/proxies/provider.js');
+      const controller = loadController(undefined, dataset);
+      try {
+        // A change of the prior is refused by loadController itself; a change of the task score
+        // rule or table only shows here: pretrain again (`simnas pretrain --dataset <dataset>`).
+        const { id } = await ProxyProvider.create({ logger: silentLogger }).allTaskScores(dataset, {
+          computeMissing: false,
+        });
+        expect(controller.artifact.metadata.taskScoreId).toBe(id);
+      } finally {
+        controller.policy.dispose();
+      }
+    },
+  );
 });
