@@ -32,7 +32,7 @@ import { ProxyProvider } from './proxies/provider.js';
 import type { SearchProblem } from './search/objective.js';
 import { kneePoint, paretoFront } from './search/pareto.js';
 import { recommend, type Recommendation, type VerifiedCell } from './search/recommend.js';
-import { certifiedThresholdMs, chooseCandidates, DEFAULT_MARGIN_Z } from './search/verification.js';
+import { bestCertified, chooseCandidates, DEFAULT_MARGIN_Z } from './search/verification.js';
 import {
   evolutionSearch,
   exhaustiveSearch,
@@ -522,34 +522,28 @@ export async function verifyCandidates(
     measurementsSpent += result.measurementsSpent;
     if (options.refitDataset && toMeasure.length < options.verify) {
       // Only cells that could still beat the best certified one are candidates from here on.
-      let floor = -Infinity;
-      const certifyMargin = { noise: noiseNow(), marginZ };
-      for (const [code, ms] of measured) {
-        const score = options.scores[code]!;
-        if (ms <= certifiedThresholdMs(options.budgetMs, code, certifyMargin) && score > floor) floor = score;
-      }
+      const floor =
+        bestCertified(measured, options.scores, options.budgetMs, { noise: noiseNow(), marginZ })?.score ??
+        -Infinity;
       const contenders = plausible.filter((code) => options.scores[code]! > floor && !measured.has(code));
       predicted = refitPredictions(measured, contenders, adapted.predicted, options.refitDataset);
     }
   }
-  const verification = { measurementsSpent };
   const margin = { noise: noiseNow(), marginZ };
   // The best certified sample competes for free; with none, the fastest sample is the fallback.
   const samples = adapted.samples.filter((s) => !Number.isNaN(options.scores[s.code]!));
-  const certifiedSamples = samples.filter(
-    (s) => s.measuredMs <= certifiedThresholdMs(options.budgetMs, s.code, margin),
-  );
-  const extra = (certifiedSamples.length > 0 ? certifiedSamples : samples).reduce<MeasuredCell | undefined>(
-    (best, s) =>
-      !best ||
-      (certifiedSamples.length > 0
-        ? options.scores[s.code]! > options.scores[best.code]!
-        : s.measuredMs < best.measuredMs)
-        ? s
-        : best,
-    undefined,
-  );
-  const candidates = [...toMeasure, ...(extra ? [extra.code] : [])];
+  const extra =
+    bestCertified(
+      new Map(samples.map((s) => [s.code, s.measuredMs])),
+      options.scores,
+      options.budgetMs,
+      margin,
+    )?.code ??
+    samples.reduce<MeasuredCell | undefined>(
+      (fastest, s) => (!fastest || s.measuredMs < fastest.measuredMs ? s : fastest),
+      undefined,
+    )?.code;
+  const candidates = [...toMeasure, ...(extra !== undefined ? [extra] : [])];
   const verified: VerifiedCell[] = candidates.map((code) => ({
     code,
     cell: formatCell(decodeCell(code)),
@@ -560,7 +554,7 @@ export async function verifyCandidates(
   }));
   return {
     verified,
-    measurementsSpent: verification.measurementsSpent,
+    measurementsSpent,
     measured,
     recommendation: recommend(verified, options.budgetMs, margin),
   };

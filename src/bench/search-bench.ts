@@ -132,6 +132,11 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
       const usableTruth = Float64Array.from({ length: SPACE_SIZE }, (_, code) =>
         usable(code) ? truth[code]! : Number.NaN,
       ).filter(Number.isFinite);
+      // Which cells the column has does not change with the seed.
+      const deviceScores = measurableScores(scores, RecordedDevice.fromTable(table, name));
+      const available = Array.from({ length: SPACE_SIZE }, (_, code) => code).filter((c) =>
+        Number.isFinite(truth[c]!),
+      );
       for (let seed = 0; seed < options.seeds; seed++) {
         const device = RecordedDevice.fromTable(table, name, { noise: options.noise, seed });
         const adapted = await adaptToDevice(
@@ -139,11 +144,7 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
           { dataset: options.dataset, samples: options.samples },
           silentLogger,
         );
-        const deviceScores = measurableScores(scores, device);
         const baselineDevice = RecordedDevice.fromTable(table, name, { noise: options.noise, seed });
-        const available = Array.from({ length: SPACE_SIZE }, (_, code) => code).filter((c) =>
-          Number.isFinite(truth[c]!),
-        );
         const baseline = await naiveBaseline(
           baselineDevice,
           available,

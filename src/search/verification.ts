@@ -55,6 +55,25 @@ export interface CandidateChoice {
   readonly measured?: ReadonlyMap<number, number>;
 }
 
+/**
+ * The best-scoring cell among `measured` whose measurement certifies it within `budgetMs`
+ * (unscored cells never count); the first such cell on ties.
+ */
+export function bestCertified(
+  measured: ReadonlyMap<number, number>,
+  scores: Float64Array,
+  budgetMs: number,
+  margin: MeasurementMargin,
+): { code: number; score: number } | undefined {
+  let best: { code: number; score: number } | undefined;
+  for (const [code, ms] of measured) {
+    const score = scores[code]!;
+    if (Number.isNaN(score) || ms > certifiedThresholdMs(budgetMs, code, margin)) continue;
+    if (!best || score > best.score) best = { code, score };
+  }
+  return best;
+}
+
 interface Bet {
   readonly code: number;
   readonly score: number;
@@ -87,12 +106,8 @@ export function chooseCandidates(choice: CandidateChoice): number[] {
   const { scores, predicted, budgetMs, margin } = choice;
   const measured = choice.measured ?? new Map<number, number>();
   const chosen: Bet[] = [];
-  let bestSample: Bet | undefined;
-  for (const [code, ms] of measured) {
-    const score = scores[code]!;
-    if (Number.isNaN(score) || ms > certifiedThresholdMs(budgetMs, code, margin)) continue;
-    if (!bestSample || score > bestSample.score) bestSample = { code, score, pass: 1 };
-  }
+  const certified = bestCertified(measured, scores, budgetMs, margin);
+  const bestSample: Bet | undefined = certified && { ...certified, pass: 1 };
   const bets: Bet[] = [];
   for (const code of new Set(choice.pool)) {
     const score = scores[code]!;
