@@ -5,22 +5,15 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { runSearchBench } from '../src/bench/search-bench.js';
-import { samplePrior, syntheticLatencies } from '../src/devices/synthetic.js';
 import { defaultSampleCells } from '../src/hardware/sample-cells.js';
 import { allCells, encodeCell, formatCell, opCounts, parseCell } from '../src/space/cell.js';
-import { Random } from '../src/util/random.js';
+import { syntheticDeviceTable } from './support/search-fixtures.js';
 
 /** Two synthetic devices and a toy accuracy that the toy task score tracks imperfectly. */
 function fixtures(): { table: string; accuracy: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'simnas-search-bench-'));
-  const a = syntheticLatencies(samplePrior(new Random(1), 'cifar10'));
-  const b = syntheticLatencies(samplePrior(new Random(2), 'cifar10'));
+  const table = syntheticDeviceTable(dir, 'latency.csv', { dev_a: 1, dev_b: 2 }).file;
   const cells = allCells();
-  const table = path.join(dir, 'latency.csv');
-  writeFileSync(
-    table,
-    `index,arch_str,dev_a,dev_b\n${cells.map((c, i) => `${i},${formatCell(c)},${a[i]},${b[i]}`).join('\n')}\n`,
-  );
   const accuracy = path.join(dir, 'accuracy.csv');
   const acc = cells.map((c) => {
     const [, skip, c1, c3, pool] = opCounts(c);
