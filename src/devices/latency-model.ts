@@ -71,8 +71,6 @@ export interface LatencyModelParameters {
   readonly noiseSd: number;
   /** Posterior mean of the prior covariance scale. */
   readonly priorScale: number;
-  /** Factor on the weights' posterior sd in the intervals (INTERVAL_PARAMETER_SHARE, square-rooted). */
-  readonly intervalScale: number;
   /** Misfit sd the intervals use, relative to the latency, from the leave-one-out errors of the samples. */
   readonly intervalMisfitSd: number;
   /** Posterior probability of each execution mode of the prior (computes all edges, drops unused, ...). */
@@ -318,7 +316,6 @@ export function fitLatencyModel(samples: LatencySamples, options: LatencyModelOp
       noiseSd,
       priorScale,
       modeWeights,
-      intervalScale: Math.sqrt(INTERVAL_PARAMETER_SHARE),
       intervalMisfitSd: Math.sqrt(intervalMisfit),
     },
     looError,
