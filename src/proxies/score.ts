@@ -45,6 +45,7 @@ import {
   OP_CONV3X3,
   OP_SKIP,
   effectiveCell,
+  opCounts,
   type Cell,
 } from '../space/cell.js';
 import { DATASET_SHAPES, type Dataset } from '../space/datasets.js';
@@ -143,12 +144,13 @@ export function identityPaths(cell: Cell): number {
 /** The features of `cell`'s deployed network (its effective cell). */
 export function cellFeatures(cell: Cell, dataset: Dataset): CellFeatures {
   const live = effectiveCell(cell);
+  const counts = opCounts(live);
   return {
     paramsM: networkCost(live, dataset).deployed.paramsM,
     reluUnits: reluUnits(live, dataset),
-    pools: live.filter((op) => op === OP_AVGPOOL).length,
+    pools: counts[OP_AVGPOOL]!,
     identityPaths: identityPaths(live),
-    convs3x3: live.filter((op) => op === OP_CONV3X3).length,
+    convs3x3: counts[OP_CONV3X3]!,
   };
 }
 
