@@ -746,13 +746,15 @@ export function runStrategy(
 
 /**
  * Controller episodes at deployment and the proposals a hill climb then settles on their local
- * optimum. In `simnas bench search` (HELP and HW-NAS-Bench devices, p25/p50/p75 budgets) 64
- * episodes plus 16 climbs reach 99.2% / 98.9% of the exhaustive optimum of the same objective with
- * a median of 783 distinct cells in 0.25 s; on exact latencies 32 episodes without climbing
- * reached 96%.
+ * optimum. In `simnas bench search` (HELP and HW-NAS-Bench devices, p25/p50/p75 budgets, 3 seeds)
+ * 64 episodes plus 16 climbs reached 99.2% / 98.9% of the exhaustive optimum of the same
+ * objective with about 770 distinct cells, and lost to random search at equal cells at p25 on
+ * HW-NAS-Bench; 32 climbs reach 99.5% / 99.3% with about 1,070 cells and beat random at every
+ * budget on both tables (48: 99.7% on HELP, 1,420 cells, no better regret). On exact latencies 32
+ * episodes without climbing reached 96%.
  */
 const CONTROLLER_EPISODES = 64;
-const CONTROLLER_CLIMB_STARTS = 16;
+const CONTROLLER_CLIMB_STARTS = 32;
 
 function defaultTaskScores(
   options: SearchJobOptions,
@@ -793,7 +795,6 @@ function fastestCell(latencies: Float64Array): { code: number; ms: number } {
   return { code, ms: latencies[code]! };
 }
 
-/** Without a budget, the target is the knee of the front predicted over every cell. */
 /**
  * The knee of the front predicted over every scored cell. Cells predicted faster than the fastest
  * measured sample are extrapolations (the design measures the cheapest kinds of cell), and a target
