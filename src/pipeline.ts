@@ -47,7 +47,7 @@ import {
   type StrategyChoice,
   type StrategyName,
 } from './search/strategies.js';
-import { decodeCell, encodeCell, formatCell, type Cell } from './space/cell.js';
+import { decodeCell, encodeCell, formatCell, isConnected, type Cell } from './space/cell.js';
 import type { Dataset } from './space/datasets.js';
 import type { Logger } from './util/log.js';
 import { Random } from './util/random.js';
@@ -798,11 +798,17 @@ function fastestCell(latencies: Float64Array): { code: number; ms: number } {
 /**
  * The knee of the front predicted over every scored cell. Cells predicted faster than the fastest
  * measured sample are extrapolations (the design measures the cheapest kinds of cell), and a target
- * below every measurement could not be verified: the knee is taken among the others.
+ * below every measurement could not be verified: the knee is taken among the others. Cells with no
+ * path from input to output compute a constant (chance accuracy) and are not networks anyone
+ * would deploy; left in, the all-`none` cell anchored the front's cheap end and dragged the knee
+ * down to a cell of skip connections only (`npm start` on this machine: 0.15 ms, score 0.45 of a
+ * front reaching 0.93).
  */
 function kneeBudget(scores: Float64Array, latencies: Float64Array, fastestMeasuredMs: number): number {
   const points = Array.from(latencies, (latencyMs, code) => ({ code, latencyMs, taskScore: scores[code]! }));
-  const candidates = points.filter((p) => !Number.isNaN(p.taskScore) && p.latencyMs >= fastestMeasuredMs);
+  const candidates = points.filter(
+    (p) => !Number.isNaN(p.taskScore) && p.latencyMs >= fastestMeasuredMs && isConnected(decodeCell(p.code)),
+  );
   return kneePoint(paretoFront(candidates))?.latencyMs ?? fastestMeasuredMs;
 }
 

@@ -110,4 +110,14 @@ describe('pareto front', () => {
     // On a log scale every inner point is below the chord, which would make the fastest cell the knee.
     expect(kneePoint(front)?.code).toBe(3);
   });
+
+  it('does not let a jump between two nearly equal latencies make the knee', () => {
+    const latencies = [0.134, 0.135, 0.27, 0.54, 1.08, 2.16, 4.32];
+    const scores = [0.1, 0.5, 0.6, 0.75, 0.9, 0.92, 0.93];
+    const front = latencies.map((latencyMs, code) => ({ code, latencyMs, taskScore: scores[code]! }));
+    expect(kneePoint(front)?.code).toBe(4);
+    // Further apart, the jump is a real tradeoff and stays the knee.
+    const apart = front.map((p) => (p.code === 0 ? { ...p, latencyMs: 0.12 } : p));
+    expect(kneePoint(apart)?.code).toBe(1);
+  });
 });

@@ -22,13 +22,31 @@ export function paretoFront<T extends TradeoffPoint>(points: readonly T[]): T[] 
 }
 
 /**
+ * Latencies closer than this ratio are not told apart when looking for the knee: about two sds of
+ * a measurement's noise. Without it a slow-scoring point a hair faster than a much better one
+ * (0.134 ms at score 0.2 beside 0.135 ms at 0.45) made that jump the knee of a whole front.
+ */
+export const KNEE_LATENCY_TOLERANCE = 0.05;
+
+/**
  * The knee of a front: the point farthest above the straight line between its two ends, with
  * both axes scaled to [0, 1]. Latency is taken on a log scale, since users think of it in ratios;
  * a front that does not bend on that scale (every inner point below the line, so the knee would be
- * an end) is measured on a linear one instead. Fronts of one or two points return their
- * best-scoring point.
+ * an end) is measured on a linear one instead. Points beaten by one within
+ * KNEE_LATENCY_TOLERANCE of their latency are left out first. Fronts of one or two points return
+ * their best-scoring point.
  */
-export function kneePoint<T extends TradeoffPoint>(front: readonly T[]): T | undefined {
+export function kneePoint<T extends TradeoffPoint>(allPoints: readonly T[]): T | undefined {
+  const front = allPoints.filter(
+    (point, i) =>
+      !allPoints
+        .slice(i + 1)
+        .some(
+          (later) =>
+            later.taskScore > point.taskScore &&
+            later.latencyMs <= point.latencyMs * (1 + KNEE_LATENCY_TOLERANCE),
+        ),
+  );
   if (front.length <= 2) return front[front.length - 1];
   const logKnee = farthestAboveChord(front, (ms) => Math.log(Math.max(ms, 1e-9)));
   if (logKnee.gap > 1e-9) return front[logKnee.index];
