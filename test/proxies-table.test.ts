@@ -41,6 +41,20 @@ describe('committed proxy table', () => {
     expect(table.size).toBeGreaterThan(20);
   });
 
+  it('scores the disconnected cells 0 on every dataset, as an on-demand computation does', async () => {
+    const table = readTable(TABLE);
+    const provider = ProxyProvider.create({ logger: recordingLogger() });
+    const allNone = parseCell('|none~0|+|none~0|none~1|+|none~0|none~1|none~2|');
+    const deadEnd = parseCell('|skip_connect~0|+|nor_conv_3x3~0|none~1|+|none~0|none~1|none~2|');
+    expect(isConnected(deadEnd)).toBe(false);
+    for (const dataset of DATASETS) {
+      expect(table.lookup(encodeCell(allNone), dataset)!.naswot).toBe(Number.NEGATIVE_INFINITY);
+      const { scores } = await provider.allTaskScores(dataset, { computeMissing: false });
+      expect(scores[encodeCell(allNone)]).toBe(0);
+      expect(scores[encodeCell(deadEnd)]).toBe(0);
+    }
+  });
+
   it('20 random rows recompute to the same values', { timeout: 900_000 }, async () => {
     const table = readTable(TABLE);
     const connected = table.codes().filter((code) => isConnected(decodeCell(code)));

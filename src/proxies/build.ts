@@ -160,13 +160,15 @@ export async function buildProxyTable(options: BuildOptions): Promise<TableMetad
               if (code === undefined || failure || interrupted) worker.kill();
               else worker.send({ code });
             };
-            worker.on('message', (message: { code: number; values?: number[]; error?: string }) => {
+            worker.on('message', (message: { code: number; values?: (number | null)[]; error?: string }) => {
               if (message.error !== undefined) {
                 failure = new Error(`worker failed on cell code ${message.code}: ${message.error}`);
                 stopAll();
                 return;
               }
-              const values = Float64Array.from(message.values!);
+              // IPC messages are JSON: a disconnected cell's -Infinity NASWOT arrives as null (it was
+              // stored as 0 once, and scored the 341 disconnected cells like weak real networks).
+              const values = Float64Array.from(message.values!, (v) => v ?? Number.NEGATIVE_INFINITY);
               rows.set(message.code, values);
               appendFileSync(path, formatRow(message.code, [...values]) + '\n');
               progress.tick(1);
