@@ -812,7 +812,11 @@ function kneeBudget(scores: Float64Array, latencies: Float64Array, fastestMeasur
   return kneePoint(paretoFront(candidates))?.latencyMs ?? fastestMeasuredMs;
 }
 
-/** The front over every evaluated cell, measured latencies replacing predictions where known. */
+/**
+ * The front over every evaluated cell, measured latencies replacing predictions where known.
+ * Cells with no input-to-output path are left out: they compute a constant, so the fastest of
+ * them would open every front with a network nobody can use.
+ */
 function tradeoffFront(
   evaluations: Evaluations,
   measured: ReadonlyMap<number, number>,
@@ -820,7 +824,9 @@ function tradeoffFront(
   scores: Float64Array,
 ): FrontPoint[] {
   const codes = new Set(
-    [...evaluations.keys(), ...measured.keys()].filter((code) => !Number.isNaN(scores[code]!)),
+    [...evaluations.keys(), ...measured.keys()].filter(
+      (code) => !Number.isNaN(scores[code]!) && isConnected(decodeCell(code)),
+    ),
   );
   const points: FrontPoint[] = [...codes].map((code) => {
     const cell = formatCell(decodeCell(code));
