@@ -1,6 +1,12 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { runCli } from '../src/cli/program.js';
+import { readLatencyTable, RecordedDevice } from '../src/devices/recorded.js';
+import { decodeCell, effectiveCell, encodeCell, SPACE_SIZE } from '../src/space/cell.js';
 
 const CELL = '|skip_connect~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|';
 
@@ -74,5 +80,51 @@ describe('hardware commands', () => {
     expect(result.cellSource).toBe('given');
     expect(result.measurement.cells[0]!.cell).toBe(CELL);
     expect(result.measurement.cells[0]!.medianMs).toBeGreaterThan(0);
+  });
+
+  it('records a latency table a recorded device replays, resuming where it stopped', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'simnas-table-')), 'this.csv');
+    const record = (limit: string) =>
+      run(
+        'measure-table',
+        '--out',
+        out,
+        '--column',
+        'here',
+        '--limit',
+        limit,
+        '--chunk',
+        '2',
+        '--rounds',
+        '3',
+        '--warmup',
+        '1',
+        '--json',
+      );
+    expect(await record('3')).toBe(0);
+    expect(await record('2')).toBe(0);
+    const [first, second] = stdout.map(
+      (line) => JSON.parse(line) as { measuredNow: number; networksDone: number },
+    );
+    expect(first).toMatchObject({ measuredNow: 3, networksDone: 3 });
+    expect(second).toMatchObject({ measuredNow: 2, networksDone: 5 });
+    const latencies = readLatencyTable(out).latencies.get('here')!;
+    const measured = [...latencies.keys()].filter((code) => !Number.isNaN(latencies[code]!));
+    // Every cell that deploys as a measured network carries that network's latency.
+    const networks = new Set(measured.map((code) => encodeCell(effectiveCell(decodeCell(code)))));
+    expect(networks.size).toBe(5);
+    for (const code of measured) {
+      expect(latencies[code]).toBe(latencies[encodeCell(effectiveCell(decodeCell(code)))]);
+    }
+    expect(latencies.length).toBe(SPACE_SIZE);
+    const device = RecordedDevice.fromCsv(out, 'here');
+    expect(device.availableCount()).toBe(measured.length);
+  });
+
+  it('refuses to resume a table written for another column, naming it', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'simnas-table-')), 'other.csv');
+    writeFileSync(out, 'index,arch_str,pixel9\n');
+    expect(await run('measure-table', '--out', out, '--column', 'here', '--limit', '1')).toBe(2);
+    expect(stderr.join('')).toMatch(/other\.csv exists with the column\(s\) pixel9.*--column pixel9/);
   });
 });

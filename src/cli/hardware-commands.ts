@@ -7,7 +7,8 @@ import { describeFingerprint, hardwareFingerprint } from '../hardware/fingerprin
 import { describeProtocol, formatLatencyTable } from '../hardware/format.js';
 import { parseCell } from '../space/cell.js';
 import { parseDataset, type Dataset } from '../space/datasets.js';
-import { runMainJob, type MainJobOptions, type MainJobResult } from '../pipeline.js';
+import { measureOptionsFrom, runMainJob, type MainJobOptions, type MainJobResult } from '../pipeline.js';
+import { recordLatencyTable } from '../hardware/record-table.js';
 import { stderrLogger } from '../util/log.js';
 import { argumentParser, positiveInteger, printJson, seedValue, datasetOption } from './program.js';
 
@@ -101,6 +102,44 @@ export function registerHardwareCommands(program: Command, bench: Command): void
     );
     if (flags.json) return printJson(result);
     printMainJob(result);
+  });
+
+  addMeasureOptions(
+    program
+      .command('measure-table')
+      .description(
+        "measure every cell on this machine into a latency table (index,arch_str,<column>) for 'bench latency|search --table' " +
+          'or --device table:CSV:COLUMN; each distinct network once, resumable',
+      )
+      .requiredOption('--out <csv>', 'the table to write (an earlier partial one is resumed)')
+      .option('--column <name>', "the device column (default: this machine's hardware tag)")
+      .option(
+        '--chunk <n>',
+        'networks per interleaved protocol run and file write (default 200)',
+        positiveInteger,
+        200,
+      )
+      .option(
+        '--limit <n>',
+        'stop after n more networks (a partial table is a uniform sample)',
+        positiveInteger,
+      ),
+  ).action(async (flags: MeasureFlags & { out: string; column?: string; chunk: number; limit?: number }) => {
+    const result = await recordLatencyTable(
+      {
+        out: flags.out,
+        column: flags.column ?? (await hardwareFingerprint()).tag,
+        chunk: flags.chunk,
+        ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+        measure: measureOptionsFrom(mainJobOptions(flags)),
+      },
+      stderrLogger,
+    );
+    if (flags.json) return printJson(result);
+    process.stdout.write(
+      `${result.out}: column ${result.column}, ${result.networksDone} of ${result.networksTotal} networks ` +
+        `(${result.cellsDone} of ${result.cellsTotal} cells); ${result.measuredNow} measured in ${(result.wallMs / 1000).toFixed(0)} s\n`,
+    );
   });
 
   bench

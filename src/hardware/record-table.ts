@@ -1,0 +1,141 @@
+// Records this machine's latency for every cell of the space into a table of the wide shape the
+// recorded devices replay (`index,arch_str,<column>`), so that a team can benchmark the latency
+// model and the search on their own hardware (`simnas bench latency|search --table`) or replay it
+// with `--device table:CSV:COLUMN`. Each distinct network (effective cell: dead edges pruned, as
+// the live device builds it) is measured once, in chunks that are each one interleaved protocol
+// run; the file is rewritten after every chunk, and a rerun measures only what is still missing.
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { readLatencyTable } from '../devices/recorded.js';
+import { UsageError } from '../errors.js';
+import { allCells, decodeCell, effectiveCell, encodeCell, formatCell, SPACE_SIZE } from '../space/cell.js';
+import type { Logger } from '../util/log.js';
+import { createProgress } from '../util/progress.js';
+import { Random } from '../util/random.js';
+import { measureCells, type MeasureOptions } from './measure.js';
+import { buildNb201Model } from './nb201-model.js';
+
+export interface RecordTableOptions {
+  readonly out: string;
+  /** The device column's name. */
+  readonly column: string;
+  /** Distinct networks per protocol run (and between two writes of the file). */
+  readonly chunk: number;
+  /** Stop after this many new networks (a partial table is still a uniform sample). */
+  readonly limit?: number;
+  readonly measure: MeasureOptions;
+}
+
+export interface RecordTableResult {
+  readonly out: string;
+  readonly column: string;
+  /** Distinct networks measured by this call, and in the file in all. */
+  readonly measuredNow: number;
+  readonly networksDone: number;
+  readonly networksTotal: number;
+  /** Cells of the space with a latency in the file, of all the space's cells. */
+  readonly cellsDone: number;
+  readonly cellsTotal: number;
+  readonly wallMs: number;
+}
+
+/** Cells grouped by the network they deploy as: effective cell code -> every cell code sharing it. */
+function networks(): Map<number, number[]> {
+  const groups = new Map<number, number[]>();
+  for (const cell of allCells()) {
+    const key = encodeCell(effectiveCell(cell));
+    const codes = groups.get(key);
+    if (codes) codes.push(encodeCell(cell));
+    else groups.set(key, [encodeCell(cell)]);
+  }
+  return groups;
+}
+
+/** Latencies by cell code (NaN = not measured) of an earlier run of the same column, if any. */
+function earlierLatencies(out: string, column: string): Float64Array {
+  if (!existsSync(out)) return new Float64Array(SPACE_SIZE).fill(Number.NaN);
+  const table = readLatencyTable(out);
+  const values = table.latencies.get(column);
+  if (!values || table.columns.length !== 1) {
+    throw new UsageError(
+      `${out} exists with the column(s) ${table.columns.join(', ')}; resuming needs exactly the column '${column}' ` +
+        `(pass --column ${table.columns[0] ?? column}, or another --out)`,
+    );
+  }
+  return Float64Array.from(values);
+}
+
+function writeTable(out: string, column: string, latencies: Float64Array): void {
+  const lines = [`index,arch_str,${column}`];
+  for (let code = 0; code < SPACE_SIZE; code++) {
+    const value = latencies[code]!;
+    lines.push(`${code},${formatCell(decodeCell(code))},${Number.isNaN(value) ? '' : value.toPrecision(6)}`);
+  }
+  mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+  // Written beside and renamed, so an interrupted write never leaves half a table to resume from.
+  writeFileSync(`${out}.partial`, `${lines.join('\n')}\n`);
+  renameSync(`${out}.partial`, out);
+}
+
+export async function recordLatencyTable(
+  options: RecordTableOptions,
+  logger: Logger,
+): Promise<RecordTableResult> {
+  if (!/^[A-Za-z0-9_.-]+$/.test(options.column)) {
+    throw new UsageError(
+      `column name '${options.column}' is not accepted; use letters, digits, '_', '.' or '-' (e.g. xeon_2c_cifar10)`,
+    );
+  }
+  const started = performance.now();
+  const latencies = earlierLatencies(options.out, options.column);
+  const groups = networks();
+  // A seeded random order: load drifting during a long run spreads over the space as noise
+  // instead of biasing one kind of cell, and a partial table is a uniform sample.
+  const pending = new Random(options.measure.seed)
+    .child('record-table')
+    .shuffled([...groups.keys()].sort((a, b) => a - b))
+    .filter((key) => Number.isNaN(latencies[groups.get(key)![0]!]!))
+    .slice(0, options.limit ?? Number.POSITIVE_INFINITY);
+  logger.info(
+    `${pending.length} networks to measure now; ${countDone(latencies, groups)} of ${groups.size} ` +
+      `already in ${options.out}`,
+  );
+  const progress = createProgress({ label: 'latency table', total: pending.length, logger });
+  let measuredNow = 0;
+  try {
+    for (let start = 0; start < pending.length; start += options.chunk) {
+      const keys = pending.slice(start, start + options.chunk);
+      const result = await measureCells(
+        keys.map((key) => decodeCell(key)),
+        options.measure,
+        { buildModel: buildNb201Model },
+      );
+      for (const latency of result.cells) {
+        for (const code of groups.get(latency.code)!) latencies[code] = latency.medianMs;
+      }
+      measuredNow += keys.length;
+      writeTable(options.out, options.column, latencies);
+      progress.tick(keys.length);
+    }
+  } finally {
+    progress.done();
+  }
+  const networksDone = countDone(latencies, groups);
+  return {
+    out: options.out,
+    column: options.column,
+    measuredNow,
+    networksDone,
+    networksTotal: groups.size,
+    cellsDone: latencies.filter((v) => !Number.isNaN(v)).length,
+    cellsTotal: SPACE_SIZE,
+    wallMs: performance.now() - started,
+  };
+}
+
+function countDone(latencies: Float64Array, groups: ReadonlyMap<number, readonly number[]>): number {
+  let done = 0;
+  for (const codes of groups.values()) if (!Number.isNaN(latencies[codes[0]!]!)) done++;
+  return done;
+}
