@@ -2,8 +2,9 @@
 // cell as within budget. Both rest on one rule: a measurement is itself noisy (relative sd
 // `noise`), so a cell counts as fitting only when its measurement clears the budget by `marginZ`
 // of that noise, or, for a cell the model predicted before it was measured, when the posterior of
-// prediction and measurement does (a smaller margin, so picks sit closer to the budget). The candidates are then the set whose expected best certified task score is
-// highest under the latency model's predictive distribution, so the few measurements cover
+// prediction and measurement does (a smaller margin, so picks sit closer to the budget). The
+// candidates are then the set whose expected best certified task score is highest under the
+// latency model's predictive distribution, so the few measurements cover
 // several risk levels (a bold cell near the budget, a safer one below it) instead of five near
 // copies of the same bet.
 
@@ -45,7 +46,7 @@ export const PREDICTION_SD_INFLATION = 1.5;
  * However confident the model, a measurement must clear the budget by this many sds of its own
  * noise: the model's errors are correlated across the cells it favours, and a user reads a cell
  * measured at the budget as a coin flip. Chosen with `simnas bench search` on the HELP devices
- * (3 seeds): z 0 gave 3 violations in 180 picks and 0.5 gave 2-4, all on the batch-1/32 GPUs at
+ * (3 seeds): z 0 gave 3 violations in 180 picks and 0.5 gave 2-3, all on the batch-1/32 GPUs at
  * p25, where hundreds of cells sit within 2% of the budget; 1 keeps most of the gain in regret
  * and makes a miss by over 3% (one in 0.5's runs) need a measurement 2.3 sd low.
  */
