@@ -292,6 +292,24 @@ describe('latency model', () => {
     expect(bank.weights.length).toBe(bank.size * FEATURE_COUNT);
     expect(weightBank('cifar10')).toBe(bank);
   });
+
+  it('marks the fusing devices of the bank, irregular ones only, so the mixture can split them off', async () => {
+    const bank = weightBank('cifar10');
+    let irregular = 0;
+    let fused = 0;
+    for (let k = 0; k < bank.size; k++) {
+      irregular += bank.irregular[k]!;
+      fused += bank.fused[k]!;
+      if (bank.fused[k]) expect(bank.irregular[k], `device ${k}`).toBe(1);
+    }
+    // PRIOR_HYPERPARAMETERS.fusionShare of the irregular devices fuse.
+    expect(fused / irregular).toBeGreaterThan(0.4);
+    expect(fused / irregular).toBeLessThan(0.6);
+    const cells = designSampleCells(10);
+    const device = SyntheticDevice.sample(new Random(900));
+    const model = fitLatencyModel({ cells, latenciesMs: (await device.measure(cells)).latenciesMs });
+    expect(Object.keys(model.parameters.modeWeights).some((mode) => mode.endsWith(', fused'))).toBe(true);
+  });
 });
 
 describe('recorded devices and CSV tables', () => {

@@ -20,6 +20,8 @@ export interface WeightBank {
   readonly mode: Uint8Array;
   /** 1 where the device has strong position effects (see SyntheticParameters.irregular). */
   readonly irregular: Uint8Array;
+  /** 1 where an irregular device fuses ops into their producers (see PRIOR_HYPERPARAMETERS.fusionShare). */
+  readonly fused: Uint8Array;
 }
 
 /** Bank size: enough that each mode's 66x66 covariance is well estimated, few enough to build in ~1 s. */
@@ -68,11 +70,13 @@ function buildWeightBank(dataset: Dataset, size: number): WeightBank {
   const residualVariance = new Float64Array(size);
   const mode = new Uint8Array(size);
   const irregular = new Uint8Array(size);
+  const fused = new Uint8Array(size);
   const rhs = new Float64Array(d);
   for (let k = 0; k < size; k++) {
     const parameters = samplePrior(random.child(String(k)), dataset);
     mode[k] = EXECUTION_MODES.indexOf(parameters.mode);
     irregular[k] = parameters.irregular ? 1 : 0;
+    fused[k] = parameters.sourceRetained[1]! < 1 ? 1 : 0;
     const latencies = syntheticLatenciesOf(parameters, codes);
     let mean = 0;
     for (const latency of latencies) mean += latency;
@@ -99,5 +103,5 @@ function buildWeightBank(dataset: Dataset, size: number): WeightBank {
     // Relative to the latencies' mean square: the model treats noise as multiplicative.
     residualVariance[k] = sum / sumSquares;
   }
-  return { dataset, size, weights, residualVariance, mode, irregular };
+  return { dataset, size, weights, residualVariance, mode, irregular, fused };
 }
