@@ -322,7 +322,10 @@ function summarize(
 }
 
 export function formatSearchBench(result: SearchBenchResult): string {
-  const labels = Object.keys(Object.values(result.summary)[0]?.mean_regret ?? {});
+  // Every device may be unseen, leaving the seen summary empty: the budgets come from either.
+  const labels = Object.keys(
+    Object.values({ ...result.summary, ...result.summary_unseen })[0]?.mean_regret ?? {},
+  );
   const section = (title: string, summary: Record<string, StrategySummary>): string[] => [
     title,
     [
@@ -348,7 +351,7 @@ export function formatSearchBench(result: SearchBenchResult): string {
     `search bench: ${result.table}, ${result.dataset}, task score ${result.task_score_id} over ${result.scored_cells} cells`,
     'regret in accuracy points against the oracle (a pick over budget earns no credit); strict: a pick over ' +
       'budget counts as a failure, as bad as a random cell within budget; violations = true latency over budget',
-    ...section('seen devices', result.summary),
+    ...(Object.keys(result.summary).length > 0 ? section('seen devices', result.summary) : []),
     ...(result.summary_unseen ? section('unseen devices', result.summary_unseen) : []),
     '',
   ].join('\n');
