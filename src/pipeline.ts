@@ -32,12 +32,7 @@ import { ProxyProvider } from './proxies/provider.js';
 import type { SearchProblem } from './search/objective.js';
 import { kneePoint, paretoFront } from './search/pareto.js';
 import { recommend, type Recommendation, type VerifiedCell } from './search/recommend.js';
-import {
-  bestCertified,
-  chooseCandidates,
-  DEFAULT_MARGIN_Z,
-  type PriorPrediction,
-} from './search/verification.js';
+import { bestCertified, chooseCandidates, DEFAULT_MARGIN_Z } from './search/verification.js';
 import {
   evolutionSearch,
   exhaustiveSearch,
@@ -498,8 +493,6 @@ export async function verifyCandidates(
   const toMeasure: number[] = [];
   let measurementsSpent = 0;
   let predicted = adapted.predicted;
-  // Each verified cell's prediction made just before measuring it: its prior at certification.
-  const predictions = new Map<number, PriorPrediction>();
   // Cells worth re-predicting after a refit: plausible under the sample fit (the refit moves
   // predictions by a fraction of their sd, not by many sds), so a refit costs milliseconds.
   const plausible = [...evaluations.keys()].filter(
@@ -515,7 +508,7 @@ export async function verifyCandidates(
       predicted,
       budgetMs: options.budgetMs,
       count: 1,
-      margin: { noise, marginZ, predictions },
+      margin: { noise, marginZ },
       expectedNoise: typicalNoise(noise),
       measured,
     });
@@ -525,19 +518,18 @@ export async function verifyCandidates(
       () => device.measure([decodeCell(next)]),
     );
     toMeasure.push(next);
-    predictions.set(next, { meanMs: predicted.mean[next]!, stdMs: predicted.std[next]! });
     measured.set(next, result.latenciesMs[0]!);
     measurementsSpent += result.measurementsSpent;
     if (options.refitDataset && toMeasure.length < options.verify) {
       // Only cells that could still beat the best certified one are candidates from here on.
       const floor =
-        bestCertified(measured, options.scores, options.budgetMs, { noise: noiseNow(), marginZ, predictions })
-          ?.score ?? -Infinity;
+        bestCertified(measured, options.scores, options.budgetMs, { noise: noiseNow(), marginZ })?.score ??
+        -Infinity;
       const contenders = plausible.filter((code) => options.scores[code]! > floor && !measured.has(code));
       predicted = refitPredictions(measured, contenders, adapted.predicted, options.refitDataset);
     }
   }
-  const margin = { noise: noiseNow(), marginZ, predictions };
+  const margin = { noise: noiseNow(), marginZ };
   // The best certified sample competes for free; with none, the fastest sample is the fallback.
   const samples = adapted.samples.filter((s) => !Number.isNaN(options.scores[s.code]!));
   const extra =

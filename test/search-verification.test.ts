@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { recommend, type VerifiedCell } from '../src/search/recommend.js';
-import {
-  certifiedThreshold,
-  certifiedThresholdMs,
-  chooseCandidates,
-  MEASUREMENT_ALONE_Z,
-  normalCdf,
-} from '../src/search/verification.js';
+import { certifiedThresholdMs, chooseCandidates, normalCdf } from '../src/search/verification.js';
 
 const verified = (code: number, measuredMs: number, taskScore: number): VerifiedCell => ({
   code,
@@ -36,37 +30,6 @@ describe('measurement margin', () => {
     const perCell = new Map([[7, 0.1]]);
     expect(certifiedThresholdMs(10, 7, { noise: perCell, marginZ: 1 })).toBeCloseTo(10 * Math.exp(-0.1), 9);
     expect(certifiedThresholdMs(10, 8, { noise: perCell, marginZ: 1 })).toBe(10);
-  });
-
-  it('lets a confident prediction well under the budget shrink the margin, never below the floor', () => {
-    const alone = certifiedThreshold(10, 0.03, 1.645);
-    const confident = certifiedThreshold(10, 0.03, 1.645, { meanMs: 8, stdMs: 0.3 });
-    expect(confident).toBeGreaterThan(alone);
-    expect(confident).toBeCloseTo(10 * Math.exp(-MEASUREMENT_ALONE_Z * 0.03), 9);
-    // A prediction at the budget adds evidence of a slow cell: a stricter threshold than alone.
-    expect(certifiedThreshold(10, 0.03, 1.645, { meanMs: 10.5, stdMs: 0.4 })).toBeLessThan(alone);
-    // A vague prediction barely moves it.
-    expect(certifiedThreshold(10, 0.03, 1.645, { meanMs: 9, stdMs: 50 })).toBeCloseTo(alone, 2);
-    // Noise-free measurements need no prior.
-    expect(certifiedThreshold(10, 0, 1.645, { meanMs: 8, stdMs: 0.3 })).toBe(10);
-  });
-
-  it('certifies on the posterior exactly where its upper bound meets the budget', () => {
-    // Prior: log-mean ln 9.4, relative sd sqrt(0.05^2 - 0.03^2) * 1.5 = 0.06; noise 0.03.
-    const prediction = { meanMs: 9.4, stdMs: 0.05 * 9.4 };
-    const threshold = certifiedThreshold(10, 0.03, 1.645, prediction);
-    const priorVar = (0.05 ** 2 - 0.03 ** 2) * 1.5 ** 2;
-    const precision = 1 / priorVar + 1 / 0.03 ** 2;
-    const posteriorMean = (Math.log(9.4) / priorVar + Math.log(threshold) / 0.03 ** 2) / precision;
-    expect(threshold).toBeLessThan(10 * Math.exp(-MEASUREMENT_ALONE_Z * 0.03));
-    expect(posteriorMean + 1.645 / Math.sqrt(precision)).toBeCloseTo(Math.log(10), 9);
-    expect(threshold).toBeGreaterThan(certifiedThreshold(10, 0.03, 1.645));
-  });
-
-  it('uses the prediction recorded for a verified cell, and only for it', () => {
-    const margin = { noise: 0.03, marginZ: 1.645, predictions: new Map([[3, { meanMs: 8, stdMs: 0.3 }]]) };
-    expect(certifiedThresholdMs(10, 3, margin)).toBeGreaterThan(certifiedThresholdMs(10, 4, margin));
-    expect(certifiedThresholdMs(10, 4, margin)).toBeCloseTo(certifiedThreshold(10, 0.03, 1.645), 12);
   });
 
   it('does not certify a cell measured just under the budget, inside the noise margin', () => {

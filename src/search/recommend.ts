@@ -37,9 +37,7 @@ export function recommend(
   const fitting = verified.filter((v) => v.measuredMs <= threshold(v));
   const marginNote =
     margin.marginZ > 0 && margin.noise !== 0
-      ? margin.predictions && margin.predictions.size > 0
-        ? ` (with a margin of ${margin.marginZ} sd of the measurement combined with the model's prediction)`
-        : ` (with a margin of ${margin.marginZ} sd of measurement noise)`
+      ? ` (with a margin of ${margin.marginZ} sd of measurement noise)`
       : '';
   if (fitting.length > 0) {
     const best = fitting.reduce((a, b) => (b.taskScore > a.taskScore ? b : a));

@@ -1,30 +1,16 @@
 // Which cells to spend the few verification measurements on, and when a measurement certifies a
 // cell as within budget. Both rest on one rule: a measurement is itself noisy (relative sd
 // `noise`), so a cell counts as fitting only when its measurement clears the budget by `marginZ`
-// of that noise, or, for a cell the model predicted before it was measured, when the posterior of
-// prediction and measurement does (a smaller margin, so picks sit closer to the budget). The
-// candidates are then the set whose expected best certified task score is highest under the
-// latency model's predictive distribution, so the few measurements cover
+// of that noise. The candidates are then the set whose expected best certified task score is
+// highest under the latency model's predictive distribution, so the few measurements cover
 // several risk levels (a bold cell near the budget, a safer one below it) instead of five near
 // copies of the same bet.
-
-/** What the latency model predicted for a cell before measuring it: a fresh measurement's mean and sd. */
-export interface PriorPrediction {
-  readonly meanMs: number;
-  readonly stdMs: number;
-}
 
 /** How far a measurement must clear the budget: `marginZ` sds of a measurement's relative noise. */
 export interface MeasurementMargin {
   /** Relative sd of one verification measurement (0.03 = 3%), for every cell or per cell code. */
   readonly noise: number | ReadonlyMap<number, number>;
   readonly marginZ: number;
-  /**
-   * The model's prediction of each verified cell made before it was measured (so independent of
-   * that measurement's noise). Where known, the cell is certified on the posterior of prediction
-   * and measurement together, which needs a smaller margin than the measurement alone.
-   */
-  readonly predictions?: ReadonlyMap<number, PriorPrediction>;
 }
 
 /**
@@ -34,58 +20,11 @@ export interface MeasurementMargin {
  */
 export const DEFAULT_MARGIN_Z = 1.645;
 
-/**
- * How much wider than its own interval the model's prediction is taken to be when it serves as the
- * prior of a measurement: the intervals cover 79-96% instead of 90% on some recorded devices, and
- * the cells sent to verification are those the model favours, so its errors on them are not
- * quite the average ones. Chosen with `simnas bench search` (violations against regret).
- */
-export const PREDICTION_SD_INFLATION = 1.5;
-
-/**
- * However confident the model, a measurement must clear the budget by this many sds of its own
- * noise: the model's errors are correlated across the cells it favours, and a user reads a cell
- * measured at the budget as a coin flip. Chosen with `simnas bench search` on the HELP devices
- * (3 seeds): z 0 gave 3 violations in 180 picks and 0.5 gave 2-3, all on the batch-1/32 GPUs at
- * p25, where hundreds of cells sit within 2% of the budget; 1 keeps most of the gain in regret
- * and makes a miss by over 3% (one in 0.5's runs) need a measurement 2.3 sd low.
- */
-export const MEASUREMENT_ALONE_Z = 1;
-
-/**
- * The latency a measurement must not exceed to certify a cell within `budgetMs`, given the
- * measurement's relative noise and, optionally, what the model predicted before measuring it.
- * Without a prediction the measurement alone must clear the budget by `marginZ` of its noise.
- * With one, the posterior of the true log latency (the prediction as a normal prior, the
- * measurement as a normal likelihood) must lie `marginZ` of its sd below the budget, and the
- * measurement must still clear the budget by MEASUREMENT_ALONE_Z of its noise.
- */
-export function certifiedThreshold(
-  budgetMs: number,
-  noise: number,
-  marginZ: number,
-  prediction?: PriorPrediction,
-): number {
-  // Noise is multiplicative (log-normal), so the margin is a factor, not an offset.
-  const alone = budgetMs * Math.exp(-marginZ * noise);
-  if (!prediction || !(noise > 0) || !(prediction.meanMs > 0)) return alone;
-  // The predictive sd is of a fresh measurement: take the measurement noise out of it to get the
-  // prior sd of the true latency (kept at least a fifth of the noise: never a near-certain prior).
-  const predictiveRelative = prediction.stdMs / prediction.meanMs;
-  const priorVariance =
-    Math.max(predictiveRelative ** 2 - noise ** 2, (noise / 5) ** 2) * PREDICTION_SD_INFLATION ** 2;
-  const noiseVariance = noise ** 2;
-  const precision = 1 / priorVariance + 1 / noiseVariance;
-  const limit = Math.log(budgetMs) - marginZ / Math.sqrt(precision);
-  const logThreshold = noiseVariance * (precision * limit - Math.log(prediction.meanMs) / priorVariance);
-  const cap = budgetMs * Math.exp(-Math.min(marginZ, MEASUREMENT_ALONE_Z) * noise);
-  return Math.min(cap, Math.exp(logThreshold));
-}
-
 /** The latency a measurement of `code` must not exceed to certify it within `budgetMs`. */
 export function certifiedThresholdMs(budgetMs: number, code: number, margin: MeasurementMargin): number {
   const noise = typeof margin.noise === 'number' ? margin.noise : (margin.noise.get(code) ?? 0);
-  return certifiedThreshold(budgetMs, noise, margin.marginZ, margin.predictions?.get(code));
+  // Noise is multiplicative (log-normal), so the margin is a factor, not an offset.
+  return budgetMs * Math.exp(-margin.marginZ * noise);
 }
 
 /** Standard normal CDF (Abramowitz-Stegun 7.1.26 on erf, |error| < 1.5e-7). */
@@ -174,15 +113,12 @@ export function chooseCandidates(choice: CandidateChoice): number[] {
     const score = scores[code]!;
     if (Number.isNaN(score) || measured.has(code)) continue;
     if (bestSample && score <= bestSample.score) continue;
+    const threshold = certifiedThresholdMs(budgetMs, code, {
+      noise: choice.expectedNoise,
+      marginZ: margin.marginZ,
+    });
     const sd = predicted.std[code]!;
     const mean = predicted.mean[code]!;
-    // Measured next, the cell would be certified on this same prediction as its prior.
-    const threshold = certifiedThreshold(
-      budgetMs,
-      choice.expectedNoise,
-      margin.marginZ,
-      margin.predictions && { meanMs: mean, stdMs: sd },
-    );
     const pass = sd > 0 ? normalCdf((threshold - mean) / sd) : mean <= threshold ? 1 : 0;
     if (pass > 1e-4) bets.push({ code, score, pass });
   }
