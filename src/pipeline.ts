@@ -738,12 +738,13 @@ export function runStrategy(
 
 /**
  * Controller episodes at deployment and the proposals a hill climb then settles on their local
- * optimum. In `simnas bench search` (HELP and HW-NAS-Bench devices, p25/p50/p75 budgets, 3 seeds)
- * 64 episodes plus 16 climbs reached 99.2% / 98.9% of the exhaustive optimum of the same
- * objective with about 770 distinct cells, and lost to random search at equal cells at p25 on
- * HW-NAS-Bench; 32 climbs reach 99.5% / 99.3% with about 1,070 cells and beat random at every
- * budget on both tables (48: 99.7% on HELP, 1,420 cells, no better regret). On exact latencies 32
- * episodes without climbing reached 96%.
+ * optimum. In `simnas bench search` (HELP and HW-NAS-Bench devices, p25/p50/p75 budgets, 10
+ * seeds) 64 episodes plus 16 climbs reached 99.3% / 99.1% of the exhaustive optimum of the same
+ * objective with about 770 cells, mean regret 1.04/0.62/0.47 and 0.86/0.62/0.40 points, and lost
+ * to random search at equal cells at p50 on HW-NAS-Bench; 32 climbs reach 99.5% / 99.4% with about
+ * 1,100 cells, 1.02/0.60/0.42 and 0.80/0.57/0.36, ahead of random at every budget on both tables
+ * (48, on 3 seeds: 99.7%, 1,420 cells, no better regret). On exact latencies 32 episodes without
+ * climbing reached 96%.
  */
 const CONTROLLER_EPISODES = 64;
 const CONTROLLER_CLIMB_STARTS = 32;
