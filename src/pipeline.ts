@@ -32,7 +32,13 @@ import { ProxyProvider } from './proxies/provider.js';
 import type { SearchProblem } from './search/objective.js';
 import { kneePoint, paretoFront } from './search/pareto.js';
 import { recommend, type Recommendation, type VerifiedCell } from './search/recommend.js';
-import { bestCertified, chooseCandidates, DEFAULT_MARGIN_Z } from './search/verification.js';
+import {
+  bestCertified,
+  certifiedThresholdMs,
+  chooseCandidates,
+  DEFAULT_MARGIN_Z,
+  LAST_CHANCE_MIN_PASS,
+} from './search/verification.js';
 import {
   evolutionSearch,
   exhaustiveSearch,
@@ -502,6 +508,12 @@ export async function verifyCandidates(
   );
   while (toMeasure.length < options.verify) {
     const noise = noiseNow();
+    // The last measurement with no candidate certified yet: a likely pass beats one more bold bet.
+    const lastChance =
+      toMeasure.length === options.verify - 1 &&
+      !toMeasure.some(
+        (code) => measured.get(code)! <= certifiedThresholdMs(options.budgetMs, code, { noise, marginZ }),
+      );
     const [next] = chooseCandidates({
       pool: evaluations.keys(),
       scores: options.scores,
@@ -511,6 +523,7 @@ export async function verifyCandidates(
       margin: { noise, marginZ },
       expectedNoise: typicalNoise(noise),
       measured,
+      ...(lastChance ? { minPass: LAST_CHANCE_MIN_PASS } : {}),
     });
     if (next === undefined) break;
     const result = await logger.group(

@@ -100,6 +100,21 @@ describe('choosing cells to verify', () => {
     expect(chosen).not.toContain(8);
   });
 
+  it('with a minimum chance of passing, bets on a likelier cell, and ignores it when no cell has it', () => {
+    const [bold] = chooseCandidates({ ...base, count: 1 });
+    const [likely] = chooseCandidates({ ...base, count: 1, minPass: 0.99 });
+    expect(likely!).toBeLessThan(bold!);
+    // Code c has mean 6 + 0.5c and sd 0.5 against a budget of 10: pass >= 0.99 means c <= 5.
+    expect(likely!).toBe(5);
+    // Every cell at least 4 ms slower: some chance for the fastest, none as likely as 0.99.
+    const slower = Float64Array.from(mean, (m) => m + 4);
+    const unconstrained = chooseCandidates({ ...base, predicted: { mean: slower, std }, count: 1 });
+    expect(unconstrained).toHaveLength(1);
+    expect(chooseCandidates({ ...base, predicted: { mean: slower, std }, count: 1, minPass: 0.99 })).toEqual(
+      unconstrained,
+    );
+  });
+
   it('asks a measurement to clear the margin, so it prefers cells further below the budget', () => {
     const exact = chooseCandidates({ ...base, count: 1 });
     const margined = chooseCandidates({
