@@ -18,7 +18,15 @@ import { type Cell, encodeCell, SPACE_SIZE } from '../space/cell.js';
 import type { Dataset } from '../space/datasets.js';
 import { UsageError } from '../errors.js';
 import { cellFeatures, FEATURE_COUNT, FEATURE_NAMES, sparseFeatureMatrix } from './features.js';
-import { cholesky, choleskySolve, multiply, type SquareMatrix, squareMatrix } from './linalg.js';
+import {
+  cholesky,
+  choleskySolve,
+  dot,
+  multiply,
+  squareMatrix,
+  symmetricEigen,
+  type SquareMatrix,
+} from './linalg.js';
 import { EXECUTION_MODES, PRIOR_HYPERPARAMETERS } from './synthetic.js';
 import { weightBank, type WeightBank } from './prior.js';
 
@@ -281,10 +289,10 @@ export function fitLatencyModel(samples: LatencySamples, options: LatencyModelOp
       }
       let priorVariance = 0;
       for (let t = start; t < end; t++) priorVariance += values[t]! * sigmaX[columns[t]!]!;
-      for (let i = 0; i < n; i++) cross[i] = dotAt(sampleFeatures[i]!, 0, sigmaX);
+      for (let i = 0; i < n; i++) cross[i] = dot(sampleFeatures[i]!, sigmaX);
       for (const p of mixture) {
         if (p.component !== c) continue;
-        const m = priorPrediction + p.priorScale * dotAt(cross, 0, p.alpha);
+        const m = priorPrediction + p.priorScale * dot(cross, p.alpha);
         let explained = 0;
         for (let i = 0; i < n; i++) {
           let row = 0;
@@ -404,7 +412,7 @@ function priorComponents(
     const noiseCounts = new Float64Array(NOISE_VARIANCE_GRID.length);
     for (const k of members) {
       let sampleMean = 0;
-      for (const x of sampleFeatures) sampleMean += dotAt(bank.weights, k * d, x) / n;
+      for (const x of sampleFeatures) sampleMean += dot(bank.weights, x, k * d) / n;
       if (!(sampleMean > 1e-6)) continue;
       normalized.push(Float64Array.from({ length: d }, (_, j) => bank.weights[k * d + j]! / sampleMean));
       const index = nearestGridIndex(bank.residualVariance[k]!);
@@ -438,8 +446,8 @@ function priorComponents(
     const sigmaXt = sampleFeatures.map((x) => multiply(covariance, x));
     const gram = squareMatrix(n);
     for (let i = 0; i < n; i++)
-      for (let j = 0; j < n; j++) gram.data[i * n + j] = dotAt(sigmaXt[j]!, 0, sampleFeatures[i]!);
-    const residual = Float64Array.from({ length: n }, (_, i) => y[i]! - dotAt(mean, 0, sampleFeatures[i]!));
+      for (let j = 0; j < n; j++) gram.data[i * n + j] = dot(sigmaXt[j]!, sampleFeatures[i]!);
+    const residual = Float64Array.from({ length: n }, (_, i) => y[i]! - dot(mean, sampleFeatures[i]!));
     components.push({
       mode: `${mode}${irregular ? ', irregular' : ''}${fused ? ', fused' : ''}`,
       // The bank draws regular and irregular devices alike so both covariances are well estimated;
@@ -502,52 +510,6 @@ function validateSamples(samples: LatencySamples): void {
   if (codes.size !== n) throw new UsageError(`latency model: the ${n} sample cells contain duplicates`);
 }
 
-/** Eigenvalues and eigenvectors (columns) of a small symmetric matrix, by cyclic Jacobi rotations. */
-function symmetricEigen(matrix: SquareMatrix): { values: Float64Array; vectors: SquareMatrix } {
-  const n = matrix.n;
-  const a = Float64Array.from(matrix.data);
-  const v = squareMatrix(n);
-  for (let i = 0; i < n; i++) v.data[i * n + i] = 1;
-  for (let sweep = 0; sweep < 50; sweep++) {
-    let off = 0;
-    let diagonal = 0;
-    for (let i = 0; i < n; i++) {
-      diagonal += a[i * n + i]! ** 2;
-      for (let j = i + 1; j < n; j++) off += a[i * n + j]! ** 2;
-    }
-    if (off <= 1e-22 * diagonal) break;
-    for (let p = 0; p < n; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = a[p * n + q]!;
-        if (apq === 0) continue;
-        const theta = (a[q * n + q]! - a[p * n + p]!) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const sn = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = a[k * n + p]!;
-          const akq = a[k * n + q]!;
-          a[k * n + p] = c * akp - sn * akq;
-          a[k * n + q] = sn * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = a[p * n + k]!;
-          const aqk = a[q * n + k]!;
-          a[p * n + k] = c * apk - sn * aqk;
-          a[q * n + k] = sn * apk + c * aqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = v.data[k * n + p]!;
-          const vkq = v.data[k * n + q]!;
-          v.data[k * n + p] = c * vkp - sn * vkq;
-          v.data[k * n + q] = sn * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  return { values: Float64Array.from({ length: n }, (_, i) => a[i * n + i]!), vectors: v };
-}
-
 const Z95 = 1.6448536269514722;
 
 /** 95% quantile of Student's t (Cornish-Fisher expansion around the normal; < 0.5% off for ν >= 3). */
@@ -577,10 +539,4 @@ function inverseFromFactor(factor: SquareMatrix): Float64Array {
 function nearestGridIndex(variance: number): number {
   const position = Math.round((Math.log10(Math.max(variance, 1e-12)) - NOISE_LOG10_LOW) / NOISE_LOG10_STEP);
   return Math.min(NOISE_VARIANCE_GRID.length - 1, Math.max(0, position));
-}
-
-function dotAt(a: ArrayLike<number>, offset: number, b: ArrayLike<number>, length = b.length): number {
-  let sum = 0;
-  for (let i = 0; i < length; i++) sum += a[offset + i]! * b[i]!;
-  return sum;
 }

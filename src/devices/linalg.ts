@@ -1,6 +1,7 @@
-// Small dense linear algebra for the latency model: Cholesky factorization and solves on
-// row-major Float64Array matrices. The systems here are tiny (at most a few hundred unknowns), so
-// plain loops are faster than any dependency and keep the math in one readable place.
+// Small dense linear algebra for the latency model: Cholesky factorization and solves, and a
+// symmetric eigendecomposition, on row-major Float64Array matrices. The systems here are tiny (at
+// most a few hundred unknowns), so plain loops are faster than any dependency and keep the math in
+// one readable place.
 
 /** A square row-major matrix of side `n`. */
 export interface SquareMatrix {
@@ -75,13 +76,6 @@ export function solveUpper(lower: SquareMatrix, b: ArrayLike<number>): Float64Ar
 /** Solves A x = b given A's Cholesky factor. */
 export function choleskySolve(lower: SquareMatrix, b: ArrayLike<number>): Float64Array {
   return solveUpper(lower, solveLower(lower, b));
-}
-
-/** log det A from A's Cholesky factor. */
-export function logDeterminant(lower: SquareMatrix): number {
-  let sum = 0;
-  for (let i = 0; i < lower.n; i++) sum += Math.log(lower.data[i * lower.n + i]!);
-  return 2 * sum;
 }
 
 /** y = A x for a square A. */
@@ -181,4 +175,50 @@ export function nonNegativeLeastSquares(
     }
   }
   return x;
+}
+
+/** Eigenvalues and eigenvectors (columns) of a small symmetric matrix, by cyclic Jacobi rotations. */
+export function symmetricEigen(matrix: SquareMatrix): { values: Float64Array; vectors: SquareMatrix } {
+  const n = matrix.n;
+  const a = Float64Array.from(matrix.data);
+  const v = squareMatrix(n);
+  for (let i = 0; i < n; i++) v.data[i * n + i] = 1;
+  for (let sweep = 0; sweep < 50; sweep++) {
+    let off = 0;
+    let diagonal = 0;
+    for (let i = 0; i < n; i++) {
+      diagonal += a[i * n + i]! ** 2;
+      for (let j = i + 1; j < n; j++) off += a[i * n + j]! ** 2;
+    }
+    if (off <= 1e-22 * diagonal) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = a[p * n + q]!;
+        if (apq === 0) continue;
+        const theta = (a[q * n + q]! - a[p * n + p]!) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const sn = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = a[k * n + p]!;
+          const akq = a[k * n + q]!;
+          a[k * n + p] = c * akp - sn * akq;
+          a[k * n + q] = sn * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = a[p * n + k]!;
+          const aqk = a[q * n + k]!;
+          a[p * n + k] = c * apk - sn * aqk;
+          a[q * n + k] = sn * apk + c * aqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = v.data[k * n + p]!;
+          const vkq = v.data[k * n + q]!;
+          v.data[k * n + p] = c * vkp - sn * vkq;
+          v.data[k * n + q] = sn * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  return { values: Float64Array.from({ length: n }, (_, i) => a[i * n + i]!), vectors: v };
 }
