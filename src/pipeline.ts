@@ -802,38 +802,36 @@ function fastestCell(latencies: Float64Array): { code: number; ms: number } {
 }
 
 /**
- * The knee of the front predicted over every scored cell. Cells predicted faster than the fastest
- * measured sample are extrapolations (the design measures the cheapest kinds of cell), and a target
- * below every measurement could not be verified: the knee is taken among the others. Cells with no
- * path from input to output compute a constant (chance accuracy) and are not networks anyone
- * would deploy; left in, the all-`none` cell anchored the front's cheap end and dragged the knee
- * down to a cell of skip connections only (`npm start` on this machine: 0.15 ms, score 0.45 of a
- * front reaching 0.93).
+ * Whether a cell may stand on a reported front or set the knee: it has a task score, and a path
+ * from input to output. A disconnected cell computes a constant (chance accuracy), no network
+ * anyone would deploy; left in, the all-`none` cell anchored the front's cheap end and dragged the
+ * knee down to a cell of skip connections only (`npm start` on this machine: 0.15 ms, score 0.45 of
+ * a front reaching 0.93).
  */
-function kneeBudget(scores: Float64Array, latencies: Float64Array, fastestMeasuredMs: number): number {
-  const points = Array.from(latencies, (latencyMs, code) => ({ code, latencyMs, taskScore: scores[code]! }));
-  const candidates = points.filter(
-    (p) => !Number.isNaN(p.taskScore) && p.latencyMs >= fastestMeasuredMs && isConnected(decodeCell(p.code)),
-  );
-  return kneePoint(paretoFront(candidates))?.latencyMs ?? fastestMeasuredMs;
+function onFront(code: number, scores: Float64Array): boolean {
+  return !Number.isNaN(scores[code]!) && isConnected(decodeCell(code));
 }
 
 /**
- * The front over every evaluated cell, measured latencies replacing predictions where known.
- * Cells with no input-to-output path are left out: they compute a constant, so the fastest of
- * them would open every front with a network nobody can use.
+ * The knee of the front predicted over every cell that may stand on it. Cells predicted faster
+ * than the fastest measured sample are extrapolations (the design measures the cheapest kinds of
+ * cell), and a target below every measurement could not be verified: the knee is taken among the
+ * others.
  */
+function kneeBudget(scores: Float64Array, latencies: Float64Array, fastestMeasuredMs: number): number {
+  const points = Array.from(latencies, (latencyMs, code) => ({ code, latencyMs, taskScore: scores[code]! }));
+  const candidates = points.filter((p) => p.latencyMs >= fastestMeasuredMs && onFront(p.code, scores));
+  return kneePoint(paretoFront(candidates))?.latencyMs ?? fastestMeasuredMs;
+}
+
+/** The front over every evaluated cell, measured latencies replacing predictions where known. */
 function tradeoffFront(
   evaluations: Evaluations,
   measured: ReadonlyMap<number, number>,
   predicted: { mean: Float64Array; std: Float64Array },
   scores: Float64Array,
 ): FrontPoint[] {
-  const codes = new Set(
-    [...evaluations.keys(), ...measured.keys()].filter(
-      (code) => !Number.isNaN(scores[code]!) && isConnected(decodeCell(code)),
-    ),
-  );
+  const codes = new Set([...evaluations.keys(), ...measured.keys()].filter((code) => onFront(code, scores)));
   const points: FrontPoint[] = [...codes].map((code) => {
     const cell = formatCell(decodeCell(code));
     const measuredMs = measured.get(code);

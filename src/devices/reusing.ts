@@ -46,10 +46,11 @@ export class ReusingDevice implements Device {
         : { latenciesMs: new Float64Array(0), measurementsSpent: 0 };
     unknown.forEach((code, i) => this.known.set(code, fresh.latenciesMs[i]!));
     for (const code of codes) {
+      if (unknown.includes(code)) continue;
+      this.reusedCount++;
       const noise = this.knownNoise.get(code);
-      if (!unknown.includes(code) && noise !== undefined) this.answered.set(code, noise);
+      if (noise !== undefined) this.answered.set(code, noise);
     }
-    this.reusedCount += codes.filter((code) => !unknown.includes(code)).length;
     return {
       latenciesMs: Float64Array.from(codes, (code) => this.known.get(code)!),
       measurementsSpent: fresh.measurementsSpent,

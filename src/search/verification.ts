@@ -137,13 +137,13 @@ export function chooseCandidates(choice: CandidateChoice): number[] {
     if (pass > 1e-4) bets.push({ code, score, pass });
   }
   const likely = bets.filter((bet) => bet.pass >= (choice.minPass ?? 0));
-  if (likely.length > 0) bets.splice(0, bets.length, ...likely);
+  const eligible = likely.length > 0 ? likely : bets;
   const base = bestSample ? [bestSample] : [];
   const taken = new Set<number>();
-  while (chosen.length < choice.count && taken.size < bets.length) {
+  while (chosen.length < choice.count && taken.size < eligible.length) {
     let best: Bet | undefined;
     let bestValue = -Infinity;
-    for (const bet of bets) {
+    for (const bet of eligible) {
       if (taken.has(bet.code)) continue;
       const value = expectedBest([...base, ...chosen, bet]);
       if (value > bestValue || (value === bestValue && best && bet.code < best.code)) {
