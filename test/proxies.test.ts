@@ -354,7 +354,7 @@ describe('task score', () => {
     expect(cellFeatures(SMALL_WITH_DEAD, 'cifar10').convs3x3).toBe(0);
   });
 
-  it('prefers exactly one identity path and a 3x3 conv, all proxy values being equal', () => {
+  it('prefers exactly one identity path and a 3x3 window (a conv, or half for a pooling), all proxy values being equal', () => {
     const normaliser = population();
     const values = { naswot: 760, synflow: 1, logsynflow: 2e6, skip: 1 };
     const features = cellFeatures(RESIDUAL_3X3, 'cifar10');
@@ -368,6 +368,10 @@ describe('task score', () => {
     // One 3x3 conv or several: the term is the presence of spatial context, capacity is in params.
     expect(score({ convs3x3: 1 }) - score({ convs3x3: 0 })).toBeCloseTo(step, 12);
     expect(score({ convs3x3: 3 })).toBe(score({ convs3x3: 1 }));
+    // A 3x3 pooling is spatial context without weights: half the term, only without a 3x3 conv.
+    const pooled = (convs3x3: number): number => score({ convs3x3, pools: 1 });
+    expect(pooled(0) - score({ convs3x3: 0, pools: 0 })).toBeCloseTo(step / 2 - (2 * step) / 6, 12);
+    expect(pooled(1) - pooled(0)).toBeCloseTo(step / 2, 12);
   });
 
   it('keeps the previous rank rule: P(naswot), P(logsynflow) and skip / 2, equally weighted', () => {
