@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { designVariant, runLatencyBench } from '../src/bench/latency-bench.js';
 import { designSampleCells } from '../src/devices/design.js';
+import { DEFAULT_BANK_SEED } from '../src/devices/prior.js';
 import { encodeCell } from '../src/space/cell.js';
 import { runCli } from '../src/cli/program.js';
 import { readLatencyTable } from '../src/devices/recorded.js';
@@ -42,6 +43,24 @@ describe.skipIf(!hasShared)('latency benchmark on recorded devices (reads ../sha
       expect(high).toBeGreaterThan(low);
     }
     expect(result.overall.rho).toBeCloseTo((edgetpu!.rho + fpga!.rho) / 2, 12);
+  });
+
+  it('learns the prior from another synthetic bank when asked, keeping the shipped design', async () => {
+    const run = (bankSeed?: number) =>
+      runLatencyBench({
+        table: readLatencyTable(HWNAS),
+        devices: ['pixel3_latency'],
+        seeds: 1,
+        designs: 1,
+        ...(bankSeed === undefined ? {} : { bankSeed }),
+      });
+    const [shipped, other] = await Promise.all([run(), run(1)]);
+    expect(shipped.bank_seed).toBe(DEFAULT_BANK_SEED);
+    expect(other.bank_seed).toBe(1);
+    expect(other.sample_cells).toEqual(shipped.sample_cells);
+    expect(other.devices[0]!.rho).not.toBe(shipped.devices[0]!.rho);
+    // Another draw of the same prior still models the device far better than the naive baseline.
+    expect(other.devices[0]!.rho).toBeGreaterThan(other.devices[0]!.baseline_rho);
   });
 
   it('varies the design deterministically: variant 0 is the shipped design', () => {

@@ -12,6 +12,7 @@ import type { Logger } from '../util/log.js';
 import { silentLogger } from '../util/log.js';
 import { designSampleCells } from '../devices/design.js';
 import { fitLatencyModel } from '../devices/latency-model.js';
+import { DEFAULT_BANK_SEED, DEFAULT_BANK_SIZE, weightBank } from '../devices/prior.js';
 import { cholesky, choleskySolve, nonNegativeLeastSquares, squareMatrix } from '../devices/linalg.js';
 import { type LatencyTable, RecordedDevice } from '../devices/recorded.js';
 import { samplePrior, syntheticLatenciesOf } from '../devices/synthetic.js';
@@ -36,6 +37,11 @@ export interface LatencyBenchOptions {
    */
   readonly knownNoise?: boolean;
   readonly dataset?: Dataset;
+  /**
+   * Seed of the synthetic bank the model's prior is learned from (default: the shipped one). The
+   * design stays the shipped one, so only the prior's draw changes.
+   */
+  readonly bankSeed?: number;
   readonly logger?: Logger;
 }
 
@@ -65,6 +71,7 @@ export interface LatencyBenchResult {
   readonly noise: number;
   readonly designs: number;
   readonly dataset: Dataset;
+  readonly bank_seed: number;
   readonly sample_cells: readonly string[];
   readonly devices: readonly DeviceBenchResult[];
   readonly overall: Omit<DeviceBenchResult, 'name' | 'cells'>;
@@ -86,6 +93,8 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
   const noise = options.noise ?? 0.03;
   const designs = Math.min(options.designs ?? DEFAULT_DESIGN_VARIANTS, seeds);
   const dataset = options.dataset ?? 'cifar10';
+  const bankSeed = options.bankSeed ?? DEFAULT_BANK_SEED;
+  const bank = weightBank(dataset, DEFAULT_BANK_SIZE, bankSeed);
   const logger = options.logger ?? silentLogger;
   const names = options.devices ?? table.columns;
   for (const name of names) {
@@ -125,7 +134,7 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
       const measured = await device.measure(design);
       const model = fitLatencyModel(
         { cells: design, latenciesMs: measured.latenciesMs },
-        { dataset, ...(options.knownNoise === false ? {} : { measurementNoise: noise }) },
+        { dataset, bank, ...(options.knownNoise === false ? {} : { measurementNoise: noise }) },
       );
       const { mean: predicted, std } = model.predictAll();
       const predictedAvailable = Float64Array.from(availableCodes, (code) => predicted[code]!);
@@ -185,6 +194,7 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
     noise,
     designs,
     dataset,
+    bank_seed: bankSeed,
     sample_cells: sampleCells.map((cell) => cell.join('')),
     devices: results,
     overall: {
@@ -448,7 +458,7 @@ export function formatLatencyBench(result: LatencyBenchResult): string {
     r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  '),
   );
   return [
-    `latency model from ${result.samples} designed samples, ${result.seeds} seed${result.seeds === 1 ? '' : 's'} over ${result.designs} design variant${result.designs === 1 ? '' : 's'}, ${(100 * result.noise).toFixed(1)}% measurement noise, prior for ${result.dataset}`,
+    `latency model from ${result.samples} designed samples, ${result.seeds} seed${result.seeds === 1 ? '' : 's'} over ${result.designs} design variant${result.designs === 1 ? '' : 's'}, ${(100 * result.noise).toFixed(1)}% measurement noise, prior for ${result.dataset} learned from synthetic bank ${result.bank_seed}${result.bank_seed === DEFAULT_BANK_SEED ? ' (the shipped one)' : ''}`,
     `table ${result.table}; per-device figures are means over the ${result.seeds} seeds (seed s measures design variant s mod ${result.designs}; 'designs' columns: lowest-highest per-variant mean); ${result.seconds.toFixed(1)} s`,
     `synthetic prior: ${result.synthetic_devices_per_s.toFixed(0)} devices drawn/s; all 15,625 latencies of one device in ${result.synthetic_all_latencies_ms.toFixed(1)} ms (median of 30)`,
     ...lines,

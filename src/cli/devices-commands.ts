@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { DEFAULT_DESIGN_VARIANTS, formatLatencyBench, runLatencyBench } from '../bench/latency-bench.js';
 import { designSampleCells, DEFAULT_SAMPLE_COUNT } from '../devices/design.js';
 import { fitLatencyModel } from '../devices/latency-model.js';
+import { DEFAULT_BANK_SEED } from '../devices/prior.js';
 import { readLatencyTable, RecordedDevice } from '../devices/recorded.js';
 import { UsageError } from '../errors.js';
 import { formatCell } from '../space/cell.js';
@@ -117,6 +118,12 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
       'do not tell the model the noise level (intervals then cover noisy measurements)',
     )
     .addOption(datasetOption('prior for cifar10, cifar100 or ImageNet16-120'))
+    .option(
+      '--bank-seed <n>',
+      'seed of the synthetic bank the prior is learned from (default: the shipped one; the design stays)',
+      seedValue,
+      DEFAULT_BANK_SEED,
+    )
     .option('--json', 'print one JSON object')
     .action(
       async (options: {
@@ -128,9 +135,11 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
         designs: number;
         unknownNoise?: boolean;
         dataset: Dataset;
+        bankSeed: number;
         json?: boolean;
       }) => {
         const result = await runLatencyBench({
+          bankSeed: options.bankSeed,
           designs: options.designs,
           knownNoise: !options.unknownNoise,
           table: readLatencyTable(options.table),

@@ -31,22 +31,30 @@ export const DEFAULT_BANK_SIZE = 1600;
  * barely move with more, and it makes the bank six times cheaper to build.
  */
 const PROJECTION_STRIDE = 6;
-const BANK_SEED = 20250401;
+/**
+ * The seed of the bank every fit and the sample design use. Another seed draws another bank from
+ * the same prior; `simnas bench latency --bank-seed` shows how much a figure owes to this draw.
+ */
+export const DEFAULT_BANK_SEED = 20250401;
 
 const banks = new Map<string, WeightBank>();
 
 /** The weight bank for `dataset`, built deterministically on first use and then cached. */
-export function weightBank(dataset: Dataset = 'cifar10', size = DEFAULT_BANK_SIZE): WeightBank {
-  const key = `${dataset}:${size}`;
+export function weightBank(
+  dataset: Dataset = 'cifar10',
+  size = DEFAULT_BANK_SIZE,
+  seed = DEFAULT_BANK_SEED,
+): WeightBank {
+  const key = `${dataset}:${size}:${seed}`;
   let bank = banks.get(key);
   if (!bank) {
-    bank = buildWeightBank(dataset, size);
+    bank = buildWeightBank(dataset, size, seed);
     banks.set(key, bank);
   }
   return bank;
 }
 
-function buildWeightBank(dataset: Dataset, size: number): WeightBank {
+function buildWeightBank(dataset: Dataset, size: number, seed: number): WeightBank {
   const sparse = sparseFeatureMatrix();
   const d = FEATURE_COUNT;
   const codes = Int32Array.from(
@@ -65,7 +73,7 @@ function buildWeightBank(dataset: Dataset, size: number): WeightBank {
   // A whisper of ridge: some features are collinear (e.g. node adds and the fan-in one-hots).
   for (let i = 0; i < d; i++) gram.data[i * d + i] = gram.data[i * d + i]! + 1e-6 * codes.length;
   const factor = cholesky(gram);
-  const random = new Random(BANK_SEED).child(`weight-bank:${dataset}`);
+  const random = new Random(seed).child(`weight-bank:${dataset}`);
   const weights = new Float64Array(size * d);
   const residualVariance = new Float64Array(size);
   const mode = new Uint8Array(size);
