@@ -45,22 +45,28 @@ describe.skipIf(!hasShared)('latency benchmark on recorded devices (reads ../sha
     expect(result.overall.rho).toBeCloseTo((edgetpu!.rho + fpga!.rho) / 2, 12);
   });
 
-  it('learns the prior from another synthetic bank when asked, keeping the shipped design', async () => {
-    const run = (bankSeed?: number) =>
+  it('learns the prior, or computes the design, from another synthetic bank when asked', async () => {
+    const run = (seeds: { bankSeed?: number; designBankSeed?: number }) =>
       runLatencyBench({
         table: readLatencyTable(HWNAS),
         devices: ['pixel3_latency'],
         seeds: 1,
         designs: 1,
-        ...(bankSeed === undefined ? {} : { bankSeed }),
+        ...seeds,
       });
-    const [shipped, other] = await Promise.all([run(), run(1)]);
-    expect(shipped.bank_seed).toBe(DEFAULT_BANK_SEED);
-    expect(other.bank_seed).toBe(1);
-    expect(other.sample_cells).toEqual(shipped.sample_cells);
-    expect(other.devices[0]!.rho).not.toBe(shipped.devices[0]!.rho);
+    const shipped = await run({});
+    const otherPrior = await run({ bankSeed: 1 });
+    const otherDesign = await run({ designBankSeed: 1 });
+    expect([shipped.bank_seed, shipped.design_bank_seed]).toEqual([DEFAULT_BANK_SEED, DEFAULT_BANK_SEED]);
+    expect([otherPrior.bank_seed, otherDesign.design_bank_seed]).toEqual([1, 1]);
+    // The prior's draw leaves the design alone; the design's draw changes the cells measured.
+    expect(otherPrior.sample_cells).toEqual(shipped.sample_cells);
+    expect(otherPrior.devices[0]!.rho).not.toBe(shipped.devices[0]!.rho);
+    expect(otherDesign.sample_cells).not.toEqual(shipped.sample_cells);
     // Another draw of the same prior still models the device far better than the naive baseline.
-    expect(other.devices[0]!.rho).toBeGreaterThan(other.devices[0]!.baseline_rho);
+    for (const result of [otherPrior, otherDesign]) {
+      expect(result.devices[0]!.rho).toBeGreaterThan(result.devices[0]!.baseline_rho);
+    }
   });
 
   it('varies the design deterministically: variant 0 is the shipped design', () => {

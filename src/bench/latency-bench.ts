@@ -42,6 +42,8 @@ export interface LatencyBenchOptions {
    * design stays the shipped one, so only the prior's draw changes.
    */
   readonly bankSeed?: number;
+  /** Seed of the synthetic bank the designs are computed against (default: the shipped one). */
+  readonly designBankSeed?: number;
   readonly logger?: Logger;
 }
 
@@ -72,6 +74,7 @@ export interface LatencyBenchResult {
   readonly designs: number;
   readonly dataset: Dataset;
   readonly bank_seed: number;
+  readonly design_bank_seed: number;
   readonly sample_cells: readonly string[];
   readonly devices: readonly DeviceBenchResult[];
   readonly overall: Omit<DeviceBenchResult, 'name' | 'cells'>;
@@ -95,6 +98,7 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
   const dataset = options.dataset ?? 'cifar10';
   const bankSeed = options.bankSeed ?? DEFAULT_BANK_SEED;
   const bank = weightBank(dataset, DEFAULT_BANK_SIZE, bankSeed);
+  const designBankSeed = options.designBankSeed ?? DEFAULT_BANK_SEED;
   const logger = options.logger ?? silentLogger;
   const names = options.devices ?? table.columns;
   for (const name of names) {
@@ -121,7 +125,13 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
     const allAvailable = availableCodes.length === SPACE_SIZE;
     const designFor = (variant: number): readonly Cell[] => {
       if (allAvailable && fullDesigns.has(variant)) return fullDesigns.get(variant)!;
-      const design = designVariant(samples, dataset, variant, allAvailable ? undefined : available);
+      const design = designVariant(
+        samples,
+        dataset,
+        variant,
+        allAvailable ? undefined : available,
+        designBankSeed,
+      );
       if (allAvailable) fullDesigns.set(variant, design);
       return design;
     };
@@ -195,6 +205,7 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
     designs,
     dataset,
     bank_seed: bankSeed,
+    design_bank_seed: designBankSeed,
     sample_cells: sampleCells.map((cell) => cell.join('')),
     devices: results,
     overall: {
@@ -241,12 +252,16 @@ export function designVariant(
   dataset: Dataset,
   variant: number,
   available?: (code: number) => boolean,
+  bankSeed = DEFAULT_BANK_SEED,
 ): readonly Cell[] {
-  if (variant === 0) return designSampleCells(samples, available ? { dataset, available } : { dataset });
+  if (variant === 0) {
+    return designSampleCells(samples, available ? { dataset, available, bankSeed } : { dataset, bankSeed });
+  }
   const random = new Random(variant).child(`design-variant:${dataset}`);
   const keep = Uint8Array.from({ length: SPACE_SIZE }, () => (random.next() < VARIANT_CELL_SHARE ? 1 : 0));
   return designSampleCells(samples, {
     dataset,
+    bankSeed,
     available: (code) => keep[code] === 1 && (!available || available(code)),
   });
 }
@@ -419,6 +434,8 @@ function priorPercentile(reference: PriorReference, truth: Float64Array): number
 }
 
 /** The benchmark as a fixed-width text table, one row per device plus the means. */
+const bankLabel = (seed: number): string => `${seed}${seed === DEFAULT_BANK_SEED ? ' (shipped)' : ''}`;
+
 export function formatLatencyBench(result: LatencyBenchResult): string {
   const header = [
     'device',
@@ -458,7 +475,7 @@ export function formatLatencyBench(result: LatencyBenchResult): string {
     r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  '),
   );
   return [
-    `latency model from ${result.samples} designed samples, ${result.seeds} seed${result.seeds === 1 ? '' : 's'} over ${result.designs} design variant${result.designs === 1 ? '' : 's'}, ${(100 * result.noise).toFixed(1)}% measurement noise, prior for ${result.dataset} learned from synthetic bank ${result.bank_seed}${result.bank_seed === DEFAULT_BANK_SEED ? ' (the shipped one)' : ''}`,
+    `latency model from ${result.samples} designed samples, ${result.seeds} seed${result.seeds === 1 ? '' : 's'} over ${result.designs} design variant${result.designs === 1 ? '' : 's'}, ${(100 * result.noise).toFixed(1)}% measurement noise, prior for ${result.dataset} learned from synthetic bank ${bankLabel(result.bank_seed)}, designs computed against bank ${bankLabel(result.design_bank_seed)}`,
     `table ${result.table}; per-device figures are means over the ${result.seeds} seeds (seed s measures design variant s mod ${result.designs}; 'designs' columns: lowest-highest per-variant mean); ${result.seconds.toFixed(1)} s`,
     `synthetic prior: ${result.synthetic_devices_per_s.toFixed(0)} devices drawn/s; all 15,625 latencies of one device in ${result.synthetic_all_latencies_ms.toFixed(1)} ms (median of 30)`,
     ...lines,

@@ -124,6 +124,12 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
       seedValue,
       DEFAULT_BANK_SEED,
     )
+    .option(
+      '--design-bank-seed <n>',
+      'seed of the synthetic bank the sample designs are computed against (default: the shipped one)',
+      seedValue,
+      DEFAULT_BANK_SEED,
+    )
     .option('--json', 'print one JSON object')
     .action(
       async (options: {
@@ -136,10 +142,12 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
         unknownNoise?: boolean;
         dataset: Dataset;
         bankSeed: number;
+        designBankSeed: number;
         json?: boolean;
       }) => {
         const result = await runLatencyBench({
           bankSeed: options.bankSeed,
+          designBankSeed: options.designBankSeed,
           designs: options.designs,
           knownNoise: !options.unknownNoise,
           table: readLatencyTable(options.table),

@@ -10,7 +10,7 @@ import { type Cell, decodeCell, isConnected, SPACE_SIZE } from '../space/cell.js
 import type { Dataset } from '../space/datasets.js';
 import { UsageError } from '../errors.js';
 import { FEATURE_COUNT, sparseFeatureMatrix } from './features.js';
-import { weightBank } from './prior.js';
+import { DEFAULT_BANK_SEED, DEFAULT_BANK_SIZE, weightBank } from './prior.js';
 
 export const DEFAULT_SAMPLE_COUNT = 10;
 
@@ -18,6 +18,8 @@ export interface DesignOptions {
   readonly dataset?: Dataset;
   /** Restrict to cells for which this returns true (e.g. cells a recorded table has data for). */
   readonly available?: (code: number) => boolean;
+  /** Seed of the synthetic bank the design is computed against (default: the shipped one). */
+  readonly bankSeed?: number;
 }
 
 const cache = new Map<string, readonly Cell[]>();
@@ -31,9 +33,10 @@ export function designSampleCells(
     throw new UsageError(`sample count ${count} is out of range; expected an integer from 2 to 200`);
   }
   const dataset = options.dataset ?? 'cifar10';
-  const key = `${dataset}:${count}`;
+  const bankSeed = options.bankSeed ?? DEFAULT_BANK_SEED;
+  const key = `${dataset}:${count}:${bankSeed}`;
   if (!options.available && cache.has(key)) return cache.get(key)!;
-  const codes = designCodes(count, dataset, options.available);
+  const codes = designCodes(count, dataset, bankSeed, options.available);
   const cells = codes.map((code) => decodeCell(code));
   if (!options.available) cache.set(key, cells);
   return cells;
@@ -50,8 +53,8 @@ interface DesignComponent {
  * The bank split like the latency model's mixture prior (execution mode x regularity), so that the
  * design serves every kind of device rather than the blur of all of them.
  */
-function designComponents(dataset: Dataset): DesignComponent[] {
-  const bank = weightBank(dataset);
+function designComponents(dataset: Dataset, bankSeed: number): DesignComponent[] {
+  const bank = weightBank(dataset, DEFAULT_BANK_SIZE, bankSeed);
   const d = FEATURE_COUNT;
   const groups = new Map<number, number[]>();
   for (let k = 0; k < bank.size; k++) {
@@ -86,10 +89,15 @@ function designComponents(dataset: Dataset): DesignComponent[] {
   return components;
 }
 
-function designCodes(count: number, dataset: Dataset, available?: (code: number) => boolean): number[] {
+function designCodes(
+  count: number,
+  dataset: Dataset,
+  bankSeed: number,
+  available?: (code: number) => boolean,
+): number[] {
   const d = FEATURE_COUNT;
   const sparse = sparseFeatureMatrix();
-  const components = designComponents(dataset);
+  const components = designComponents(dataset, bankSeed);
   // M = Σ_c x_c x_cᵀ over all cells: the average-variance criterion needs Σ M Σ.
   const gram = new Float64Array(d * d);
   for (let code = 0; code < SPACE_SIZE; code++) {
