@@ -38,8 +38,8 @@ export interface LatencyBenchOptions {
   readonly knownNoise?: boolean;
   readonly dataset?: Dataset;
   /**
-   * Seed of the synthetic bank the model's prior is learned from (default: the shipped one). The
-   * design stays the shipped one, so only the prior's draw changes.
+   * Seed of the synthetic bank the model's prior is learned from (default: the shipped one); the
+   * designs follow `designBankSeed`, so the two draws can be varied one at a time.
    */
   readonly bankSeed?: number;
   /** Seed of the synthetic bank the designs are computed against (default: the shipped one). */
@@ -433,9 +433,9 @@ function priorPercentile(reference: PriorReference, truth: Float64Array): number
   return (100 * farther) / reference.syntheticNearest.length;
 }
 
-/** The benchmark as a fixed-width text table, one row per device plus the means. */
 const bankLabel = (seed: number): string => `${seed}${seed === DEFAULT_BANK_SEED ? ' (shipped)' : ''}`;
 
+/** The benchmark as a fixed-width text table, one row per device plus the means. */
 export function formatLatencyBench(result: LatencyBenchResult): string {
   const header = [
     'device',

@@ -33,7 +33,8 @@ export const DEFAULT_BANK_SIZE = 1600;
 const PROJECTION_STRIDE = 6;
 /**
  * The seed of the bank every fit and the sample design use. Another seed draws another bank from
- * the same prior; `simnas bench latency --bank-seed` shows how much a figure owes to this draw.
+ * the same prior; `simnas bench latency --bank-seed` (the prior) and `--design-bank-seed` (the
+ * sample design) show how much a figure owes to this draw.
  */
 export const DEFAULT_BANK_SEED = 20250401;
 
