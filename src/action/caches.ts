@@ -148,7 +148,6 @@ function messageOf(error: unknown): string {
 
 /** The controller artifact's text, and the hash of the prior it was trained on. */
 export const controllerEntrySchema = z.object({ dataset: z.string(), artifact: z.string() });
-export type ControllerEntry = z.infer<typeof controllerEntrySchema>;
 
 export function controllerCacheKey(dataset: Dataset): string {
   return `simnas-controller-v${CONTROLLER_FORMAT_VERSION}-${PRIOR_HASH}-${dataset}`;

@@ -468,12 +468,6 @@ function priorComponents(
   return components;
 }
 
-/** Latency of one cell from a fitted model (by code), for callers holding only the code. */
-export function predictedLatency(model: LatencyModel, code: number): LatencyPrediction {
-  const all = model.predictAll();
-  return { meanMs: all.mean[code]!, stdMs: all.std[code]! };
-}
-
 /**
  * Leave-one-out residuals in closed form: for a Gaussian process with covariance K the held-out
  * residual of sample i is [K⁻¹ r]_i / [K⁻¹]_ii; averaged over the hyperparameter mixture.

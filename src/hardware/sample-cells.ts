@@ -2,21 +2,17 @@
 // or N cells drawn at random under a seed. The default set is the device models' designed sample
 // (src/devices/design.ts), chosen so that the latency model learns the most from 10 measurements.
 import { UsageError } from '../errors.js';
-import { DEFAULT_SAMPLE_COUNT } from '../devices/design.js';
 import { allCells, parseCell, SPACE_SIZE, type Cell } from '../space/cell.js';
 import type { Dataset } from '../space/datasets.js';
 import { Random } from '../util/random.js';
 
 /**
- * DEFAULT SAMPLE CELLS — re-exported from the device models: the greedy I-optimal design against
- * the latency model under the synthetic-device prior (src/devices/design.ts), fixed per dataset,
- * connected cells only. `simnas devices design --dataset <name>` prints them; for cifar10 they
- * span all-3x3 and all-1x1 cells, skip- and pool-only cells and mixed cells with dead edges, which
- * is what separates devices that compute dead edges from devices that prune them.
- */
-export const DEFAULT_SAMPLE_SIZE = DEFAULT_SAMPLE_COUNT;
-
-/**
+ * DEFAULT SAMPLE CELLS — from the device models: the greedy I-optimal design against the latency
+ * model under the synthetic-device prior (src/devices/design.ts), fixed per dataset, connected
+ * cells only. `simnas devices design --dataset <name>` prints them; for cifar10 they span all-3x3
+ * and all-1x1 cells, skip- and pool-only cells and mixed cells with dead edges, which is what
+ * separates devices that compute dead edges from devices that prune them.
+ *
  * The design's output for the default count, written out: designing takes seconds (it draws the
  * prior's weight bank and searches greedily), and every run measures these cells first.
  * test/devices.test.ts recomputes the design and fails if these drift from it.

@@ -2,7 +2,7 @@
 // kernel in the graph) and synflow/logsynflow (our float64 interpreter of the same graph), each
 // averaged over the seeded initialisations, plus skip. Values depend on the effective cell only.
 import { buildNetworkGraph } from '../onnx/nb201.js';
-import { OPS, effectiveCell, isConnected, type Cell } from '../space/cell.js';
+import { effectiveCell, isConnected, type Cell } from '../space/cell.js';
 import { DATASET_SHAPES, type Dataset } from '../space/datasets.js';
 import type { ImageBatch } from './naswot.js';
 import { naswotOf, naswotOfNetwork } from './naswot.js';
@@ -87,11 +87,4 @@ export async function computeProxies(
   }
   const live = effectiveCell(cell);
   return { ...(await meanProxies(live, dataset, images, seeds, threads)), skip: skipOf(live) };
-}
-
-/** For messages: the effective cell as op names. */
-export function describeEffective(cell: Cell): string {
-  return effectiveCell(cell)
-    .map((op) => OPS[op])
-    .join(',');
 }

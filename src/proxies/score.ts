@@ -116,10 +116,6 @@ export const TASK_SCORE_FORMULA =
   'identity path = input-to-output path of skip_connect edges only; ' +
   'spatial = 1 with a live 3x3 conv, else 1/2 with a live 3x3 pooling, else 0';
 
-export const RANK_TASK_SCORE_FORMULA = 'mean(P(naswot), P(logsynflow), skip / 2) (FreeREA mix, ranks)';
-
-export const MIN_MAX_TASK_SCORE_FORMULA = 'mean(minmax(naswot), minmax(logsynflow), skip / 2) (FreeREA)';
-
 const CELL_EDGES = 6;
 
 /**

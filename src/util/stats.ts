@@ -22,15 +22,6 @@ export function median(values: ArrayLike<number>): number {
   return quantile(values, 0.5);
 }
 
-/** Sample standard deviation (n - 1). */
-export function standardDeviation(values: ArrayLike<number>): number {
-  if (values.length < 2) return 0;
-  const m = mean(values);
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += (values[i]! - m) ** 2;
-  return Math.sqrt(sum / (values.length - 1));
-}
-
 /** Ranks starting at 1, ties sharing their average rank. */
 export function ranks(values: ArrayLike<number>): Float64Array {
   const order = Array.from({ length: values.length }, (_, i) => i).sort((a, b) => values[a]! - values[b]!);
