@@ -2,7 +2,7 @@
 // the action) turn their arguments into options objects and print or publish the results.
 // `runMainJob` fingerprints this machine and measures the sample cells; `runSearch` is the whole
 // method: measure, adapt, search, verify, recommend.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,7 +28,9 @@ import {
 } from './hardware/measure.js';
 import { buildNb201Model } from './hardware/nb201-model.js';
 import { defaultSampleCells, randomSampleCells } from './hardware/sample-cells.js';
+import { DEFAULT_BATCH_SIZE, folderImages } from './proxies/images.js';
 import { ProxyProvider } from './proxies/provider.js';
+import { effectiveCodes } from './proxies/table.js';
 import type { SearchProblem } from './search/objective.js';
 import { kneePoint, paretoFront } from './search/pareto.js';
 import { recommend, type Recommendation, type VerifiedCell } from './search/recommend.js';
@@ -49,7 +51,7 @@ import {
   type StrategyName,
 } from './search/strategies.js';
 import { decodeCell, encodeCell, formatCell, isConnected, type Cell } from './space/cell.js';
-import type { Dataset } from './space/datasets.js';
+import { DATASET_SHAPES, type Dataset } from './space/datasets.js';
 import type { Logger } from './util/log.js';
 import { Random } from './util/random.js';
 import { median } from './util/stats.js';
@@ -288,6 +290,12 @@ export async function adaptToDevice(
       ? defaultSampleCells(options.dataset)
       : [...designSampleCells(options.samples, { dataset: options.dataset })];
   const hasData = device.hasData?.bind(device);
+  if (device instanceof RecordedDevice && device.availableCount() < options.samples) {
+    throw new UsageError(
+      `${device.source}: column '${device.name}' has data for ${device.availableCount()} cells, ` +
+        `fewer than the ${options.samples} samples requested (--samples)`,
+    );
+  }
   if (hasData && !sampleCells.every(hasData)) {
     logger.info(
       `${device.name} has no latency for some designed sample cells: designing among the cells it has`,
@@ -603,6 +611,14 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
   const started = performance.now();
   const device = createDevice(options.device, options.dataset, options.seed, logger);
   // Everything that can be refused is checked before the first measurement.
+  if (options.outDir) ensureWritableFolder(options.outDir, '--out');
+  if (options.calibrationImages) {
+    await folderImages(
+      options.calibrationImages,
+      DATASET_SHAPES[options.dataset].inputSize,
+      DEFAULT_BATCH_SIZE,
+    );
+  }
   const strategy = resolveStrategy(options, logger);
   const controller =
     strategy === 'controller' ? loadController(options.controllerPath, options.dataset) : undefined;
@@ -610,11 +626,12 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
     const fingerprint =
       options.device.kind === 'live' ? (options.fingerprint ?? (await hardwareFingerprint())) : undefined;
     if (fingerprint) logger.info(`hardware ${fingerprint.tag} [${fingerprint.hash}]`);
-    const adapted = await adaptToDevice(device, options, logger);
-    if (options.budgetMs !== undefined) checkBudget(adapted, options.budgetMs, options.outDir);
+    // Scores first: a search with no scored cell is refused before anything is measured.
     const { scores: allScores, id: taskScoreId } = await (
       options.taskScores ?? defaultTaskScores(options, logger)
     )(options.dataset);
+    const adapted = await adaptToDevice(device, options, logger);
+    if (options.budgetMs !== undefined) checkBudget(adapted, options.budgetMs, options.outDir);
     const scores = measurableScores(allScores, device);
     if (controller && controller.artifact.metadata.taskScoreId !== taskScoreId) {
       logger.warn(
@@ -774,11 +791,23 @@ function defaultTaskScores(
     const partial = await provider.allTaskScores(dataset, { computeMissing: false });
     const missing = partial.scores.filter((s) => Number.isNaN(s)).length;
     if (missing === 0) return partial;
+    // The table holds NASWOT on simnas's synthetic images: with a user's images every cell needs
+    // its own NASWOT (synflow and logsynflow, which never see images, still come from the table).
+    const why = options.calibrationImages
+      ? `NASWOT on the images of --calibration-images is not in the proxy table`
+      : `the proxy table lacks them`;
+    const remedy = options.calibrationImages
+      ? `pass --compute-missing-scores to compute NASWOT on those images (about 0.5 s per distinct network, ` +
+        `${effectiveCodes().length.toLocaleString('en-US')} networks in all), or leave out --calibration-images`
+      : `pass --compute-missing-scores to compute them (about 1 s per distinct network), or run ` +
+        `'npm run proxies:build' once to complete the table`;
     if (!options.computeMissingScores) {
+      if (missing === partial.scores.length) {
+        throw new UsageError(`no cell has a task score for ${dataset}: ${why}; ${remedy}`);
+      }
       logger.warn(
-        `the proxy table lacks ${missing} of ${partial.scores.length} cells for ${dataset}; the search covers ` +
-          `only the other ${partial.scores.length - missing}. Pass --compute-missing-scores to compute them ` +
-          `(about 1 s per distinct network), or run 'npm run proxies:build' once to complete the table.`,
+        `${missing} of ${partial.scores.length} cells have no task score for ${dataset} (${why}); the search ` +
+          `covers only the other ${partial.scores.length - missing}. To cover them, ${remedy}.`,
       );
       return partial;
     }
@@ -795,9 +824,12 @@ function protocolOf(device: Device): { protocol?: MeasurementResult['protocol'] 
   return first ? { protocol: first.protocol } : {};
 }
 
+/** The fastest cell with an input-to-output path (a disconnected cell is never recommended). */
 function fastestCell(latencies: Float64Array): { code: number; ms: number } {
-  let code = 0;
-  for (let c = 1; c < latencies.length; c++) if (latencies[c]! < latencies[code]!) code = c;
+  let code = -1;
+  for (let c = 0; c < latencies.length; c++) {
+    if ((code < 0 || latencies[c]! < latencies[code]!) && isConnected(decodeCell(c))) code = c;
+  }
   return { code, ms: latencies[code]! };
 }
 
@@ -847,6 +879,19 @@ function tradeoffFront(
         };
   });
   return paretoFront(points);
+}
+
+/** Creates `folder` now, so a folder that cannot be written is refused before any measurement. */
+function ensureWritableFolder(folder: string, option: string): void {
+  try {
+    mkdirSync(folder, { recursive: true });
+    accessSync(folder, constants.W_OK);
+  } catch (error) {
+    throw new UsageError(
+      `${option} '${folder}': cannot write there (${error instanceof Error ? error.message : String(error)}); ` +
+        'pass a folder that can be created or written',
+    );
+  }
 }
 
 function writePartial(outDir: string | undefined, name: string, value: unknown): void {

@@ -1,9 +1,14 @@
 // `simnas proxies show`: values from the table with their source, JSON, and exit code 2 with a
-// message naming the problem for a bad cell, dataset or calibration folder.
+// message naming the problem for a bad cell, dataset or calibration folder; `simnas bench proxies`
+// refuses a table another algorithm wrote.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { runCli } from '../src/cli/program.js';
-import { readTable, defaultTablePath } from '../src/proxies/table.js';
+import { readTable, defaultTablePath, PROXY_ALGORITHM } from '../src/proxies/table.js';
 import { decodeCell, formatCell, isConnected } from '../src/space/cell.js';
 import { capture } from './support/capture.js';
 
@@ -46,5 +51,19 @@ describe('simnas proxies show', () => {
         : ['|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|nor_conv_1x1~2|'];
     expect(await runCli(['node', 'simnas', 'proxies', 'show', ...cell, ...extra, '--no-table'])).toBe(2);
     expect(stderr()).toMatch(message);
+  });
+});
+
+describe('simnas bench proxies', () => {
+  it('exits 2 for a table another algorithm wrote, rather than print its figures as ours', async () => {
+    const [metadata, ...rows] = readFileSync(defaultTablePath(), 'utf8').split('\n');
+    const stale = join(mkdtempSync(join(tmpdir(), 'simnas-stale-')), 'old.jsonl');
+    writeFileSync(stale, [metadata!.replace(PROXY_ALGORITHM, 'simnas-proxies-0'), ...rows].join('\n'));
+    const stderr = capture(process.stderr);
+    const stdout = capture(process.stdout);
+    const args = ['bench', 'proxies', '--table', stale, '--accuracy', 'a.csv', '--reference', 'r.csv'];
+    expect(await runCli(['node', 'simnas', ...args])).toBe(2);
+    expect(stderr()).toMatch(/was computed by simnas-proxies-0, this is simnas-proxies-1; rebuild it/);
+    expect(stdout()).toBe('');
   });
 });

@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 
 import { PRIOR_HASH } from '../src/controller/prior.js';
@@ -86,6 +87,33 @@ describe('search pipeline on a recorded device', () => {
     await expect(run).rejects.toThrow(UsageError);
     await expect(run).rejects.toThrow(/below the fastest cell/);
     expect(existsSync(path.join(outDir, 'samples.json'))).toBe(true);
+  });
+
+  it('refuses, before measuring, an --out it cannot write, too small a table and unscorable cells', async () => {
+    const blocker = path.join(tempDir(), 'a-file');
+    writeFileSync(blocker, 'not a folder');
+    await expect(
+      runSearch(options(table.file, { outDir: path.join(blocker, 'report') }), silentLogger),
+    ).rejects.toThrow(/--out '.*a-file.report': cannot write there/);
+    const small = path.join(tempDir(), 'small.csv');
+    writeFileSync(small, readFileSync(table.file, 'utf8').split('\n').slice(0, 6).join('\n'));
+    await expect(runSearch(options(small), silentLogger)).rejects.toThrow(
+      /small\.csv: column 'toy_device' has data for 5 cells, fewer than the 10 samples requested/,
+    );
+    // The committed table holds NASWOT on synthetic images only: with a user's images no cell is
+    // scored until it is computed, which is refused up front rather than searching nothing.
+    const images = tempDir();
+    const png = new PNG({ width: 8, height: 8 });
+    for (let i = 0; i < 64; i++) {
+      png.data.fill(i * 4);
+      writeFileSync(path.join(images, `img${String(i).padStart(2, '0')}.png`), PNG.sync.write(png));
+    }
+    const outDir = tempDir();
+    const { taskScores: _toy, ...real } = options(table.file, { outDir, calibrationImages: images });
+    await expect(runSearch(real, silentLogger)).rejects.toThrow(
+      /no cell has a task score for cifar10: NASWOT on the images of --calibration-images is not in the proxy table; pass --compute-missing-scores/,
+    );
+    expect(existsSync(path.join(outDir, 'samples.json'))).toBe(false);
   });
 
   it('runs a pretrained controller and refuses one that cannot be read', async () => {

@@ -21,7 +21,7 @@ import {
   type CellFeatures,
 } from '../proxies/score.js';
 import { skipOf } from '../proxies/skip.js';
-import { readTable } from '../proxies/table.js';
+import { PROXY_ALGORITHM, readTable } from '../proxies/table.js';
 import { DEFAULT_BATCH_SIZE, syntheticImages } from '../proxies/images.js';
 import { naswotOf } from '../proxies/naswot.js';
 import {
@@ -196,6 +196,13 @@ function scoreFigures(
 
 export async function runProxiesBench(options: ProxiesBenchOptions): Promise<ProxiesBenchResult> {
   const table = readTable(options.tablePath);
+  // Figures over values another algorithm computed would describe that algorithm, not this one.
+  if (table.metadata.algorithm !== PROXY_ALGORITHM) {
+    throw new UsageError(
+      `proxy table '${options.tablePath}' was computed by ${table.metadata.algorithm}, this is ${PROXY_ALGORITHM}; ` +
+        'rebuild it with `npm run proxies:build -- --restart` (or pass a table this version wrote)',
+    );
+  }
   const covered: number[] = [];
   for (let code = 0; code < SPACE_SIZE; code++) {
     if (table.lookup(code, options.datasets[0]!)) covered.push(code);
@@ -205,9 +212,6 @@ export async function runProxiesBench(options: ProxiesBenchOptions): Promise<Pro
       `proxy table '${options.tablePath}' covers ${covered.length} cells; need at least 20`,
     );
   }
-  options.logger.info(
-    `proxy table covers ${covered.length}/${SPACE_SIZE} cells (${table.size}/${table.metadata.coverage.effectiveCellsTotal} effective cells); figures are over the covered cells`,
-  );
   const provider = ProxyProvider.create({ tablePath: options.tablePath, useTableValues: false });
   const datasets: DatasetFigures[] = [];
   for (const dataset of options.datasets) {

@@ -89,6 +89,15 @@ export async function recordLatencyTable(
   }
   const started = performance.now();
   const latencies = earlierLatencies(options.out, options.column);
+  // Written once before measuring, so a path that cannot be written is refused before any work.
+  try {
+    writeTable(options.out, options.column, latencies);
+  } catch (error) {
+    throw new UsageError(
+      `--out '${options.out}': cannot write the table there (${error instanceof Error ? error.message : String(error)}); ` +
+        'pass a file in a folder that can be created or written',
+    );
+  }
   const groups = networks();
   // A seeded random order: load drifting during a long run spreads over the space as noise
   // instead of biasing one kind of cell, and a partial table is a uniform sample.
