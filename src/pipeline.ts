@@ -197,7 +197,13 @@ export interface SearchResult {
   readonly dataset: Dataset;
   readonly seed: number;
   readonly strategy: StrategyName;
-  readonly device: { readonly kind: DeviceSpec['kind']; readonly name: string };
+  readonly device: {
+    readonly kind: DeviceSpec['kind'];
+    readonly name: string;
+    /** For a recorded device: the table replayed and the noise added, so the run can be repeated. */
+    readonly table?: string;
+    readonly noise?: number;
+  };
   readonly fingerprint?: HardwareFingerprint;
   /** The budget searched for, and whether the user gave it or it is the knee of the front. */
   readonly budget: { readonly ms: number; readonly source: 'given' | 'knee' };
@@ -223,6 +229,7 @@ export interface SearchResult {
     readonly path: string;
     readonly simnasVersion: string;
     readonly taskScoreId: string;
+    readonly priorHash: string;
   };
   readonly cellsEvaluated: number;
   readonly front: readonly FrontPoint[];
@@ -666,7 +673,13 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
       dataset: options.dataset,
       seed: options.seed,
       strategy,
-      device: { kind: options.device.kind, name: device.name },
+      device: {
+        kind: options.device.kind,
+        name: device.name,
+        ...(options.device.kind === 'table'
+          ? { table: options.device.path, noise: options.device.noise }
+          : {}),
+      },
       ...(fingerprint ? { fingerprint } : {}),
       budget,
       ...withNoise(
@@ -689,6 +702,7 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
               path: controller.path,
               simnasVersion: controller.artifact.metadata.simnasVersion,
               taskScoreId: controller.artifact.metadata.taskScoreId,
+              priorHash: controller.artifact.metadata.priorHash,
             },
           }
         : {}),

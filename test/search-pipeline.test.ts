@@ -63,7 +63,12 @@ describe('search pipeline on a recorded device', () => {
     expect(markdown).toContain('```mermaid');
     expect(markdown.length).toBeLessThan(65_536);
     expect(readFileSync(files.svg, 'utf8')).toMatch(/^<svg/);
-    expect(JSON.parse(readFileSync(files.json, 'utf8'))).toMatchObject({ schema: 'simnas-report', seed: 1 });
+    // Everything needed to repeat the run: seed, and for a recorded device the table and its noise.
+    expect(JSON.parse(readFileSync(files.json, 'utf8'))).toMatchObject({
+      schema: 'simnas-report',
+      seed: 1,
+      device: { kind: 'table', name: 'toy_device', table: table.file, noise: 0.03 },
+    });
   });
 
   it('is deterministic for a seed', async () => {
@@ -144,7 +149,11 @@ describe('search pipeline on a recorded device', () => {
       options(table.file, { budgetMs, strategy: 'controller', controllerPath: artifactPath }),
       silentLogger,
     );
-    expect(result.controller?.path).toBe(artifactPath);
+    expect(result.controller).toMatchObject({
+      path: artifactPath,
+      taskScoreId: 'toy',
+      priorHash: PRIOR_HASH,
+    });
     expect(result.cellsEvaluated).toBeGreaterThan(12);
     await expect(
       runSearch(
