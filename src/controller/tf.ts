@@ -7,6 +7,11 @@ import path from 'node:path';
 
 import * as tf from '@tensorflow/tfjs';
 
+// Production mode from the first import: no debug checks, and no banner on stderr advising
+// tfjs-node on the first tensor (its absence is expected offline; pretraining records the backend
+// it used in the controller's metadata).
+tf.enableProdMode();
+
 export type TfBackendName = 'tensorflow' | 'wasm' | 'cpu';
 
 let selected: Promise<TfBackendName> | undefined;
