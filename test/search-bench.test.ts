@@ -1,10 +1,13 @@
+// `simnas bench search`: every strategy and the naive baseline scored against the oracle on
+// synthetic recorded devices, tables with holes, and the errors for bad input.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { runSearchBench } from '../src/bench/search-bench.js';
+import { runCli } from '../src/cli/program.js';
 import { defaultSampleCells } from '../src/hardware/sample-cells.js';
 import { allCells, encodeCell, formatCell, opCounts, parseCell } from '../src/space/cell.js';
 import { syntheticDeviceTable } from './support/search-fixtures.js';
@@ -65,7 +68,15 @@ describe('search benchmark', () => {
     const exhaustive = result.results.filter((r) => r.strategy === 'exhaustive');
     expect(exhaustive.every((r) => r.cells_evaluated === 15625 && r.measurements <= 15)).toBe(true);
     expect(Object.keys(result.summary).sort()).toEqual(['evolution', 'exhaustive', 'naive', 'random']);
-    expect(result.summary_unseen).toBeDefined();
+    // The unseen summary is over the unseen device's picks only.
+    const unseenPicks = result.results.filter(
+      (r) => r.device === 'dev_b' && r.strategy === 'exhaustive' && r.budget === 'p25',
+    );
+    expect(unseenPicks).toHaveLength(2);
+    expect(result.summary_unseen!.exhaustive!.mean_regret.p25).toBeCloseTo(
+      (unseenPicks[0]!.regret + unseenPicks[1]!.regret) / 2,
+      12,
+    );
     expect(Object.keys(result.summary.exhaustive!.mean_regret)).toEqual(['p25', 'p75']);
     // Verified picks respect the budget far more often than the unverified naive baseline.
     expect(result.summary.exhaustive!.violation_rate).toBeLessThanOrEqual(
@@ -123,4 +134,22 @@ describe('search benchmark', () => {
       }),
     ).rejects.toThrow(/no column 'nope'; the columns are: dev_a, dev_b/);
   });
+});
+
+describe('simnas bench search options', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it.each(['p0', 'p25,p100', 'p5x', ','])(
+    'exits 2 for --budgets %j, saying p1 to p99 are accepted',
+    async (budgets) => {
+      const stderr: string[] = [];
+      vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+        stderr.push(String(chunk));
+        return true;
+      });
+      const args = ['bench', 'search', '--table', 't.csv', '--accuracy', 'a.csv', '--budgets', budgets];
+      expect(await runCli(['node', 'simnas', ...args])).toBe(2);
+      expect(stderr.join('')).toMatch(budgets === ',' ? /names nothing/ : /expected p1 to p99/);
+    },
+  );
 });

@@ -1,10 +1,13 @@
+// The whole search (src/pipeline.ts) on a synthetic recorded device: the recommendation, its
+// report and determinism, the knee budget, refusals, a pretrained controller, and the CLI's checks.
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { PNG } from 'pngjs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
+import { runCli } from '../src/cli/program.js';
 import { PRIOR_HASH } from '../src/controller/prior.js';
 import { pretrain } from '../src/controller/pretrain.js';
 import { samplePrior, syntheticLatencies } from '../src/devices/synthetic.js';
@@ -161,5 +164,31 @@ describe('search pipeline on a recorded device', () => {
         silentLogger,
       ),
     ).rejects.toThrow(/cannot read controller/);
+  });
+});
+
+describe('search and pretrain command lines', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  async function rejected(...args: string[]): Promise<string> {
+    const stderr: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      stderr.push(String(chunk));
+      return true;
+    });
+    expect(await runCli(['node', 'simnas', ...args])).toBe(2);
+    return stderr.join('');
+  }
+
+  it('lists auto with the strategies when --strategy is unknown', async () => {
+    expect(await rejected('search', '--strategy', 'foo')).toMatch(
+      /unknown strategy 'foo'; expected one of auto, controller, evolution, random, exhaustive/,
+    );
+  });
+
+  it('refuses fewer --steps than one PPO iteration, naming the minimum', async () => {
+    expect(await rejected('pretrain', '--steps', '100')).toMatch(
+      /'100' is not a step count of at least one PPO iteration; expected an integer >= 3072/,
+    );
   });
 });

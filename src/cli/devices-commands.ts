@@ -1,35 +1,16 @@
 // `simnas devices design|adapt` and `simnas bench latency`: options in, results out. The models
 // live in src/devices/, the benchmark in src/bench/latency-bench.ts.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 
 import { DEFAULT_DESIGN_VARIANTS, formatLatencyBench, runLatencyBench } from '../bench/latency-bench.js';
 import { designSampleCells, DEFAULT_SAMPLE_COUNT } from '../devices/design.js';
 import { fitLatencyModel } from '../devices/latency-model.js';
 import { DEFAULT_BANK_SEED } from '../devices/prior.js';
 import { readLatencyTable, RecordedDevice } from '../devices/recorded.js';
-import { UsageError } from '../errors.js';
 import { formatCell } from '../space/cell.js';
 import type { Dataset } from '../space/datasets.js';
 import { stderrLogger } from '../util/log.js';
-import { argumentParser, positiveInteger, printJson, seedValue, datasetOption } from './program.js';
-
-function noiseFraction(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed < 0 || parsed >= 1) {
-    throw new UsageError(`--noise '${value}' is not a fraction in [0, 1) (e.g. 0.03 for 3%)`);
-  }
-  return parsed;
-}
-
-function deviceList(value: string): string[] {
-  const names = value
-    .split(',')
-    .map((name) => name.trim())
-    .filter((name) => name.length > 0);
-  if (names.length === 0)
-    throw new UsageError(`--devices '${value}' names no column; expected e.g. fpga,eyeriss`);
-  return names;
-}
+import { datasetOption, fractionValue, nameList, positiveInteger, printJson, seedValue } from './program.js';
 
 export function registerDevicesCommands(program: Command, bench: Command): void {
   const devices = program
@@ -57,7 +38,7 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
     .requiredOption('--device <column>', 'device column of the table')
     .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
     .option('--samples <n>', 'number of designed cells to measure', positiveInteger, DEFAULT_SAMPLE_COUNT)
-    .option('--noise <fraction>', 'multiplicative measurement noise', argumentParser(noiseFraction), 0.03)
+    .option('--noise <fraction>', 'multiplicative measurement noise', fractionValue, 0.03)
     .option('--seed <n>', 'noise seed', seedValue, 0)
     .option('--json', 'print JSON')
     .action(
@@ -103,10 +84,10 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
     .command('latency')
     .description('latency model from 10 designed samples vs naive baseline and ceiling, on recorded devices')
     .requiredOption('--table <csv>', 'wide latency table: index,arch_str,<device columns>')
-    .option('--devices <a,b,...>', 'device columns (default: all)', argumentParser(deviceList))
+    .option('--devices <a,b,...>', 'device columns (default: all)', nameList)
     .option('--samples <n>', 'measured cells per device', positiveInteger, DEFAULT_SAMPLE_COUNT)
     .option('--seeds <n>', 'noise / baseline seeds per device', positiveInteger, 20)
-    .option('--noise <fraction>', 'multiplicative measurement noise', argumentParser(noiseFraction), 0.03)
+    .option('--noise <fraction>', 'multiplicative measurement noise', fractionValue, 0.03)
     .option(
       '--designs <n>',
       'design variants the seeds rotate through (1: the shipped design only)',
@@ -118,17 +99,19 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
       'do not tell the model the noise level (intervals then cover noisy measurements)',
     )
     .addOption(datasetOption('prior for cifar10, cifar100 or ImageNet16-120'))
-    .option(
-      '--bank-seed <n>',
-      'seed of the synthetic bank the prior is learned from (default: the shipped one; the design stays)',
-      seedValue,
-      DEFAULT_BANK_SEED,
+    // The default's description names it as the shipped bank's seed, so the help says so once.
+    .addOption(
+      new Option('--bank-seed <n>', 'seed of the synthetic bank the prior is learned from (the design stays)')
+        .argParser(seedValue)
+        .default(DEFAULT_BANK_SEED, `${DEFAULT_BANK_SEED}, the shipped bank`),
     )
-    .option(
-      '--design-bank-seed <n>',
-      'seed of the synthetic bank the sample designs are computed against (default: the shipped one)',
-      seedValue,
-      DEFAULT_BANK_SEED,
+    .addOption(
+      new Option(
+        '--design-bank-seed <n>',
+        'seed of the synthetic bank the sample designs are computed against',
+      )
+        .argParser(seedValue)
+        .default(DEFAULT_BANK_SEED, `${DEFAULT_BANK_SEED}, the shipped bank`),
     )
     .option('--json', 'print one JSON object')
     .action(

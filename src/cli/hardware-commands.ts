@@ -113,12 +113,7 @@ export function registerHardwareCommands(program: Command, bench: Command): void
       )
       .requiredOption('--out <csv>', 'the table to write (an earlier partial one is resumed)')
       .option('--column <name>', "the device column (default: this machine's hardware tag)")
-      .option(
-        '--chunk <n>',
-        'networks per interleaved protocol run and file write (default 200)',
-        positiveInteger,
-        200,
-      )
+      .option('--chunk <n>', 'networks per interleaved protocol run and file write', positiveInteger, 200)
       .option(
         '--limit <n>',
         'stop after n more networks (a partial table is a uniform sample)',
@@ -145,8 +140,8 @@ export function registerHardwareCommands(program: Command, bench: Command): void
   bench
     .command('measure')
     .description('repeatability of live measurement: the same random cells measured twice, independently')
-    .option('--cells <n>', 'number of random cells (default 30)', positiveInteger, 30)
-    .option('--seed <n>', 'seed of the cells, weights and inputs (default 0)', seedValue, 0)
+    .option('--cells <n>', 'number of random cells', positiveInteger, 30)
+    .option('--seed <n>', 'seed of the cells, weights and inputs', seedValue, 0)
     .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
     .option('--threads <n>', 'onnxruntime intra-op threads (default 1)', positiveInteger)
     .option('--json', 'print one JSON object')

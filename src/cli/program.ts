@@ -93,6 +93,29 @@ export function seedValue(value: string): number {
   return parsed;
 }
 
+/** Parses a fraction in [0, 1), e.g. a multiplicative noise level. */
+export function fractionValue(value: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0 || parsed >= 1) {
+    throw new InvalidArgumentError(`'${value}' is not a fraction in [0, 1) (e.g. 0.03 for 3%)`);
+  }
+  return parsed;
+}
+
+/** Parses a comma-separated list of names (device columns, strategies); an empty one is an error. */
+export function nameList(value: string): string[] {
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name.length > 0);
+  if (names.length === 0) {
+    throw new InvalidArgumentError(
+      `'${value}' names nothing; expected comma-separated names, e.g. fpga,eyeriss`,
+    );
+  }
+  return names;
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

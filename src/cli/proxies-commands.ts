@@ -1,14 +1,15 @@
 // `simnas proxies build|show`: the precomputed proxy table and on-demand proxies of one cell.
 // `simnas bench proxies`: our proxies and task score against published values and accuracies.
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 
+import { UsageError } from '../errors.js';
 import { buildProxyTable, runTableWorker } from '../proxies/build.js';
 import { ProxyProvider } from '../proxies/provider.js';
 import { defaultTablePath } from '../proxies/table.js';
 import { formatCell, parseCell } from '../space/cell.js';
-import { DATASETS, parseDataset, type Dataset } from '../space/datasets.js';
+import { DATASETS, parseDataset, UnknownDatasetError, type Dataset } from '../space/datasets.js';
 import { stderrLogger } from '../util/log.js';
-import { positiveInteger, printJson } from './program.js';
+import { argumentParser, positiveInteger, printJson } from './program.js';
 
 const CELL_EXAMPLE = '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|';
 
@@ -18,6 +19,25 @@ function nonNegativeInteger(value: string): number {
     throw new InvalidArgumentError(`'${value}' is not a non-negative integer`);
   }
   return parsed;
+}
+
+/** `--dataset` of the commands that also take `all`; the message lists `all` with the datasets. */
+function datasetsOrAll(value: string): readonly Dataset[] {
+  if (value.trim().toLowerCase() === 'all') return DATASETS;
+  try {
+    return [parseDataset(value)];
+  } catch (error) {
+    if (error instanceof UnknownDatasetError) {
+      throw new UsageError(`unknown dataset '${value}'; expected one of ${DATASETS.join(', ')} or all`);
+    }
+    throw error;
+  }
+}
+
+function allDatasetsOption(): Option {
+  return new Option('--dataset <name>', 'cifar10, cifar100, ImageNet16-120 or all')
+    .argParser(argumentParser(datasetsOrAll))
+    .default(DATASETS, 'all');
 }
 
 export function registerProxiesCommands(program: Command, bench: Command): void {
@@ -49,18 +69,17 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
     .command('show')
     .description("a cell's proxies and task score (from the table, or computed on demand)")
     .argument('<cell>', `NB201 cell string, e.g. ${CELL_EXAMPLE}`)
-    .option('--dataset <name>', 'cifar10, cifar100, ImageNet16-120 or all', 'all')
+    .addOption(allDatasetsOption())
     .option('--calibration-images <dir>', 'PNG/JPEG images for NASWOT instead of synthetic ones')
     .option('--no-table', "compute every value now (the table still gives the task score's bounds)")
     .option('--json', 'print JSON')
     .action(
       async (
         text: string,
-        options: { dataset: string; calibrationImages?: string; table: boolean; json?: boolean },
+        options: { dataset: readonly Dataset[]; calibrationImages?: string; table: boolean; json?: boolean },
       ) => {
         const cell = parseCell(text);
-        const datasets: readonly Dataset[] =
-          options.dataset === 'all' ? DATASETS : [parseDataset(options.dataset)];
+        const datasets = options.dataset;
         const provider = ProxyProvider.create({
           calibrationImages: options.calibrationImages,
           useTableValues: options.table,
@@ -91,7 +110,7 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
     )
     .requiredOption('--accuracy <csv>', 'nb201_accuracy.csv')
     .requiredOption('--reference <csv>', 'nb201_proxies_freerea.csv')
-    .option('--dataset <name>', 'cifar10, cifar100, ImageNet16-120 or all', 'all')
+    .addOption(allDatasetsOption())
     .option('--table <file>', 'proxy table', defaultTablePath())
     .option(
       '--timing-cells <n>',
@@ -110,14 +129,13 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
       async (options: {
         accuracy: string;
         reference: string;
-        dataset: string;
+        dataset: readonly Dataset[];
         table: string;
         timingCells: number;
         imageAblation: number;
         json?: boolean;
       }) => {
-        const datasets: readonly Dataset[] =
-          options.dataset === 'all' ? DATASETS : [parseDataset(options.dataset)];
+        const datasets = options.dataset;
         // Loaded on demand: benchmarks read ground truth, which the rest of simnas must never reach.
         const { formatProxiesBench, runProxiesBench } = await import('../bench/proxies-bench.js');
         const result = await runProxiesBench({

@@ -2,7 +2,7 @@
 // results out: the flow is src/pipeline.ts, pretraining is src/controller/pretrain.ts.
 import path from 'node:path';
 
-import { InvalidArgumentError, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 
 import { PRIOR_HASH } from '../controller/prior.js';
 import { CONTROLLER_FILE, DEFAULT_PRETRAIN, pretrain } from '../controller/pretrain.js';
@@ -20,7 +20,15 @@ import {
 } from '../search/strategies.js';
 import type { Dataset } from '../space/datasets.js';
 import { stderrLogger } from '../util/log.js';
-import { argumentParser, positiveInteger, printJson, seedValue, datasetOption } from './program.js';
+import {
+  argumentParser,
+  datasetOption,
+  fractionValue,
+  nameList,
+  positiveInteger,
+  printJson,
+  seedValue,
+} from './program.js';
 
 /** `live`, or `table:CSV:COLUMN` (the last ':' separates the column, so paths may contain ':'). */
 export function parseDeviceSpec(text: string, noise = 0): DeviceSpec {
@@ -43,15 +51,13 @@ function parseStrategy(text: string): StrategyName {
   return found;
 }
 
+/** `search --strategy`: a strategy or `auto`, and the message lists both. */
 function parseStrategyChoice(text: string): StrategyChoice {
-  return text === 'auto' ? 'auto' : parseStrategy(text);
-}
-
-function fraction(value: string): number {
-  const parsed = Number(value);
-  if (!(parsed >= 0 && parsed < 1))
-    throw new InvalidArgumentError(`'${value}' is not a fraction in [0, 1), e.g. 0.03`);
-  return parsed;
+  const found = STRATEGY_CHOICES.find((s) => s === text);
+  if (!found) {
+    throw new UsageError(`unknown strategy '${text}'; expected one of ${STRATEGY_CHOICES.join(', ')}`);
+  }
+  return found;
 }
 
 interface SearchFlags {
@@ -100,7 +106,7 @@ export function addSearchOptions(command: Command): Command {
       DEFAULT_SEARCH.strategy,
     )
     .option('--device <spec>', "'live' or 'table:CSV:COLUMN'", 'live')
-    .option('--noise <fraction>', 'multiplicative noise on table latencies', fraction, 0)
+    .option('--noise <fraction>', 'multiplicative noise on table latencies', fractionValue, 0)
     .option('--seed <n>', 'seed of every random choice', seedValue, DEFAULT_SEARCH.seed)
     .option('--controller <file>', 'controller artifact (default: the bundled one)')
     .option(
@@ -168,6 +174,23 @@ export async function runSearchCommand(flags: SearchFlags): Promise<void> {
   );
 }
 
+/**
+ * Environment steps in one PPO iteration of `simnas pretrain` (parallel episodes x steps each):
+ * pretraining runs whole iterations, so a --steps below this would silently run a whole one.
+ */
+const PRETRAIN_ITERATION_STEPS = DEFAULT_PRETRAIN.episodes * DEFAULT_PRETRAIN.stepsPerEpisode;
+
+function pretrainSteps(value: string): number {
+  const steps = Number(value);
+  if (!Number.isInteger(steps) || steps < PRETRAIN_ITERATION_STEPS) {
+    throw new UsageError(
+      `'${value}' is not a step count of at least one PPO iteration; expected an integer >= ${PRETRAIN_ITERATION_STEPS} ` +
+        `(${DEFAULT_PRETRAIN.episodes} episodes x ${DEFAULT_PRETRAIN.stepsPerEpisode} steps)`,
+    );
+  }
+  return steps;
+}
+
 interface PretrainFlags {
   dataset: Dataset;
   steps: number;
@@ -177,75 +200,84 @@ interface PretrainFlags {
 
 interface SearchBenchFlags {
   table: string;
-  devices?: string;
+  devices?: string[];
   accuracy: string;
   dataset: Dataset;
   samples: number;
   verify: number;
-  budgets: string;
+  budgets: number[];
   seeds: number;
   noise: number;
-  strategies: string;
+  strategies: StrategyName[];
   controller?: string;
   evaluations?: number;
-  unseen?: string;
+  unseen?: string[];
   json?: boolean;
 }
 
+/** `bench search --budgets`: percentiles p1..p99 of each device's latencies, as quantiles. */
 function parseBudgetQuantiles(text: string): number[] {
-  return text.split(',').map((part) => {
-    const match = /^p(\d{1,2})$/.exec(part.trim());
-    if (!match) throw new UsageError(`invalid budget '${part}'; expected percentiles like p25,p50,p75`);
-    return Number(match[1]) / 100;
+  return nameList(text).map((part) => {
+    const match = /^p(\d{1,2})$/.exec(part);
+    const percentile = match ? Number(match[1]) : 0;
+    // p0 is the fastest cell's latency: only that cell fits, so there is nothing to search.
+    if (percentile < 1) {
+      throw new UsageError(
+        `invalid budget percentile '${part}'; expected p1 to p99, comma-separated, e.g. p25,p50,p75`,
+      );
+    }
+    return percentile / 100;
   });
 }
 
-const list = (text: string | undefined): string[] | undefined =>
-  text === undefined
-    ? undefined
-    : text
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
+const DEFAULT_BENCH_BUDGETS = 'p25,p50,p75';
 
 export function registerSearchCommands(program: Command, bench: Command): void {
   bench
     .command('search')
     .description('the whole search on recorded devices vs the oracle, each strategy and the naive baseline')
     .requiredOption('--table <csv>', 'latency table (index,arch_str,<device columns>)')
-    .option('--devices <list>', 'comma-separated device columns (default: all)')
+    .option('--devices <list>', 'comma-separated device columns (default: all)', nameList)
     .requiredOption('--accuracy <csv>', 'accuracy table with <dataset>_test_acc (nb201_accuracy.csv)')
     .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
     .option('--samples <n>', 'sample cells per device', positiveInteger, DEFAULT_SEARCH.samples)
     .option('--verify <n>', 'verification measurements', positiveInteger, DEFAULT_SEARCH.verify)
-    .option('--budgets <list>', 'budget percentiles of each device', 'p25,p50,p75')
+    .addOption(
+      new Option('--budgets <list>', 'budget percentiles (p1 to p99) of each device')
+        .argParser(argumentParser(parseBudgetQuantiles))
+        .default(parseBudgetQuantiles(DEFAULT_BENCH_BUDGETS), DEFAULT_BENCH_BUDGETS),
+    )
     .option('--seeds <n>', 'seeds per device', positiveInteger, 10)
-    .option('--noise <fraction>', 'multiplicative measurement noise', fraction, 0.03)
-    .option('--strategies <list>', 'strategies to compare', STRATEGIES.join(','))
+    .option('--noise <fraction>', 'multiplicative measurement noise', fractionValue, 0.03)
+    .addOption(
+      new Option('--strategies <list>', 'strategies to compare')
+        .argParser(argumentParser((text) => nameList(text).map(parseStrategy)))
+        .default([...STRATEGIES], STRATEGIES.join(',')),
+    )
     .option('--controller <file>', 'controller artifact (default: the bundled one)')
     .option(
       '--evaluations <n>',
       'cells for random/evolution (default: as many as the controller)',
       positiveInteger,
     )
-    .option('--unseen <list>', 'devices not used to choose the prior, summarized separately')
+    .option('--unseen <list>', 'devices not used to choose the prior, summarized separately', nameList)
     .option('--json', 'print one JSON object')
     .action(async (flags: SearchBenchFlags) => {
       const { formatSearchBench, runSearchBench } = await import('../bench/search-bench.js');
       const result = await runSearchBench({
         table: flags.table,
-        ...(flags.devices ? { devices: list(flags.devices)! } : {}),
+        ...(flags.devices ? { devices: flags.devices } : {}),
         accuracy: flags.accuracy,
         dataset: flags.dataset,
         samples: flags.samples,
         verify: flags.verify,
-        budgets: parseBudgetQuantiles(flags.budgets),
+        budgets: flags.budgets,
         seeds: flags.seeds,
         noise: flags.noise,
-        strategies: list(flags.strategies)!.map(parseStrategy),
+        strategies: flags.strategies,
         ...(flags.controller ? { controllerPath: flags.controller } : {}),
         ...(flags.evaluations ? { evaluations: flags.evaluations } : {}),
-        ...(flags.unseen ? { unseen: list(flags.unseen)! } : {}),
+        ...(flags.unseen ? { unseen: flags.unseen } : {}),
         logger: stderrLogger,
       });
       if (flags.json) return printJson(result);
@@ -264,10 +296,21 @@ export function registerSearchCommands(program: Command, bench: Command): void {
     .command('pretrain')
     .description('pretrain the controller with PPO on synthetic devices (stage 1); resumes from --out')
     .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
-    .option('--steps <n>', 'environment steps in total', positiveInteger, DEFAULT_PRETRAIN.timesteps)
+    .option(
+      '--steps <n>',
+      `environment steps in total, run as whole PPO iterations of ${PRETRAIN_ITERATION_STEPS} (at least one)`,
+      argumentParser(pretrainSteps),
+      DEFAULT_PRETRAIN.timesteps,
+    )
     .option('--seed <n>', 'seed', seedValue, DEFAULT_PRETRAIN.seed)
     .option('--out <dir>', 'output folder (controller.json, curve.csv, checkpoint.json)', 'controller-out')
     .action(async (flags: PretrainFlags) => {
+      const iterations = Math.ceil(flags.steps / PRETRAIN_ITERATION_STEPS);
+      if (iterations * PRETRAIN_ITERATION_STEPS !== flags.steps) {
+        stderrLogger.info(
+          `${flags.steps} steps rounded up to ${iterations} whole PPO iterations of ${PRETRAIN_ITERATION_STEPS} (${iterations * PRETRAIN_ITERATION_STEPS} steps)`,
+        );
+      }
       const provider = ProxyProvider.create({ logger: stderrLogger });
       const { scores, id } = await provider.allTaskScores(flags.dataset);
       const stop = new AbortController();
