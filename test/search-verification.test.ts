@@ -1,3 +1,5 @@
+// Verification of the recommendation: the normal CDF, the noise margin a measured cell must clear
+// under the budget, and which predicted cells are worth a measurement.
 import { describe, expect, it } from 'vitest';
 
 import { recommend, type VerifiedCell } from '../src/search/recommend.js';
@@ -68,14 +70,28 @@ describe('choosing cells to verify', () => {
     expectedNoise: 0,
   };
 
-  it('first bets on the best expected improvement, then hedges with a safer cell', () => {
+  it('first bets on the best expected improvement, then spreads its other bets over risk levels', () => {
     const chosen = chooseCandidates({ ...base, count: 3 });
     expect(chosen).toHaveLength(3);
+    expect(new Set(chosen).size).toBe(3);
     // Code 9 (mean 10.5) rarely fits, code 0 always does but scores little: neither leads.
     expect(chosen[0]).toBeGreaterThan(3);
     expect(chosen[0]).toBeLessThan(9);
-    // A second bet is safer than the first (it pays when the first fails) or bolder (when it passes).
-    expect(new Set(chosen).size).toBe(3);
+    // Chance that code c passes: its predicted latency 6 + 0.5c (sd 0.5) under the 10 ms budget.
+    const pass = (code: number): number => normalCdf((10 - mean[code]!) / std[code]!);
+    const first = pass(chosen[0]!);
+    // The first bet is likely to pass, so another at its risk level would add little: the second
+    // is bolder (less likely to pass, a higher score), which pays when the first passes.
+    expect(pass(chosen[1]!)).toBeLessThan(first - 0.3);
+    expect(scores[chosen[1]!]!).toBeGreaterThan(scores[chosen[0]!]!);
+    // Together the picks run from near-certain to a coin flip.
+    const passes = chosen.map(pass);
+    expect(Math.max(...passes)).toBeGreaterThan(0.9);
+    expect(Math.min(...passes)).toBeLessThan(0.6);
+    // With bets to spare it also hedges: a cell safer than the first, which pays when that fails.
+    const more = chooseCandidates({ ...base, count: 5 });
+    expect(more.slice(0, 3)).toEqual(chosen);
+    expect(more.slice(1).some((code) => pass(code) > first)).toBe(true);
   });
 
   it('skips cells no better than a sample already certified, and stops when none is left', () => {
