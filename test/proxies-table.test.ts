@@ -148,32 +148,35 @@ describe('ProxyProvider', () => {
   });
 });
 
-describe.skipIf(!existsSync(join(SHARED, 'nb201_accuracy.csv')))(
-  'bench proxies (reads ../shared/data/nb201)',
-  () => {
-    it('reports every figure over the covered cells, and our proxies track the published ones', async () => {
-      const result = await runProxiesBench({
-        accuracyCsv: join(SHARED, 'nb201_accuracy.csv'),
-        referenceCsv: join(SHARED, 'nb201_proxies_freerea.csv'),
-        // cifar100: FreeREA's cifar10 run gives disconnected cells a nonzero logsynflow (its cifar100
-        // and ImageNet16-120 runs give 0, as we do), which would make this figure depend on how many
-        // disconnected cells a partial table happens to hold.
-        datasets: ['cifar100'],
-        tablePath: TABLE,
-        timingCells: 0,
-        logger: recordingLogger(),
-      });
-      const [figures] = result.datasets;
-      expect(figures!.proxies.map((p) => p.name)).toEqual(['naswot', 'synflow', 'logsynflow', 'skip']);
-      const logsynflow = figures!.proxies.find((p) => p.name === 'logsynflow')!;
-      expect(logsynflow.spearman_vs_reference).toBeGreaterThan(0.8);
-      expect(figures!.task_score.top1_acc).toBeLessThanOrEqual(figures!.task_score.optimum_acc);
-      expect(figures!.task_score.constrained_regret.p50).toBeGreaterThanOrEqual(0);
-      // The current rule against the two it replaced (about 0.90 against 0.79 and 0.66 on the
-      // covered cells; the margin leaves room for a partial table's sampling noise).
-      expect(figures!.task_score.spearman).toBeGreaterThan(0.85);
-      expect(figures!.task_score.spearman).toBeGreaterThan(figures!.rank_task_score.spearman + 0.05);
-      expect(figures!.rank_task_score.spearman).toBeGreaterThan(figures!.min_max_task_score.spearman);
+const BENCH_INPUTS = ['nb201_accuracy.csv', 'nb201_proxies_freerea.csv'].map((name) => join(SHARED, name));
+const missingBenchInputs = BENCH_INPUTS.filter((file) => !existsSync(file));
+if (missingBenchInputs.length > 0) {
+  console.warn(`skipping the bench proxies test: ${missingBenchInputs.join(', ')} not found`);
+}
+
+describe.skipIf(missingBenchInputs.length > 0)('bench proxies (reads ../shared/data/nb201)', () => {
+  it('reports every figure over the covered cells, and our proxies track the published ones', async () => {
+    const result = await runProxiesBench({
+      accuracyCsv: join(SHARED, 'nb201_accuracy.csv'),
+      referenceCsv: join(SHARED, 'nb201_proxies_freerea.csv'),
+      // cifar100: FreeREA's cifar10 run gives disconnected cells a nonzero logsynflow (its cifar100
+      // and ImageNet16-120 runs give 0, as we do), which would make this figure depend on how many
+      // disconnected cells a partial table happens to hold.
+      datasets: ['cifar100'],
+      tablePath: TABLE,
+      timingCells: 0,
+      logger: recordingLogger(),
     });
-  },
-);
+    const [figures] = result.datasets;
+    expect(figures!.proxies.map((p) => p.name)).toEqual(['naswot', 'synflow', 'logsynflow', 'skip']);
+    const logsynflow = figures!.proxies.find((p) => p.name === 'logsynflow')!;
+    expect(logsynflow.spearman_vs_reference).toBeGreaterThan(0.8);
+    expect(figures!.task_score.top1_acc).toBeLessThanOrEqual(figures!.task_score.optimum_acc);
+    expect(figures!.task_score.constrained_regret.p50).toBeGreaterThanOrEqual(0);
+    // The current rule against the two it replaced (about 0.90 against 0.79 and 0.66 on the
+    // covered cells; the margin leaves room for a partial table's sampling noise).
+    expect(figures!.task_score.spearman).toBeGreaterThan(0.85);
+    expect(figures!.task_score.spearman).toBeGreaterThan(figures!.rank_task_score.spearman + 0.05);
+    expect(figures!.rank_task_score.spearman).toBeGreaterThan(figures!.min_max_task_score.spearman);
+  });
+});
