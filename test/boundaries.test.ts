@@ -1,3 +1,5 @@
+// Module boundaries: ground truth (src/bench, ../shared tables) stays out of everything but the
+// command-line front ends, so the pipeline can never read the answers it is scored against.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,3 +1,5 @@
+// The NB201 cell space: cell strings and codes round-trip, the effective (live-edge) graph, the
+// count of connected cells, and single-edge mutation.
 import { describe, expect, it } from 'vitest';
 
 import {

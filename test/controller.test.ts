@@ -1,3 +1,5 @@
+// The PPO controller on a toy prior: deterministic, resumable pretraining, the artifact's file
+// format and its refusal when trained for something else, and the bundled controllers.
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -1,3 +1,5 @@
+// `simnas bench latency`: the latency model against the naive baseline and the ceiling on recorded
+// devices (reads ../shared; skipped with a warning without it), its input errors and boundaries.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

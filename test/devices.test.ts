@@ -1,3 +1,5 @@
+// Device models: cell features, synthetic devices, the sample design, the latency model and its
+// intervals, recorded devices from CSV tables, NNLS, the default probe set and live/reusing devices.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

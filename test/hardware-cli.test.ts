@@ -1,3 +1,5 @@
+// The hardware commands (`fingerprint`, `measure`, `measure-table`) end to end: exit code 2 with
+// the accepted values for bad input, JSON output, and a resumable latency table.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,3 +1,5 @@
+// The hardware fingerprint: a stable hash and tag that ignore incidental facts (runner name, OS
+// release, memory wobble) but change with the hardware and runtime; GPU and runner parsing.
 import { describe, expect, it } from 'vitest';
 
 import {

@@ -1,3 +1,5 @@
+// Live measurement with onnxruntime-node: robust statistics, option ranges, the interleaved
+// protocol on real networks (re-measuring noisy cells, time budgets), sample cells and the main job.
 import { describe, expect, it } from 'vitest';
 
 import { UsageError } from '../src/errors.js';
