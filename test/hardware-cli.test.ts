@@ -123,6 +123,15 @@ describe('hardware commands', () => {
     expect(device.availableCount()).toBe(measured.length);
   });
 
+  it('refuses an --out it cannot write before measuring anything', async () => {
+    const blocker = join(mkdtempSync(join(tmpdir(), 'simnas-table-')), 'a-file');
+    writeFileSync(blocker, 'not a folder');
+    const out = join(blocker, 'table.csv');
+    expect(await run('measure-table', '--out', out, '--column', 'here', '--limit', '1')).toBe(2);
+    expect(stderr.join('')).toMatch(/--out '.*a-file.table\.csv': cannot write the table there/);
+    expect(stderr.join('')).not.toMatch(/networks to measure now/);
+  });
+
   it('refuses to resume a table written for another column, naming it', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'simnas-table-')), 'other.csv');
     writeFileSync(out, 'index,arch_str,pixel9\n');

@@ -4,9 +4,9 @@ import { Option, type Command } from 'commander';
 
 import { DEFAULT_DESIGN_VARIANTS, formatLatencyBench, runLatencyBench } from '../bench/latency-bench.js';
 import { designSampleCells, DEFAULT_SAMPLE_COUNT } from '../devices/design.js';
-import { fitLatencyModel } from '../devices/latency-model.js';
 import { DEFAULT_BANK_SEED } from '../devices/prior.js';
 import { readLatencyTable, RecordedDevice } from '../devices/recorded.js';
+import { adaptToDevice } from '../pipeline.js';
 import { formatCell } from '../space/cell.js';
 import type { Dataset } from '../space/datasets.js';
 import { stderrLogger } from '../util/log.js';
@@ -55,26 +55,22 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
           noise: options.noise,
           seed: options.seed,
         });
-        const cells = designSampleCells(options.samples, {
-          dataset: options.dataset,
-          available: (code) => !Number.isNaN(device.allLatencies()[code]!),
-        });
-        const measured = await device.measure(cells);
-        const model = fitLatencyModel(
-          { cells, latenciesMs: measured.latenciesMs },
-          { dataset: options.dataset },
+        const adapted = await adaptToDevice(
+          device,
+          { dataset: options.dataset, samples: options.samples, seed: options.seed },
+          stderrLogger,
         );
         const summary = {
           device: device.name,
-          samples: cells.map((cell, i) => ({ cell: formatCell(cell), measuredMs: measured.latenciesMs[i]! })),
-          looMape: model.looError.mape,
-          looRmseMs: model.looError.rmseMs,
-          noiseSd: model.parameters.noiseSd,
-          modeWeights: model.parameters.modeWeights,
+          samples: adapted.samples.map(({ cell, measuredMs }) => ({ cell, measuredMs })),
+          looMape: adapted.fit.looMapePercent,
+          looRmseMs: adapted.fit.looRmseMs,
+          noiseSd: adapted.fit.noiseSd,
+          modeWeights: adapted.fit.modeWeights,
         };
         if (options.json) return printJson(summary);
         process.stdout.write(
-          `${device.name}: ${cells.length} cells measured; leave-one-out error ${summary.looMape.toFixed(1)}% ` +
+          `${device.name}: ${summary.samples.length} cells measured; leave-one-out error ${summary.looMape.toFixed(1)}% ` +
             `(RMSE ${summary.looRmseMs.toFixed(3)} ms), noise sd ${(100 * summary.noiseSd).toFixed(1)}%\n`,
         );
       },
