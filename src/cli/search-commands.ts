@@ -305,12 +305,6 @@ export function registerSearchCommands(program: Command, bench: Command): void {
     .option('--seed <n>', 'seed', seedValue, DEFAULT_PRETRAIN.seed)
     .option('--out <dir>', 'output folder (controller.json, curve.csv, checkpoint.json)', 'controller-out')
     .action(async (flags: PretrainFlags) => {
-      const iterations = Math.ceil(flags.steps / PRETRAIN_ITERATION_STEPS);
-      if (iterations * PRETRAIN_ITERATION_STEPS !== flags.steps) {
-        stderrLogger.info(
-          `${flags.steps} steps rounded up to ${iterations} whole PPO iterations of ${PRETRAIN_ITERATION_STEPS} (${iterations * PRETRAIN_ITERATION_STEPS} steps)`,
-        );
-      }
       const provider = ProxyProvider.create({ logger: stderrLogger });
       const { scores, id } = await provider.allTaskScores(flags.dataset);
       const stop = new AbortController();

@@ -148,6 +148,12 @@ export async function pretrain(
   const settingsHash = shortHash({ identity, taskScoreId: inputs.taskScoreId, priorHash: inputs.priorHash });
   const perIteration = settings.episodes * settings.stepsPerEpisode;
   const iterations = Math.ceil(settings.timesteps / perIteration);
+  if (iterations * perIteration !== settings.timesteps) {
+    logger.info(
+      `${settings.timesteps} steps rounded up to ${iterations} whole PPO iterations of ${perIteration} ` +
+        `(${iterations * perIteration} steps)`,
+    );
+  }
   const ppo: PpoConfig = {
     ...DEFAULT_PPO,
     rolloutLength: settings.stepsPerEpisode,
