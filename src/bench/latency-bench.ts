@@ -97,7 +97,6 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
   const designs = Math.min(options.designs ?? DEFAULT_DESIGN_VARIANTS, seeds);
   const dataset = options.dataset ?? 'cifar10';
   const bankSeed = options.bankSeed ?? DEFAULT_BANK_SEED;
-  const bank = weightBank(dataset, DEFAULT_BANK_SIZE, bankSeed);
   const designBankSeed = options.designBankSeed ?? DEFAULT_BANK_SEED;
   const logger = options.logger ?? silentLogger;
   const names = options.devices ?? table.columns;
@@ -108,6 +107,8 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
       );
     }
   }
+  // Built only once the columns are known to exist: drawing a bank takes about a second.
+  const bank = weightBank(dataset, DEFAULT_BANK_SIZE, bankSeed);
   const coverageReference = priorReference(dataset);
   const results: DeviceBenchResult[] = [];
   let sampleCells: readonly Cell[] = [];
