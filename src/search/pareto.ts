@@ -36,17 +36,12 @@ export const KNEE_LATENCY_TOLERANCE = 0.05;
  * KNEE_LATENCY_TOLERANCE of their latency are left out first. Fronts of one or two points return
  * their best-scoring point.
  */
-export function kneePoint<T extends TradeoffPoint>(allPoints: readonly T[]): T | undefined {
-  const front = allPoints.filter(
-    (point, i) =>
-      !allPoints
-        .slice(i + 1)
-        .some(
-          (later) =>
-            later.taskScore > point.taskScore &&
-            later.latencyMs <= point.latencyMs * (1 + KNEE_LATENCY_TOLERANCE),
-        ),
-  );
+export function kneePoint<T extends TradeoffPoint>(paretoPoints: readonly T[]): T | undefined {
+  // On a front (latency and score both ascending) the next point is the fastest better one.
+  const front = paretoPoints.filter((point, i) => {
+    const next = paretoPoints[i + 1];
+    return !next || next.latencyMs > point.latencyMs * (1 + KNEE_LATENCY_TOLERANCE);
+  });
   if (front.length <= 2) return front[front.length - 1];
   const logKnee = farthestAboveChord(front, (ms) => Math.log(Math.max(ms, 1e-9)));
   if (logKnee.gap > 1e-9) return front[logKnee.index];
