@@ -13,6 +13,7 @@ import { DEFAULT_BANK_SEED } from '../src/devices/prior.js';
 import { encodeCell, parseCell } from '../src/space/cell.js';
 import { runCli } from '../src/cli/program.js';
 import { readLatencyTable } from '../src/devices/recorded.js';
+import { capture } from './support/capture.js';
 
 const SHARED = fileURLToPath(new URL('../../shared/data/nb201/', import.meta.url));
 const HWNAS = join(SHARED, 'nb201_hwnasbench_cifar10.csv');
@@ -72,11 +73,11 @@ describe.skipIf(!hasShared)('latency benchmark on recorded devices (reads ../sha
   });
 
   it('devices adapt: fits one column from its designed samples and reports the fit', async () => {
-    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const stdout = capture(process.stdout);
+    capture(process.stderr);
     const args = ['devices', 'adapt', '--table', HWNAS, '--device', 'fpga_latency', '--json'];
     expect(await runCli(['node', 'simnas', ...args])).toBe(0);
-    const printed = JSON.parse(stdout.mock.calls.map((call) => String(call[0])).join('')) as {
+    const printed = JSON.parse(stdout()) as {
       device: string;
       samples: { cell: string; measuredMs: number }[];
       looMape: number;

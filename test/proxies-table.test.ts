@@ -148,8 +148,9 @@ describe('ProxyProvider', () => {
   });
 });
 
-const BENCH_INPUTS = ['nb201_accuracy.csv', 'nb201_proxies_freerea.csv'].map((name) => join(SHARED, name));
-const missingBenchInputs = BENCH_INPUTS.filter((file) => !existsSync(file));
+const ACCURACY_CSV = join(SHARED, 'nb201_accuracy.csv');
+const REFERENCE_CSV = join(SHARED, 'nb201_proxies_freerea.csv');
+const missingBenchInputs = [ACCURACY_CSV, REFERENCE_CSV].filter((file) => !existsSync(file));
 if (missingBenchInputs.length > 0) {
   console.warn(`skipping the bench proxies test: ${missingBenchInputs.join(', ')} not found`);
 }
@@ -157,8 +158,8 @@ if (missingBenchInputs.length > 0) {
 describe.skipIf(missingBenchInputs.length > 0)('bench proxies (reads ../shared/data/nb201)', () => {
   it('reports every figure over the covered cells, and our proxies track the published ones', async () => {
     const result = await runProxiesBench({
-      accuracyCsv: join(SHARED, 'nb201_accuracy.csv'),
-      referenceCsv: join(SHARED, 'nb201_proxies_freerea.csv'),
+      accuracyCsv: ACCURACY_CSV,
+      referenceCsv: REFERENCE_CSV,
       // cifar100: FreeREA's cifar10 run gives disconnected cells a nonzero logsynflow (its cifar100
       // and ImageNet16-120 runs give 0, as we do), which would make this figure depend on how many
       // disconnected cells a partial table happens to hold.

@@ -10,6 +10,7 @@ import { runSearchBench } from '../src/bench/search-bench.js';
 import { runCli } from '../src/cli/program.js';
 import { defaultSampleCells } from '../src/hardware/sample-cells.js';
 import { allCells, encodeCell, formatCell, opCounts, parseCell } from '../src/space/cell.js';
+import { capture } from './support/capture.js';
 import { syntheticDeviceTable } from './support/search-fixtures.js';
 
 /** Two synthetic devices and a toy accuracy that the toy task score tracks imperfectly. */
@@ -142,14 +143,10 @@ describe('simnas bench search options', () => {
   it.each(['p0', 'p25,p100', 'p5x', ','])(
     'exits 2 for --budgets %j, saying p1 to p99 are accepted',
     async (budgets) => {
-      const stderr: string[] = [];
-      vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-        stderr.push(String(chunk));
-        return true;
-      });
+      const stderr = capture(process.stderr);
       const args = ['bench', 'search', '--table', 't.csv', '--accuracy', 'a.csv', '--budgets', budgets];
       expect(await runCli(['node', 'simnas', ...args])).toBe(2);
-      expect(stderr.join('')).toMatch(budgets === ',' ? /names nothing/ : /expected p1 to p99/);
+      expect(stderr()).toMatch(budgets === ',' ? /names nothing/ : /expected p1 to p99/);
     },
   );
 });

@@ -17,6 +17,7 @@ import { toReport, writeReport } from '../src/report/report.js';
 import { SPACE_SIZE } from '../src/space/cell.js';
 import { silentLogger } from '../src/util/log.js';
 import { quantile } from '../src/util/stats.js';
+import { capture } from './support/capture.js';
 import { syntheticDeviceTable, toyTaskScores } from './support/search-fixtures.js';
 
 const tempDir = (): string => mkdtempSync(path.join(tmpdir(), 'simnas-search-'));
@@ -171,13 +172,9 @@ describe('search and pretrain command lines', () => {
   afterEach(() => vi.restoreAllMocks());
 
   async function rejected(...args: string[]): Promise<string> {
-    const stderr: string[] = [];
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-      stderr.push(String(chunk));
-      return true;
-    });
+    const stderr = capture(process.stderr);
     expect(await runCli(['node', 'simnas', ...args])).toBe(2);
-    return stderr.join('');
+    return stderr();
   }
 
   it('lists auto with the strategies when --strategy is unknown', async () => {
