@@ -297,12 +297,7 @@ export async function adaptToDevice(
       ? defaultSampleCells(options.dataset)
       : [...designSampleCells(options.samples, { dataset: options.dataset })];
   const hasData = device.hasData?.bind(device);
-  if (device instanceof RecordedDevice && device.availableCount() < options.samples) {
-    throw new UsageError(
-      `${device.source}: column '${device.name}' has data for ${device.availableCount()} cells, ` +
-        `fewer than the ${options.samples} samples requested (--samples)`,
-    );
-  }
+  if (device instanceof RecordedDevice) device.requireCells(options.samples);
   if (hasData && !sampleCells.every(hasData)) {
     logger.info(
       `${device.name} has no latency for some designed sample cells: designing among the cells it has`,

@@ -115,14 +115,11 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
   // Variants for tables with data on every cell are shared by all their columns.
   const fullDesigns = new Map<number, readonly Cell[]>();
   for (const name of names) {
-    const truth = RecordedDevice.fromTable(table, name).allLatencies();
+    const column = RecordedDevice.fromTable(table, name);
+    column.requireCells(samples);
+    const truth = column.allLatencies();
     const available = (code: number): boolean => !Number.isNaN(truth[code]!);
     const availableCodes = Array.from({ length: SPACE_SIZE }, (_, code) => code).filter(available);
-    if (availableCodes.length < samples) {
-      throw new UsageError(
-        `${table.source}: column '${name}' has data for ${availableCodes.length} cells, fewer than the ${samples} samples requested`,
-      );
-    }
     const allAvailable = availableCodes.length === SPACE_SIZE;
     const designFor = (variant: number): readonly Cell[] => {
       if (allAvailable && fullDesigns.has(variant)) return fullDesigns.get(variant)!;

@@ -166,6 +166,17 @@ export class RecordedDevice implements Device {
     return !Number.isNaN(this.values[encodeCell(cell)]!);
   }
 
+  /** Refuses to draw `count` sample cells from a column with data for fewer cells. */
+  requireCells(count: number): void {
+    const available = this.availableCount();
+    if (available < count) {
+      throw new UsageError(
+        `${this.source}: column '${this.name}' has data for ${available} cells, ` +
+          `fewer than the ${count} samples requested (--samples)`,
+      );
+    }
+  }
+
   /** Cells with data. */
   availableCount(): number {
     let count = 0;
