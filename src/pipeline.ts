@@ -800,17 +800,17 @@ function defaultTaskScores(
     const partial = await provider.allTaskScores(dataset, { computeMissing: false });
     const missing = partial.scores.filter((s) => Number.isNaN(s)).length;
     if (missing === 0) return partial;
-    // The table holds NASWOT on simnas's synthetic images: with a user's images every cell needs
-    // its own NASWOT (synflow and logsynflow, which never see images, still come from the table).
-    const why = options.calibrationImages
-      ? `NASWOT on the images of --calibration-images is not in the proxy table`
-      : `the proxy table lacks them`;
-    const remedy = options.calibrationImages
-      ? `pass --compute-missing-scores to compute NASWOT on those images (about 0.5 s per distinct network, ` +
-        `${effectiveCodes().length.toLocaleString('en-US')} networks in all), or leave out --calibration-images`
-      : `pass --compute-missing-scores to compute them (about 1 s per distinct network), or run ` +
-        `'npm run proxies:build' once to complete the table`;
     if (!options.computeMissingScores) {
+      // The table holds NASWOT on simnas's synthetic images: with a user's images every cell needs
+      // its own NASWOT (synflow and logsynflow, which never see images, still come from the table).
+      const why = options.calibrationImages
+        ? `NASWOT on the images of --calibration-images is not in the proxy table`
+        : `the proxy table lacks them`;
+      const remedy = options.calibrationImages
+        ? `pass --compute-missing-scores to compute NASWOT on those images (about 0.5 s per distinct network, ` +
+          `${effectiveCodes().length.toLocaleString('en-US')} networks in all), or leave out --calibration-images`
+        : `pass --compute-missing-scores to compute them (about 1 s per distinct network), or run ` +
+          `'npm run proxies:build' once to complete the table`;
       if (missing === partial.scores.length) {
         throw new UsageError(`no cell has a task score for ${dataset}: ${why}; ${remedy}`);
       }
