@@ -1,4 +1,4 @@
-// `simnas bench search`: every strategy and the naive baseline scored against the oracle on
+// `simnas bench search`: every strategy, the naive baseline and the exact-latency references scored against the oracle on
 // synthetic recorded devices, tables with holes, and the errors for bad input.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,7 @@ import path from 'node:path';
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { runSearchBench } from '../src/bench/search-bench.js';
+import { EXACT_LATENCY_REFERENCES, runSearchBench } from '../src/bench/search-bench.js';
 import { runCli } from '../src/cli/program.js';
 import { defaultSampleCells } from '../src/hardware/sample-cells.js';
 import { allCells, encodeCell, formatCell, opCounts, parseCell } from '../src/space/cell.js';
@@ -56,19 +56,42 @@ describe('search benchmark', () => {
       unseen: ['dev_b'],
       taskScores: toyScores,
     });
-    // 2 devices x 2 seeds x 2 budgets x (3 strategies + naive)
-    expect(result.results).toHaveLength(2 * 2 * 2 * 4);
+    // 2 devices x 2 seeds x 2 budgets x (3 strategies + naive), and per device and budget the two
+    // exact-latency references, which do not depend on the seed.
+    expect(result.results).toHaveLength(2 * 2 * 2 * 4 + 2 * 2 * 2);
+    const references = new Set<string>(EXACT_LATENCY_REFERENCES);
     for (const row of result.results) {
       // A pick over budget (the unverified naive baseline's, say) earns no credit for it, and
       // counts as a failure in the strict regret.
       expect(row.regret).toBeGreaterThanOrEqual(0);
       if (row.violation) expect(row.regret_strict).toBeGreaterThan(0);
       else expect(row.regret_strict).toBe(row.regret);
-      expect(row.measurements).toBeGreaterThanOrEqual(10);
+      expect(row.measurements).toBeGreaterThanOrEqual(references.has(row.strategy) ? 0 : 10);
+    }
+    // With true latencies no pick within budget can score higher than the exact-latency one, and
+    // the margin can only lower it.
+    for (const device of ['dev_a', 'dev_b']) {
+      for (const budget of ['p25', 'p75']) {
+        const here = result.results.filter((r) => r.device === device && r.budget === budget);
+        const exact = here.find((r) => r.strategy === 'exact-latency')!;
+        const withMargin = here.find((r) => r.strategy === 'exact-latency-margin')!;
+        expect(exact.violation || withMargin.violation).toBe(false);
+        expect(withMargin.task_score).toBeLessThanOrEqual(exact.task_score);
+        for (const row of here.filter((r) => !r.violation)) {
+          expect(row.task_score).toBeLessThanOrEqual(exact.task_score);
+        }
+      }
     }
     const exhaustive = result.results.filter((r) => r.strategy === 'exhaustive');
     expect(exhaustive.every((r) => r.cells_evaluated === 15625 && r.measurements <= 15)).toBe(true);
-    expect(Object.keys(result.summary).sort()).toEqual(['evolution', 'exhaustive', 'naive', 'random']);
+    expect(Object.keys(result.summary).sort()).toEqual([
+      'evolution',
+      'exact-latency',
+      'exact-latency-margin',
+      'exhaustive',
+      'naive',
+      'random',
+    ]);
     // The unseen summary is over the unseen device's picks only.
     const unseenPicks = result.results.filter(
       (r) => r.device === 'dev_b' && r.strategy === 'exhaustive' && r.budget === 'p25',
@@ -113,7 +136,7 @@ describe('search benchmark', () => {
       evaluations: 300,
       taskScores: toyScores,
     });
-    expect(result.results).toHaveLength(2 * 3);
+    expect(result.results).toHaveLength(2 * 3 + 2 * 2);
     for (const row of result.results) expect(blank.has(encodeCell(parseCell(row.cell)))).toBe(false);
   });
 

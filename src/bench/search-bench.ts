@@ -4,7 +4,11 @@
 // budget earns no credit, so never below 0), the strict regret (a pick over budget is a failure,
 // worth a random cell within budget), violation (true latency over budget), real measurements
 // spent, distinct cells evaluated and wall time; in the same run the naive baseline (10 random
-// cells, NNLS on op counts, best task score under the predicted budget, no verification).
+// cells, NNLS on op counts, best task score under the predicted budget, no verification) and two
+// references that need no search at all: the best task score among cells whose *true* latency fits
+// the budget, without and with the verification's noise margin. They are what any strategy could
+// reach with this task score and perfect latency knowledge, so they split a strategy's regret into
+// what the task score costs and what the latency model, search and noisy verification cost.
 // Reads ground truth, so it lives in src/bench/.
 import { UsageError } from '../errors.js';
 import { readLatencyTable, RecordedDevice } from '../devices/recorded.js';
@@ -19,6 +23,7 @@ import {
 } from '../pipeline.js';
 import { ProxyProvider } from '../proxies/provider.js';
 import { objective } from '../search/objective.js';
+import { certifiedThresholdMs, DEFAULT_MARGIN_Z } from '../search/verification.js';
 import { STRATEGIES, type StrategyName } from '../search/strategies.js';
 import { decodeCell, formatCell, SPACE_SIZE } from '../space/cell.js';
 import type { Dataset } from '../space/datasets.js';
@@ -50,10 +55,17 @@ export interface SearchBenchOptions {
   readonly logger?: Logger;
 }
 
+/**
+ * Picks made with every cell's true latency (no measurement): the best task score within the
+ * budget, and within the budget less the margin a single noisy verification needs.
+ */
+export const EXACT_LATENCY_REFERENCES = ['exact-latency', 'exact-latency-margin'] as const;
+type ExactLatencyReference = (typeof EXACT_LATENCY_REFERENCES)[number];
+
 export interface SearchBenchRow {
   readonly device: string;
   readonly budget: string;
-  readonly strategy: StrategyName | 'naive';
+  readonly strategy: StrategyName | 'naive' | ExactLatencyReference;
   readonly seed: number;
   /** Oracle minus the pick's accuracy; a pick over budget earns no credit (never below 0). */
   readonly regret: number;
@@ -84,6 +96,8 @@ export interface StrategySummary {
 export interface SearchBenchResult {
   readonly table: string;
   readonly dataset: Dataset;
+  /** Relative sd of the simulated measurement noise. */
+  readonly noise: number;
   readonly task_score_id: string;
   /** Cells with a task score (the proxy table may still be partial). */
   readonly scored_cells: number;
@@ -199,15 +213,7 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
 
           // Naive baseline: best score among cells predicted within budget, no verification.
           const naiveStart = performance.now();
-          let naivePick = -1;
-          for (let code = 0; code < SPACE_SIZE; code++) {
-            if (
-              usable(code) &&
-              baseline[code]! <= budgetMs &&
-              (naivePick < 0 || scores[code]! > scores[naivePick]!)
-            )
-              naivePick = code;
-          }
+          const naivePick = bestScoredWithin(baseline, scores, usable, budgetMs);
           if (naivePick >= 0) {
             results.push(
               score(naivePick, naiveStart, {
@@ -216,6 +222,26 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
                 cells_evaluated: SPACE_SIZE,
               }),
             );
+          }
+
+          // The references do not depend on the seed: one row per device and budget.
+          if (seed === 0) {
+            const marginMs = certifiedThresholdMs(budgetMs, 0, {
+              noise: options.noise,
+              marginZ: DEFAULT_MARGIN_Z,
+            });
+            for (const [reference, limitMs] of [
+              ['exact-latency', budgetMs],
+              ['exact-latency-margin', marginMs],
+            ] as const) {
+              const started = performance.now();
+              const pick = bestScoredWithin(truth, scores, usable, limitMs);
+              if (pick >= 0) {
+                results.push(
+                  score(pick, started, { strategy: reference, measurements: 0, cells_evaluated: SPACE_SIZE }),
+                );
+              }
+            }
           }
 
           const { problem } = searchProblem(adapted, deviceScores, budgetMs);
@@ -270,6 +296,7 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
   return {
     table: options.table,
     dataset: options.dataset,
+    noise: options.noise,
     task_score_id: id,
     scored_cells: scoredCount,
     results,
@@ -286,6 +313,22 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
         }
       : {}),
   };
+}
+
+/** The best-scored usable cell whose latency in `latencies` is at most `limitMs`; -1 if none. */
+function bestScoredWithin(
+  latencies: Float64Array,
+  scores: Float64Array,
+  usable: (code: number) => boolean,
+  limitMs: number,
+): number {
+  let pick = -1;
+  for (let code = 0; code < SPACE_SIZE; code++) {
+    if (usable(code) && latencies[code]! <= limitMs && (pick < 0 || scores[code]! > scores[pick]!)) {
+      pick = code;
+    }
+  }
+  return pick;
 }
 
 function summarize(
@@ -351,6 +394,9 @@ export function formatSearchBench(result: SearchBenchResult): string {
     `search bench: ${result.table}, ${result.dataset}, task score ${result.task_score_id} over ${result.scored_cells} cells`,
     'regret in accuracy points against the oracle (a pick over budget earns no credit); strict: a pick over ' +
       'budget counts as a failure, as bad as a random cell within budget; violations = true latency over budget',
+    `exact-latency: the best task score among cells truly within budget (no search, no measurement), the floor ` +
+      `this task score sets; exact-latency-margin: the same within the budget less the verification margin ` +
+      `(${DEFAULT_MARGIN_Z} sd of ${(100 * result.noise).toFixed(1)}% noise)`,
     ...(Object.keys(result.summary).length > 0 ? section('seen devices', result.summary) : []),
     ...(result.summary_unseen ? section('unseen devices', result.summary_unseen) : []),
     '',
