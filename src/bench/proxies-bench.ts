@@ -3,6 +3,8 @@
 // and our proxy table; prints rank correlations, the task score's picks and its regret under
 // FLOPs budgets, and the time of an on-demand computation. With a partial table, every figure is
 // computed over the cells it covers (a uniform random sample, see src/proxies/build.ts).
+// Beside them, the same figures for the validation accuracy used as a score: a predictor no proxy
+// can beat, whose misses are the benchmark's own noise (one training run's accuracy on one split).
 import { readFileSync } from 'node:fs';
 
 import { UsageError } from '../errors.js';
@@ -92,6 +94,11 @@ export interface DatasetFigures {
   readonly rank_task_score: TaskScoreFigures;
   /** Our rule on FreeREA's published values (real images, their initialisations). */
   readonly reference_task_score: TaskScoreFigures;
+  /**
+   * The validation accuracy used as the score (cells without one rank last): how close a predictor
+   * of accuracy itself gets, i.e. the benchmark's noise floor; absent when the table has no column.
+   */
+  readonly validation_accuracy?: TaskScoreFigures & { readonly column: string };
   readonly top1_cell: string;
   readonly on_demand_ms?: { readonly median: number; readonly p90: number; readonly cells: number };
   readonly image_ablation?: ImageAblation;
@@ -111,7 +118,11 @@ export interface ProxiesBenchResult {
 const REFERENCE_BATCH_SIZE = 64;
 
 /** Columns of a simple CSV (no quoted commas in the NB201 tables we read), keyed by header. */
-function readCsvColumns(path: string, wanted: readonly string[]): Map<string, string[]> {
+function readCsvColumns(
+  path: string,
+  wanted: readonly string[],
+  optional: ReadonlySet<string> = new Set(),
+): Map<string, string[]> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -123,6 +134,7 @@ function readCsvColumns(path: string, wanted: readonly string[]): Map<string, st
   const columns = new Map<string, string[]>();
   for (const name of wanted) {
     const index = header.indexOf(name);
+    if (index < 0 && optional.has(name)) continue;
     if (index < 0) {
       throw new UsageError(
         `'${path}': no column '${name}' (columns: ${header.slice(0, 12).join(', ')}, ...)`,
@@ -148,16 +160,31 @@ function parseValue(text: string, path: string, row: number, column: string): nu
 }
 
 /** Per cell code: the value of `column` (rows are matched by arch_str, not by position). */
-function valuesByCode(path: string, column: string): Float64Array {
-  const columns = readCsvColumns(path, ['arch_str', column]);
+function valuesByCode(path: string, column: string): Float64Array;
+/** As above, but undefined when the file has no such column, and NaN for a blank value. */
+function valuesByCode(path: string, column: string, optional: true): Float64Array | undefined;
+function valuesByCode(path: string, column: string, optional = false): Float64Array | undefined {
+  const columns = readCsvColumns(path, ['arch_str', column], new Set(optional ? [column] : []));
+  const values = columns.get(column);
+  if (!values) return undefined;
   const out = new Float64Array(SPACE_SIZE).fill(Number.NaN);
-  const arch = columns.get('arch_str')!;
-  const values = columns.get(column)!;
-  arch.forEach((text, row) => {
+  columns.get('arch_str')!.forEach((text, row) => {
+    if (optional && values[row]!.trim() === '') return;
     out[encodeCell(parseCell(text))] = parseValue(values[row]!, path, row, column);
   });
   return out;
 }
+
+/**
+ * Validation-accuracy columns of the NB201 accuracy table (see its README): CIFAR-100 and
+ * ImageNet16-120 the same trained networks on the other half of the test data, CIFAR-10 the
+ * NB201 runs trained on half the training set and validated on the other half.
+ */
+export const VALIDATION_ACCURACY_COLUMNS: Readonly<Record<Dataset, string>> = {
+  cifar10: 'cifar10valid_valid_acc_nb201api',
+  cifar100: 'cifar100_valid_acc_derived',
+  'ImageNet16-120': 'ImageNet16-120_valid_acc_derived',
+};
 
 /** -Infinity would break rank arithmetic; any value below every finite one ranks the same. */
 function rankable(values: readonly number[]): number[] {
@@ -263,6 +290,14 @@ export async function runProxiesBench(options: ProxiesBenchOptions): Promise<Pro
     const referenceScores = referenceValues.map((v, i) =>
       taskScoreOf(referenceFeatures[i]!, v, referenceNormaliser),
     );
+    const validationColumn = VALIDATION_ACCURACY_COLUMNS[dataset];
+    const validationAll = valuesByCode(options.accuracyCsv, validationColumn, true);
+    const validation = validationAll
+      ? covered.map((code) => {
+          const value = validationAll[code]!;
+          return Number.isNaN(value) ? Number.NEGATIVE_INFINITY : value;
+        })
+      : undefined;
     const best = scores.reduce((b, s, i) => (s > scores[b]! ? i : b), 0);
     const timing =
       options.timingCells > 0 ? await timeOnDemand(provider, dataset, options.timingCells) : undefined;
@@ -274,6 +309,9 @@ export async function runProxiesBench(options: ProxiesBenchOptions): Promise<Pro
       min_max_task_score: scoreFigures(minMaxScores, accuracy, flops),
       rank_task_score: scoreFigures(rankScores, accuracy, flops),
       reference_task_score: scoreFigures(referenceScores, accuracy, flops),
+      ...(validation
+        ? { validation_accuracy: { ...scoreFigures(validation, accuracy, flops), column: validationColumn } }
+        : {}),
       top1_cell: formatCell(decodeCell(covered[best]!)),
       ...(timing ? { on_demand_ms: timing } : {}),
       ...(options.imageAblationCells
@@ -379,6 +417,14 @@ export function formatProxiesBench(result: ProxiesBenchResult): string {
       ['FreeREA min-max rule, our values', d.min_max_task_score],
       ['FreeREA mix with ranks (previous rule), our values', d.rank_task_score],
       ['our rule on FreeREA values', d.reference_task_score],
+      ...(d.validation_accuracy
+        ? ([
+            [
+              `validation accuracy as the score (${d.validation_accuracy.column}), the noise floor`,
+              d.validation_accuracy,
+            ],
+          ] as const)
+        : []),
     ] as const) {
       lines.push(
         `${label}: spearman ${f(t.spearman)} kendall ${f(t.kendall)}; top-1 ${f(t.top1_acc, 2)}% top-10 mean ${f(t.top10_mean_acc, 2)}% ` +
