@@ -1,9 +1,12 @@
-// One sticky pull-request comment per hardware tag: a hidden marker identifies it, so two runners on
-// the same pull request keep two comments and a re-run updates its own instead of adding one.
-// Commenting is optional: a token that may not write (pull requests from forks) is a warning.
-import type { getOctokit } from '@actions/github';
+// The pull request a run belongs to, and one sticky comment on it per hardware tag: a hidden marker
+// identifies it, so two runners on the same pull request keep two comments and a re-run updates its
+// own instead of adding one. Commenting is optional: a token that may not write (pull requests from
+// forks), a missing token or a failing API is a warning, never a failure.
+import { context, getOctokit } from '@actions/github';
 
 import { COMMENT_LIMIT } from '../report/markdown.js';
+import type { Logger } from '../util/log.js';
+import type { ActionSettings } from './inputs.js';
 
 export type Octokit = ReturnType<typeof getOctokit>;
 
@@ -65,5 +68,72 @@ export async function upsertComment(
       };
     }
     throw error;
+  }
+}
+
+/** The pull request this run belongs to, and whether its head lives in a fork. */
+export interface PullRequest {
+  readonly number: number;
+  readonly fromFork: boolean;
+  readonly baseSha?: string;
+}
+
+export function pullRequestOf(): PullRequest | undefined {
+  const pr = context.payload.pull_request as
+    | {
+        number: number;
+        head?: { repo?: { full_name?: string } };
+        base?: { sha?: string; repo?: { full_name?: string } };
+      }
+    | undefined;
+  if (!pr || !context.eventName.startsWith('pull_request')) return undefined;
+  const head = pr.head?.repo?.full_name;
+  return {
+    number: pr.number,
+    fromFork: head !== undefined && head !== pr.base?.repo?.full_name,
+    ...(pr.base?.sha ? { baseSha: pr.base.sha } : {}),
+  };
+}
+
+/** Posts or updates this hardware's comment on `pr` when the settings and the token allow it. */
+export async function commentOnPullRequest(
+  settings: Pick<ActionSettings, 'comment' | 'token'>,
+  pr: PullRequest | undefined,
+  hardwareTag: string,
+  markdown: string,
+  logger: Logger,
+): Promise<CommentResult | undefined> {
+  if (settings.comment === 'never') return undefined;
+  if (!pr) {
+    logger.debug(`event '${context.eventName}' is not a pull request: no comment`);
+    return undefined;
+  }
+  if (pr.fromFork && settings.comment === 'auto') {
+    logger.warn(
+      `pull request #${pr.number} comes from a fork, whose token is read-only: the report is in the job summary ` +
+        `(set comment: always to try anyway)`,
+    );
+    return undefined;
+  }
+  if (!settings.token) {
+    logger.warn('no github-token: the report is in the job summary only');
+    return undefined;
+  }
+  try {
+    const result = await upsertComment(
+      getOctokit(settings.token),
+      { ...context.repo, issueNumber: pr.number },
+      hardwareTag,
+      markdown,
+    );
+    if (result.status === 'forbidden') logger.warn(`${result.message}; the report is in the job summary`);
+    else logger.info(`${result.status} the comment for ${hardwareTag}: ${result.url}`);
+    return result;
+  } catch (error) {
+    // Commenting is optional: a failing API must not fail a search that succeeded.
+    logger.warn(
+      `could not comment on #${pr.number}: ${(error as Error).message}; the report is in the job summary`,
+    );
+    return undefined;
   }
 }
