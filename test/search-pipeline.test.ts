@@ -98,6 +98,13 @@ describe('search pipeline on a recorded device', () => {
     expect(existsSync(path.join(outDir, 'samples.json'))).toBe(true);
   });
 
+  it('searches a budget the model only doubts: one just above the fastest cell is not refused', async () => {
+    const fastest = Math.min(...table.latencies);
+    const result = await runSearch(options(table.file, { budgetMs: fastest * 1.02 }), silentLogger);
+    expect(result.budget).toEqual({ ms: fastest * 1.02, source: 'given' });
+    expect(result.recommendation.measuredMs).toBeGreaterThan(0);
+  });
+
   it('refuses, before measuring, an --out it cannot write, too small a table and unscorable cells', async () => {
     const blocker = path.join(tempDir(), 'a-file');
     writeFileSync(blocker, 'not a folder');
