@@ -6,7 +6,7 @@ import path from 'node:path';
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { EXACT_LATENCY_REFERENCES, runSearchBench } from '../src/bench/search-bench.js';
+import { EXACT_LATENCY_REFERENCES, formatSearchBench, runSearchBench } from '../src/bench/search-bench.js';
 import { runCli } from '../src/cli/program.js';
 import { defaultSampleCells } from '../src/hardware/sample-cells.js';
 import { allCells, encodeCell, formatCell, opCounts, parseCell } from '../src/space/cell.js';
@@ -102,6 +102,11 @@ describe('search benchmark', () => {
       12,
     );
     expect(Object.keys(result.summary.exhaustive!.mean_regret)).toEqual(['p25', 'p75']);
+    // The printed table has the per-pick cost beside the regrets: naive spends its 10 samples and
+    // ranks every cell.
+    const text = formatSearchBench(result).split('\n');
+    expect(text.find((line) => line.startsWith('strategy'))).toMatch(/\tviolations\tmeasurements\tcells\t/);
+    expect(text.find((line) => line.startsWith('naive\t'))).toMatch(/\t10\.0\t15625\t/);
     // Verified picks respect the budget far more often than the unverified naive baseline.
     expect(result.summary.exhaustive!.violation_rate).toBeLessThanOrEqual(
       result.summary.naive!.violation_rate,
@@ -157,6 +162,25 @@ describe('search benchmark', () => {
         taskScores: toyScores,
       }),
     ).rejects.toThrow(/no column 'nope'; the columns are: dev_a, dev_b/);
+    const unseen = (names: string[]) =>
+      runSearchBench({
+        table,
+        accuracy,
+        devices: ['dev_a'],
+        dataset: 'cifar10',
+        samples: 10,
+        verify: 5,
+        budgets: [0.5],
+        seeds: 1,
+        noise: 0,
+        strategies: ['random'],
+        unseen: names,
+        taskScores: toyScores,
+      });
+    await expect(unseen(['nope'])).rejects.toThrow(/no column 'nope'/);
+    await expect(unseen(['dev_b'])).rejects.toThrow(
+      /--unseen 'dev_b' is not among the devices benchmarked: dev_a/,
+    );
   });
 });
 
