@@ -3,8 +3,9 @@
 // and our proxy table; prints rank correlations, the task score's picks and its regret under
 // FLOPs budgets, and the time of an on-demand computation. With a partial table, every figure is
 // computed over the cells it covers (a uniform random sample, see src/proxies/build.ts).
-// Beside them, the same figures for the validation accuracy used as a score: a predictor no proxy
-// can beat, whose misses are the benchmark's own noise (one training run's accuracy on one split).
+// Beside them, the same figures for the validation accuracy used as the score: a near-perfect
+// predictor (the same networks on other data), whose misses show the benchmark's own noise (one
+// training run's accuracy on one split); a proxy may still beat it on one figure by luck.
 import { readFileSync } from 'node:fs';
 
 import { UsageError } from '../errors.js';
@@ -96,7 +97,7 @@ export interface DatasetFigures {
   readonly reference_task_score: TaskScoreFigures;
   /**
    * The validation accuracy used as the score (cells without one rank last): how close a predictor
-   * of accuracy itself gets, i.e. the benchmark's noise floor; absent when the table has no column.
+   * of accuracy itself gets, i.e. the benchmark's own noise; absent when the table has no column.
    */
   readonly validation_accuracy?: TaskScoreFigures & { readonly column: string };
   readonly top1_cell: string;
@@ -420,7 +421,7 @@ export function formatProxiesBench(result: ProxiesBenchResult): string {
       ...(d.validation_accuracy
         ? ([
             [
-              `validation accuracy as the score (${d.validation_accuracy.column}), the noise floor`,
+              `validation accuracy as the score (${d.validation_accuracy.column}), a near-perfect predictor`,
               d.validation_accuracy,
             ],
           ] as const)
