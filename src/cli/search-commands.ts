@@ -176,16 +176,16 @@ export async function runSearchCommand(flags: SearchFlags): Promise<void> {
 
 /**
  * Environment steps in one PPO iteration of `simnas pretrain` (parallel episodes x steps each):
- * pretraining runs whole iterations, so a --steps below this would silently run a whole one.
+ * pretraining runs whole iterations, so --steps is rounded up to a multiple of this.
  */
 const PRETRAIN_ITERATION_STEPS = DEFAULT_PRETRAIN.episodes * DEFAULT_PRETRAIN.stepsPerEpisode;
 
 function pretrainSteps(value: string): number {
   const steps = Number(value);
-  if (!Number.isInteger(steps) || steps < PRETRAIN_ITERATION_STEPS) {
+  if (!Number.isSafeInteger(steps) || steps <= 0) {
     throw new UsageError(
-      `'${value}' is not a step count of at least one PPO iteration; expected an integer >= ${PRETRAIN_ITERATION_STEPS} ` +
-        `(${DEFAULT_PRETRAIN.episodes} episodes x ${DEFAULT_PRETRAIN.stepsPerEpisode} steps)`,
+      `'${value}' is not a step count; expected a positive integer (rounded up to whole PPO iterations ` +
+        `of ${PRETRAIN_ITERATION_STEPS} steps: ${DEFAULT_PRETRAIN.episodes} episodes x ${DEFAULT_PRETRAIN.stepsPerEpisode} steps)`,
     );
   }
   return steps;
@@ -298,7 +298,7 @@ export function registerSearchCommands(program: Command, bench: Command): void {
     .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
     .option(
       '--steps <n>',
-      `environment steps in total, run as whole PPO iterations of ${PRETRAIN_ITERATION_STEPS} (at least one)`,
+      `environment steps in total, rounded up to whole PPO iterations of ${PRETRAIN_ITERATION_STEPS}`,
       argumentParser(pretrainSteps),
       DEFAULT_PRETRAIN.timesteps,
     )
