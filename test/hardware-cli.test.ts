@@ -128,7 +128,9 @@ describe('hardware commands', () => {
     writeFileSync(blocker, 'not a folder');
     const out = join(blocker, 'table.csv');
     expect(await run('measure-table', '--out', out, '--column', 'here', '--limit', '1')).toBe(2);
-    expect(stderr.join('')).toMatch(/--out '.*a-file.table\.csv': cannot write the table there/);
+    expect(stderr.join('')).toMatch(
+      /--out '.*a-file.table\.csv': cannot write it: '.*a-file' is a file, not a folder/,
+    );
     expect(stderr.join('')).not.toMatch(/networks to measure now/);
   });
 

@@ -188,8 +188,9 @@ describe('review config at a git ref', () => {
     await expect(readConfigAtRef(dir, 'main', 'simnas.json')).rejects.toThrow(
       /^simnas\.json at main: key 'dataset': found string "mnist"/,
     );
+    // The hint names the missing ref (it may be the head), not "the base branch".
     await expect(readConfigAtRef(dir, 'no-such-branch', 'simnas.json')).rejects.toThrow(
-      /git ref 'no-such-branch' is not a commit/,
+      /git ref 'no-such-branch' is not a commit in .*; check the name, and that 'no-such-branch' is fetched/,
     );
     await expect(readConfigAtRef(dir, '--upload-pack=x', 'simnas.json')).rejects.toThrow(/invalid git ref/);
     await expect(readConfigAtRef(dir, 'main', '../outside.json')).rejects.toThrow(

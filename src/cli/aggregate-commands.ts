@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 
 import { UsageError } from '../errors.js';
 import { readAndAggregate, renderAggregateMarkdown, spliceSection } from '../report/aggregate.js';
-import { printJson } from './program.js';
+import { ensureWritableFile } from '../util/folders.js';
+import { pathValue, printJson } from './program.js';
 
 interface AggregateFlags {
   out?: string;
@@ -18,15 +19,33 @@ function readDocument(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UsageError(`--into '${file}': cannot read (${(error as NodeJS.ErrnoException).code ?? error})`);
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EISDIR' ? 'it is a folder, not a file' : (code ?? String(error));
+    throw new UsageError(`--into '${file}': cannot read (${why}); pass an existing Markdown file`);
+  }
+}
+
+/** Writes `text`, turning a failure the checks could not foresee (a race, a full disk) into usage. */
+function writeDocument(file: string, text: string, option: string): void {
+  try {
+    writeFileSync(file, text);
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new UsageError(`${option} '${file}': cannot write it (${why}); pass a writable file path`);
   }
 }
 
 export function runAggregateCommand(paths: string[], flags: AggregateFlags): void {
+  // Output paths before the reports, as every command checks what it will write before the work.
+  if (flags.out !== undefined) ensureWritableFile(flags.out, '--out');
+  const document = flags.into !== undefined ? readDocument(flags.into) : undefined;
+  if (flags.into !== undefined) ensureWritableFile(flags.into, '--into');
   const aggregate = readAndAggregate(paths);
   const markdown = renderAggregateMarkdown(aggregate);
-  if (flags.out) writeFileSync(flags.out, markdown);
-  if (flags.into) writeFileSync(flags.into, spliceSection(readDocument(flags.into), markdown));
+  if (flags.out) writeDocument(flags.out, markdown, '--out');
+  if (flags.into && document !== undefined) {
+    writeDocument(flags.into, spliceSection(document, markdown), '--into');
+  }
   for (const note of aggregate.notes) process.stderr.write(`simnas: note: ${note}\n`);
   if (flags.json) return printJson(aggregate);
   if (!flags.out && !flags.into) {
@@ -45,10 +64,11 @@ export function registerAggregateCommands(program: Command): void {
         'a folder contributes its report.json and those one level down (downloaded artifacts)',
     )
     .argument('<reports...>', 'report.json files or folders')
-    .option('--out <file.md>', 'write the Markdown table to this file (default: print it)')
+    .option('--out <file.md>', 'write the Markdown table to this file (default: print it)', pathValue)
     .option(
       '--into <file.md>',
       'replace the simnas section of this existing file (e.g. release notes) with the table, or append it',
+      pathValue,
     )
     .option('--json', 'print the rows and notes as JSON (schema simnas-aggregate)')
     .action(runAggregateCommand);

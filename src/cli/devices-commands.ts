@@ -10,7 +10,16 @@ import { adaptToDevice } from '../pipeline.js';
 import { formatCell } from '../space/cell.js';
 import type { Dataset } from '../space/datasets.js';
 import { stderrLogger } from '../util/log.js';
-import { datasetOption, fractionValue, nameList, positiveInteger, printJson, seedValue } from './program.js';
+import {
+  datasetOption,
+  fractionValue,
+  nameList,
+  positiveInteger,
+  printJson,
+  SAMPLE_COUNT_RANGE,
+  sampleCount,
+  seedValue,
+} from './program.js';
 
 export function registerDevicesCommands(program: Command, bench: Command): void {
   const devices = program
@@ -21,7 +30,7 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
     .command('design')
     .description('the cells to measure on a new device (I-optimal under the synthetic-device prior)')
     .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
-    .option('--samples <n>', 'number of cells', positiveInteger, DEFAULT_SAMPLE_COUNT)
+    .option('--samples <n>', `number of cells (${SAMPLE_COUNT_RANGE})`, sampleCount, DEFAULT_SAMPLE_COUNT)
     .option('--json', 'print JSON')
     .action((options: { dataset: Dataset; samples: number; json?: boolean }) => {
       const cells = designSampleCells(options.samples, { dataset: options.dataset }).map((cell) =>
@@ -37,7 +46,12 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
     .requiredOption('--table <csv>', 'wide latency table: index,arch_str,<device columns>')
     .requiredOption('--device <column>', 'device column of the table')
     .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
-    .option('--samples <n>', 'number of designed cells to measure', positiveInteger, DEFAULT_SAMPLE_COUNT)
+    .option(
+      '--samples <n>',
+      `number of designed cells to measure (${SAMPLE_COUNT_RANGE})`,
+      sampleCount,
+      DEFAULT_SAMPLE_COUNT,
+    )
     .option('--noise <fraction>', 'multiplicative measurement noise', fractionValue, 0.03)
     .option('--seed <n>', 'noise seed', seedValue, 0)
     .option('--json', 'print JSON')
@@ -81,7 +95,12 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
     .description('latency model from 10 designed samples vs naive baseline and ceiling, on recorded devices')
     .requiredOption('--table <csv>', 'wide latency table: index,arch_str,<device columns>')
     .option('--devices <a,b,...>', 'device columns (default: all)', nameList)
-    .option('--samples <n>', 'measured cells per device', positiveInteger, DEFAULT_SAMPLE_COUNT)
+    .option(
+      '--samples <n>',
+      `measured cells per device (${SAMPLE_COUNT_RANGE})`,
+      sampleCount,
+      DEFAULT_SAMPLE_COUNT,
+    )
     .option('--seeds <n>', 'noise / baseline seeds per device', positiveInteger, 20)
     .option('--noise <fraction>', 'multiplicative measurement noise', fractionValue, 0.03)
     .option(

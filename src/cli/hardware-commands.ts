@@ -9,8 +9,16 @@ import { parseCell } from '../space/cell.js';
 import { parseDataset, type Dataset } from '../space/datasets.js';
 import { measureOptionsFrom, runMainJob, type MainJobOptions, type MainJobResult } from '../pipeline.js';
 import { recordLatencyTable } from '../hardware/record-table.js';
+import { ensureWritableFile } from '../util/folders.js';
 import { stderrLogger } from '../util/log.js';
-import { argumentParser, positiveInteger, printJson, seedValue, datasetOption } from './program.js';
+import {
+  argumentParser,
+  pathValue,
+  positiveInteger,
+  printJson,
+  seedValue,
+  datasetOption,
+} from './program.js';
 
 interface MeasureFlags {
   dataset?: Dataset;
@@ -111,7 +119,7 @@ export function registerHardwareCommands(program: Command, bench: Command): void
         "measure every cell on this machine into a latency table (index,arch_str,<column>) for 'bench latency|search --table' " +
           'or --device table:CSV:COLUMN; each distinct network once, resumable',
       )
-      .requiredOption('--out <csv>', 'the table to write (an earlier partial one is resumed)')
+      .requiredOption('--out <csv>', 'the table to write (an earlier partial one is resumed)', pathValue)
       .option('--column <name>', "the device column (default: this machine's hardware tag)")
       .option('--chunk <n>', 'networks per interleaved protocol run and file write', positiveInteger, 200)
       .option(
@@ -120,6 +128,8 @@ export function registerHardwareCommands(program: Command, bench: Command): void
         positiveInteger,
       ),
   ).action(async (flags: MeasureFlags & { out: string; column?: string; chunk: number; limit?: number }) => {
+    // Before the fingerprint and the first measurement; its folder check cannot hang on /proc.
+    ensureWritableFile(flags.out, '--out');
     const result = await recordLatencyTable(
       {
         out: flags.out,

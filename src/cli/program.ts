@@ -84,6 +84,39 @@ export function positiveInteger(value: string): number {
   return parsed;
 }
 
+/**
+ * A parser for an integer option with a range (inclusive), whose message states the range for
+ * every value outside it, so that users learn the limits from the first refusal.
+ */
+export function integerInRange(min: number, max: number): (value: string) => number {
+  return (value: string) => {
+    const parsed = Number(value);
+    if (value.trim() === '' || !Number.isInteger(parsed) || parsed < min || parsed > max) {
+      const what = Number.isInteger(parsed) && value.trim() !== '' ? 'is out of range' : 'is not an integer';
+      throw new InvalidArgumentError(`'${value}' ${what}; expected an integer from ${min} to ${max}`);
+    }
+    return parsed;
+  };
+}
+
+/**
+ * `--samples` of the commands that measure designed cells: the range designSampleCells
+ * (src/devices/design.ts) accepts, so that the option refuses what the design would refuse later.
+ */
+export const SAMPLE_COUNT_MIN = 2;
+export const SAMPLE_COUNT_MAX = 200;
+export const sampleCount = integerInRange(SAMPLE_COUNT_MIN, SAMPLE_COUNT_MAX);
+export const SAMPLE_COUNT_RANGE = `${SAMPLE_COUNT_MIN} to ${SAMPLE_COUNT_MAX}`;
+
+/**
+ * A file or folder path: an empty one is refused here, because downstream an empty path reads as
+ * "not given" or fails only after the work is done (mkdir('')).
+ */
+export function pathValue(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError(`an empty path; expected a file or folder path`);
+  return value;
+}
+
 /** Parses an integer seed (any 32-bit integer). */
 export function seedValue(value: string): number {
   const parsed = Number(value);
@@ -102,18 +135,28 @@ export function fractionValue(value: string): number {
   return parsed;
 }
 
-/** Parses a comma-separated list of names (device columns, strategies); an empty one is an error. */
+/** Parses a comma-separated list of device columns; an empty one is an error. */
 export function nameList(value: string): string[] {
-  const names = value
-    .split(',')
-    .map((name) => name.trim())
-    .filter((name) => name.length > 0);
-  if (names.length === 0) {
-    throw new InvalidArgumentError(
-      `'${value}' names nothing; expected comma-separated names, e.g. fpga,eyeriss`,
-    );
-  }
-  return names;
+  return listOf('device column names', 'fpga,eyeriss')(value);
+}
+
+/**
+ * A parser for a comma-separated list whose refusal of an empty list names what is listed and
+ * gives an example of it (a device example under a percentile option misleads).
+ */
+export function listOf(what: string, example: string): (value: string) => string[] {
+  return (value: string) => {
+    const names = value
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name.length > 0);
+    if (names.length === 0) {
+      throw new InvalidArgumentError(
+        `'${value}' names nothing; expected comma-separated ${what}, e.g. ${example}`,
+      );
+    }
+    return names;
+  };
 }
 
 export function printJson(value: unknown): void {

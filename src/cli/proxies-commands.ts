@@ -9,7 +9,7 @@ import { defaultTablePath } from '../proxies/table.js';
 import { formatCell, parseCell } from '../space/cell.js';
 import { DATASETS, parseDataset, UnknownDatasetError, type Dataset } from '../space/datasets.js';
 import { stderrLogger } from '../util/log.js';
-import { argumentParser, positiveInteger, printJson } from './program.js';
+import { argumentParser, pathValue, positiveInteger, printJson } from './program.js';
 
 const CELL_EXAMPLE = '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|';
 
@@ -70,7 +70,7 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
     .description("a cell's proxies and task score (from the table, or computed on demand)")
     .argument('<cell>', `NB201 cell string, e.g. ${CELL_EXAMPLE}`)
     .addOption(allDatasetsOption())
-    .option('--calibration-images <dir>', 'PNG/JPEG images for NASWOT instead of synthetic ones')
+    .option('--calibration-images <dir>', 'PNG/JPEG images for NASWOT instead of synthetic ones', pathValue)
     .option('--no-table', "compute every value now (the table still gives the task score's bounds)")
     .option('--json', 'print JSON')
     .action(

@@ -19,14 +19,19 @@ import {
   type StrategyName,
 } from '../search/strategies.js';
 import type { Dataset } from '../space/datasets.js';
+import { ensureWritableFolder } from '../util/folders.js';
 import { stderrLogger } from '../util/log.js';
 import {
   argumentParser,
   datasetOption,
   fractionValue,
+  listOf,
   nameList,
+  pathValue,
   positiveInteger,
   printJson,
+  SAMPLE_COUNT_RANGE,
+  sampleCount,
   seedValue,
 } from './program.js';
 
@@ -67,7 +72,8 @@ interface SearchFlags {
   verify: number;
   strategy: StrategyChoice;
   device: string;
-  noise: number;
+  /** Undefined unless given, so that giving it with the live device can be warned about. */
+  noise?: number;
   seed: number;
   controller?: string;
   evaluations: number;
@@ -89,8 +95,8 @@ export function addSearchOptions(command: Command): Command {
     .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
     .option(
       '--samples <n>',
-      'cells measured to fit the latency model',
-      positiveInteger,
+      `cells measured to fit the latency model (${SAMPLE_COUNT_RANGE})`,
+      sampleCount,
       DEFAULT_SEARCH.samples,
     )
     .option(
@@ -106,7 +112,11 @@ export function addSearchOptions(command: Command): Command {
       DEFAULT_SEARCH.strategy,
     )
     .option('--device <spec>', "'live' or 'table:CSV:COLUMN'", 'live')
-    .option('--noise <fraction>', 'multiplicative noise on table latencies', fractionValue, 0)
+    .option(
+      '--noise <fraction>',
+      'multiplicative noise on table latencies (recorded devices only; default 0)',
+      fractionValue,
+    )
     .option('--seed <n>', 'seed of every random choice', seedValue, DEFAULT_SEARCH.seed)
     .option('--controller <file>', 'controller artifact (default: the bundled one)')
     .option(
@@ -115,19 +125,36 @@ export function addSearchOptions(command: Command): Command {
       positiveInteger,
       DEFAULT_SEARCH.evaluations,
     )
-    .option('--calibration-images <dir>', 'PNG/JPEG folder for NASWOT instead of synthetic images')
+    .option('--calibration-images <dir>', 'PNG/JPEG folder for NASWOT instead of synthetic images', pathValue)
     .option(
       '--compute-missing-scores',
       'compute task scores the proxy table lacks (about 1 s each) instead of searching only the cells it covers',
     )
     .option('--threads <n>', 'onnxruntime intra-op threads for live measurement', positiveInteger)
     .option('--provider <name>', 'onnxruntime execution provider for live measurement')
-    .option('--out <dir>', 'report folder', 'simnas-report')
+    .option('--out <dir>', 'report folder', pathValue, 'simnas-report')
     .option('--json', 'print the report as JSON');
 }
 
+/**
+ * Options that only one device kind uses, given with the other: a one-line warning each, not an
+ * error (the search itself is still what was asked), so that they are not silently ignored.
+ */
+function ignoredDeviceOptions(flags: SearchFlags, device: DeviceSpec): string[] {
+  const given = (option: string, value: unknown): string[] => (value === undefined ? [] : [option]);
+  if (device.kind === 'live') {
+    return given('--noise', flags.noise).map(
+      (option) =>
+        `${option} applies only to a recorded device (--device table:CSV:COLUMN); ignored for --device live`,
+    );
+  }
+  return [...given('--threads', flags.threads), ...given('--provider', flags.provider)].map(
+    (option) => `${option} applies only to --device live; ignored for the recorded device '${flags.device}'`,
+  );
+}
+
 export function searchOptionsFrom(flags: SearchFlags): SearchJobOptions {
-  const device = parseDeviceSpec(flags.device, flags.noise);
+  const device = parseDeviceSpec(flags.device, flags.noise ?? 0);
   const live: DeviceSpec =
     device.kind === 'live'
       ? {
@@ -155,7 +182,12 @@ export function searchOptionsFrom(flags: SearchFlags): SearchJobOptions {
 }
 
 export async function runSearchCommand(flags: SearchFlags): Promise<void> {
-  const result = await runSearch(searchOptionsFrom(flags), stderrLogger);
+  const options = searchOptionsFrom(flags);
+  for (const warning of ignoredDeviceOptions(flags, options.device)) stderrLogger.warn(warning);
+  // Checked (and created) here as well as in the pipeline: this check walks up to an existing
+  // folder before creating anything, so a path like /proc/x fails at once instead of hanging.
+  ensureWritableFolder(flags.out, '--out');
+  const result = await runSearch(options, stderrLogger);
   const report = toReport(result);
   const files = await writeReport(report, flags.out);
   if (flags.json) return printJson(report);
@@ -215,9 +247,11 @@ interface SearchBenchFlags {
   json?: boolean;
 }
 
+const budgetPercentiles = listOf('budget percentiles', 'p25,p50,p75');
+
 /** `bench search --budgets`: percentiles p1..p99 of each device's latencies, as quantiles. */
 function parseBudgetQuantiles(text: string): number[] {
-  return nameList(text).map((part) => {
+  return budgetPercentiles(text).map((part) => {
     const match = /^p(\d{1,2})$/.exec(part);
     const percentile = match ? Number(match[1]) : 0;
     // p0 is the fastest cell's latency: only that cell fits, so there is nothing to search.
@@ -240,7 +274,12 @@ export function registerSearchCommands(program: Command, bench: Command): void {
     .option('--devices <list>', 'comma-separated device columns (default: all)', nameList)
     .requiredOption('--accuracy <csv>', 'accuracy table with <dataset>_test_acc (nb201_accuracy.csv)')
     .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
-    .option('--samples <n>', 'sample cells per device', positiveInteger, DEFAULT_SEARCH.samples)
+    .option(
+      '--samples <n>',
+      `sample cells per device (${SAMPLE_COUNT_RANGE})`,
+      sampleCount,
+      DEFAULT_SEARCH.samples,
+    )
     .option('--verify <n>', 'verification measurements', positiveInteger, DEFAULT_SEARCH.verify)
     .addOption(
       new Option('--budgets <list>', 'budget percentiles (p1 to p99) of each device')
@@ -251,7 +290,9 @@ export function registerSearchCommands(program: Command, bench: Command): void {
     .option('--noise <fraction>', 'multiplicative measurement noise', fractionValue, 0.03)
     .addOption(
       new Option('--strategies <list>', 'strategies to compare')
-        .argParser(argumentParser((text) => nameList(text).map(parseStrategy)))
+        .argParser(
+          argumentParser((text) => listOf('strategies', 'evolution,random')(text).map(parseStrategy)),
+        )
         .default([...STRATEGIES], STRATEGIES.join(',')),
     )
     .option('--controller <file>', 'controller artifact (default: the bundled one)')

@@ -116,10 +116,13 @@ export interface FolderImages {
   readonly digest: string;
 }
 
+/** What --calibration-images takes, for messages that refuse a file. */
+const ACCEPTED = 'expected readable PNG/JPEG files (.png, .jpg, .jpeg)';
+
 /**
  * The first `count` PNG/JPEG files of `folder` (sorted by name), decoded, resized to `size` by
  * area averaging (nearest pixel when enlarging) and normalised. Throws UsageError for a missing folder,
- * too few images, or an undecodable file (naming it).
+ * too few images, or a file that cannot be read or decoded (naming it).
  */
 export async function folderImages(folder: string, size: number, count: number): Promise<FolderImages> {
   let names: string[];
@@ -140,9 +143,9 @@ export async function folderImages(folder: string, size: number, count: number):
   const images: PlanarImage[] = [];
   for (const name of files) {
     const path = join(folder, name);
-    const bytes = await readFile(path);
+    const bytes = await readImageFile(folder, path);
     hash.update(name).update(bytes);
-    images.push(resize(decode(path, bytes), size));
+    images.push(resize(decode(path, bytes), size, path));
   }
   return { batch: normalise(images, size), files, digest: hash.digest('hex') };
 }
@@ -154,26 +157,66 @@ interface DecodedImage {
   readonly rgba: Uint8Array;
 }
 
-function decode(path: string, bytes: Buffer): DecodedImage {
-  const extension = extname(path).toLowerCase();
+/** A file's bytes; a folder, broken link or unreadable file named .png/.jpg is refused by name. */
+async function readImageFile(folder: string, path: string): Promise<Buffer> {
   try {
-    if (extension === '.png') {
+    return await readFile(path);
+  } catch (error) {
+    const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
+    const why =
+      code === 'EISDIR'
+        ? 'it is a folder'
+        : code === 'ENOENT'
+          ? 'it does not exist: a broken link?'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'permission denied'
+            : (code ?? reason(error));
+    throw new UsageError(`--calibration-images '${folder}': cannot read '${path}' (${why}); ${ACCEPTED}`);
+  }
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** Decodes by content, not by name: a JPEG saved as .png is still an image. */
+function decode(path: string, bytes: Buffer): DecodedImage {
+  const refuse = (why: string): UsageError =>
+    new UsageError(`--calibration-images '${path}': not a readable PNG/JPEG image (${why}); ${ACCEPTED}`);
+  const isPng = bytes.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE);
+  const isJpeg = bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xd8;
+  if (!isPng && !isJpeg) {
+    throw refuse(
+      bytes.length === 0 ? 'the file is empty' : 'it starts with neither a PNG nor a JPEG signature',
+    );
+  }
+  try {
+    if (isPng) {
       const png = PNG.sync.read(bytes);
       return { width: png.width, height: png.height, rgba: png.data };
     }
     const image = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 256 });
     return { width: image.width, height: image.height, rgba: image.data };
   } catch (error) {
-    throw new UsageError(
-      `--calibration-images: cannot decode '${path}' as ${extension === '.png' ? 'PNG' : 'JPEG'} (${reason(error)})`,
-    );
+    throw refuse(decoderReason(isPng ? 'PNG' : 'JPEG', error));
   }
 }
 
+/**
+ * The decoder's complaint, short and in our words where we know it: pngjs reports a truncated
+ * file as "There are some read requests waitng on finished stream" (sic).
+ */
+function decoderReason(format: string, error: unknown): string {
+  const message = reason(error).split('\n')[0]!.trim();
+  if (/read requests wait/i.test(message)) return `truncated ${format} data`;
+  const short = message.length > 100 ? `${message.slice(0, 97)}...` : message;
+  return `corrupt ${format} data: ${short}`;
+}
+
 /** Resamples to size x size RGB in [0, 1]: each output pixel averages its source footprint. */
-function resize(image: DecodedImage, size: number): PlanarImage {
+function resize(image: DecodedImage, size: number, path: string): PlanarImage {
   const { width, height, rgba } = image;
-  if (width < 1 || height < 1) throw new UsageError(`--calibration-images: an image has no pixels`);
+  if (width < 1 || height < 1) {
+    throw new UsageError(`--calibration-images '${path}': not a readable PNG/JPEG image (it has no pixels)`);
+  }
   const plane = size * size;
   const data = new Float32Array(3 * plane);
   const scaleX = width / size;

@@ -321,11 +321,12 @@ export async function readFileAtRef(repoDir: string, ref: string, file: string):
   if (ref.startsWith('-')) throw new UsageError(`invalid git ref '${ref}'`);
   await git(repoDir, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]).catch(
     (error: GitError) => {
+      // Base or head alike: the hint names the ref that is missing, not the side it usually is.
       throw new UsageError(
         `git ref '${ref}' is not a commit in ${repoDir}` +
           (error.stderr
             ? `: ${error.stderr}`
-            : ' (is the base branch fetched? use fetch-depth: 0 or fetch it)'),
+            : `; check the name, and that '${ref}' is fetched (actions/checkout: fetch-depth: 0, or git fetch it)`),
       );
     },
   );
