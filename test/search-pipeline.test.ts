@@ -190,9 +190,9 @@ describe('search and pretrain command lines', () => {
     );
   });
 
-  it('refuses fewer --steps than one PPO iteration, naming the minimum', async () => {
-    expect(await rejected('pretrain', '--steps', '100')).toMatch(
-      /'100' is not a step count of at least one PPO iteration; expected an integer >= 3072/,
+  it('refuses --steps 0, saying that any positive integer is rounded up to whole PPO iterations', async () => {
+    expect(await rejected('pretrain', '--steps', '0')).toMatch(
+      /'0' is not a step count; expected a positive integer \(rounded up to whole PPO iterations of 3072 steps/,
     );
   });
 });
