@@ -1,10 +1,10 @@
 // The PPO controller on a toy prior: deterministic, resumable pretraining, the artifact's file
 // format and its refusal when trained for something else, and the bundled controllers.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import {
   checkCompatible,
@@ -16,14 +16,17 @@ import {
   policyShapeFor,
   pretrain,
   PretrainInterrupted,
+  type CurvePoint,
   type PretrainInputs,
   type PretrainSettings,
 } from '../src/controller/pretrain.js';
+import { runCli } from '../src/cli/program.js';
 import { UsageError } from '../src/errors.js';
 import { allCells, opCounts } from '../src/space/cell.js';
 import { DATASETS } from '../src/space/datasets.js';
-import { silentLogger } from '../src/util/log.js';
+import { silentLogger, type Logger } from '../src/util/log.js';
 import type { Random } from '../src/util/random.js';
+import { capture } from './support/capture.js';
 
 /** A toy prior: per-op costs drawn at random; a toy task score that prefers convolutions. */
 function toyInputs(): PretrainInputs {
@@ -41,9 +44,12 @@ function toyInputs(): PretrainInputs {
   };
 }
 
+/** Environment steps in one PPO iteration of SMALL: one 512-step minibatch, 4 Adam updates. */
+const ITERATION = 64 * 12;
+
 const SMALL: PretrainSettings = {
   dataset: 'cifar10',
-  timesteps: 8 * 64 * 12,
+  timesteps: 8 * ITERATION,
   seed: 3,
   episodes: 64,
   stepsPerEpisode: 12,
@@ -54,12 +60,21 @@ const SMALL: PretrainSettings = {
   evaluateEvery: 4,
 };
 
+/** A logger that keeps its info lines. */
+function recordingLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  return { logger: { ...silentLogger, info: (message) => lines.push(message) }, lines };
+}
+
 function tempDir(): string {
   return mkdtempSync(path.join(tmpdir(), 'simnas-controller-'));
 }
 
 const weightsOf = (artifact: ControllerArtifact): number[][] =>
   artifact.weights.map((w) => Array.from(w.values));
+
+/** A curve point without its wall-clock time, the one column a resumed run may not share. */
+const withoutTime = ({ seconds: _seconds, ...rest }: CurvePoint): Omit<CurvePoint, 'seconds'> => rest;
 
 describe('pretraining', () => {
   it('is deterministic for a seed, writes a curve, and learns on a toy prior', async () => {
@@ -78,26 +93,122 @@ describe('pretraining', () => {
     expect(meanReward(a.curve.slice(4))).toBeGreaterThan(meanReward(a.curve.slice(0, 4)) + 0.3);
   });
 
-  it('resumes an interrupted run to the same weights as an uninterrupted one', async () => {
-    const straight = await pretrain(SMALL, toyInputs(), { outDir: tempDir(), logger: silentLogger });
+  it('resumes an interrupted or extended run bit for bit: same weights and curve as an uninterrupted one', async () => {
+    // 6 iterations, evaluated at 5 and 6: every run below ends on an evaluation, as a finished one does.
+    const settings = { ...SMALL, timesteps: 6 * ITERATION, evaluateEvery: 5 };
+    const straight = await pretrain(settings, toyInputs(), { outDir: tempDir(), logger: silentLogger });
     const dir = tempDir();
     const stop = new AbortController();
     stop.abort();
     await expect(
-      pretrain(SMALL, toyInputs(), { outDir: dir, logger: silentLogger, signal: stop.signal }),
+      pretrain({ ...settings, timesteps: 5 * ITERATION }, toyInputs(), {
+        outDir: dir,
+        logger: silentLogger,
+        signal: stop.signal,
+      }),
     ).rejects.toThrow(PretrainInterrupted);
-    expect(existsSync(path.join(dir, 'checkpoint.json'))).toBe(true);
-    const resumed = await pretrain(SMALL, toyInputs(), { outDir: dir, logger: silentLogger });
-    expect(resumed.resumedFrom).toBe(1);
+    const checkpoint = path.join(dir, 'checkpoint.json');
+    expect(existsSync(checkpoint)).toBe(true);
+    const first = await pretrain({ ...settings, timesteps: 5 * ITERATION }, toyInputs(), {
+      outDir: dir,
+      logger: silentLogger,
+    });
+    expect(first.resumedFrom).toBe(1);
+    // Extended from iteration 5 (20 Adam updates): tfjs's own restore of Adam's beta powers
+    // (pow(0.999, 21)) rounds differently from the running product it keeps, which showed here.
+    const older = tempDir();
+    cpSync(dir, older, { recursive: true });
+    const resumed = await pretrain(settings, toyInputs(), { outDir: dir, logger: silentLogger });
+    expect(resumed.resumedFrom).toBe(5);
     expect(weightsOf(resumed.artifact)).toEqual(weightsOf(straight.artifact));
+    expect(resumed.curve.map(withoutTime)).toEqual(straight.curve.map(withoutTime));
+
+    // A checkpoint from before the beta powers were recorded: they are recomputed, exactly.
+    const state = JSON.parse(readFileSync(path.join(older, 'checkpoint.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(state['adamPowers']).toBeDefined();
+    delete state['adamPowers'];
+    writeFileSync(path.join(older, 'checkpoint.json'), JSON.stringify(state));
+    const fromOlder = await pretrain(settings, toyInputs(), { outDir: older, logger: silentLogger });
+    expect(weightsOf(fromOlder.artifact)).toEqual(weightsOf(straight.artifact));
   });
 
-  it('refuses a checkpoint written with other settings', async () => {
+  it('refuses a checkpoint written with other settings, naming them and what to do', async () => {
     const dir = tempDir();
-    await pretrain({ ...SMALL, timesteps: 64 * 12 }, toyInputs(), { outDir: dir, logger: silentLogger });
-    await expect(
-      pretrain({ ...SMALL, seed: 4 }, toyInputs(), { outDir: dir, logger: silentLogger }),
-    ).rejects.toThrow(/other settings/);
+    await pretrain({ ...SMALL, timesteps: ITERATION }, toyInputs(), { outDir: dir, logger: silentLogger });
+    const refusal = pretrain({ ...SMALL, seed: 4, hidden: [16] }, toyInputs(), {
+      outDir: dir,
+      logger: silentLogger,
+    });
+    await expect(refusal).rejects.toThrow(UsageError);
+    await expect(refusal).rejects.toThrow(
+      'other settings: seed 3 in the checkpoint, 4 now; hidden [32,32] in the checkpoint, [16] now; ' +
+        'to resume it, run with the settings it was written with; to start a new pretraining, pass another --out',
+    );
+  });
+
+  it('rounds steps up to whole iterations, and refuses fewer iterations than its checkpoint holds', async () => {
+    const dir = tempDir();
+    const two = await pretrain({ ...SMALL, timesteps: 2 * ITERATION }, toyInputs(), {
+      outDir: dir,
+      logger: silentLogger,
+    });
+    const { logger, lines } = recordingLogger();
+    // A controller of 1 iteration cannot come from a checkpoint of 2: refused, saying what to pass.
+    await expect(pretrain({ ...SMALL, timesteps: 10 }, toyInputs(), { outDir: dir, logger })).rejects.toThrow(
+      new UsageError(
+        `${path.join(dir, 'checkpoint.json')} already holds 2 PPO iterations (1536 steps), more than the 1 ` +
+          'requested (10 steps); pass --steps 1536 or more to continue that pretraining, or another --out for a shorter one',
+      ),
+    );
+    expect(lines).toContain('10 steps rounded up to 1 whole PPO iteration of 768 (768 steps)');
+    // Exactly as many as it holds: the controller is written from the checkpoint, saying so.
+    const again = await pretrain({ ...SMALL, timesteps: 2 * ITERATION - 5 }, toyInputs(), {
+      outDir: dir,
+      logger,
+    });
+    expect(lines).toContain('1531 steps rounded up to 2 whole PPO iterations of 768 (1536 steps)');
+    expect(lines).toContain(
+      `${path.join(dir, 'checkpoint.json')} already holds all 2 PPO iterations; writing the controller from it`,
+    );
+    expect(again.resumedFrom).toBe(2);
+    expect(weightsOf(again.artifact)).toEqual(weightsOf(two.artifact));
+    await expect(pretrain({ ...SMALL, timesteps: 0 }, toyInputs(), { outDir: dir, logger })).rejects.toThrow(
+      'cannot pretrain for 0 steps; expected a positive integer number of environment steps',
+    );
+  });
+});
+
+describe('simnas pretrain command line', () => {
+  /** Runs the CLI in-process; returns its exit code and stderr. */
+  async function cli(...args: string[]): Promise<{ code: number; stderr: string }> {
+    const stderr = capture(process.stderr);
+    capture(process.stdout);
+    try {
+      return { code: await runCli(['node', 'simnas', ...args]), stderr: stderr() };
+    } finally {
+      vi.restoreAllMocks();
+    }
+  }
+
+  it.each(['0', '-3072', '1.5', 'many'])('--steps %s: exit 2 saying what is accepted', async (steps) => {
+    const run = await cli('pretrain', '--steps', steps, '--out', tempDir());
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      `'${steps}' is not a step count; expected a positive integer (rounded up to whole PPO iterations of 3072 steps`,
+    );
+  });
+
+  it('takes --steps below one iteration, and refuses an --out that is a file before any work', async () => {
+    const file = path.join(tempDir(), 'controller.json');
+    writeFileSync(file, '{}');
+    const run = await cli('pretrain', '--steps', '10', '--out', file);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`--out '${file}'`);
+    expect(run.stderr).toContain('is a file, not a folder');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 });
 

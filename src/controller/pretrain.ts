@@ -3,13 +3,14 @@
 // distribution (domain randomization), so the policy must read the device from its observation
 // instead of memorizing one. Episodes are exactly one rollout long, which makes every iteration
 // self-contained: a checkpoint (weights, Adam state, iteration) resumes bit-for-bit.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { InterruptedError, UsageError } from '../errors.js';
 import type { Dataset } from '../space/datasets.js';
 import { SPACE_SIZE } from '../space/cell.js';
 import { objective, OVER_BUDGET_PENALTY, type SearchProblem } from '../search/objective.js';
+import { ensureWritableFolder } from '../util/folders.js';
 import type { Logger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
@@ -128,30 +129,45 @@ export function syntheticProblem(
 
 interface Checkpoint {
   settingsHash: string;
+  /** What settingsHash was computed from, so a mismatch can name the settings that differ. */
+  settings?: Record<string, unknown>;
   iteration: number;
   seconds: number;
   weights: ReturnType<typeof encodeWeights>;
   optimizer: ReturnType<typeof encodeWeights>;
+  /** Adam's beta1^t and beta2^t as it holds them (float32); absent in older checkpoints. */
+  adamPowers?: [number, number];
   curve: CurvePoint[];
 }
+
+/** tfjs's defaults, spelled out because a resume recomputes Adam's beta powers from them. */
+const ADAM_BETAS = [0.9, 0.999] as const;
 
 export async function pretrain(
   settings: PretrainSettings,
   inputs: PretrainInputs,
   options: { outDir: string; logger: Logger; signal?: AbortSignal },
 ): Promise<PretrainResult> {
-  const backend = await initTensorflow();
   const { outDir, logger } = options;
-  mkdirSync(outDir, { recursive: true });
+  if (!Number.isInteger(settings.timesteps) || settings.timesteps <= 0) {
+    throw new UsageError(
+      `cannot pretrain for ${settings.timesteps} steps; expected a positive integer number of environment steps`,
+    );
+  }
+  // Before anything slow: an --out that is a file or unwritable is a UsageError, not a stack trace.
+  ensureWritableFolder(outDir, '--out');
+  const backend = await initTensorflow();
   // Everything but the length: a finished or interrupted run can be extended with more timesteps.
   const { timesteps: _length, ...identity } = settings;
   const settingsHash = shortHash({ identity, taskScoreId: inputs.taskScoreId, priorHash: inputs.priorHash });
+  // What the hash covers, recorded in the checkpoint so that a mismatch can name what differs.
+  const recorded = { ...identity, taskScoreId: inputs.taskScoreId, priorHash: inputs.priorHash };
   const perIteration = settings.episodes * settings.stepsPerEpisode;
   const iterations = Math.ceil(settings.timesteps / perIteration);
   if (iterations * perIteration !== settings.timesteps) {
     logger.info(
-      `${settings.timesteps} steps rounded up to ${iterations} whole PPO iterations of ${perIteration} ` +
-        `(${iterations * perIteration} steps)`,
+      `${settings.timesteps} steps rounded up to ${iterations} whole PPO iteration${iterations === 1 ? '' : 's'} ` +
+        `of ${perIteration} (${iterations * perIteration} steps)`,
     );
   }
   const ppo: PpoConfig = {
@@ -161,7 +177,7 @@ export async function pretrain(
   };
   const root = new Random(settings.seed);
   const policy = new ActorCritic(policyShapeFor(settings.hidden), root.child('policy'));
-  const optimizer = tf.train.adam(settings.learningRate);
+  const optimizer = tf.train.adam(settings.learningRate, ADAM_BETAS[0], ADAM_BETAS[1]);
 
   let start = 0;
   let elapsedBefore = 0;
@@ -171,21 +187,32 @@ export async function pretrain(
     const checkpoint = readCheckpoint(checkpointPath);
     if (checkpoint.settingsHash !== settingsHash) {
       throw new UsageError(
-        `${checkpointPath} was written by a pretraining with other settings (${checkpoint.settingsHash}, ` +
-          `now ${settingsHash}); pass another --out or delete that folder to start over`,
+        `${checkpointPath} was written by a pretraining with other settings: ` +
+          `${settingsDifference(checkpoint, recorded, settingsHash)}; ` +
+          `to resume it, run with the settings it was written with; to start a new pretraining, ` +
+          `pass another --out (or delete ${outDir})`,
+      );
+    }
+    if (checkpoint.iteration > iterations) {
+      // Refused rather than finished from the checkpoint: its weights are those of the longer run,
+      // and a controller labelled with the shorter one's steps would not be what it claims to be.
+      throw new UsageError(
+        `${checkpointPath} already holds ${checkpoint.iteration} PPO iterations ` +
+          `(${checkpoint.iteration * perIteration} steps), more than the ${iterations} requested ` +
+          `(${settings.timesteps} steps); pass --steps ${checkpoint.iteration * perIteration} or more ` +
+          `to continue that pretraining, or another --out for a shorter one`,
       );
     }
     policy.setWeights(decodeWeights(checkpoint.weights));
-    await optimizer.setWeights(
-      decodeWeights(checkpoint.optimizer).map((w) => ({
-        name: w.name,
-        tensor: tf.tensor(w.values, [...w.shape]),
-      })),
-    );
+    await restoreOptimizer(optimizer, checkpoint);
     start = checkpoint.iteration;
     elapsedBefore = checkpoint.seconds;
     curve = checkpoint.curve;
-    logger.info(`resuming pretraining from iteration ${start}/${iterations} (${checkpointPath})`);
+    logger.info(
+      start === iterations
+        ? `${checkpointPath} already holds all ${iterations} PPO iterations; writing the controller from it`
+        : `resuming pretraining from iteration ${start}/${iterations} (${checkpointPath})`,
+    );
   }
 
   const evaluationProblems = Array.from({ length: 8 }, (_, k) =>
@@ -217,7 +244,13 @@ export async function pretrain(
     if (done % settings.checkpointEvery === 0 || done === iterations || interrupted) {
       await writeCheckpoint(
         checkpointPath,
-        { settingsHash, iteration: done, seconds: point.seconds, curve },
+        {
+          settingsHash,
+          settings: recorded,
+          iteration: done,
+          seconds: point.seconds,
+          curve,
+        },
         policy,
         optimizer,
       );
@@ -286,15 +319,83 @@ function evaluationRegret(
   return total / problems.length;
 }
 
+/** Says which settings differ between a checkpoint and this run, e.g. `seed 0 in the checkpoint, 1 now`. */
+function settingsDifference(checkpoint: Checkpoint, now: Record<string, unknown>, nowHash: string): string {
+  const then = checkpoint.settings ?? {};
+  const names = [...new Set([...Object.keys(then), ...Object.keys(now)])];
+  const differing = names.filter((name) => JSON.stringify(then[name]) !== JSON.stringify(now[name]));
+  // Checkpoints written before the settings were recorded carry only their hash.
+  if (!checkpoint.settings || differing.length === 0) {
+    return `settings hash ${checkpoint.settingsHash} in the checkpoint, ${nowHash} now`;
+  }
+  const shown = (value: unknown): string => (value === undefined ? 'unset' : JSON.stringify(value));
+  return differing
+    .map((name) => `${name} ${shown(then[name])} in the checkpoint, ${shown(now[name])} now`)
+    .join('; ');
+}
+
+/**
+ * tfjs's Adam keeps beta1^t and beta2^t as float32 running products (one multiplication per
+ * update), but its setWeights() recomputes them as pow(beta, t + 1), which rounds differently
+ * (on wasm, 1 - beta2^t differs for almost every t past 18): a resumed run left an uninterrupted one by
+ * about 1e-7 per weight at its first update. So the checkpoint records the running products and a
+ * resume puts them back. They are private fields of tfjs's AdamOptimizer, hence the checks.
+ */
+interface AdamPowers {
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+}
+
+function adamPowers(optimizer: tf.AdamOptimizer): AdamPowers {
+  const inner = optimizer as unknown as Partial<AdamPowers>;
+  if (!(inner.accBeta1 instanceof tf.Variable) || !(inner.accBeta2 instanceof tf.Variable)) {
+    throw new Error(
+      'this @tensorflow/tfjs AdamOptimizer has no accBeta1/accBeta2 variables; ' +
+        'pretraining checkpoints need them to resume exactly',
+    );
+  }
+  return inner as AdamPowers;
+}
+
+/** beta^(updates + 1) as Adam accumulates it: float32 products, each correctly rounded. */
+function adamRunningPower(beta: number, updates: number): number {
+  const factor = Math.fround(beta);
+  let power = factor;
+  for (let k = 0; k < updates; k++) power = Math.fround(power * factor);
+  return power;
+}
+
+async function restoreOptimizer(optimizer: tf.AdamOptimizer, checkpoint: Checkpoint): Promise<void> {
+  await optimizer.setWeights(
+    decodeWeights(checkpoint.optimizer).map((w) => ({
+      name: w.name,
+      tensor: tf.tensor(w.values, [...w.shape]),
+    })),
+  );
+  // Checkpoints from before adamPowers was recorded: the running products are recomputed, which
+  // matches them exactly where float32 multiplication is IEEE (wasm, cpu, tfjs-node).
+  const [power1, power2] = checkpoint.adamPowers ?? [
+    adamRunningPower(ADAM_BETAS[0], optimizer.iterations),
+    adamRunningPower(ADAM_BETAS[1], optimizer.iterations),
+  ];
+  const powers = adamPowers(optimizer);
+  tf.tidy(() => {
+    powers.accBeta1.assign(tf.scalar(power1));
+    powers.accBeta2.assign(tf.scalar(power2));
+  });
+}
+
 async function writeCheckpoint(
   file: string,
-  state: Omit<Checkpoint, 'weights' | 'optimizer'>,
+  state: Omit<Checkpoint, 'weights' | 'optimizer' | 'adamPowers'>,
   policy: ActorCritic,
-  optimizer: tf.Optimizer,
+  optimizer: tf.AdamOptimizer,
 ): Promise<void> {
   const optimizerWeights = await optimizer.getWeights();
+  const powers = adamPowers(optimizer);
   const checkpoint: Checkpoint = {
     ...state,
+    adamPowers: [powers.accBeta1.dataSync()[0]!, powers.accBeta2.dataSync()[0]!],
     weights: encodeWeights(policy.getWeights()),
     optimizer: encodeWeights(
       optimizerWeights.map((w) => ({
