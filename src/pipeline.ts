@@ -2,7 +2,8 @@
 // the action) turn their arguments into options objects and print or publish the results.
 // `runMainJob` fingerprints this machine and measures the sample cells; `runSearch` is the whole
 // method: measure, adapt, search, verify, recommend.
-import { accessSync, constants, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,6 +39,7 @@ import {
   bestCertified,
   certifiedThresholdMs,
   chooseCandidates,
+  computesSomething,
   DEFAULT_MARGIN_Z,
   LAST_CHANCE_MIN_PASS,
 } from './search/verification.js';
@@ -226,10 +228,27 @@ export interface SearchResult {
   };
   readonly taskScoreId: string;
   readonly controller?: {
+    /**
+     * The artifact, never as an absolute path (a report is published): for the bundled one
+     * `controllers/<dataset>.json` in the simnas package, else relative to the working
+     * directory, or only its file name when it lies outside it (a runner's cache folder).
+     */
     readonly path: string;
+    /** The controller shipped with simnas for the dataset. */
+    readonly bundled: boolean;
+    /** SHA-256 of the artifact file (first 16 hex digits): which controller, wherever it lay. */
+    readonly sha256: string;
     readonly simnasVersion: string;
     readonly taskScoreId: string;
     readonly priorHash: string;
+  };
+  /** The settings the run was asked for, beyond those above: what a rerun must pass again. */
+  readonly settings: {
+    readonly samples: number;
+    readonly verify: number;
+    readonly evaluations: number;
+    readonly computeMissingScores: boolean;
+    readonly calibrationImages?: string;
   };
   readonly cellsEvaluated: number;
   readonly front: readonly FrontPoint[];
@@ -566,27 +585,33 @@ export async function verifyCandidates(
     }
   }
   const margin = { noise: noiseNow(), marginZ };
-  // The best certified sample competes for free; with none, the fastest sample is the fallback.
-  const samples = adapted.samples.filter((s) => !Number.isNaN(options.scores[s.code]!));
+  // The best certified sample competes for free; with none, the fastest sample is the fallback
+  // (among samples that compute something, unless none does).
+  const scored = adapted.samples.filter((s) => !Number.isNaN(options.scores[s.code]!));
+  const computing = scored.filter((s) => computesSomething(s.code, options.scores));
   const extra =
     bestCertified(
-      new Map(samples.map((s) => [s.code, s.measuredMs])),
+      new Map(scored.map((s) => [s.code, s.measuredMs])),
       options.scores,
       options.budgetMs,
       margin,
     )?.code ??
-    samples.reduce<MeasuredCell | undefined>(
+    (computing.length > 0 ? computing : scored).reduce<MeasuredCell | undefined>(
       (fastest, s) => (!fastest || s.measuredMs < fastest.measuredMs ? s : fastest),
       undefined,
     )?.code;
-  const candidates = [...toMeasure, ...(extra !== undefined ? [extra] : [])];
-  const verified: VerifiedCell[] = candidates.map((code) => ({
+  const candidates = [
+    ...toMeasure.map((code) => ({ code, source: 'verification' as const })),
+    ...(extra !== undefined ? [{ code: extra, source: 'sample' as const }] : []),
+  ];
+  const verified: VerifiedCell[] = candidates.map(({ code, source }) => ({
     code,
     cell: formatCell(decodeCell(code)),
     measuredMs: measured.get(code)!,
     predictedMs: adapted.predicted.mean[code]!,
     predictedStdMs: adapted.predicted.std[code]!,
     taskScore: options.scores[code]!,
+    source,
   }));
   return {
     verified,
@@ -707,13 +732,21 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
       ...(controller
         ? {
             controller: {
-              path: controller.path,
+              ...controllerLocation(controller.path, options.dataset),
+              sha256: controller.sha256,
               simnasVersion: controller.artifact.metadata.simnasVersion,
               taskScoreId: controller.artifact.metadata.taskScoreId,
               priorHash: controller.artifact.metadata.priorHash,
             },
           }
         : {}),
+      settings: {
+        samples: options.samples,
+        verify: options.verify,
+        evaluations: options.evaluations,
+        computeMissingScores: options.computeMissingScores ?? false,
+        ...(options.calibrationImages ? { calibrationImages: options.calibrationImages } : {}),
+      },
       cellsEvaluated: evaluations.size,
       front: tradeoffFront(evaluations, check.measured, adapted.predicted, scores),
       recommendation: check.recommendation,
@@ -738,8 +771,25 @@ export function resolveStrategy(
 
 export interface LoadedController {
   readonly path: string;
+  /** SHA-256 of the artifact file, first 16 hex digits. */
+  readonly sha256: string;
   readonly artifact: ControllerArtifact;
   readonly policy: ActorCritic;
+}
+
+/** Where a controller lay, as a report may publish it (see `SearchResult.controller.path`). */
+export function controllerLocation(
+  file: string,
+  dataset: Dataset,
+  cwd: string = process.cwd(),
+): { path: string; bundled: boolean } {
+  const absolute = path.resolve(cwd, file);
+  if (absolute === bundledControllerPath(dataset)) {
+    return { path: `controllers/${dataset}.json`, bundled: true };
+  }
+  const relative = path.relative(cwd, absolute);
+  const inside = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+  return { path: inside ? relative.split(path.sep).join('/') : path.basename(absolute), bundled: false };
 }
 
 export function loadController(path: string | undefined, dataset: Dataset): LoadedController {
@@ -758,7 +808,8 @@ export function loadController(path: string | undefined, dataset: Dataset): Load
   );
   const policy = new ActorCritic(policyShapeFor(artifact.metadata.policy.hidden), new Random(0));
   policy.setWeights(artifact.weights);
-  return { path: file, artifact, policy };
+  const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 16);
+  return { path: file, sha256, artifact, policy };
 }
 
 export function runStrategy(

@@ -58,9 +58,10 @@ function facts(cpuModel: string, logicalCores: number): HardwareFacts {
   };
 }
 
-/** What a live run on that machine would carry: the same report with its fingerprint. */
+/** What a live run on that machine would carry: the same report, live, with its fingerprint. */
 const onMachine = (report: SearchReport, machine: HardwareFacts): SearchReport => ({
   ...report,
+  device: { kind: 'live', name: 'this machine' },
   fingerprint: fingerprintFromFacts(machine),
 });
 
@@ -133,8 +134,38 @@ describe('simnas aggregate', () => {
     expect(tableLines[2]).toContain(`${fastReport.recommendation.measuredMs.toPrecision(3)} ms`);
     expect(tableLines[2]).toContain(`${budgetMs.toPrecision(3)} ms (given)`);
     expect(tableLines[1]).toContain('(knee)');
+    // Live rows were measured on their hardware; the table row's latency is a lookup, marked so.
+    expect(tableLines[2]).not.toContain('(table)');
+    expect(tableLines[3]).toContain(`${slowReport.recommendation.measuredMs.toPrecision(3)} ms (table) |`);
+    expect(markdown).toContain(
+      'Measured latency is a real measurement on that hardware; in rows marked (table) it is a lookup in a recorded latency table',
+    );
     expect(markdown.startsWith(SECTION_START)).toBe(true);
     expect(markdown.trimEnd().endsWith(SECTION_END)).toBe(true);
+  });
+
+  it('says what "measured" means for the kinds of row present, and marks a sample pick as fitted', () => {
+    const footer = (reports: SearchReport[]): string =>
+      renderAggregateMarkdown(aggregateReports(reports.map((r, i) => text(`${i}/report.json`, r))))
+        .split('\n')
+        .find((line) => line.startsWith('Measured latency'))!;
+    const tableOnly = footer([fastReport, { ...slowReport, dataset: 'cifar100' }]);
+    expect(tableOnly).toMatch(/^Measured latency is a lookup in a recorded latency table/);
+    expect(tableOnly).not.toContain('real measurement');
+    const liveOnly = footer([onMachine(fastReport, rpi), onMachine(slowReport, orin)]);
+    expect(liveOnly).toMatch(/^Measured latency is a real measurement on that hardware and decides/);
+    expect(liveOnly).not.toContain('table');
+
+    const sampleRec = { ...fastReport.recommendation, source: 'sample' as const, predictedMs: 1.234 };
+    const aggregate = aggregateReports([text('s/report.json', { ...fastReport, recommendation: sampleRec })]);
+    expect(aggregate.rows[0]!.recommendedSample).toBe(true);
+    expect(renderAggregateMarkdown(aggregate)).toContain('| fitted 1.23 ms (a sample) |');
+    // Reports from before the field: a verified cell, as they always were.
+    const { source: _source, ...older } = fastReport.recommendation;
+    expect(
+      aggregateReports([text('o/report.json', { ...fastReport, recommendation: older })]).rows[0]!
+        .recommendedSample,
+    ).toBe(false);
   });
 
   it('keeps and flags two reports of the same hardware and dataset', () => {

@@ -1,5 +1,6 @@
 // The whole search (src/pipeline.ts) on a synthetic recorded device: the recommendation, its
 // report and determinism, the knee budget, refusals, a pretrained controller, and the CLI's checks.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -60,10 +61,19 @@ describe('search pipeline on a recorded device', () => {
     expect(result.front.length).toBeGreaterThan(3);
     expect(result.front.some((p) => p.latencySource === 'measured')).toBe(true);
     expect(existsSync(path.join(outDir, 'samples.json'))).toBe(true);
+    // The best sample competes beside the verified cells, labelled, so the counts add up.
+    const verifiedCells = result.verified.filter((v) => v.source === 'verification');
+    const [sample, ...more] = result.verified.filter((v) => v.source === 'sample');
+    expect(verifiedCells).toHaveLength(result.measurements.verification);
+    expect(more).toEqual([]);
+    expect(result.samples.map((s) => s.code)).toContain(sample!.code);
+    expect(result.recommendation.reason).toContain(`${result.measurements.verification} verified cells`);
+    expect(result.recommendation.reason).not.toContain(`${result.verified.length} verified cells`);
 
     const files = await writeReport(toReport(result), outDir);
     const markdown = readFileSync(files.markdown, 'utf8');
     expect(markdown).toContain(result.recommendation.cell);
+    expect(markdown).toContain(`${sample!.cell.replaceAll('|', '\\|')}\` (sample)`);
     expect(markdown).toContain('```mermaid');
     expect(markdown.length).toBeLessThan(65_536);
     expect(readFileSync(files.svg, 'utf8')).toMatch(/^<svg/);
@@ -160,8 +170,12 @@ describe('search pipeline on a recorded device', () => {
       options(table.file, { budgetMs, strategy: 'controller', controllerPath: artifactPath }),
       silentLogger,
     );
+    // Outside the working directory (a temp folder, as a runner's cache): its file name only, and
+    // the hash that says which controller it was.
     expect(result.controller).toMatchObject({
-      path: artifactPath,
+      path: path.basename(artifactPath),
+      bundled: false,
+      sha256: createHash('sha256').update(readFileSync(artifactPath)).digest('hex').slice(0, 16),
       taskScoreId: 'toy',
       priorHash: PRIOR_HASH,
     });

@@ -3,15 +3,27 @@
 import { describe, expect, it } from 'vitest';
 
 import { recommend, type VerifiedCell } from '../src/search/recommend.js';
-import { certifiedThresholdMs, chooseCandidates, normalCdf } from '../src/search/verification.js';
+import {
+  bestCertified,
+  certifiedThresholdMs,
+  chooseCandidates,
+  normalCdf,
+} from '../src/search/verification.js';
+import { decodeCell, encodeCell, isConnected, parseCell, SPACE_SIZE } from '../src/space/cell.js';
 
-const verified = (code: number, measuredMs: number, taskScore: number): VerifiedCell => ({
+const verified = (
+  code: number,
+  measuredMs: number,
+  taskScore: number,
+  source: VerifiedCell['source'] = 'verification',
+): VerifiedCell => ({
   code,
   cell: `cell ${code}`,
   measuredMs,
   predictedMs: measuredMs,
   predictedStdMs: 0.1,
   taskScore,
+  source,
 });
 
 describe('normal CDF', () => {
@@ -56,57 +68,100 @@ describe('measurement margin', () => {
   });
 });
 
+describe('the recommendation among verified cells and a competing sample', () => {
+  const sample = (code: number, measuredMs: number, taskScore: number): VerifiedCell =>
+    verified(code, measuredMs, taskScore, 'sample');
+
+  it('counts the sample apart from the verified cells, and keeps its source on the pick', () => {
+    const cells = [verified(1, 9, 0.8), verified(2, 11, 0.9), verified(3, 12, 0.95), sample(4, 8, 0.5)];
+    const rec = recommend(cells, 10);
+    expect(rec).toMatchObject({ code: 1, source: 'verification', certified: true });
+    expect(rec.reason).toBe(
+      'best task score among 1 of 3 verified cells and the best sample measured within the budget',
+    );
+    // The sample wins when it scores best; the pick says it is a sample.
+    const won = recommend([...cells.slice(0, 3), sample(4, 8, 0.85)], 10);
+    expect(won).toMatchObject({ code: 4, source: 'sample' });
+    expect(won.reason).toMatch(/^best task score among 1 of 3 verified cells and the best sample/);
+  });
+
+  it('says so when only the sample fits, or when nothing does', () => {
+    const onlySample = recommend([verified(1, 11, 0.9), verified(2, 12, 0.95), sample(3, 8, 0.5)], 10);
+    expect(onlySample.code).toBe(3);
+    expect(onlySample.reason).toBe(
+      'the best sample measured within the budget; none of the 2 verified cells was',
+    );
+    const none = recommend([verified(1, 11, 0.9), verified(2, 12, 0.95), sample(3, 10.5, 0.5)], 10);
+    expect(none).toMatchObject({ code: 3, certified: false });
+    expect(none.reason).toMatch(
+      /^none of the 2 verified cells nor the fastest sample measured within 10\.0 ms; this is the fastest of them \(10\.5 ms, a sample cell\)$/,
+    );
+  });
+});
+
 describe('choosing cells to verify', () => {
-  // Codes 0..9: scores rise with code, and so does the predicted latency (budget 10 ms).
-  const scores = Float64Array.from({ length: 10 }, (_, code) => 0.1 * (code + 1));
-  const mean = Float64Array.from({ length: 10 }, (_, code) => 6 + 0.5 * code);
-  const std = new Float64Array(10).fill(0.5);
+  // Ten cells that compute something, by index 0..9: scores rise with the index, and so does the
+  // predicted latency (budget 10 ms). Every other cell is unscored.
+  const CODES = Array.from({ length: SPACE_SIZE }, (_, code) => code)
+    .filter((code) => isConnected(decodeCell(code)))
+    .slice(0, 10);
+  const byIndex = (value: (index: number) => number): Float64Array => {
+    const array = new Float64Array(SPACE_SIZE).fill(Number.NaN);
+    CODES.forEach((code, index) => (array[code] = value(index)));
+    return array;
+  };
+  const scores = byIndex((i) => 0.1 * (i + 1));
+  const mean = byIndex((i) => 6 + 0.5 * i);
+  const std = byIndex(() => 0.5);
   const base = {
-    pool: Array.from({ length: 10 }, (_, code) => code),
+    pool: CODES,
     scores,
     predicted: { mean, std },
     budgetMs: 10,
     margin: { noise: 0, marginZ: 0 },
     expectedNoise: 0,
   };
+  /** `chooseCandidates`, answering with indices into CODES. */
+  const pick = (choice: Parameters<typeof chooseCandidates>[0]): number[] =>
+    chooseCandidates(choice).map((code) => CODES.indexOf(code));
 
   it('first bets on the best expected improvement, then spreads its other bets over risk levels', () => {
-    const chosen = chooseCandidates({ ...base, count: 3 });
+    const chosen = pick({ ...base, count: 3 });
     expect(chosen).toHaveLength(3);
     expect(new Set(chosen).size).toBe(3);
-    // Code 9 (mean 10.5) rarely fits, code 0 always does but scores little: neither leads.
+    // Index 9 (mean 10.5) rarely fits, index 0 always does but scores little: neither leads.
     expect(chosen[0]).toBeGreaterThan(3);
     expect(chosen[0]).toBeLessThan(9);
-    // Chance that code c passes: its predicted latency 6 + 0.5c (sd 0.5) under the 10 ms budget.
-    const pass = (code: number): number => normalCdf((10 - mean[code]!) / std[code]!);
+    // Chance that index i passes: its predicted latency 6 + 0.5i (sd 0.5) under the 10 ms budget.
+    const pass = (i: number): number => normalCdf((10 - mean[CODES[i]!]!) / std[CODES[i]!]!);
     const first = pass(chosen[0]!);
     // The first bet is likely to pass, so another at its risk level would add little: the second
     // is bolder (less likely to pass, a higher score), which pays when the first passes.
     expect(pass(chosen[1]!)).toBeLessThan(first - 0.3);
-    expect(scores[chosen[1]!]!).toBeGreaterThan(scores[chosen[0]!]!);
+    expect(chosen[1]!).toBeGreaterThan(chosen[0]!);
     // Together the picks run from near-certain to a coin flip.
     const passes = chosen.map(pass);
     expect(Math.max(...passes)).toBeGreaterThan(0.9);
     expect(Math.min(...passes)).toBeLessThan(0.6);
     // With bets to spare it also hedges: a cell safer than the first, which pays when that fails.
-    const more = chooseCandidates({ ...base, count: 5 });
+    const more = pick({ ...base, count: 5 });
     expect(more.slice(0, 3)).toEqual(chosen);
-    expect(more.slice(1).some((code) => pass(code) > first)).toBe(true);
+    expect(more.slice(1).some((i) => pass(i) > first)).toBe(true);
   });
 
   it('skips cells no better than a sample already certified, and stops when none is left', () => {
-    const measured = new Map([[7, 9.4]]);
-    const chosen = chooseCandidates({ ...base, count: 5, measured });
-    expect(chosen.every((code) => code > 7)).toBe(true);
+    const measured = new Map([[CODES[7]!, 9.4]]);
+    const chosen = pick({ ...base, count: 5, measured });
+    expect(chosen.every((i) => i > 7)).toBe(true);
     expect(chosen.length).toBeLessThanOrEqual(2);
   });
 
   it('never chooses unscored cells, nor hopeless ones', () => {
     const withUnscored = Float64Array.from(scores);
-    withUnscored[5] = Number.NaN;
+    withUnscored[CODES[5]!] = Number.NaN;
     const far = Float64Array.from(mean);
-    far[8] = 100;
-    const chosen = chooseCandidates({
+    far[CODES[8]!] = 100;
+    const chosen = pick({
       ...base,
       scores: withUnscored,
       predicted: { mean: far, std },
@@ -117,28 +172,74 @@ describe('choosing cells to verify', () => {
   });
 
   it('with a minimum chance of passing, bets on a likelier cell, and ignores it when no cell has it', () => {
-    const [bold] = chooseCandidates({ ...base, count: 1 });
-    const [likely] = chooseCandidates({ ...base, count: 1, minPass: 0.99 });
+    const [bold] = pick({ ...base, count: 1 });
+    const [likely] = pick({ ...base, count: 1, minPass: 0.99 });
     expect(likely!).toBeLessThan(bold!);
-    // Code c has mean 6 + 0.5c and sd 0.5 against a budget of 10: pass >= 0.99 means c <= 5.
+    // Index i has mean 6 + 0.5i and sd 0.5 against a budget of 10: pass >= 0.99 means i <= 5.
     expect(likely!).toBe(5);
     // Every cell at least 4 ms slower: some chance for the fastest, none as likely as 0.99.
     const slower = Float64Array.from(mean, (m) => m + 4);
-    const unconstrained = chooseCandidates({ ...base, predicted: { mean: slower, std }, count: 1 });
+    const unconstrained = pick({ ...base, predicted: { mean: slower, std }, count: 1 });
     expect(unconstrained).toHaveLength(1);
-    expect(chooseCandidates({ ...base, predicted: { mean: slower, std }, count: 1, minPass: 0.99 })).toEqual(
+    expect(pick({ ...base, predicted: { mean: slower, std }, count: 1, minPass: 0.99 })).toEqual(
       unconstrained,
     );
   });
 
   it('asks a measurement to clear the margin, so it prefers cells further below the budget', () => {
-    const exact = chooseCandidates({ ...base, count: 1 });
-    const margined = chooseCandidates({
+    const exact = pick({ ...base, count: 1 });
+    const margined = pick({
       ...base,
       count: 1,
       expectedNoise: 0.05,
       margin: { noise: 0.05, marginZ: 2 },
     });
     expect(margined[0]!).toBeLessThan(exact[0]!);
+  });
+
+  it('never bets on a cell that computes nothing, even as the one likely pass of a last chance', () => {
+    // `npm start -- --budget 0.125ms`: the all-none cell, predicted at the floor, was the only cell
+    // likely to pass, so the last-chance rule spent a measurement on it.
+    const empty = encodeCell(parseCell('|none~0|+|none~0|none~1|+|none~0|none~1|none~2|'));
+    const deadEnd = encodeCell(parseCell('|nor_conv_3x3~0|+|nor_conv_3x3~0|none~1|+|none~0|none~1|none~2|'));
+    const zeroScore = CODES[0]!;
+    const withEmpty = {
+      ...base,
+      pool: [...CODES, empty, deadEnd],
+      // The disconnected cells get the best scores a toy score could give them, and certain passes.
+      scores: Float64Array.from(scores, (s, code) =>
+        code === empty || code === deadEnd ? 1 : code === zeroScore ? 0 : s,
+      ),
+      predicted: {
+        mean: Float64Array.from(mean, (m, code) =>
+          code === empty || code === deadEnd || code === zeroScore ? 1 : m + 3,
+        ),
+        std,
+      },
+      count: 1,
+      minPass: 0.7,
+    };
+    const [last] = chooseCandidates(withEmpty);
+    expect(last).toBeDefined();
+    expect([empty, deadEnd, zeroScore]).not.toContain(last);
+    // The same choice with the nothing-cells gone: they were the only likely passes.
+    expect(last).toBe(chooseCandidates({ ...withEmpty, pool: CODES.slice(1) })[0]);
+    const all = chooseCandidates({ ...withEmpty, count: 20, minPass: 0 });
+    expect(all.length).toBeGreaterThan(0);
+    expect(all.filter((code) => [empty, deadEnd, zeroScore].includes(code))).toEqual([]);
+  });
+
+  it('does not let a measured cell that computes nothing stand as the certified sample', () => {
+    const empty = encodeCell(parseCell('|none~0|+|none~0|none~1|+|none~0|none~1|none~2|'));
+    const toyScores = Float64Array.from(scores, (s, code) => (code === empty ? 1 : s));
+    const measured = new Map([
+      [empty, 1],
+      [CODES[2]!, 7],
+    ]);
+    expect(bestCertified(measured, toyScores, 10, { noise: 0, marginZ: 0 })).toEqual({
+      code: CODES[2],
+      score: toyScores[CODES[2]!],
+    });
+    expect(bestCertified(new Map([[empty, 1]]), toyScores, 10, { noise: 0, marginZ: 0 })).toBeUndefined();
   });
 });

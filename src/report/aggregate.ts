@@ -50,6 +50,8 @@ const reportSchema = z.object({
     predictedStdMs: finite,
     taskScore: finite,
     withinBudget: z.boolean(),
+    // Absent in reports from before a sample could be told apart: those count as verified.
+    source: z.enum(['verification', 'sample']).optional(),
   }),
 });
 
@@ -70,6 +72,11 @@ export interface AggregateRow {
   readonly predictedMs: number;
   readonly predictedStdMs: number;
   readonly taskScore: number;
+  /**
+   * The recommended cell is a sample (measured to fit the latency model), so its predicted value
+   * is a fit to that measurement; false for a verified cell and for reports that do not say.
+   */
+  readonly recommendedSample: boolean;
   readonly withinBudget: boolean;
   readonly measurements: number;
   readonly strategy: string;
@@ -147,6 +154,7 @@ export function parseReport({ source, text }: ReportText): UnduplicatedRow {
     predictedMs: rec.predictedMs,
     predictedStdMs: rec.predictedStdMs,
     taskScore: rec.taskScore,
+    recommendedSample: rec.source === 'sample',
     withinBudget: rec.withinBudget,
     measurements: report.measurements.total,
     strategy: report.strategy,
@@ -230,8 +238,10 @@ function markdownRow(row: AggregateRow): string {
     row.dataset,
     budgetText(row),
     `\`${escapeCell(row.cell)}\``,
-    ms(row.measuredMs),
-    `${ms(row.predictedMs)} ± ${ms(row.predictedStdMs)}`,
+    `${ms(row.measuredMs)}${isTable(row) ? ' (table)' : ''}`,
+    row.recommendedSample
+      ? `fitted ${ms(row.predictedMs)} (a sample)`
+      : `${ms(row.predictedMs)} ± ${ms(row.predictedStdMs)}`,
     row.taskScore.toFixed(4),
     row.withinBudget ? '✅ yes' : '⚠️ no',
     String(row.measurements),
@@ -240,6 +250,22 @@ function markdownRow(row: AggregateRow): string {
   ]
     .join(' | ')
     .trim();
+}
+
+/** A recorded device (`--device table:CSV:COLUMN`): its latencies are looked up, not measured. */
+const isTable = (row: AggregateRow): boolean => row.deviceKind === 'table';
+
+/**
+ * What "measured" means in the table: a measurement on the hardware for live rows, a lookup with
+ * simulated noise for table rows; only the kinds present are described.
+ */
+function measuredText(rows: readonly AggregateRow[]): string {
+  const table =
+    'a lookup in a recorded latency table (plus the simulated noise of the run), not a measurement made by that run';
+  const live = 'a real measurement on that hardware';
+  if (rows.every(isTable)) return `Measured latency is ${table},`;
+  if (!rows.some(isTable)) return `Measured latency is ${live}`;
+  return `Measured latency is ${live}; in rows marked (table) it is ${table},`;
 }
 
 function renderWith(aggregate: Aggregate, shownRows: number): string {
@@ -264,7 +290,7 @@ function renderWith(aggregate: Aggregate, shownRows: number): string {
     );
   }
   lines.push(
-    `Measured latency is a real measurement on that hardware and decides "within budget"; predicted is the ` +
+    `${measuredText(rows)} and decides "within budget"; predicted is the ` +
       `latency model's mean ± sd. Budget "knee" means none was given and the knee of the predicted front was the target.` +
       (overBudget > 0 ? ` ${overBudget} recommendation(s) measured over budget.` : ''),
     SECTION_END,

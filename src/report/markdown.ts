@@ -1,7 +1,8 @@
 // The Markdown a person reads: the recommendation against the budget, the Pareto front (measured
 // and predicted points marked), a Mermaid chart, and the details (samples, latency-model error,
-// controller, measurement counts and protocol) folded away. GitHub caps comments at 65,536
-// characters, so the front table is truncated, with a note, when it would not fit.
+// the measured candidates, controller, measurement counts, protocol, and the command that repeats
+// the run) folded away. GitHub caps comments at 65,536 characters, so the front table is
+// truncated, with a note, when it would not fit.
 import { frontMermaid } from './chart.js';
 import { hardwareName, type SearchReport } from './report.js';
 
@@ -42,7 +43,7 @@ function render(report: SearchReport, frontRows: number): string {
     '',
     `| measured latency | ${report.budget.source === 'given' ? 'budget' : 'target'} | task score | verdict |`,
     '|---|---|---|---|',
-    `| ${ms(rec.measuredMs)} (predicted ${ms(rec.predictedMs)} ± ${ms(rec.predictedStdMs)}) | ${ms(report.budget.ms)} | ${score(rec.taskScore)} | ${verdict} |`,
+    `| ${ms(rec.measuredMs)} (${rec.source === 'sample' ? 'a sample cell, measured to fit the model' : `predicted ${ms(rec.predictedMs)} ± ${ms(rec.predictedStdMs)}`}) | ${ms(report.budget.ms)} | ${score(rec.taskScore)} | ${verdict} |`,
     '',
     `${rec.reason}. ${budgetText[0]!.toUpperCase()}${budgetText.slice(1)}.`,
     '',
@@ -98,24 +99,84 @@ function render(report: SearchReport, frontRows: number): string {
     '',
     `**Latency model**: leave-one-out error ${report.latencyModel.looMapePercent.toFixed(1)}% (RMSE ${ms(report.latencyModel.looRmseMs)}) over the samples.`,
     '',
-    '| verified candidate | measured | predicted | task score |',
-    '|---|---|---|---|',
-    ...report.verified.map(
-      (v) =>
-        `| ${tableCode(v.cell)} | ${ms(v.measuredMs)} | ${ms(v.predictedMs)} ± ${ms(v.predictedStdMs)} | ${score(v.taskScore)} |`,
-    ),
-    '',
+    ...candidateTable(report),
     `**Task score**: \`${report.taskScoreId}\` (training-free proxies; higher is better).`,
     report.controller
-      ? `**Controller**: ${report.controller.path} (simnas ${report.controller.simnasVersion}).`
+      ? `**Controller**: ${controllerText(report.controller, report.dataset)}.`
       : `**Controller**: not used (strategy ${report.strategy}).`,
     report.protocol
       ? `**Protocol**: onnxruntime ${report.protocol.onnxruntimeVersion} (${report.protocol.provider}, ${report.protocol.threads} thread(s), batch ${report.protocol.batchSize}), ${report.protocol.rounds} interleaved rounds, median of individually timed runs.`
       : '',
-    `**Reproduce**: simnas ${report.simnasVersion}, seed ${report.seed}, Node ${report.nodeVersion}.`,
+    report.device.kind === 'table'
+      ? `**Reproduce**: \`${reproduceCommand(report)}\` (simnas ${report.simnasVersion}, Node ${report.nodeVersion}).`
+      : `**Rerun** on the same hardware (live latencies vary from run to run): \`${reproduceCommand(report)}\` (simnas ${report.simnasVersion}, seed ${report.seed}, Node ${report.nodeVersion}).`,
     '',
     '</details>',
     '',
   );
   return lines.join('\n');
+}
+
+/**
+ * The measured candidates: the verified cells, then the sample that competed without a
+ * verification measurement, marked so, with its model value shown as the fit it is.
+ */
+function candidateTable(report: SearchReport): string[] {
+  const rows = report.verified.map((v) =>
+    v.source === 'sample'
+      ? `| ${tableCode(v.cell)} (sample) | ${ms(v.measuredMs)} | fitted ${ms(v.predictedMs)} | ${score(v.taskScore)} |`
+      : `| ${tableCode(v.cell)} | ${ms(v.measuredMs)} | ${ms(v.predictedMs)} ± ${ms(v.predictedStdMs)} | ${score(v.taskScore)} |`,
+  );
+  const samples = report.verified.filter((v) => v.source === 'sample').length;
+  return [
+    '| verified candidate | measured | predicted | task score |',
+    '|---|---|---|---|',
+    ...rows,
+    '',
+    ...(samples > 0
+      ? [
+          `_(sample): ${samples === 1 ? 'the best sample cell, which competes' : `${samples} sample cells, which compete`} without a verification measurement ` +
+            `(${report.verified.length - samples} verified + ${samples}); the model was fitted to its measurement, so its value is a fit, not a prediction._`,
+          '',
+        ]
+      : []),
+  ];
+}
+
+/** The controller without the runner's paths: bundled, or where it lay, and which one (hash). */
+function controllerText(controller: NonNullable<SearchReport['controller']>, dataset: string): string {
+  const where = controller.bundled ? `bundled (${dataset})` : `\`${controller.path}\``;
+  return `${where}, sha256 \`${controller.sha256}\`, pretrained by simnas ${controller.simnasVersion}`;
+}
+
+/** A shell word: quoted unless it is plainly safe, so a path with spaces survives a copy and paste. */
+const shellWord = (word: string): string =>
+  /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+
+/**
+ * The \`simnas search\` command line that repeats this run: for a recorded (table) device the
+ * same measurements, noise and all, so the same recommendation; for a live device the same
+ * settings on this hardware. Without a budget the knee is chosen again from the same fit.
+ */
+export function reproduceCommand(report: SearchReport): string {
+  const args: string[] = ['simnas', 'search'];
+  if (report.device.kind === 'table') {
+    args.push('--device', `table:${report.device.table ?? '<table.csv>'}:${report.device.name}`);
+    args.push('--noise', String(report.device.noise ?? 0));
+  } else {
+    if (report.protocol)
+      args.push('--provider', report.protocol.provider, '--threads', String(report.protocol.threads));
+  }
+  args.push('--dataset', report.dataset, '--strategy', report.strategy);
+  if (report.controller && !report.controller.bundled) args.push('--controller', report.controller.path);
+  const { settings } = report;
+  args.push('--samples', String(settings.samples), '--verify', String(settings.verify));
+  if (report.strategy === 'random' || report.strategy === 'evolution') {
+    args.push('--evaluations', String(settings.evaluations));
+  }
+  if (settings.calibrationImages) args.push('--calibration-images', settings.calibrationImages);
+  if (settings.computeMissingScores) args.push('--compute-missing-scores');
+  if (report.budget.source === 'given') args.push('--budget', `${report.budget.ms}ms`);
+  args.push('--seed', String(report.seed));
+  return args.map(shellWord).join(' ');
 }

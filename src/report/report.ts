@@ -44,18 +44,21 @@ export function toReport(result: SearchResult, run?: RunContext): SearchReport {
 export function chartPoints(report: SearchReport): ChartPoint[] {
   const recommended = report.recommendation.code;
   const front = report.front.map((p) => ({ ...p, onFront: true, recommended: p.code === recommended }));
-  const onFront = new Set(front.map((p) => p.code));
-  const measured = [...report.samples, ...report.verified]
-    .filter((m) => !onFront.has(m.code))
-    .map((m) => ({
+  // One point per cell: the sample that competes as a candidate is in both lists.
+  const seen = new Set(front.map((p) => p.code));
+  const measured: ChartPoint[] = [];
+  for (const m of [...report.samples, ...report.verified]) {
+    if (seen.has(m.code) || !Number.isFinite(m.taskScore ?? Number.NaN)) continue;
+    seen.add(m.code);
+    measured.push({
       cell: m.cell,
       latencyMs: m.measuredMs,
-      taskScore: m.taskScore ?? Number.NaN,
-      latencySource: 'measured' as const,
+      taskScore: m.taskScore!,
+      latencySource: 'measured',
       onFront: false,
       recommended: m.code === recommended,
-    }))
-    .filter((p) => Number.isFinite(p.taskScore));
+    });
+  }
   return [...front, ...measured];
 }
 
@@ -79,6 +82,7 @@ export async function writeReport(report: SearchReport, outDir: string): Promise
     await tradeoffSvg(chartPoints(report), {
       title: `${report.dataset} on ${hardwareName(report)}`,
       budgetMs: report.budget.ms,
+      budgetSource: report.budget.source,
     }),
   );
   return files;

@@ -2,16 +2,29 @@
 // predicted-only picks broke their own constraint in 5 of 15 cases), and only when it clears the
 // budget by a margin for the measurement's own noise (a cell measured 1% under the budget with 3%
 // noise is as likely over as under). Among certified cells the best task score wins; if none is
-// certified, say so and recommend the fastest verified cell.
+// certified, say so and recommend the fastest verified cell. A sample cell may compete too (its
+// measurement exists already); it is counted and named apart from the cells verified, since its
+// model value is a fit to that very measurement, not a prediction.
 import { certifiedThresholdMs, type MeasurementMargin } from './verification.js';
+
+/**
+ * Where a measured candidate came from: a verification measurement spent on it, or a sample cell
+ * (measured to fit the latency model) that competes without one.
+ */
+export type CandidateSource = 'verification' | 'sample';
 
 export interface VerifiedCell {
   readonly code: number;
   readonly cell: string;
   readonly measuredMs: number;
+  /**
+   * The latency model's mean before the cell was measured; for a sample, the fit to its own
+   * measurement (in-sample, so no test of the model).
+   */
   readonly predictedMs: number;
   readonly predictedStdMs: number;
   readonly taskScore: number;
+  readonly source: CandidateSource;
 }
 
 export interface Recommendation extends VerifiedCell {
@@ -39,6 +52,8 @@ export function recommend(
     margin.marginZ > 0 && margin.noise !== 0
       ? ` (with a margin of ${margin.marginZ} sd of measurement noise)`
       : '';
+  const verifiedCount = verified.filter((v) => v.source === 'verification').length;
+  const sampleCount = verified.length - verifiedCount;
   if (fitting.length > 0) {
     const best = fitting.reduce((a, b) => (b.taskScore > a.taskScore ? b : a));
     return {
@@ -46,18 +61,47 @@ export function recommend(
       withinBudget: true,
       certified: true,
       certifiedBelowMs: threshold(best),
-      reason: `best task score among ${fitting.length} of ${verified.length} verified cells measured within the budget${marginNote}`,
+      reason: fittingReason(fitting, verifiedCount, marginNote),
     };
   }
   const fastest = verified.reduce((a, b) => (b.measuredMs < a.measuredMs ? b : a));
   const borderline = fastest.measuredMs <= budgetMs;
+  // With no sample certified, the pipeline's competing sample is its fastest one.
+  const samples =
+    sampleCount === 0
+      ? ''
+      : sampleCount === 1
+        ? ' nor the fastest sample'
+        : ` nor ${sampleCount} sample cells`;
   return {
     ...fastest,
     withinBudget: borderline,
     certified: false,
     certifiedBelowMs: threshold(fastest),
     reason:
-      `none of the ${verified.length} verified cells measured within ${budgetMs.toPrecision(3)} ms${marginNote}; ` +
-      `this is the fastest of them (${fastest.measuredMs.toPrecision(3)} ms${borderline ? ', within the budget but inside the noise margin' : ''})`,
+      `none of the ${verifiedCount} verified cells${samples} measured within ${budgetMs.toPrecision(3)} ms${marginNote}; ` +
+      `this is the fastest of them (${fastest.measuredMs.toPrecision(3)} ms` +
+      `${fastest.source === 'sample' ? ', a sample cell' : ''}` +
+      `${borderline ? ', within the budget but inside the noise margin' : ''})`,
   };
+}
+
+/**
+ * Which cells the certified winner was the best of, counting verified cells and samples apart
+ * (a sample competes only when certified, so the pipeline's one is its best certified sample).
+ */
+function fittingReason(fitting: readonly VerifiedCell[], verifiedCount: number, marginNote: string): string {
+  const fittingVerified = fitting.filter((v) => v.source === 'verification').length;
+  const fittingSamples = fitting.length - fittingVerified;
+  const samples = fittingSamples === 1 ? 'the best sample' : `${fittingSamples} sample cells`;
+  if (fittingVerified > 0) {
+    return (
+      `best task score among ${fittingVerified} of ${verifiedCount} verified cells` +
+      `${fittingSamples > 0 ? ` and ${samples}` : ''} measured within the budget${marginNote}`
+    );
+  }
+  const lead = fittingSamples === 1 ? 'the best sample' : `best task score among ${samples}`;
+  const none =
+    verifiedCount === 0 ? 'no cell was verified' : `none of the ${verifiedCount} verified cells was`;
+  return `${lead} measured within the budget${marginNote}; ${none}`;
 }

@@ -4,7 +4,9 @@
 // of that noise. The candidates are then the set whose expected best certified task score is
 // highest under the latency model's predictive distribution, so the few measurements cover
 // several risk levels (a bold cell near the budget, a safer one below it) instead of five near
-// copies of the same bet.
+// copies of the same bet. A cell that computes nothing (no input-to-output path, or a task score
+// of 0) is never a bet and never certified: it would spend a measurement on a network nobody ships.
+import { decodeCell, isConnected } from '../space/cell.js';
 
 /** How far a measurement must clear the budget: `marginZ` sds of a measurement's relative noise. */
 export interface MeasurementMargin {
@@ -40,7 +42,7 @@ export function normalCdf(z: number): number {
 export interface CandidateChoice {
   /** Cells a strategy evaluated (the pool to choose from). */
   readonly pool: Iterable<number>;
-  /** Task score per cell code; NaN = unscored, never chosen. */
+  /** Task score per cell code; NaN = unscored and 0 = computes nothing: never chosen. */
   readonly scores: Float64Array;
   /** Predictive latency per cell code (of a fresh measurement): mean and sd in ms. */
   readonly predicted: { readonly mean: Float64Array; readonly std: Float64Array };
@@ -70,8 +72,18 @@ export interface CandidateChoice {
 export const LAST_CHANCE_MIN_PASS = 0.7;
 
 /**
+ * Whether a cell is a network worth measuring or recommending: scored above 0 and with a path from
+ * input to output. A disconnected cell outputs a constant (its task score is 0 in the proxy table);
+ * as the one cell certain to fit a tiny budget, the last-chance rule once spent a verification
+ * measurement on the all-`none` cell (`npm start -- --budget 0.125ms`).
+ */
+export function computesSomething(code: number, scores: Float64Array): boolean {
+  return scores[code]! > 0 && isConnected(decodeCell(code));
+}
+
+/**
  * The best-scoring cell among `measured` whose measurement certifies it within `budgetMs`
- * (unscored cells never count); the first such cell on ties.
+ * (cells that compute nothing, unscored ones included, never count); the first such cell on ties.
  */
 export function bestCertified(
   measured: ReadonlyMap<number, number>,
@@ -82,7 +94,7 @@ export function bestCertified(
   let best: { code: number; score: number } | undefined;
   for (const [code, ms] of measured) {
     const score = scores[code]!;
-    if (Number.isNaN(score) || ms > certifiedThresholdMs(budgetMs, code, margin)) continue;
+    if (!computesSomething(code, scores) || ms > certifiedThresholdMs(budgetMs, code, margin)) continue;
     if (!best || score > best.score) best = { code, score };
   }
   return best;
@@ -125,7 +137,7 @@ export function chooseCandidates(choice: CandidateChoice): number[] {
   const bets: Bet[] = [];
   for (const code of new Set(choice.pool)) {
     const score = scores[code]!;
-    if (Number.isNaN(score) || measured.has(code)) continue;
+    if (measured.has(code) || !computesSomething(code, scores)) continue;
     if (bestSample && score <= bestSample.score) continue;
     const threshold = certifiedThresholdMs(budgetMs, code, {
       noise: choice.expectedNoise,
