@@ -3,7 +3,7 @@
 // `runMainJob` fingerprints this machine and measures the sample cells; `runSearch` is the whole
 // method: measure, adapt, search, verify, recommend.
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -54,6 +54,7 @@ import {
 } from './search/strategies.js';
 import { decodeCell, encodeCell, formatCell, isConnected, type Cell } from './space/cell.js';
 import { DATASET_SHAPES, type Dataset } from './space/datasets.js';
+import { ensureWritableFolder } from './util/folders.js';
 import type { Logger } from './util/log.js';
 import { Random } from './util/random.js';
 import { median } from './util/stats.js';
@@ -954,21 +955,9 @@ function tradeoffFront(
   return paretoFront(points);
 }
 
-/** Creates `folder` now, so a folder that cannot be written is refused before any measurement. */
-function ensureWritableFolder(folder: string, option: string): void {
-  try {
-    mkdirSync(folder, { recursive: true });
-    accessSync(folder, constants.W_OK);
-  } catch (error) {
-    throw new UsageError(
-      `${option} '${folder}': cannot write there (${error instanceof Error ? error.message : String(error)}); ` +
-        'pass a folder that can be created or written',
-    );
-  }
-}
-
+/** Writes what a run has so far, so a later failure loses none of it. */
 function writePartial(outDir: string | undefined, name: string, value: unknown): void {
   if (!outDir) return;
-  mkdirSync(outDir, { recursive: true });
+  ensureWritableFolder(outDir, '--out');
   writeFileSync(path.join(outDir, name), `${JSON.stringify(value, null, 2)}\n`);
 }

@@ -250,7 +250,9 @@ describe('calibration images', () => {
       /found 2 PNG\/JPEG image\(s\), need at least 3/,
     );
     writeFileSync(join(folder, 'c.png'), 'garbage');
-    await expect(folderImages(folder, 16, 3)).rejects.toThrow(/cannot decode '.*c\.png' as PNG/);
+    await expect(folderImages(folder, 16, 3)).rejects.toThrow(
+      /'.*c\.png': not a readable PNG\/JPEG image \(it starts with neither a PNG nor a JPEG signature\)/,
+    );
     await expect(folderImages(join(folder, 'missing'), 16, 1)).rejects.toBeInstanceOf(UsageError);
   });
 });

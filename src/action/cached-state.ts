@@ -186,7 +186,8 @@ export class MeasurementCache {
   /** After a search: saves what it measured, or a fit it made, on top of what was restored. */
   async saveAfterSearch(result: Pick<SearchResult, 'samples' | 'verified' | 'measurements'>): Promise<void> {
     await this.save(
-      [...result.samples, ...result.verified],
+      // A sample that competed with the verified cells is listed among them too: once is enough.
+      [...result.samples, ...result.verified.filter((cell) => cell.source === 'verification')],
       result.measurements.total > 0 || this.fittedNow(),
     );
   }
