@@ -3,6 +3,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, InterruptedError, UsageError } from '../errors.js';
+import { SAMPLE_COUNT_MAX, SAMPLE_COUNT_MIN } from '../devices/design.js';
 import { parseDataset } from '../space/datasets.js';
 import { SIMNAS_VERSION } from '../version.js';
 import { registerAggregateCommands } from './aggregate-commands.js';
@@ -100,11 +101,9 @@ export function integerInRange(min: number, max: number): (value: string) => num
 }
 
 /**
- * `--samples` of the commands that measure designed cells: the range designSampleCells
- * (src/devices/design.ts) accepts, so that the option refuses what the design would refuse later.
+ * `--samples` of the commands that measure designed cells: the range designSampleCells accepts,
+ * so that the option refuses what the design would refuse later.
  */
-export const SAMPLE_COUNT_MIN = 2;
-export const SAMPLE_COUNT_MAX = 200;
 export const sampleCount = integerInRange(SAMPLE_COUNT_MIN, SAMPLE_COUNT_MAX);
 export const SAMPLE_COUNT_RANGE = `${SAMPLE_COUNT_MIN} to ${SAMPLE_COUNT_MAX}`;
 

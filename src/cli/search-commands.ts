@@ -19,7 +19,6 @@ import {
   type StrategyName,
 } from '../search/strategies.js';
 import type { Dataset } from '../space/datasets.js';
-import { ensureWritableFolder } from '../util/folders.js';
 import { stderrLogger } from '../util/log.js';
 import {
   argumentParser,
@@ -184,9 +183,6 @@ export function searchOptionsFrom(flags: SearchFlags): SearchJobOptions {
 export async function runSearchCommand(flags: SearchFlags): Promise<void> {
   const options = searchOptionsFrom(flags);
   for (const warning of ignoredDeviceOptions(flags, options.device)) stderrLogger.warn(warning);
-  // Checked (and created) here as well as in the pipeline: this check walks up to an existing
-  // folder before creating anything, so a path like /proc/x fails at once instead of hanging.
-  ensureWritableFolder(flags.out, '--out');
   const result = await runSearch(options, stderrLogger);
   const report = toReport(result);
   const files = await writeReport(report, flags.out);

@@ -24,13 +24,19 @@ export interface DesignOptions {
 
 const cache = new Map<string, readonly Cell[]>();
 
+/** How many sample cells a design may have: at least two to fit a scale, at most a cheap design's worth. */
+export const SAMPLE_COUNT_MIN = 2;
+export const SAMPLE_COUNT_MAX = 200;
+
 /** The `count` cells to measure, in the order they were chosen (a prefix is itself a good design). */
 export function designSampleCells(
   count = DEFAULT_SAMPLE_COUNT,
   options: DesignOptions = {},
 ): readonly Cell[] {
-  if (!Number.isInteger(count) || count < 2 || count > 200) {
-    throw new UsageError(`sample count ${count} is out of range; expected an integer from 2 to 200`);
+  if (!Number.isInteger(count) || count < SAMPLE_COUNT_MIN || count > SAMPLE_COUNT_MAX) {
+    throw new UsageError(
+      `sample count ${count} is out of range; expected an integer from ${SAMPLE_COUNT_MIN} to ${SAMPLE_COUNT_MAX}`,
+    );
   }
   const dataset = options.dataset ?? 'cifar10';
   const bankSeed = options.bankSeed ?? DEFAULT_BANK_SEED;
