@@ -13,23 +13,10 @@ import {
   type MeasurementsEntry,
 } from '../src/action/caches.js';
 import { MeasurementCache, type CacheOutcomes, type MeasurementsStore } from '../src/action/cached-state.js';
-import { fingerprintFromFacts } from '../src/hardware/fingerprint.js';
 import type { AdaptationRecord, SearchResult } from '../src/pipeline.js';
 import { silentLogger } from '../src/util/log.js';
+import { xeonFingerprint as fingerprint } from './support/fingerprint.js';
 
-const fingerprint = fingerprintFromFacts({
-  cpuModel: 'Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz',
-  logicalCores: 2,
-  memoryBytes: 24 * 1024 ** 3,
-  platform: 'linux',
-  osRelease: '6.1',
-  arch: 'x64',
-  gpus: [],
-  onnxruntimeVersion: '1.30.0',
-  executionProviders: [{ name: 'cpu', bundled: true }],
-  nodeVersion: '20.20.2',
-  runner: {},
-});
 const settings = { cache: true, dataset: 'cifar10', provider: 'cpu', threads: 1 } as const;
 
 /** Entries by key, kept as cache entry files; restore matches an exact key, else the newest by prefix. */

@@ -13,21 +13,8 @@ import {
   type MeasurementIdentity,
   type MeasurementsEntry,
 } from '../src/action/caches.js';
-import { fingerprintFromFacts } from '../src/hardware/fingerprint.js';
+import { xeonFingerprint as fingerprint } from './support/fingerprint.js';
 
-const fingerprint = fingerprintFromFacts({
-  cpuModel: 'Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz',
-  logicalCores: 2,
-  memoryBytes: 24 * 1024 ** 3,
-  platform: 'linux',
-  osRelease: '6.1',
-  arch: 'x64',
-  gpus: [],
-  onnxruntimeVersion: '1.30.0',
-  executionProviders: [{ name: 'cpu', bundled: true }],
-  nodeVersion: '20.20.2',
-  runner: {},
-});
 const identity: MeasurementIdentity = {
   hardwareTag: 'ci-box',
   fingerprint,

@@ -147,11 +147,11 @@ describe('search benchmark', () => {
 
   it('names the columns that exist when asked for one that does not', async () => {
     const { table, accuracy } = fixtures();
-    await expect(
+    const bench = (devices: string[], unseen?: string[]) =>
       runSearchBench({
         table,
         accuracy,
-        devices: ['nope'],
+        devices,
         dataset: 'cifar10',
         samples: 10,
         verify: 5,
@@ -159,24 +159,11 @@ describe('search benchmark', () => {
         seeds: 1,
         noise: 0,
         strategies: ['random'],
-        taskScores: toyScores,
-      }),
-    ).rejects.toThrow(/no column 'nope'; the columns are: dev_a, dev_b/);
-    const unseen = (names: string[]) =>
-      runSearchBench({
-        table,
-        accuracy,
-        devices: ['dev_a'],
-        dataset: 'cifar10',
-        samples: 10,
-        verify: 5,
-        budgets: [0.5],
-        seeds: 1,
-        noise: 0,
-        strategies: ['random'],
-        unseen: names,
+        ...(unseen ? { unseen } : {}),
         taskScores: toyScores,
       });
+    await expect(bench(['nope'])).rejects.toThrow(/no column 'nope'; the columns are: dev_a, dev_b/);
+    const unseen = (names: string[]) => bench(['dev_a'], names);
     await expect(unseen(['nope'])).rejects.toThrow(/no column 'nope'/);
     await expect(unseen(['dev_b'])).rejects.toThrow(
       /--unseen 'dev_b' is not among the devices benchmarked: dev_a/,
