@@ -3,7 +3,7 @@
 import { Option, type Command } from 'commander';
 
 import { DEFAULT_DESIGN_VARIANTS, formatLatencyBench, runLatencyBench } from '../bench/latency-bench.js';
-import { designSampleCells, DEFAULT_SAMPLE_COUNT } from '../devices/design.js';
+import { designSampleCells } from '../devices/design.js';
 import { DEFAULT_BANK_SEED } from '../devices/prior.js';
 import { readLatencyTable, RecordedDevice } from '../devices/recorded.js';
 import { adaptToDevice } from '../pipeline.js';
@@ -16,8 +16,7 @@ import {
   nameList,
   positiveInteger,
   printJson,
-  SAMPLE_COUNT_RANGE,
-  sampleCount,
+  samplesOption,
   seedValue,
 } from './program.js';
 
@@ -30,7 +29,7 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
     .command('design')
     .description('the cells to measure on a new device (I-optimal under the synthetic-device prior)')
     .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
-    .option('--samples <n>', `number of cells (${SAMPLE_COUNT_RANGE})`, sampleCount, DEFAULT_SAMPLE_COUNT)
+    .addOption(samplesOption('number of cells'))
     .option('--json', 'print JSON')
     .action((options: { dataset: Dataset; samples: number; json?: boolean }) => {
       const cells = designSampleCells(options.samples, { dataset: options.dataset }).map((cell) =>
@@ -46,12 +45,7 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
     .requiredOption('--table <csv>', 'wide latency table: index,arch_str,<device columns>')
     .requiredOption('--device <column>', 'device column of the table')
     .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
-    .option(
-      '--samples <n>',
-      `number of designed cells to measure (${SAMPLE_COUNT_RANGE})`,
-      sampleCount,
-      DEFAULT_SAMPLE_COUNT,
-    )
+    .addOption(samplesOption('number of designed cells to measure'))
     .option('--noise <fraction>', 'multiplicative measurement noise', fractionValue, 0.03)
     .option('--seed <n>', 'noise seed', seedValue, 0)
     .option('--json', 'print JSON')
@@ -95,12 +89,7 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
     .description('latency model from 10 designed samples vs naive baseline and ceiling, on recorded devices')
     .requiredOption('--table <csv>', 'wide latency table: index,arch_str,<device columns>')
     .option('--devices <a,b,...>', 'device columns (default: all)', nameList)
-    .option(
-      '--samples <n>',
-      `measured cells per device (${SAMPLE_COUNT_RANGE})`,
-      sampleCount,
-      DEFAULT_SAMPLE_COUNT,
-    )
+    .addOption(samplesOption('measured cells per device'))
     .option('--seeds <n>', 'noise / baseline seeds per device', positiveInteger, 20)
     .option('--noise <fraction>', 'multiplicative measurement noise', fractionValue, 0.03)
     .option(

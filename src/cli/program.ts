@@ -3,7 +3,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, InterruptedError, UsageError } from '../errors.js';
-import { SAMPLE_COUNT_MAX, SAMPLE_COUNT_MIN } from '../devices/design.js';
+import { DEFAULT_SAMPLE_COUNT, SAMPLE_COUNT_MAX, SAMPLE_COUNT_MIN } from '../devices/design.js';
 import { parseDataset } from '../space/datasets.js';
 import { SIMNAS_VERSION } from '../version.js';
 import { registerAggregateCommands } from './aggregate-commands.js';
@@ -89,7 +89,7 @@ export function positiveInteger(value: string): number {
  * A parser for an integer option with a range (inclusive), whose message states the range for
  * every value outside it, so that users learn the limits from the first refusal.
  */
-export function integerInRange(min: number, max: number): (value: string) => number {
+function integerInRange(min: number, max: number): (value: string) => number {
   return (value: string) => {
     const parsed = Number(value);
     if (value.trim() === '' || !Number.isInteger(parsed) || parsed < min || parsed > max) {
@@ -101,11 +101,15 @@ export function integerInRange(min: number, max: number): (value: string) => num
 }
 
 /**
- * `--samples` of the commands that measure designed cells: the range designSampleCells accepts,
- * so that the option refuses what the design would refuse later.
+ * `--samples` of the commands that measure designed cells, `what` saying what they are for: the
+ * range designSampleCells accepts, stated in the help and in every refusal, so that the option
+ * refuses what the design would refuse later.
  */
-export const sampleCount = integerInRange(SAMPLE_COUNT_MIN, SAMPLE_COUNT_MAX);
-export const SAMPLE_COUNT_RANGE = `${SAMPLE_COUNT_MIN} to ${SAMPLE_COUNT_MAX}`;
+export function samplesOption(what: string): Option {
+  return new Option('--samples <n>', `${what} (${SAMPLE_COUNT_MIN} to ${SAMPLE_COUNT_MAX})`)
+    .argParser(integerInRange(SAMPLE_COUNT_MIN, SAMPLE_COUNT_MAX))
+    .default(DEFAULT_SAMPLE_COUNT);
+}
 
 /**
  * A file or folder path: an empty one is refused here, because downstream an empty path reads as

@@ -29,8 +29,7 @@ import {
   pathValue,
   positiveInteger,
   printJson,
-  SAMPLE_COUNT_RANGE,
-  sampleCount,
+  samplesOption,
   seedValue,
 } from './program.js';
 
@@ -92,12 +91,7 @@ export function addSearchOptions(command: Command): Command {
       argumentParser(parseBudget),
     )
     .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
-    .option(
-      '--samples <n>',
-      `cells measured to fit the latency model (${SAMPLE_COUNT_RANGE})`,
-      sampleCount,
-      DEFAULT_SEARCH.samples,
-    )
+    .addOption(samplesOption('cells measured to fit the latency model'))
     .option(
       '--verify <n>',
       'candidates measured to verify the recommendation',
@@ -270,12 +264,7 @@ export function registerSearchCommands(program: Command, bench: Command): void {
     .option('--devices <list>', 'comma-separated device columns (default: all)', nameList)
     .requiredOption('--accuracy <csv>', 'accuracy table with <dataset>_test_acc (nb201_accuracy.csv)')
     .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
-    .option(
-      '--samples <n>',
-      `sample cells per device (${SAMPLE_COUNT_RANGE})`,
-      sampleCount,
-      DEFAULT_SEARCH.samples,
-    )
+    .addOption(samplesOption('sample cells per device'))
     .option('--verify <n>', 'verification measurements', positiveInteger, DEFAULT_SEARCH.verify)
     .addOption(
       new Option('--budgets <list>', 'budget percentiles (p1 to p99) of each device')
