@@ -9,7 +9,6 @@ import { parseCell } from '../space/cell.js';
 import { parseDataset, type Dataset } from '../space/datasets.js';
 import { measureOptionsFrom, runMainJob, type MainJobOptions, type MainJobResult } from '../pipeline.js';
 import { recordLatencyTable } from '../hardware/record-table.js';
-import { ensureWritableFile } from '../util/folders.js';
 import { stderrLogger } from '../util/log.js';
 import {
   argumentParser,
@@ -128,8 +127,6 @@ export function registerHardwareCommands(program: Command, bench: Command): void
         positiveInteger,
       ),
   ).action(async (flags: MeasureFlags & { out: string; column?: string; chunk: number; limit?: number }) => {
-    // Before the fingerprint and the first measurement; its folder check cannot hang on /proc.
-    ensureWritableFile(flags.out, '--out');
     const result = await recordLatencyTable(
       {
         out: flags.out,

@@ -4,12 +4,12 @@
 // with `--device table:CSV:COLUMN`. Each distinct network (effective cell: dead edges pruned, as
 // the live device builds it) is measured once, in chunks that are each one interleaved protocol
 // run; the file is rewritten after every chunk, and a rerun measures only what is still missing.
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 
 import { readLatencyTable } from '../devices/recorded.js';
 import { UsageError } from '../errors.js';
 import { allCells, decodeCell, effectiveCell, encodeCell, formatCell, SPACE_SIZE } from '../space/cell.js';
+import { ensureWritableFile } from '../util/folders.js';
 import type { Logger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
@@ -72,7 +72,6 @@ function writeTable(out: string, column: string, latencies: Float64Array): void 
     const value = latencies[code]!;
     lines.push(`${code},${formatCell(decodeCell(code))},${Number.isNaN(value) ? '' : value.toPrecision(6)}`);
   }
-  mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
   // Written beside and renamed, so an interrupted write never leaves half a table to resume from.
   writeFileSync(`${out}.partial`, `${lines.join('\n')}\n`);
   renameSync(`${out}.partial`, out);
@@ -87,6 +86,8 @@ export async function recordLatencyTable(
       `column name '${options.column}' is not accepted; use letters, digits, '_', '.' or '-' (e.g. xeon_2c_cifar10)`,
     );
   }
+  // Its folder is created here, once, by a check that cannot hang where recursive mkdir does (/proc).
+  ensureWritableFile(options.out, '--out');
   const started = performance.now();
   const latencies = earlierLatencies(options.out, options.column);
   // Written once before measuring, so a path that cannot be written is refused before any work.
