@@ -2,8 +2,7 @@
 // the action) turn their arguments into options objects and print or publish the results.
 // `runMainJob` fingerprints this machine and measures the sample cells; `runSearch` is the whole
 // method: measure, adapt, search, verify, recommend.
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -809,8 +808,7 @@ export function loadController(path: string | undefined, dataset: Dataset): Load
   );
   const policy = new ActorCritic(policyShapeFor(artifact.metadata.policy.hidden), new Random(0));
   policy.setWeights(artifact.weights);
-  const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 16);
-  return { path: file, sha256, artifact, policy };
+  return { path: file, sha256: artifact.sha256, artifact, policy };
 }
 
 export function runStrategy(

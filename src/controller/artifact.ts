@@ -109,14 +109,16 @@ export function parseArtifact(text: string, where: string): ControllerArtifact {
   return { metadata, weights: decodeWeights(weights) };
 }
 
-export function readArtifact(path: string): ControllerArtifact {
+/** The artifact in `path`, with the file's sha256 (16 hex digits), which reports name it by. */
+export function readArtifact(path: string): ControllerArtifact & { readonly sha256: string } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new UsageError(`cannot read controller '${path}': ${(error as Error).message}`);
   }
-  return parseArtifact(text, path);
+  const sha256 = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return { ...parseArtifact(text, path), sha256 };
 }
 
 /** Refuses an artifact trained for something else, saying what differs and what to do. */
