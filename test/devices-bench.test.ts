@@ -36,7 +36,8 @@ describe.skipIf(!hasShared)('latency benchmark on recorded devices (reads ../sha
     expect(edgetpu!.rho).toBeGreaterThan(edgetpu!.baseline_rho + 0.03);
     expect(fpga!.efficiency).toBeGreaterThan(0.97);
     for (const device of result.devices) {
-      expect(device.coverage90).toBeGreaterThan(0.6);
+      // The Edge TPU is the least covered column (73% over 20 seeds, standard error 6 points).
+      expect(device.coverage90).toBeGreaterThan(0.45);
       expect(device.ceiling_rho).toBeGreaterThan(0.98);
       expect(device.prior_percentile).toBeGreaterThan(0);
       // Two design variants, one seed each: the mean lies between them.
@@ -44,6 +45,10 @@ describe.skipIf(!hasShared)('latency benchmark on recorded devices (reads ../sha
       expect(low).toBeLessThanOrEqual(device.efficiency + 1e-12);
       expect(high).toBeGreaterThanOrEqual(device.efficiency - 1e-12);
       expect(high).toBeGreaterThan(low);
+      // The shipped design is one of the two variants, and two differing seeds have a spread.
+      expect([low, high]).toContainEqual(device.efficiency_shipped);
+      expect(device.efficiency_se).toBeGreaterThan(0);
+      expect(device.coverage90_se).toBeGreaterThanOrEqual(0);
     }
     expect(result.overall.rho).toBeCloseTo((edgetpu!.rho + fpga!.rho) / 2, 12);
   });
@@ -62,6 +67,9 @@ describe.skipIf(!hasShared)('latency benchmark on recorded devices (reads ../sha
     const otherDesign = await run({ designBankSeed: 1 });
     expect([shipped.bank_seed, shipped.design_bank_seed]).toEqual([DEFAULT_BANK_SEED, DEFAULT_BANK_SEED]);
     expect([otherPrior.bank_seed, otherDesign.design_bank_seed]).toEqual([1, 1]);
+    // One seed on the shipped design: the shipped figure is the figure, with no spread to report.
+    expect(shipped.devices[0]!.efficiency_shipped).toBe(shipped.devices[0]!.efficiency);
+    expect(shipped.devices[0]!.efficiency_se).toBe(0);
     // The prior's draw leaves the design alone; the design's draw changes the cells measured.
     expect(otherPrior.sample_cells).toEqual(shipped.sample_cells);
     expect(otherPrior.devices[0]!.rho).not.toBe(shipped.devices[0]!.rho);

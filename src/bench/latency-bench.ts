@@ -7,7 +7,7 @@ import { type Cell, decodeCell, NUM_EDGES, NUM_OPS, OP_NONE, SPACE_SIZE } from '
 import type { Dataset } from '../space/datasets.js';
 import { UsageError } from '../errors.js';
 import { Random } from '../util/random.js';
-import { mean, median, spearman } from '../util/stats.js';
+import { mean, median, spearman, standardError } from '../util/stats.js';
 import type { Logger } from '../util/log.js';
 import { silentLogger } from '../util/log.js';
 import { designSampleCells } from '../devices/design.js';
@@ -64,6 +64,15 @@ export interface DeviceBenchResult {
   readonly efficiency_range: readonly [number, number];
   /** Lowest and highest coverage among the design variants. */
   readonly coverage90_range: readonly [number, number];
+  /**
+   * Standard errors of `efficiency` and `coverage90` over the seeds (sd / √seeds; 0 with one seed):
+   * how far a rerun with other noise seeds would typically move them.
+   */
+  readonly efficiency_se: number;
+  readonly coverage90_se: number;
+  /** Efficiency and coverage over the seeds that measured the shipped design (variant 0) only. */
+  readonly efficiency_shipped: number;
+  readonly coverage90_shipped: number;
 }
 
 export interface LatencyBenchResult {
@@ -174,6 +183,7 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
       return [Math.min(...values), Math.max(...values)];
     };
     const [lowRho, highRho] = range((r) => r.rho);
+    const shipped = byVariant[0]!;
     const result: DeviceBenchResult = {
       name,
       cells: availableCodes.length,
@@ -188,6 +198,10 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
       prior_percentile: priorPercentile(coverageReference, truth),
       efficiency_range: [lowRho / ceiling, highRho / ceiling],
       coverage90_range: range((r) => r.coverage),
+      efficiency_se: standardError(runs.map((r) => r.rho)) / ceiling,
+      coverage90_se: standardError(runs.map((r) => r.coverage)),
+      efficiency_shipped: mean(shipped.map((r) => r.rho)) / ceiling,
+      coverage90_shipped: mean(shipped.map((r) => r.coverage)),
     };
     logger.info(
       `${name}: rho ${result.rho.toFixed(4)} (baseline ${result.baseline_rho.toFixed(4)}, ceiling ${ceiling.toFixed(4)}), coverage ${(100 * result.coverage90).toFixed(1)}%`,
@@ -218,6 +232,10 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
       prior_percentile: average((r) => r.prior_percentile),
       efficiency_range: [average((r) => r.efficiency_range[0]), average((r) => r.efficiency_range[1])],
       coverage90_range: [average((r) => r.coverage90_range[0]), average((r) => r.coverage90_range[1])],
+      efficiency_se: average((r) => r.efficiency_se),
+      coverage90_se: average((r) => r.coverage90_se),
+      efficiency_shipped: average((r) => r.efficiency_shipped),
+      coverage90_shipped: average((r) => r.coverage90_shipped),
     },
     ...syntheticSpeed(dataset),
     seconds: (performance.now() - started) / 1000,
@@ -440,11 +458,12 @@ export function formatLatencyBench(result: LatencyBenchResult): string {
     'cells',
     'rho',
     'MAPE%',
-    'cov90%',
+    'cov90% ± se',
     'LOO%',
     'base rho',
     'ceiling',
-    'effic.',
+    'effic. ± se',
+    'shipped',
     'eff. designs',
     'cov. designs',
     'prior pct',
@@ -454,11 +473,12 @@ export function formatLatencyBench(result: LatencyBenchResult): string {
     cells,
     r.rho.toFixed(4),
     r.mape.toFixed(1),
-    (100 * r.coverage90).toFixed(1),
+    `${(100 * r.coverage90).toFixed(1)} ± ${(100 * r.coverage90_se).toFixed(1)}`,
     r.loo_mape.toFixed(1),
     r.baseline_rho.toFixed(4),
     r.ceiling_rho.toFixed(4),
-    r.efficiency.toFixed(4),
+    `${r.efficiency.toFixed(4)} ± ${r.efficiency_se.toFixed(4)}`,
+    r.efficiency_shipped.toFixed(4),
     `${r.efficiency_range[0].toFixed(3)}-${r.efficiency_range[1].toFixed(3)}`,
     `${(100 * r.coverage90_range[0]).toFixed(0)}-${(100 * r.coverage90_range[1]).toFixed(0)}`,
     r.prior_percentile.toFixed(0),
@@ -474,7 +494,7 @@ export function formatLatencyBench(result: LatencyBenchResult): string {
   );
   return [
     `latency model from ${result.samples} designed samples, ${result.seeds} seed${result.seeds === 1 ? '' : 's'} over ${result.designs} design variant${result.designs === 1 ? '' : 's'}, ${(100 * result.noise).toFixed(1)}% measurement noise, prior for ${result.dataset} learned from synthetic bank ${bankLabel(result.bank_seed)}, designs computed against bank ${bankLabel(result.design_bank_seed)}`,
-    `table ${result.table}; per-device figures are means over the ${result.seeds} seeds (seed s measures design variant s mod ${result.designs}; 'designs' columns: lowest-highest per-variant mean); ${result.seconds.toFixed(1)} s`,
+    `table ${result.table}; per-device figures are means over the ${result.seeds} seeds (seed s measures design variant s mod ${result.designs}; 'designs' columns: lowest-highest per-variant mean; 'shipped': the seeds that measured the shipped design, variant 0; ± the standard error over the seeds); ${result.seconds.toFixed(1)} s`,
     `synthetic prior: ${result.synthetic_devices_per_s.toFixed(0)} devices drawn/s; all 15,625 latencies of one device in ${result.synthetic_all_latencies_ms.toFixed(1)} ms (median of 30)`,
     ...lines,
   ].join('\n');

@@ -1,16 +1,18 @@
 // Which cells to measure on a new device: a greedy I-optimal design against the latency model
 // under the learned prior. Each step picks the connected cell whose measurement most reduces the
 // average predictive variance over all 15,625 cells, summed over the prior's parts (execution mode
-// x regularity, each weighted by its share and as a relative reduction of its own variance), then
-// conditions every part on it. Deterministic, and fixed per dataset because the prior is. Average
-// variance rather than D-optimality because a search needs good predictions everywhere, not
-// well-identified weights; per part, because a design for the blurred single Gaussian did worse
-// (mean rho 0.947 vs 0.958 over 11 recorded devices, 3 seeds, in our tuning runs).
+// x regularity x fusion, each weighted by its share and as a relative reduction of its own
+// variance) and over the whole bank as one more part, then conditions every part on it.
+// Deterministic, and fixed per dataset because the prior is. Average variance rather than
+// D-optimality because a search needs good predictions everywhere, not well-identified weights; per
+// part, because a design for the blurred single Gaussian alone did worse (mean rho 0.947 vs 0.958
+// over 11 recorded devices, 3 seeds, in our tuning runs); with the whole bank as well, because the
+// parts alone do not value telling them apart (see MARGINAL_WEIGHT).
 import { type Cell, decodeCell, isConnected, SPACE_SIZE } from '../space/cell.js';
 import type { Dataset } from '../space/datasets.js';
 import { UsageError } from '../errors.js';
 import { FEATURE_COUNT, sparseFeatureMatrix } from './features.js';
-import { DEFAULT_BANK_SEED, DEFAULT_BANK_SIZE, weightBank } from './prior.js';
+import { DEFAULT_BANK_SEED, DEFAULT_BANK_SIZE, weightBank, type WeightBank } from './prior.js';
 
 export const DEFAULT_SAMPLE_COUNT = 10;
 
@@ -56,43 +58,60 @@ interface DesignComponent {
 }
 
 /**
- * The bank split like the latency model's mixture prior (execution mode x regularity), so that the
- * design serves every kind of device rather than the blur of all of them.
+ * Weight of the whole bank as one more part, against the parts' shares, which sum to 1. Its
+ * covariance holds the spread between the parts' means, so a design that serves it also measures
+ * the cells that tell execution modes (and fusion) apart; a design for the parts alone measures
+ * each part well only once the device's part is known. Without it, designs computed against other
+ * draws of the bank left Pixel 3 classified as computing every edge (rho 0.90 against 0.96) and the
+ * edge GPU without its fused part. Chosen over 0 / 0.5 / 2 / 4 on 9 recorded columns with designs
+ * computed against 4 bank draws each (3 noise seeds, throw-away scripts): at 2 the edge GPU's rho
+ * went from 0.909-0.946 to 0.943-0.954 and Pixel 3's from 0.904-0.965 to 0.956-0.963; at 0.5 one
+ * draw still missed Pixel 3's mode (0.872); at 4 one draw cost the Essential Phone 0.07. Splitting
+ * the parts by fusion matters too: without it, weight 2 left the edge GPU at 0.934-0.954.
+ */
+const MARGINAL_WEIGHT = 2;
+
+/**
+ * The bank split like the latency model's mixture prior (execution mode x regularity x fusion), so
+ * that the design serves every kind of device rather than the blur of all of them, plus the whole
+ * bank (see MARGINAL_WEIGHT).
  */
 function designComponents(dataset: Dataset, bankSeed: number): DesignComponent[] {
   const bank = weightBank(dataset, DEFAULT_BANK_SIZE, bankSeed);
-  const d = FEATURE_COUNT;
   const groups = new Map<number, number[]>();
   for (let k = 0; k < bank.size; k++) {
-    const key = bank.mode[k]! * 2 + bank.irregular[k]!;
+    const key = (bank.mode[k]! * 2 + bank.irregular[k]!) * 2 + bank.fused[k]!;
     groups.set(key, [...(groups.get(key) ?? []), k]);
   }
   const components: DesignComponent[] = [];
   for (const members of groups.values()) {
     if (members.length < 40) continue;
-    const mean = new Float64Array(d);
-    for (const k of members)
-      for (let j = 0; j < d; j++) mean[j] = mean[j]! + bank.weights[k * d + j]! / members.length;
-    const sigma = new Float64Array(d * d);
-    for (const k of members) {
-      for (let i = 0; i < d; i++) {
-        const di = bank.weights[k * d + i]! - mean[i]!;
-        if (di === 0) continue;
-        for (let j = 0; j < d; j++) {
-          sigma[i * d + j] =
-            sigma[i * d + j]! + (di * (bank.weights[k * d + j]! - mean[j]!)) / (members.length - 1);
-        }
+    components.push(gaussianOf(bank, members, members.length / bank.size));
+  }
+  const everyDevice = Array.from({ length: bank.size }, (_, k) => k);
+  components.push(gaussianOf(bank, everyDevice, MARGINAL_WEIGHT));
+  return components;
+}
+
+/** Mean, covariance and median residual variance of some bank devices' weights. */
+function gaussianOf(bank: WeightBank, members: readonly number[], share: number): DesignComponent {
+  const d = FEATURE_COUNT;
+  const mean = new Float64Array(d);
+  for (const k of members)
+    for (let j = 0; j < d; j++) mean[j] = mean[j]! + bank.weights[k * d + j]! / members.length;
+  const sigma = new Float64Array(d * d);
+  for (const k of members) {
+    for (let i = 0; i < d; i++) {
+      const di = bank.weights[k * d + i]! - mean[i]!;
+      if (di === 0) continue;
+      for (let j = 0; j < d; j++) {
+        sigma[i * d + j] =
+          sigma[i * d + j]! + (di * (bank.weights[k * d + j]! - mean[j]!)) / (members.length - 1);
       }
     }
-    const residuals = Float64Array.from(members, (k) => bank.residualVariance[k]!).sort();
-    components.push({
-      share: members.length / bank.size,
-      mean,
-      sigma,
-      noiseVariance: residuals[residuals.length >> 1]!,
-    });
   }
-  return components;
+  const residuals = Float64Array.from(members, (k) => bank.residualVariance[k]!).sort();
+  return { share, mean, sigma, noiseVariance: residuals[residuals.length >> 1]! };
 }
 
 function designCodes(

@@ -8,6 +8,16 @@ export function mean(values: ArrayLike<number>): number {
   return sum / values.length;
 }
 
+/** Standard error of the mean: sample sd / √n (0 for fewer than two values). */
+export function standardError(values: ArrayLike<number>): number {
+  const n = values.length;
+  if (n < 2) return 0;
+  const centre = mean(values);
+  let squares = 0;
+  for (let i = 0; i < n; i++) squares += (values[i]! - centre) ** 2;
+  return Math.sqrt(squares / (n - 1) / n);
+}
+
 /** Linear-interpolated quantile (numpy's default), q in [0, 1]. */
 export function quantile(values: ArrayLike<number>, q: number): number {
   if (values.length === 0) return Number.NaN;
