@@ -114,9 +114,10 @@ const FLAT_NOISE_SHARE = 0.3;
  * these (11 and 4.7 when each device is scored with the constants chosen on the others); the
  * mixture's own spread had given 14 and 7.2 on 22 columns. Coverage on one column moves by up to 6
  * points between reruns with other noise seeds (`bench latency` prints its standard error), so the
- * count is noisy. The mixture's misfit posterior is the hyperprior's on every device (about 2% sd), and the weights' spread was
- * twice the real error on simulator-like devices (Eyeriss, FPGA, batch-256 GPUs); the scaled
- * leave-one-out ratio used before could only widen and never tracked the CPUs and phones.
+ * count is noisy. The mixture's misfit posterior is the hyperprior's on every device (about 2%
+ * sd), and the weights' spread was twice the real error on simulator-like devices (Eyeriss, FPGA,
+ * batch-256 GPUs); the scaled leave-one-out ratio used before could only widen and never tracked
+ * the CPUs and phones.
  */
 const INTERVAL_PARAMETER_SHARE = 0.05;
 const LOO_ERROR_ALLOWANCE = 0.0006;
