@@ -9,10 +9,9 @@ import path from 'node:path';
 import { PNG } from 'pngjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { runCli } from '../src/cli/program.js';
 import { UsageError } from '../src/errors.js';
 import { ensureWritableFile, ensureWritableFolder } from '../src/util/folders.js';
-import { capture } from './support/capture.js';
+import { runCliCaptured } from './support/cli.js';
 
 const tempDir = (): string => mkdtempSync(path.join(tmpdir(), 'simnas-cli-errors-'));
 const CELL = '|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|nor_conv_1x1~2|';
@@ -21,14 +20,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** Runs the CLI in-process; returns its exit code, stderr and stdout. */
-async function cli(...args: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
-  const stderr = capture(process.stderr);
-  const stdout = capture(process.stdout);
-  const code = await runCli(['node', 'simnas', ...args]);
-  vi.restoreAllMocks();
-  return { code, stderr: stderr(), stdout: stdout() };
-}
+const cli = runCliCaptured;
 
 /** A calibration folder: 63 tiny valid PNGs plus `bad` (the 64th file NASWOT's batch reads). */
 function calibrationFolder(bad: (file: string) => void): string {

@@ -4,7 +4,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import {
   checkCompatible,
@@ -20,13 +20,12 @@ import {
   type PretrainInputs,
   type PretrainSettings,
 } from '../src/controller/pretrain.js';
-import { runCli } from '../src/cli/program.js';
 import { UsageError } from '../src/errors.js';
 import { allCells, opCounts } from '../src/space/cell.js';
 import { DATASETS } from '../src/space/datasets.js';
 import { silentLogger, type Logger } from '../src/util/log.js';
 import type { Random } from '../src/util/random.js';
-import { capture } from './support/capture.js';
+import { runCliCaptured } from './support/cli.js';
 
 /** A toy prior: per-op costs drawn at random; a toy task score that prefers convolutions. */
 function toyInputs(): PretrainInputs {
@@ -182,16 +181,7 @@ describe('pretraining', () => {
 });
 
 describe('simnas pretrain command line', () => {
-  /** Runs the CLI in-process; returns its exit code and stderr. */
-  async function cli(...args: string[]): Promise<{ code: number; stderr: string }> {
-    const stderr = capture(process.stderr);
-    capture(process.stdout);
-    try {
-      return { code: await runCli(['node', 'simnas', ...args]), stderr: stderr() };
-    } finally {
-      vi.restoreAllMocks();
-    }
-  }
+  const cli = runCliCaptured;
 
   it.each(['0', '-3072', '1.5', 'many'])('--steps %s: exit 2 saying what is accepted', async (steps) => {
     const run = await cli('pretrain', '--steps', steps, '--out', tempDir());

@@ -5,9 +5,10 @@ import { toReport, type SearchReport } from '../../src/report/report.js';
 import { allCells, formatCell, isConnected } from '../../src/space/cell.js';
 
 const connected = allCells()
-  .map((cell, code) => ({ code, cell: formatCell(cell) }))
-  .filter((_, code) => isConnected(allCells()[code]!))
-  .slice(0, 40);
+  .map((cell, code) => ({ code, cell }))
+  .filter(({ cell }) => isConnected(cell))
+  .slice(0, 40)
+  .map(({ code, cell }) => ({ code, cell: formatCell(cell) }));
 
 /** The cell of fixture index `i` (distinct connected cells). */
 export const fixtureCell = (i: number): { code: number; cell: string } => connected[i]!;
