@@ -5,6 +5,11 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** The errno code of a failed system call (`ENOENT`, `EACCES`...), undefined for other errors. */
+export function errnoCode(error: unknown): string | undefined {
+  return error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
+}
+
 export const EXIT_USAGE = 2;
 export const EXIT_FAILURE = 1;
 

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 import type { Command } from 'commander';
 
-import { UsageError } from '../errors.js';
+import { errnoCode, UsageError } from '../errors.js';
 import { readAndAggregate, renderAggregateMarkdown, spliceSection } from '../report/aggregate.js';
 import { ensureWritableFile } from '../util/folders.js';
 import { pathValue, printJson } from './program.js';
@@ -19,7 +19,7 @@ function readDocument(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errnoCode(error);
     const why = code === 'EISDIR' ? 'it is a folder, not a file' : (code ?? String(error));
     throw new UsageError(`--into '${file}': cannot read (${why}); pass an existing Markdown file`);
   }
@@ -30,7 +30,7 @@ function writeDocument(file: string, text: string, option: string): void {
   try {
     writeFileSync(file, text);
   } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code ?? String(error);
+    const why = errnoCode(error) ?? String(error);
     throw new UsageError(`${option} '${file}': cannot write it (${why}); pass a writable file path`);
   }
 }

@@ -139,9 +139,7 @@ export function fractionValue(value: string): number {
 }
 
 /** Parses a comma-separated list of device columns; an empty one is an error. */
-export function nameList(value: string): string[] {
-  return listOf('device column names', 'fpga,eyeriss')(value);
-}
+export const nameList = listOf('device column names', 'fpga,eyeriss');
 
 /**
  * A parser for a comma-separated list whose refusal of an empty list names what is listed and

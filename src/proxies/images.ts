@@ -15,7 +15,7 @@ import { extname, join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 
-import { UsageError } from '../errors.js';
+import { errnoCode, UsageError } from '../errors.js';
 import { Random } from '../util/random.js';
 import type { ImageBatch } from './naswot.js';
 
@@ -162,7 +162,7 @@ async function readImageFile(folder: string, path: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (error) {
-    const code = error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
+    const code = errnoCode(error);
     const why =
       code === 'EISDIR'
         ? 'it is a folder'

@@ -7,7 +7,7 @@ import path from 'node:path';
 
 import { z } from 'zod';
 
-import { UsageError } from '../errors.js';
+import { errnoCode, UsageError } from '../errors.js';
 import { DATASETS, type Dataset } from '../space/datasets.js';
 import { COMMENT_LIMIT } from './markdown.js';
 import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION } from './report.js';
@@ -344,9 +344,7 @@ export function findReportFiles(paths: readonly string[]): string[] {
     try {
       isDirectory = statSync(given).isDirectory();
     } catch (error) {
-      throw new UsageError(
-        `cannot read '${given}': ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      );
+      throw new UsageError(`cannot read '${given}': ${errnoCode(error) ?? String(error)}`);
     }
     if (!isDirectory) {
       found.push(given);

@@ -9,7 +9,7 @@ import path from 'node:path';
 
 import { z } from 'zod';
 
-import { UsageError } from '../errors.js';
+import { errnoCode, UsageError } from '../errors.js';
 import { parseBudget } from '../search/budget.js';
 import { formatCell, parseCell, type Cell } from '../space/cell.js';
 import { DATASETS, type Dataset } from '../space/datasets.js';
@@ -291,7 +291,7 @@ export function readConfigFile(repoDir: string, configPath: string): ReviewConfi
   try {
     text = readFileSync(path.resolve(repoDir, configPath), 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errnoCode(error);
     throw new UsageError(
       code === 'ENOENT'
         ? `${configPath}: no such config file in ${repoDir}; create it (a JSON object with "model" and optionally ` +
@@ -365,7 +365,7 @@ export async function readModelFile(origin: ConfigOrigin, file: string): Promise
   try {
     return readFileSync(path.resolve(origin.repoDir, file));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = errnoCode(error);
     throw new UsageError(
       code === 'ENOENT'
         ? `'${file}' does not exist in ${origin.repoDir} (the config's model.onnx is relative to the repository)`

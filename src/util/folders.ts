@@ -6,7 +6,7 @@
 import { accessSync, constants, mkdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 
-import { UsageError } from '../errors.js';
+import { errnoCode, UsageError } from '../errors.js';
 
 /**
  * Creates `folder` (and any missing parents) now, or throws a UsageError saying why it cannot be
@@ -73,7 +73,7 @@ function folderProblem(folder: string): string | undefined {
     } catch (error) {
       // Another process may have created it meanwhile; that is as good as creating it.
       const now = existing(dir);
-      if (codeOf(error) === 'EEXIST' && typeof now === 'object' && now.isDirectory()) continue;
+      if (errnoCode(error) === 'EEXIST' && typeof now === 'object' && now.isDirectory()) continue;
       return `cannot create '${dir}' (${explain(error)})`;
     }
   }
@@ -85,7 +85,7 @@ function existing(target: string): Stats | string | undefined {
   try {
     return statSync(target);
   } catch (error) {
-    const code = codeOf(error);
+    const code = errnoCode(error);
     // ENOTDIR: a parent is a file; walking up finds that file and says so.
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     return `cannot look at '${target}' (${explain(error)})`;
@@ -101,13 +101,9 @@ function writable(target: string, what: string): string | undefined {
   }
 }
 
-function codeOf(error: unknown): string | undefined {
-  return error instanceof Error ? (error as NodeJS.ErrnoException).code : undefined;
-}
-
 /** A short reason: the errno code with a plain-words gloss for the common ones. */
 function explain(error: unknown): string {
-  const code = codeOf(error);
+  const code = errnoCode(error);
   switch (code) {
     case 'EACCES':
     case 'EPERM':
