@@ -26,7 +26,7 @@ export interface LatencyBenchOptions {
   readonly noise?: number;
   /**
    * Design variants: seed s measures variant s mod designs. Variant 0 is the shipped design; the
-   * others are the same greedy design restricted to a seeded random half of the cells, so that one
+   * others are the same design computed against other draws of the synthetic bank, so that one
    * design's lucky or unlucky picks do not repeat in every seed and the spread shows how much of a
    * figure is the design rather than the method.
    */
@@ -255,13 +255,11 @@ interface SeedRun {
 
 /** Default number of design variants the seeds rotate through. */
 export const DEFAULT_DESIGN_VARIANTS = 4;
-/** Share of the cells a design variant may pick from. */
-const VARIANT_CELL_SHARE = 0.5;
-
 /**
  * Design variant `variant` for the bench: 0 is the design the product ships (restricted to the
- * cells with data when a column has gaps); the others rerun the same greedy design on a seeded
- * random half of those cells.
+ * cells with data when a column has gaps); variant v is the same design computed against another
+ * draw of the synthetic bank (seed `bankSeed + v`), i.e. a design the product could equally have
+ * shipped had its bank seed been another.
  */
 export function designVariant(
   samples: number,
@@ -270,15 +268,10 @@ export function designVariant(
   available?: (code: number) => boolean,
   bankSeed = DEFAULT_BANK_SEED,
 ): readonly Cell[] {
-  if (variant === 0) {
-    return designSampleCells(samples, available ? { dataset, available, bankSeed } : { dataset, bankSeed });
-  }
-  const random = new Random(variant).child(`design-variant:${dataset}`);
-  const keep = Uint8Array.from({ length: SPACE_SIZE }, () => (random.next() < VARIANT_CELL_SHARE ? 1 : 0));
   return designSampleCells(samples, {
     dataset,
-    bankSeed,
-    available: (code) => keep[code] === 1 && (!available || available(code)),
+    bankSeed: bankSeed + variant,
+    ...(available ? { available } : {}),
   });
 }
 
@@ -493,8 +486,8 @@ export function formatLatencyBench(result: LatencyBenchResult): string {
     r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  '),
   );
   return [
-    `latency model from ${result.samples} designed samples, ${result.seeds} seed${result.seeds === 1 ? '' : 's'} over ${result.designs} design variant${result.designs === 1 ? '' : 's'}, ${(100 * result.noise).toFixed(1)}% measurement noise, prior for ${result.dataset} learned from synthetic bank ${bankLabel(result.bank_seed)}, designs computed against bank ${bankLabel(result.design_bank_seed)}`,
-    `table ${result.table}; per-device figures are means over the ${result.seeds} seeds (seed s measures design variant s mod ${result.designs}; 'designs' columns: lowest-highest per-variant mean; 'shipped': the seeds that measured the shipped design, variant 0; ± the standard error over the seeds); ${result.seconds.toFixed(1)} s`,
+    `latency model from ${result.samples} designed samples, ${result.seeds} seed${result.seeds === 1 ? '' : 's'} over ${result.designs} design variant${result.designs === 1 ? '' : 's'}, ${(100 * result.noise).toFixed(1)}% measurement noise, prior for ${result.dataset} learned from synthetic bank ${bankLabel(result.bank_seed)}, designs computed against bank ${bankLabel(result.design_bank_seed)} (variant v: that seed + v)`,
+    `table ${result.table}; per-device figures are means over the ${result.seeds} seeds (seed s measures design variant s mod ${result.designs}; 'designs' columns: lowest-highest per-variant mean; 'shipped': the seeds that measured variant 0, the shipped design unless --design-bank-seed is set; ± the standard error over the seeds); ${result.seconds.toFixed(1)} s`,
     `synthetic prior: ${result.synthetic_devices_per_s.toFixed(0)} devices drawn/s; all 15,625 latencies of one device in ${result.synthetic_all_latencies_ms.toFixed(1)} ms (median of 30)`,
     ...lines,
   ].join('\n');
