@@ -121,8 +121,6 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
   const coverageReference = priorReference(dataset);
   const results: DeviceBenchResult[] = [];
   let sampleCells: readonly Cell[] = [];
-  // Variants for tables with data on every cell are shared by all their columns.
-  const fullDesigns = new Map<number, readonly Cell[]>();
   for (const name of names) {
     const column = RecordedDevice.fromTable(table, name);
     column.requireCells(samples);
@@ -130,23 +128,16 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
     const available = (code: number): boolean => !Number.isNaN(truth[code]!);
     const availableCodes = Array.from({ length: SPACE_SIZE }, (_, code) => code).filter(available);
     const allAvailable = availableCodes.length === SPACE_SIZE;
-    const designFor = (variant: number): readonly Cell[] => {
-      if (allAvailable && fullDesigns.has(variant)) return fullDesigns.get(variant)!;
-      const design = designVariant(
-        samples,
-        dataset,
-        variant,
-        allAvailable ? undefined : available,
-        designBankSeed,
-      );
-      if (allAvailable) fullDesigns.set(variant, design);
-      return design;
-    };
-    if (sampleCells.length === 0 && allAvailable) sampleCells = designFor(0);
+    // Once per variant and column: a column with gaps needs its own designs (a few seconds each);
+    // one without them gets the designs designSampleCells keeps for every such column.
+    const variantDesigns = Array.from({ length: designs }, (_, variant) =>
+      designVariant(samples, dataset, variant, allAvailable ? undefined : available, designBankSeed),
+    );
+    if (sampleCells.length === 0 && allAvailable) sampleCells = variantDesigns[0]!;
     const truthAvailable = Float64Array.from(availableCodes, (code) => truth[code]!);
     const runs: SeedRun[] = [];
     for (let seed = 0; seed < seeds; seed++) {
-      const design = designFor(seed % designs);
+      const design = variantDesigns[seed % designs]!;
       const device = RecordedDevice.fromTable(table, name, { noise, seed });
       const measured = await device.measure(design);
       const model = fitLatencyModel(
