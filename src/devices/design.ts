@@ -12,7 +12,8 @@ import { type Cell, decodeCell, isConnected, SPACE_SIZE } from '../space/cell.js
 import type { Dataset } from '../space/datasets.js';
 import { UsageError } from '../errors.js';
 import { FEATURE_COUNT, sparseFeatureMatrix } from './features.js';
-import { DEFAULT_BANK_SEED, DEFAULT_BANK_SIZE, weightBank, type WeightBank } from './prior.js';
+import { meanAndCovariance } from './linalg.js';
+import { DEFAULT_BANK_SEED, DEFAULT_BANK_SIZE, priorParts, weightBank, type WeightBank } from './prior.js';
 
 export const DEFAULT_SAMPLE_COUNT = 10;
 
@@ -78,16 +79,9 @@ const MARGINAL_WEIGHT = 2;
  */
 function designComponents(dataset: Dataset, bankSeed: number): DesignComponent[] {
   const bank = weightBank(dataset, DEFAULT_BANK_SIZE, bankSeed);
-  const groups = new Map<number, number[]>();
-  for (let k = 0; k < bank.size; k++) {
-    const key = (bank.mode[k]! * 2 + bank.irregular[k]!) * 2 + bank.fused[k]!;
-    groups.set(key, [...(groups.get(key) ?? []), k]);
-  }
-  const components: DesignComponent[] = [];
-  for (const members of groups.values()) {
-    if (members.length < 40) continue;
-    components.push(gaussianOf(bank, members, members.length / bank.size));
-  }
+  const components = priorParts(bank).map(({ members }) =>
+    gaussianOf(bank, members, members.length / bank.size),
+  );
   const everyDevice = Array.from({ length: bank.size }, (_, k) => k);
   components.push(gaussianOf(bank, everyDevice, MARGINAL_WEIGHT));
   return components;
@@ -96,22 +90,12 @@ function designComponents(dataset: Dataset, bankSeed: number): DesignComponent[]
 /** Mean, covariance and median residual variance of some bank devices' weights. */
 function gaussianOf(bank: WeightBank, members: readonly number[], share: number): DesignComponent {
   const d = FEATURE_COUNT;
-  const mean = new Float64Array(d);
-  for (const k of members)
-    for (let j = 0; j < d; j++) mean[j] = mean[j]! + bank.weights[k * d + j]! / members.length;
-  const sigma = new Float64Array(d * d);
-  for (const k of members) {
-    for (let i = 0; i < d; i++) {
-      const di = bank.weights[k * d + i]! - mean[i]!;
-      if (di === 0) continue;
-      for (let j = 0; j < d; j++) {
-        sigma[i * d + j] =
-          sigma[i * d + j]! + (di * (bank.weights[k * d + j]! - mean[j]!)) / (members.length - 1);
-      }
-    }
-  }
+  const { mean, covariance } = meanAndCovariance(
+    members.map((k) => bank.weights.subarray(k * d, (k + 1) * d)),
+    d,
+  );
   const residuals = Float64Array.from(members, (k) => bank.residualVariance[k]!).sort();
-  return { share, mean, sigma, noiseVariance: residuals[residuals.length >> 1]! };
+  return { share, mean, sigma: covariance.data, noiseVariance: residuals[residuals.length >> 1]! };
 }
 
 function designCodes(

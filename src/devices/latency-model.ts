@@ -22,13 +22,14 @@ import {
   cholesky,
   choleskySolve,
   dot,
+  meanAndCovariance,
   multiply,
   squareMatrix,
   symmetricEigen,
   type SquareMatrix,
 } from './linalg.js';
-import { EXECUTION_MODES, PRIOR_HYPERPARAMETERS } from './synthetic.js';
-import { weightBank, type WeightBank } from './prior.js';
+import { PRIOR_HYPERPARAMETERS } from './synthetic.js';
+import { MIN_PART_DEVICES, priorParts, weightBank, type WeightBank } from './prior.js';
 
 export interface LatencySamples {
   readonly cells: readonly Cell[];
@@ -165,8 +166,6 @@ interface PriorComponent {
  */
 const IRREGULAR_PRIOR = 0.15;
 const IRREGULAR_SHARE_IN_BANK = PRIOR_HYPERPARAMETERS.irregularShare;
-/** Fewer bank devices than this in a mode and the mode is left out: its covariance would be noise. */
-const MIN_COMPONENT_DEVICES = 40;
 /** Diagonal added to each mode's covariance, relative to its mean variance: no direction is certain. */
 const COVARIANCE_FLOOR = 1e-3;
 
@@ -403,19 +402,8 @@ function priorComponents(
 ): (PriorComponent & { mode: string })[] {
   const d = FEATURE_COUNT;
   const n = sampleFeatures.length;
-  const byMode = new Map<number, number[]>();
-  for (let k = 0; k < bank.size; k++) {
-    const key = (bank.mode[k]! * 2 + bank.irregular[k]!) * 2 + bank.fused[k]!;
-    const list = byMode.get(key) ?? [];
-    list.push(k);
-    byMode.set(key, list);
-  }
   const components: (PriorComponent & { mode: string })[] = [];
-  for (const [key, members] of [...byMode.entries()].sort((a, b) => a[0] - b[0])) {
-    const mode = EXECUTION_MODES[key >> 2] ?? String(key >> 2);
-    const irregular = ((key >> 1) & 1) === 1;
-    const fused = (key & 1) === 1;
-    if (members.length < MIN_COMPONENT_DEVICES) continue;
+  for (const { mode, irregular, fused, members } of priorParts(bank)) {
     const normalized: Float64Array[] = [];
     const noiseCounts = new Float64Array(NOISE_VARIANCE_GRID.length);
     for (const k of members) {
@@ -427,23 +415,8 @@ function priorComponents(
       noiseCounts[index] = noiseCounts[index]! + 1;
     }
     const used = normalized.length;
-    if (used < MIN_COMPONENT_DEVICES) continue;
-    const mean = new Float64Array(d);
-    for (const w of normalized) for (let j = 0; j < d; j++) mean[j] = mean[j]! + w[j]! / used;
-    // The largest cost of a fit: accumulate the upper triangle only, then mirror it.
-    const covariance = squareMatrix(d);
-    const data = covariance.data;
-    const centred = new Float64Array(d);
-    for (const w of normalized) {
-      for (let j = 0; j < d; j++) centred[j] = w[j]! - mean[j]!;
-      for (let i = 0; i < d; i++) {
-        const di = centred[i]! / (used - 1);
-        if (di === 0) continue;
-        const row = i * d;
-        for (let j = i; j < d; j++) data[row + j] = data[row + j]! + di * centred[j]!;
-      }
-    }
-    for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) data[i * d + j] = data[j * d + i]!;
+    if (used < MIN_PART_DEVICES) continue;
+    const { mean, covariance } = meanAndCovariance(normalized, d);
     let trace = 0;
     for (let i = 0; i < d; i++) trace += covariance.data[i * d + i]!;
     for (let i = 0; i < d; i++)

@@ -18,6 +18,33 @@ export function squareMatrix(n: number, data?: Float64Array): SquareMatrix {
  * when rounding makes the matrix look indefinite, because a covariance built from samples can be
  * singular along directions the data never explored.
  */
+/**
+ * Mean and sample covariance (divided by count - 1) of `vectors`, each of length `d`. The upper
+ * triangle is accumulated and mirrored: this is the largest cost of a latency-model fit.
+ */
+export function meanAndCovariance(
+  vectors: readonly ArrayLike<number>[],
+  d: number,
+): { mean: Float64Array; covariance: SquareMatrix } {
+  const count = vectors.length;
+  const mean = new Float64Array(d);
+  for (const w of vectors) for (let j = 0; j < d; j++) mean[j] = mean[j]! + w[j]! / count;
+  const covariance = squareMatrix(d);
+  const data = covariance.data;
+  const centred = new Float64Array(d);
+  for (const w of vectors) {
+    for (let j = 0; j < d; j++) centred[j] = w[j]! - mean[j]!;
+    for (let i = 0; i < d; i++) {
+      const di = centred[i]! / (count - 1);
+      if (di === 0) continue;
+      const row = i * d;
+      for (let j = i; j < d; j++) data[row + j] = data[row + j]! + di * centred[j]!;
+    }
+  }
+  for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) data[i * d + j] = data[j * d + i]!;
+  return { mean, covariance };
+}
+
 export function cholesky(matrix: SquareMatrix): SquareMatrix {
   const { n, data } = matrix;
   let trace = 0;

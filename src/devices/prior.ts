@@ -38,6 +38,41 @@ const PROJECTION_STRIDE = 6;
  */
 export const DEFAULT_BANK_SEED = 20250401;
 
+/** Fewer bank devices than this in a part and the part is left out: its covariance would be noise. */
+export const MIN_PART_DEVICES = 40;
+
+/** A part of the bank: the devices of one execution mode, regularity and (irregular only) fusion. */
+export interface PriorPart {
+  readonly mode: (typeof EXECUTION_MODES)[number];
+  readonly irregular: boolean;
+  readonly fused: boolean;
+  /** Indices of the part's devices in the bank. */
+  readonly members: readonly number[];
+}
+
+/**
+ * The bank split into the parts that the latency model's mixture prior and the sample design are
+ * built from, in a fixed order; parts with fewer than MIN_PART_DEVICES devices are left out.
+ */
+export function priorParts(bank: WeightBank): PriorPart[] {
+  const byKey = new Map<number, number[]>();
+  for (let k = 0; k < bank.size; k++) {
+    const key = (bank.mode[k]! * 2 + bank.irregular[k]!) * 2 + bank.fused[k]!;
+    const members = byKey.get(key) ?? [];
+    members.push(k);
+    byKey.set(key, members);
+  }
+  return [...byKey.entries()]
+    .filter(([, members]) => members.length >= MIN_PART_DEVICES)
+    .sort((a, b) => a[0] - b[0])
+    .map(([key, members]) => ({
+      mode: EXECUTION_MODES[key >> 2]!,
+      irregular: ((key >> 1) & 1) === 1,
+      fused: (key & 1) === 1,
+      members,
+    }));
+}
+
 const banks = new Map<string, WeightBank>();
 
 /** The weight bank for `dataset`, built deterministically on first use and then cached. */
