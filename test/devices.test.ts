@@ -246,22 +246,23 @@ describe('latency model', () => {
     expect(sum).toBeCloseTo(1, 9);
   });
 
-  it('with a known measurement noise, gives intervals for the noise-free latency', async () => {
+  it('with a known measurement noise, fits with it and leaves it out of the intervals', async () => {
     const cells = designSampleCells(10);
     const device = SyntheticDevice.sample(new Random(78));
     const measured = await device.measure(cells);
     const noisy = Float64Array.from(measured.latenciesMs, (v, i) => v * (1 + 0.05 * Math.sin(7 * i + 1)));
     const unknown = fitLatencyModel({ cells, latenciesMs: noisy });
     const known = fitLatencyModel({ cells, latenciesMs: noisy }, { measurementNoise: 0.05 });
-    // The known noise is no longer part of the misfit, so the misfit and the spread both shrink.
-    expect(known.parameters.noiseSd).toBeLessThan(unknown.parameters.noiseSd);
-    const meanStd = (model: typeof known): number => {
-      const { mean, std } = model.predictAll();
-      let sum = 0;
-      for (let c = 0; c < SPACE_SIZE; c++) sum += std[c]! / mean[c]!;
-      return sum / SPACE_SIZE;
-    };
-    expect(meanStd(known)).toBeLessThan(meanStd(unknown));
+    // The noise enters the likelihood, so the fit smooths the samples more...
+    expect(known.parameters.weightsMs).not.toEqual(unknown.parameters.weightsMs);
+    // ...and it is taken out of the held-out errors the intervals are sized by. Whether the intervals
+    // end up narrower than with the noise unknown depends on the device: the smoother fit's held-out
+    // errors can grow by more than the noise taken out (3 of 5 synthetic devices, seeds 78-82).
+    const squared = known.looError.relativeErrors.reduce((sum, e) => sum + e * e, 0) / 10;
+    expect(known.parameters.intervalMisfitSd ** 2).toBeCloseTo(
+      Math.max(1e-4, squared - 0.05 ** 2 - 6e-4),
+      12,
+    );
     expect(() => fitLatencyModel({ cells, latenciesMs: noisy }, { measurementNoise: 1.5 })).toThrow(
       /measurement noise 1.5 is not a fraction/,
     );

@@ -25,10 +25,11 @@ export interface LatencyBenchOptions {
   readonly seeds?: number;
   readonly noise?: number;
   /**
-   * Design variants: seed s measures variant s mod designs. Variant 0 is the shipped design; the
-   * others are the same design computed against other draws of the synthetic bank, so that one
-   * design's lucky or unlucky picks do not repeat in every seed and the spread shows how much of a
-   * figure is the design rather than the method.
+   * Variants: seed s runs variant s mod designs. Variant 0 is the shipped design fitted with the
+   * shipped prior; variant v computes the design against, and learns the prior from, the synthetic
+   * banks of seeds + v: what the product would have shipped had its arbitrary bank seeds been
+   * others. One draw's lucky or unlucky picks then do not repeat in every seed, and the spread
+   * shows how much of a figure is the draw rather than the method.
    */
   readonly designs?: number;
   /**
@@ -38,11 +39,11 @@ export interface LatencyBenchOptions {
   readonly knownNoise?: boolean;
   readonly dataset?: Dataset;
   /**
-   * Seed of the synthetic bank the model's prior is learned from (default: the shipped one); the
-   * designs follow `designBankSeed`, so the two draws can be varied one at a time.
+   * Seed of the synthetic bank the model's prior is learned from (default: the shipped one; variant
+   * v adds v); the designs follow `designBankSeed`, so the two draws can be varied one at a time.
    */
   readonly bankSeed?: number;
-  /** Seed of the synthetic bank the designs are computed against (default: the shipped one). */
+  /** Seed of the synthetic bank the designs are computed against (default: the shipped one; variant v adds v). */
   readonly designBankSeed?: number;
   readonly logger?: Logger;
 }
@@ -118,8 +119,10 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
       );
     }
   }
-  // Built only once the columns are known to exist: drawing a bank takes about a second.
-  const bank = weightBank(dataset, DEFAULT_BANK_SIZE, bankSeed);
+  // Built only once the columns are known to exist: drawing a prior's bank takes seconds.
+  const priorBanks = Array.from({ length: designs }, (_, variant) =>
+    weightBank(dataset, DEFAULT_BANK_SIZE, bankSeed + variant),
+  );
   const coverageReference = priorReference(dataset);
   const results: DeviceBenchResult[] = [];
   let sampleCells: readonly Cell[] = [];
@@ -140,6 +143,7 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
     const runs: SeedRun[] = [];
     for (let seed = 0; seed < seeds; seed++) {
       const design = variantDesigns[seed % designs]!;
+      const bank = priorBanks[seed % designs]!;
       const device = RecordedDevice.fromTable(table, name, { noise, seed });
       const measured = await device.measure(design);
       const model = fitLatencyModel(
@@ -249,11 +253,11 @@ interface SeedRun {
 }
 
 /**
- * Default number of design variants the seeds rotate through (two seeds each with the default 20).
- * The design's draw moves a column's efficiency far more than the noise seed does (the edge GPU:
- * 0.933-0.972 over designs), so more designs with fewer seeds each estimate the method's expected
- * figure better: with 4, the edge GPU's standard error was 0.0067; with 10, 0.0034. The extra
- * designs cost 40 s on the HELP table (140 -> 181 s) and 68 s on the HW-NAS-Bench columns (65 -> 133 s).
+ * Default number of variants the seeds rotate through (two seeds each with the default 20). The
+ * draws move a column's efficiency far more than the noise seed does (the edge GPU: 0.933-0.972
+ * over designs), so more variants with fewer seeds each estimate the method's expected figure
+ * better: with 4 design-only variants, the edge GPU's standard error was 0.0067; with 10, 0.0034.
+ * Each variant costs a design and a prior's bank (about 6 s and 2 s).
  */
 export const DEFAULT_DESIGN_VARIANTS = 10;
 /**
@@ -487,8 +491,8 @@ export function formatLatencyBench(result: LatencyBenchResult): string {
     r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  '),
   );
   return [
-    `latency model from ${result.samples} designed samples, ${result.seeds} seed${result.seeds === 1 ? '' : 's'} over ${result.designs} design variant${result.designs === 1 ? '' : 's'}, ${(100 * result.noise).toFixed(1)}% measurement noise, prior for ${result.dataset} learned from synthetic bank ${bankLabel(result.bank_seed)}, designs computed against bank ${bankLabel(result.design_bank_seed)} (variant v: that seed + v)`,
-    `table ${result.table}; per-device figures are means over the ${result.seeds} seeds (seed s measures design variant s mod ${result.designs}; 'designs' columns: lowest-highest per-variant mean; 'shipped': the seeds that measured variant 0, the shipped design unless --design-bank-seed is set; ± the standard error over the design variants' means, or over the seeds with one design); ${result.seconds.toFixed(1)} s`,
+    `latency model from ${result.samples} designed samples, ${result.seeds} seed${result.seeds === 1 ? '' : 's'} over ${result.designs} variant${result.designs === 1 ? '' : 's'}, ${(100 * result.noise).toFixed(1)}% measurement noise, prior for ${result.dataset} learned from synthetic bank ${bankLabel(result.bank_seed)}, designs computed against bank ${bankLabel(result.design_bank_seed)} (variant v: both seeds + v)`,
+    `table ${result.table}; per-device figures are means over the ${result.seeds} seeds (seed s runs variant s mod ${result.designs}: its own design and prior; 'designs' columns: lowest-highest per-variant mean; 'shipped': the seeds that ran variant 0, the shipped design and prior unless a bank seed is set; ± the standard error over the variants' means, or over the seeds with one variant); ${result.seconds.toFixed(1)} s`,
     `synthetic prior: ${result.synthetic_devices_per_s.toFixed(0)} devices drawn/s; all 15,625 latencies of one device in ${result.synthetic_all_latencies_ms.toFixed(1)} ms (median of 30)`,
     ...lines,
   ].join('\n');

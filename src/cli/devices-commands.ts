@@ -94,7 +94,7 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
     .option('--noise <fraction>', 'multiplicative measurement noise', fractionValue, 0.03)
     .option(
       '--designs <n>',
-      'design variants the seeds rotate through (1: the shipped design only)',
+      'variants the seeds rotate through, each a design and a prior from other bank draws (1: the shipped ones only)',
       positiveInteger,
       DEFAULT_DESIGN_VARIANTS,
     )
