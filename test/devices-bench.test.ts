@@ -40,13 +40,14 @@ describe.skipIf(!hasShared)('latency benchmark on recorded devices (reads ../sha
       expect(device.coverage90).toBeGreaterThan(0.45);
       expect(device.ceiling_rho).toBeGreaterThan(0.98);
       expect(device.prior_percentile).toBeGreaterThan(0);
-      // Two design variants, two seeds each: the mean lies between them.
+      // Two variants, two seeds each: the mean lies between them.
       const [low, high] = device.efficiency_range;
       expect(low).toBeLessThanOrEqual(device.efficiency + 1e-12);
       expect(high).toBeGreaterThanOrEqual(device.efficiency - 1e-12);
       expect(high).toBeGreaterThan(low);
-      // The shipped design is one of the two variants. Seeds that share a design err together, so
-      // the standard error is over the two variants' means: sd / √2 of two values is half their gap.
+      // The shipped design and prior are one of the two variants. Seeds that share a variant err
+      // together, so the standard error is over the two variants' means: sd / √2 of two values is
+      // half their gap.
       expect([low, high]).toContainEqual(device.efficiency_shipped);
       expect(device.efficiency_se).toBeCloseTo((high - low) / 2, 12);
       expect(device.coverage90_se).toBeGreaterThanOrEqual(0);

@@ -61,15 +61,15 @@ export interface DeviceBenchResult {
   readonly efficiency: number;
   /** Share of synthetic devices whose nearest synthetic neighbour is farther than this device's. */
   readonly prior_percentile: number;
-  /** Lowest and highest efficiency among the design variants (each the mean over its seeds). */
+  /** Lowest and highest efficiency among the variants (each the mean over its seeds). */
   readonly efficiency_range: readonly [number, number];
-  /** Lowest and highest coverage among the design variants. */
+  /** Lowest and highest coverage among the variants. */
   readonly coverage90_range: readonly [number, number];
   /**
    * Standard errors of `efficiency` and `coverage90`: how far a rerun with other noise seeds and
-   * other design draws would typically move them. Over the design variants' means when there are
-   * several (seeds that share a design err together, so they are not independent draws), else
-   * over the seeds (sd / √n; 0 with one).
+   * other draws of the designs and priors would typically move them. Over the variants' means when
+   * there are several (seeds that share a design and prior err together, so they are not
+   * independent draws), else over the seeds (sd / √n; 0 with one).
    */
   readonly efficiency_se: number;
   readonly coverage90_se: number;
