@@ -175,13 +175,15 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
     const ceiling = ceilingRho(truth, availableCodes);
     const rho = mean(runs.map((r) => r.rho));
     const byVariant = Array.from({ length: designs }, (_, v) => runs.filter((r) => r.variant === v));
+    const variantMeans = (pick: (r: SeedRun) => number): number[] =>
+      byVariant.map((group) => mean(group.map(pick)));
     const range = (pick: (r: SeedRun) => number): [number, number] => {
-      const values = byVariant.map((group) => mean(group.map(pick)));
+      const values = variantMeans(pick);
       return [Math.min(...values), Math.max(...values)];
     };
     const [lowRho, highRho] = range((r) => r.rho);
     const spread = (pick: (r: SeedRun) => number): number =>
-      standardError(designs > 1 ? byVariant.map((group) => mean(group.map(pick))) : runs.map(pick));
+      standardError(designs > 1 ? variantMeans(pick) : runs.map(pick));
     const shipped = byVariant[0]!;
     const result: DeviceBenchResult = {
       name,

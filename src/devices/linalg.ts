@@ -1,7 +1,7 @@
-// Small dense linear algebra for the latency model: Cholesky factorization and solves, and a
-// symmetric eigendecomposition, on row-major Float64Array matrices. The systems here are tiny (at
-// most a few hundred unknowns), so plain loops are faster than any dependency and keep the math in
-// one readable place.
+// Small dense linear algebra for the latency model: sample mean and covariance, Cholesky
+// factorization and solves, and a symmetric eigendecomposition, on row-major Float64Array
+// matrices. The systems here are tiny (at most a few hundred unknowns), so plain loops are faster
+// than any dependency and keep the math in one readable place.
 
 /** A square row-major matrix of side `n`. */
 export interface SquareMatrix {
@@ -13,11 +13,6 @@ export function squareMatrix(n: number, data?: Float64Array): SquareMatrix {
   return { n, data: data ?? new Float64Array(n * n) };
 }
 
-/**
- * Lower Cholesky factor of a symmetric positive definite matrix. Adds growing diagonal jitter
- * when rounding makes the matrix look indefinite, because a covariance built from samples can be
- * singular along directions the data never explored.
- */
 /**
  * Mean and sample covariance (divided by count - 1) of `vectors`, each of length `d`. The upper
  * triangle is accumulated and mirrored: this is the largest cost of a latency-model fit.
@@ -45,6 +40,11 @@ export function meanAndCovariance(
   return { mean, covariance };
 }
 
+/**
+ * Lower Cholesky factor of a symmetric positive definite matrix. Adds growing diagonal jitter
+ * when rounding makes the matrix look indefinite, because a covariance built from samples can be
+ * singular along directions the data never explored.
+ */
 export function cholesky(matrix: SquareMatrix): SquareMatrix {
   const { n, data } = matrix;
   let trace = 0;
