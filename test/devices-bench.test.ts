@@ -5,22 +5,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { designVariant, runLatencyBench } from '../src/bench/latency-bench.js';
 import { designSampleCells } from '../src/devices/design.js';
 import { DEFAULT_BANK_SEED } from '../src/devices/prior.js';
 import { type Cell, encodeCell, parseCell } from '../src/space/cell.js';
-import { runCli } from '../src/cli/program.js';
 import { readLatencyTable } from '../src/devices/recorded.js';
-import { capture } from './support/capture.js';
+import { runCliCaptured } from './support/cli.js';
 
 const SHARED = fileURLToPath(new URL('../../shared/data/nb201/', import.meta.url));
 const HWNAS = join(SHARED, 'nb201_hwnasbench_cifar10.csv');
 const hasShared = existsSync(HWNAS);
 if (!hasShared) console.warn(`skipping latency benchmark tests: ${SHARED} is absent`);
-
-afterEach(() => vi.restoreAllMocks());
 
 describe.skipIf(!hasShared)('latency benchmark on recorded devices (reads ../shared)', () => {
   it('beats the naive baseline on the Edge TPU and stays near the ceiling on the FPGA', async () => {
@@ -83,11 +80,10 @@ describe.skipIf(!hasShared)('latency benchmark on recorded devices (reads ../sha
   });
 
   it('devices adapt: fits one column from its designed samples and reports the fit', async () => {
-    const stdout = capture(process.stdout);
-    capture(process.stderr);
     const args = ['devices', 'adapt', '--table', HWNAS, '--device', 'fpga_latency', '--json'];
-    expect(await runCli(['node', 'simnas', ...args])).toBe(0);
-    const printed = JSON.parse(stdout()) as {
+    const { code, stdout } = await runCliCaptured(...args);
+    expect(code).toBe(0);
+    const printed = JSON.parse(stdout) as {
       device: string;
       samples: { cell: string; measuredMs: number }[];
       looMape: number;
@@ -111,19 +107,15 @@ describe.skipIf(!hasShared)('latency benchmark on recorded devices (reads ../sha
   });
 
   it('exits 2 naming the columns that exist when a device column is missing', async () => {
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const code = await runCli([
-      'node',
-      'simnas',
+    const { code, stderr: message } = await runCliCaptured(
       'bench',
       'latency',
       '--table',
       HWNAS,
       '--devices',
       'raspi5_latency',
-    ]);
+    );
     expect(code).toBe(2);
-    const message = stderr.mock.calls.map((call) => String(call[0])).join('');
     expect(message).toMatch(/no column 'raspi5_latency'; the device columns are: .*edgegpu_latency/);
   });
 });
@@ -133,10 +125,7 @@ describe('latency benchmark input errors', () => {
   const run = async (text: string, ...extra: string[]): Promise<{ code: number; message: string }> => {
     const path = join(dir, `t${Math.random().toString(36).slice(2)}.csv`);
     writeFileSync(path, text);
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const code = await runCli([
-      'node',
-      'simnas',
+    const { code, stderr: message } = await runCliCaptured(
       'bench',
       'latency',
       '--table',
@@ -144,9 +133,7 @@ describe('latency benchmark input errors', () => {
       '--seeds',
       '1',
       ...extra,
-    ]);
-    const message = stderr.mock.calls.map((call) => String(call[0])).join('');
-    stderr.mockRestore();
+    );
     return { code, message: message.replace(path, 'FILE') };
   };
   const cell = '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|';
