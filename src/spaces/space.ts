@@ -1,0 +1,91 @@
+// The search-space interface: everything downstream of a space (measurement, device models,
+// proxies, controller, search, reports) speaks of architectures through this and never names a
+// space. Every space simnas knows is a fixed number of positions (NB201's edges, FBNet's and
+// NAS-Bench-Macro's layers), each holding one of a few choices, so an architecture is one choice
+// index per position; what the choices mean (the network, its cost, its latency features) is the
+// space's own business.
+import type { Random } from '../util/random.js';
+import type { Operator } from './operators.js';
+
+/** One choice index per position, position 0 first. */
+export type Architecture = readonly number[];
+
+/** Params and MACs/FLOPs of the whole network, in millions, under the space's own convention. */
+export interface NetworkCounts {
+  readonly paramsM: number;
+  readonly flopsM: number;
+}
+
+/** The ONNX network a device runs for one architecture. */
+export interface SpaceNetwork {
+  readonly bytes: Uint8Array;
+  readonly inputName: string;
+  readonly inputShape: readonly number[];
+  readonly outputShape: readonly number[];
+}
+
+export interface NetworkRequest {
+  /** One of the space's datasets (input setting). */
+  readonly dataset: string;
+  readonly batchSize: number;
+  /** Seeds the weight initialisation. */
+  readonly seed: number;
+}
+
+/** One row of a human-readable description of an architecture (a layer, or an edge). */
+export interface ArchitectureRow {
+  readonly [column: string]: string | number;
+}
+
+export interface SearchSpace {
+  /** The `--space` name. */
+  readonly id: string;
+  /** Said to people: "NAS-Bench-201 topology", "FBNet (HW-NAS-Bench)". */
+  readonly title: string;
+  /** The input settings networks can be built for; the first is the default. */
+  readonly datasets: readonly string[];
+  /** Number of positions (edges or layers). */
+  readonly positions: number;
+  /** The choice names at each position. */
+  readonly choices: readonly (readonly string[])[];
+  /** "edge 2<-1", "layer 5": how a message names a position. */
+  positionLabel(position: number): string;
+  /** Number of architectures (may exceed 2^53: then it is approximate). */
+  readonly size: number;
+  /** Whether every architecture can be scored (the fitted model searched exhaustively). */
+  readonly enumerable: boolean;
+
+  /** Parses the space's text form; a bad string throws a UsageError naming the position and what is accepted. */
+  parse(text: string): Architecture;
+  format(architecture: Architecture): string;
+  /** A stable integer code (mixed radix, position 0 least significant); only for enumerable spaces. */
+  code(architecture: Architecture): number;
+  fromCode(code: number): Architecture;
+  /** A stable string key for maps and caches, in every space. */
+  key(architecture: Architecture): string;
+
+  sample(random: Random): Architecture;
+  /** Every architecture one position-change away. */
+  neighbours(architecture: Architecture): Architecture[];
+  /**
+   * Whether the network computes something from its input (NB201 cells can be disconnected; a
+   * disconnected one is never recommended or put on a front).
+   */
+  isUsable(architecture: Architecture): boolean;
+  /**
+   * The architecture a device actually runs: NB201 prunes dead edges, so distinct cells can be the
+   * same network; elsewhere the identity. Measuring caches by this.
+   */
+  deployed(architecture: Architecture): Architecture;
+
+  /** Params and FLOPs as the space's benchmark publishes them. */
+  counts(architecture: Architecture, dataset: string): NetworkCounts;
+  /** Rows for `simnas describe` and reports. */
+  describe(architecture: Architecture, dataset: string): ArchitectureRow[];
+  network(architecture: Architecture, request: NetworkRequest): SpaceNetwork;
+  /**
+   * The primitive operators the network's searchable part runs, for spaces built of layers: what
+   * synthetic devices for layered networks price. Absent where a space has its own device model.
+   */
+  operators?(architecture: Architecture, dataset: string): Operator[];
+}
