@@ -13,7 +13,7 @@ import {
   type MeasurementsEntry,
 } from '../src/action/caches.js';
 import { MeasurementCache, type CacheOutcomes, type MeasurementsStore } from '../src/action/cached-state.js';
-import type { AdaptationRecord, SearchResult } from '../src/pipeline.js';
+import type { AdaptationRecord, SearchResult } from '../src/pipeline/index.js';
 import { silentLogger } from '../src/util/log.js';
 import { xeonFingerprint as fingerprint } from './support/fingerprint.js';
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { frontNotes } from '../src/action/review.js';
-import type { SearchResult } from '../src/pipeline.js';
+import type { SearchResult } from '../src/pipeline/index.js';
 import type { Review } from '../src/review/review.js';
 import { runBuiltAction, writePullRequestEvent, type ActionRun } from './support/action-runner.js';
 import { startCacheServer, type CacheServer } from './support/cache-server.js';

@@ -10,7 +10,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../src/cli/program.js';
 import { UsageError } from '../src/errors.js';
 import { fingerprintFromFacts, type HardwareFacts } from '../src/hardware/fingerprint.js';
-import { runSearch, type SearchJobOptions } from '../src/pipeline.js';
+import { runSearch, type SearchJobOptions } from '../src/pipeline/index.js';
 import {
   aggregateReports,
   findReportFiles,

@@ -247,7 +247,7 @@ describe('the bundled controllers', () => {
   it.each(DATASETS)(
     '%s: loads, pretrained on the prior, proxy table and task score rule committed now',
     async (dataset) => {
-      const { loadController } = await import('../src/pipeline.js');
+      const { loadController } = await import('../src/pipeline/index.js');
       const { ProxyProvider } = await import('../src/proxies/provider.js');
       const controller = loadController(undefined, dataset);
       try {

@@ -19,7 +19,7 @@ import { availableExecutionProviders } from '../src/hardware/fingerprint.js';
 import { buildNb201Model } from '../src/hardware/nb201-model.js';
 import { defaultSampleCells, randomSampleCells } from '../src/hardware/sample-cells.js';
 import { formatCell, isConnected, parseCell } from '../src/space/cell.js';
-import { selectCells, runMainJob } from '../src/pipeline.js';
+import { selectCells, runMainJob } from '../src/pipeline/index.js';
 import { silentLogger } from '../src/util/log.js';
 
 const CHEAP = parseCell('|skip_connect~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|');

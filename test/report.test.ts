@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 
 import { addSearchOptions, searchOptionsFrom } from '../src/cli/search-commands.js';
-import { bundledControllerPath, controllerLocation } from '../src/pipeline.js';
+import { bundledControllerPath, controllerLocation } from '../src/pipeline/index.js';
 import { latencyAxis, tradeoffSvg } from '../src/report/chart.js';
 import { renderMarkdown, reproduceCommand } from '../src/report/markdown.js';
 import { chartPoints } from '../src/report/report.js';

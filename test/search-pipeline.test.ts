@@ -13,7 +13,7 @@ import { PRIOR_HASH } from '../src/controller/prior.js';
 import { pretrain } from '../src/controller/pretrain.js';
 import { samplePrior, syntheticLatencies } from '../src/devices/synthetic.js';
 import { UsageError } from '../src/errors.js';
-import { runSearch, type SearchJobOptions } from '../src/pipeline.js';
+import { runSearch, type SearchJobOptions } from '../src/pipeline/index.js';
 import { toReport, writeReport } from '../src/report/report.js';
 import { SPACE_SIZE } from '../src/space/cell.js';
 import { silentLogger } from '../src/util/log.js';

@@ -16,7 +16,7 @@ import {
   type AdaptationReuse,
   type DeviceSpec,
   type SearchResult,
-} from '../pipeline.js';
+} from '../pipeline/index.js';
 import type { StrategyChoice } from '../search/strategies.js';
 import type { Dataset } from '../space/datasets.js';
 import type { Logger } from '../util/log.js';

@@ -9,7 +9,7 @@ import * as core from '@actions/core';
 import { context } from '@actions/github';
 
 import { describeFingerprint, hardwareFingerprint } from '../hardware/fingerprint.js';
-import { DEFAULT_SEARCH, runSearch, type SearchResult } from '../pipeline.js';
+import { DEFAULT_SEARCH, runSearch, type SearchResult } from '../pipeline/index.js';
 import { renderMarkdown } from '../report/markdown.js';
 import type { Review } from '../review/review.js';
 import { regressionMessage, renderReviewMarkdown } from '../review/verdict.js';

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
-import type { SearchResult } from '../pipeline.js';
+import type { SearchResult } from '../pipeline/index.js';
 import { proxyTaskScore, reviewPullRequest, WORKING_TREE, type Review } from '../review/review.js';
 import type { Logger } from '../util/log.js';
 import type { ActionSettings } from './inputs.js';

@@ -21,7 +21,7 @@ import {
   searchProblem,
   verifyCandidates,
   type LoadedController,
-} from '../pipeline.js';
+} from '../pipeline/index.js';
 import { ProxyProvider } from '../proxies/provider.js';
 import { objective } from '../search/objective.js';
 import { certifiedThresholdMs, DEFAULT_MARGIN_Z } from '../search/verification.js';

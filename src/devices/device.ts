@@ -1,5 +1,6 @@
 // The one interface every latency source implements (live hardware, a recorded table, a synthetic
 // device), so the controller, the search and the latency model never care which they talk to.
+import type { MeasurementResult } from '../hardware/measure.js';
 import type { Cell } from '../space/cell.js';
 
 export type DeviceKind = 'live' | 'recorded' | 'synthetic';
@@ -21,4 +22,14 @@ export interface Device {
    * nor recommend what it could never verify.
    */
   hasData?(cell: Cell): boolean;
+  /**
+   * The relative sd of a measurement: one number for every cell (a recorded table replayed with
+   * noise), or per cell code for the cells measured so far (live hardware, from each cell's own
+   * spread). Absent: unknown.
+   */
+  measurementNoise?(): number | ReadonlyMap<number, number>;
+  /** Cells answered from earlier measurements of this hardware (a warm cache) instead of measured. */
+  readonly reusedCount?: number;
+  /** How the first live measurement was made, for reports. */
+  readonly protocol?: MeasurementResult['protocol'];
 }

@@ -157,6 +157,10 @@ export class RecordedDevice implements Device {
     return new RecordedDevice(column, table.source, values, options);
   }
 
+  measurementNoise(): number {
+    return this.noise;
+  }
+
   /** True latencies (ms) by cell code, NaN where the table has no data. */
   allLatencies(): Float64Array {
     return this.values;

@@ -32,6 +32,16 @@ export class ReusingDevice implements Device {
     return this.answered;
   }
 
+  /** The recorded noise of reused cells, then whatever the inner device knows of its own. */
+  measurementNoise(): Map<number, number> {
+    const own = this.inner.measurementNoise?.();
+    return new Map([...this.answered, ...(own instanceof Map ? own : [])]);
+  }
+
+  get protocol(): Device['protocol'] {
+    return this.inner.protocol;
+  }
+
   /** Every latency known now, earlier and new, by cell code. */
   get latencies(): ReadonlyMap<number, number> {
     return this.known;

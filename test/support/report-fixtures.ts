@@ -1,6 +1,6 @@
 // A search result written by hand, for testing what the report shows without running a search: a
 // recorded device, five verified cells and the best sample competing beside them, a small front.
-import type { SearchResult } from '../../src/pipeline.js';
+import type { SearchResult } from '../../src/pipeline/index.js';
 import { toReport, type SearchReport } from '../../src/report/report.js';
 import { allCells, formatCell, isConnected } from '../../src/space/cell.js';
 

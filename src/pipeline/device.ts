@@ -1,0 +1,16 @@
+// The device a search runs against, built from its spec: this machine (optionally answering from
+// a warm cache first) or a recorded table column replayed with noise.
+import type { Device } from '../devices/device.js';
+import { LiveDevice } from '../devices/live.js';
+import { RecordedDevice } from '../devices/recorded.js';
+import { ReusingDevice } from '../devices/reusing.js';
+import type { Dataset } from '../space/datasets.js';
+import type { Logger } from '../util/log.js';
+import type { DeviceSpec } from './types.js';
+
+export function createDevice(spec: DeviceSpec, dataset: Dataset, seed: number, logger: Logger): Device {
+  if (spec.kind === 'table')
+    return RecordedDevice.fromCsv(spec.path, spec.column, { noise: spec.noise, seed });
+  const live = new LiveDevice({ measure: { ...spec.measure, dataset, seed }, logger });
+  return spec.reuse && spec.reuse.size > 0 ? new ReusingDevice(live, spec.reuse, spec.reuseNoise) : live;
+}

@@ -1,0 +1,175 @@
+// Stage 2, last step: verify the best candidates by measuring them, one at a time, refitting the
+// latency model after each, and apply the recommendation rule to what was measured.
+import type { Device } from '../devices/device.js';
+import { LIVE_REPEATABILITY } from '../devices/live.js';
+import { fitLatencyModel } from '../devices/latency-model.js';
+import { recommend, type Recommendation, type VerifiedCell } from '../search/recommend.js';
+import type { Evaluations } from '../search/strategies.js';
+import {
+  bestCertified,
+  certifiedThresholdMs,
+  chooseCandidates,
+  computesSomething,
+  DEFAULT_MARGIN_Z,
+  LAST_CHANCE_MIN_PASS,
+} from '../search/verification.js';
+import { decodeCell, formatCell } from '../space/cell.js';
+import type { Dataset } from '../space/datasets.js';
+import type { Logger } from '../util/log.js';
+import { median } from '../util/stats.js';
+import { predictionFloor } from './adapt.js';
+import type { AdaptedDevice, MeasuredCell, VerifyOptions } from './types.js';
+
+/** The measured cells with the relative sd of their measurement, where it is known per cell. */
+export function withNoise(
+  samples: readonly MeasuredCell[],
+  verified: readonly VerifiedCell[],
+  noise: number | ReadonlyMap<number, number>,
+): { samples: MeasuredCell[]; verified: (VerifiedCell & Pick<MeasuredCell, 'relativeNoise'>)[] } {
+  const noiseOf = (code: number): { relativeNoise?: number } => {
+    const value = typeof noise === 'number' ? undefined : noise.get(code);
+    return value === undefined ? {} : { relativeNoise: value };
+  };
+  return {
+    samples: samples.map((cell) => ({ ...cell, ...noiseOf(cell.code) })),
+    verified: verified.map((cell) => ({ ...cell, ...noiseOf(cell.code) })),
+  };
+}
+
+/** One noise level for cells not measured yet: the median of those seen so far, or the live floor. */
+function typicalNoise(noise: number | ReadonlyMap<number, number>): number {
+  if (typeof noise === 'number') return noise;
+  return noise.size > 0 ? median([...noise.values()]) : LIVE_REPEATABILITY;
+}
+
+/**
+ * Chooses the candidates to measure among the evaluated cells (the set with the best expected
+ * certified score, see src/search/verification.ts), measures them and applies the
+ * recommendation rule. The best sample already certified competes without a new measurement.
+ */
+export async function verifyCandidates(
+  device: Device,
+  adapted: AdaptedDevice,
+  evaluations: Evaluations,
+  options: VerifyOptions,
+  logger: Logger,
+): Promise<{
+  verified: VerifiedCell[];
+  measurementsSpent: number;
+  measured: Map<number, number>;
+  recommendation: Recommendation;
+}> {
+  const marginZ = options.marginZ ?? DEFAULT_MARGIN_Z;
+  const noiseNow = (): number | ReadonlyMap<number, number> =>
+    typeof options.noise === 'number' ? options.noise : options.noise();
+  const measured = new Map(adapted.samples.map((s) => [s.code, s.measuredMs]));
+  // One at a time: each outcome tells the next choice whether to be bolder or safer, and the
+  // search stops early once no unmeasured cell could beat the best certified one.
+  const toMeasure: number[] = [];
+  let measurementsSpent = 0;
+  let predicted = adapted.predicted;
+  // Cells worth re-predicting after a refit: plausible under the sample fit (the refit moves
+  // predictions by a fraction of their sd, not by many sds), so a refit costs milliseconds.
+  const plausible = [...evaluations.keys()].filter(
+    (code) =>
+      !Number.isNaN(options.scores[code]!) &&
+      adapted.predicted.mean[code]! - 3 * adapted.predicted.std[code]! <= options.budgetMs,
+  );
+  while (toMeasure.length < options.verify) {
+    const noise = noiseNow();
+    // The last measurement with no candidate certified yet: a likely pass beats one more bold bet.
+    const lastChance =
+      toMeasure.length === options.verify - 1 &&
+      !toMeasure.some(
+        (code) => measured.get(code)! <= certifiedThresholdMs(options.budgetMs, code, { noise, marginZ }),
+      );
+    const [next] = chooseCandidates({
+      pool: evaluations.keys(),
+      scores: options.scores,
+      predicted,
+      budgetMs: options.budgetMs,
+      count: 1,
+      margin: { noise, marginZ },
+      expectedNoise: typicalNoise(noise),
+      measured,
+      ...(lastChance ? { minPass: LAST_CHANCE_MIN_PASS } : {}),
+    });
+    if (next === undefined) break;
+    const result = await logger.group(
+      `verifying candidate ${toMeasure.length + 1} by measuring it: ${formatCell(decodeCell(next))}`,
+      () => device.measure([decodeCell(next)]),
+    );
+    toMeasure.push(next);
+    measured.set(next, result.latenciesMs[0]!);
+    measurementsSpent += result.measurementsSpent;
+    if (options.refitDataset && toMeasure.length < options.verify) {
+      // Only cells that could still beat the best certified one are candidates from here on.
+      const floor =
+        bestCertified(measured, options.scores, options.budgetMs, { noise: noiseNow(), marginZ })?.score ??
+        -Infinity;
+      const contenders = plausible.filter((code) => options.scores[code]! > floor && !measured.has(code));
+      predicted = refitPredictions(measured, contenders, adapted.predicted, options.refitDataset);
+    }
+  }
+  const margin = { noise: noiseNow(), marginZ };
+  // The best certified sample competes for free; with none, the fastest sample is the fallback
+  // (among samples that compute something, unless none does).
+  const scored = adapted.samples.filter((s) => !Number.isNaN(options.scores[s.code]!));
+  const computing = scored.filter((s) => computesSomething(s.code, options.scores));
+  const extra =
+    bestCertified(
+      new Map(scored.map((s) => [s.code, s.measuredMs])),
+      options.scores,
+      options.budgetMs,
+      margin,
+    )?.code ??
+    (computing.length > 0 ? computing : scored).reduce<MeasuredCell | undefined>(
+      (fastest, s) => (!fastest || s.measuredMs < fastest.measuredMs ? s : fastest),
+      undefined,
+    )?.code;
+  const candidates = [
+    ...toMeasure.map((code) => ({ code, source: 'verification' as const })),
+    ...(extra !== undefined ? [{ code: extra, source: 'sample' as const }] : []),
+  ];
+  const verified: VerifiedCell[] = candidates.map(({ code, source }) => ({
+    code,
+    cell: formatCell(decodeCell(code)),
+    measuredMs: measured.get(code)!,
+    predictedMs: adapted.predicted.mean[code]!,
+    predictedStdMs: adapted.predicted.std[code]!,
+    taskScore: options.scores[code]!,
+    source,
+  }));
+  return {
+    verified,
+    measurementsSpent,
+    measured,
+    recommendation: recommend(verified, options.budgetMs, margin),
+  };
+}
+
+/** Predictions of a model refitted to every measurement so far, for `codes`; others keep `base`. */
+function refitPredictions(
+  measured: ReadonlyMap<number, number>,
+  codes: readonly number[],
+  base: AdaptedDevice['predicted'],
+  dataset: Dataset,
+): AdaptedDevice['predicted'] {
+  const codesMeasured = [...measured.keys()];
+  const model = fitLatencyModel(
+    {
+      cells: codesMeasured.map((code) => decodeCell(code)),
+      latenciesMs: codesMeasured.map((c) => measured.get(c)!),
+    },
+    { dataset },
+  );
+  const mean = Float64Array.from(base.mean);
+  const std = Float64Array.from(base.std);
+  const floor = predictionFloor(measured.values());
+  for (const code of codes) {
+    const prediction = model.predict(decodeCell(code));
+    mean[code] = Math.max(prediction.meanMs, floor);
+    std[code] = prediction.stdMs;
+  }
+  return { mean, std };
+}
