@@ -1,5 +1,6 @@
 // Module boundaries: ground truth (src/bench, ../shared tables) stays out of everything but the
-// command-line front ends, so the pipeline can never read the answers it is scored against.
+// command-line front ends, so the pipeline can never read the answers it is scored against; the
+// core never imports the front ends or the GitHub toolkit; and no module imports itself in a circle.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +48,42 @@ describe('module boundaries', () => {
       )
       .map((f) => path.relative(SRC, f));
     expect(offenders).toEqual([]);
+  });
+
+  it('keeps the core free of @actions/* and of the front ends', () => {
+    const frontEndFolders = [...frontEnds, path.join(SRC, 'action'), path.join(SRC, 'action.ts')];
+    const isFrontEnd = (f: string) =>
+      frontEndFolders.some((fe) => f === fe || f.startsWith(`${fe}${path.sep}`));
+    const core = files.filter((f) => !isFrontEnd(f) && !f.startsWith(bench));
+    const toolkit = core
+      .filter((f) => /from\s+['"]@actions\//.test(readFileSync(f, 'utf8')))
+      .map((f) => path.relative(SRC, f));
+    expect(toolkit).toEqual([]);
+    const upward = files
+      .filter((f) => !isFrontEnd(f))
+      .filter((f) => imports(f).some((target) => isFrontEnd(target.replace(/\.js$/, '.ts'))))
+      .map((f) => path.relative(SRC, f));
+    expect(upward).toEqual([]);
+  });
+
+  it('has no import cycles', () => {
+    const graph = new Map(files.map((f) => [f, imports(f).map((t) => t.replace(/\.js$/, '.ts'))]));
+    const cycles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const visit = (file: string, trail: string[]): void => {
+      if (state.get(file) === 'done') return;
+      if (state.get(file) === 'open') {
+        cycles.push(
+          [...trail.slice(trail.indexOf(file)), file].map((f) => path.relative(SRC, f)).join(' -> '),
+        );
+        return;
+      }
+      state.set(file, 'open');
+      for (const target of graph.get(file) ?? []) visit(target, [...trail, file]);
+      state.set(file, 'done');
+    };
+    for (const file of files) visit(file, []);
+    expect(cycles).toEqual([]);
   });
 
   it('finds the modules it checks', () => {

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { errnoCode, UsageError } from '../errors.js';
 import { readAndAggregate, renderAggregateMarkdown, spliceSection } from '../report/aggregate.js';
 import { ensureWritableFile } from '../util/folders.js';
-import { pathValue, printJson } from './program.js';
+import { pathValue, printJson } from './options.js';
 
 interface AggregateFlags {
   out?: string;

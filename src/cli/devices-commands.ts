@@ -6,7 +6,7 @@ import { DEFAULT_DESIGN_VARIANTS, formatLatencyBench, runLatencyBench } from '..
 import { designSampleCells } from '../devices/design.js';
 import { DEFAULT_BANK_SEED } from '../devices/prior.js';
 import { readLatencyTable, RecordedDevice } from '../devices/recorded.js';
-import { adaptToDevice } from '../pipeline.js';
+import { adaptToDevice } from '../pipeline/index.js';
 import { formatCell } from '../space/cell.js';
 import type { Dataset } from '../space/datasets.js';
 import { stderrLogger } from '../util/log.js';
@@ -18,7 +18,7 @@ import {
   printJson,
   samplesOption,
   seedValue,
-} from './program.js';
+} from './options.js';
 
 export function registerDevicesCommands(program: Command, bench: Command): void {
   const devices = program

@@ -7,7 +7,12 @@ import { describeFingerprint, hardwareFingerprint } from '../hardware/fingerprin
 import { describeProtocol, formatLatencyTable } from '../hardware/format.js';
 import { parseCell } from '../space/cell.js';
 import { parseDataset, type Dataset } from '../space/datasets.js';
-import { measureOptionsFrom, runMainJob, type MainJobOptions, type MainJobResult } from '../pipeline.js';
+import {
+  measureOptionsFrom,
+  runMainJob,
+  type MainJobOptions,
+  type MainJobResult,
+} from '../pipeline/index.js';
 import { recordLatencyTable } from '../hardware/record-table.js';
 import { stderrLogger } from '../util/log.js';
 import {
@@ -17,7 +22,7 @@ import {
   printJson,
   seedValue,
   datasetOption,
-} from './program.js';
+} from './options.js';
 
 interface MeasureFlags {
   dataset?: Dataset;

@@ -9,7 +9,7 @@ import { parseDataset } from '../space/datasets.js';
 import { stderrLogger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
-import { datasetOption, positiveInteger, printJson, seedValue } from './program.js';
+import { datasetOption, positiveInteger, printJson, seedValue } from './options.js';
 
 const CELL_EXAMPLE = '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|';
 

@@ -9,7 +9,7 @@ import { defaultTablePath } from '../proxies/table.js';
 import { formatCell, parseCell } from '../space/cell.js';
 import { DATASETS, parseDataset, UnknownDatasetError, type Dataset } from '../space/datasets.js';
 import { stderrLogger } from '../util/log.js';
-import { argumentParser, pathValue, positiveInteger, printJson } from './program.js';
+import { argumentParser, pathValue, positiveInteger, printJson } from './options.js';
 
 const CELL_EXAMPLE = '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|';
 

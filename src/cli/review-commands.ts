@@ -7,7 +7,7 @@ import { DEFAULT_CONFIG_PATH } from '../review/config.js';
 import { WORKING_TREE, proxyTaskScore, reviewPullRequest } from '../review/review.js';
 import { renderReviewMarkdown } from '../review/verdict.js';
 import { stderrLogger } from '../util/log.js';
-import { positiveInteger, printJson, seedValue } from './program.js';
+import { positiveInteger, printJson, seedValue } from './options.js';
 
 interface ReviewFlags {
   base: string;

@@ -8,7 +8,7 @@ import { PRIOR_HASH } from '../controller/prior.js';
 import { CONTROLLER_FILE, DEFAULT_PRETRAIN, pretrain } from '../controller/pretrain.js';
 import { samplePrior, syntheticLatencies } from '../devices/synthetic.js';
 import { UsageError } from '../errors.js';
-import { DEFAULT_SEARCH, runSearch, type DeviceSpec, type SearchJobOptions } from '../pipeline.js';
+import { DEFAULT_SEARCH, runSearch, type DeviceSpec, type SearchJobOptions } from '../pipeline/index.js';
 import { ProxyProvider } from '../proxies/provider.js';
 import { toReport, writeReport } from '../report/report.js';
 import { parseBudget } from '../search/budget.js';
@@ -31,7 +31,7 @@ import {
   printJson,
   samplesOption,
   seedValue,
-} from './program.js';
+} from './options.js';
 
 /** `live`, or `table:CSV:COLUMN` (the last ':' separates the column, so paths may contain ':'). */
 export function parseDeviceSpec(text: string, noise = 0): DeviceSpec {

@@ -10,7 +10,7 @@ import {
   edgeLabel,
   OPS,
 } from '../space/cell.js';
-import { printJson } from './program.js';
+import { printJson } from './options.js';
 
 export function registerSpaceCommands(program: Command): void {
   program

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { errnoCode, UsageError } from '../errors.js';
 import { DATASETS, type Dataset } from '../space/datasets.js';
 import { COMMENT_LIMIT } from './markdown.js';
-import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION } from './report.js';
+import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION } from './schema.js';
 
 export const AGGREGATE_SCHEMA = 'simnas-aggregate';
 export const AGGREGATE_SCHEMA_VERSION = 1;

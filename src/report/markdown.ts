@@ -4,7 +4,7 @@
 // the run) folded away. GitHub caps comments at 65,536 characters, so the front table is
 // truncated, with a note, when it would not fit.
 import { frontMermaid } from './chart.js';
-import { hardwareName, type SearchReport } from './report.js';
+import { hardwareName, type SearchReport } from './schema.js';
 
 export const COMMENT_LIMIT = 65_536;
 const FRONT_ROWS = 10;

@@ -4,42 +4,18 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import type { SearchResult } from '../pipeline.js';
-import { SIMNAS_VERSION } from '../version.js';
 import { tradeoffSvg, type ChartPoint } from './chart.js';
 import { renderMarkdown } from './markdown.js';
+import { hardwareName, type SearchReport } from './schema.js';
 
-export const REPORT_SCHEMA = 'simnas-report';
-export const REPORT_SCHEMA_VERSION = 1;
-
-/** Where a report was produced, when a CI front end (the action) ran it. */
-export interface RunContext {
-  /** The name the hardware is reported and commented under (the runner's label, or derived). */
-  readonly hardwareTag: string;
-  /** Outcome of each cache the run used: hit, miss, disabled, or a warning's short text. */
-  readonly caches: Readonly<Record<string, string>>;
-  readonly event?: string;
-  readonly sha?: string;
-}
-
-export interface SearchReport extends SearchResult {
-  readonly schema: typeof REPORT_SCHEMA;
-  readonly schemaVersion: number;
-  readonly simnasVersion: string;
-  readonly nodeVersion: string;
-  readonly run?: RunContext;
-}
-
-export function toReport(result: SearchResult, run?: RunContext): SearchReport {
-  return {
-    schema: REPORT_SCHEMA,
-    schemaVersion: REPORT_SCHEMA_VERSION,
-    simnasVersion: SIMNAS_VERSION,
-    nodeVersion: process.version,
-    ...result,
-    ...(run ? { run } : {}),
-  };
-}
+export {
+  hardwareName,
+  REPORT_SCHEMA,
+  REPORT_SCHEMA_VERSION,
+  toReport,
+  type RunContext,
+  type SearchReport,
+} from './schema.js';
 
 export function chartPoints(report: SearchReport): ChartPoint[] {
   const recommended = report.recommendation.code;
@@ -86,9 +62,4 @@ export async function writeReport(report: SearchReport, outDir: string): Promise
     }),
   );
   return files;
-}
-
-/** The hardware's name in titles: the run's tag, else the fingerprint's, else the device's. */
-export function hardwareName(report: SearchReport): string {
-  return report.run?.hardwareTag ?? report.fingerprint?.tag ?? report.device.name;
 }
