@@ -10,6 +10,8 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { readActionMetadata } from '../scripts/action-docs.js';
+import { actionRunProblems } from '../scripts/check-action-run.mjs';
 import { runBuiltAction, writePullRequestEvent, type ActionRun } from './support/action-runner.js';
 import { startCacheServer, type CacheServer } from './support/cache-server.js';
 import { startGithubServer, type GithubServer } from './support/github-server.js';
@@ -90,6 +92,13 @@ describe('the action on a pull request (two runs, v2 cache protocol)', () => {
     expect(cold.outputs['hardware-tag']).toBe('ci-box');
     expect(cold.outputs['report-path']).toBe(path.join(workspace, 'simnas-report'));
     expect(cold.summary).toContain('**Recommended cell**');
+    // What the CI job that runs the action from the checkout checks (scripts/check-action-run.mjs),
+    // and that it would catch a wrong output; every output action.yml declares is set.
+    expect(actionRunProblems(cold.outputs, { hardwareTag: 'ci-box' })).toEqual([]);
+    expect(actionRunProblems({ ...cold.outputs, 'latency-ms': '1e9' })).toEqual([
+      expect.stringMatching(/^output latency-ms '1e9' is not report\.json's/),
+    ]);
+    expect(Object.keys(cold.outputs).sort()).toEqual(Object.keys(readActionMetadata().outputs).sort());
 
     const comments = github.state.comments('octo', 'models', 7);
     expect(comments).toHaveLength(2);
