@@ -78,6 +78,12 @@ describe('the review through the action', () => {
     expect(run.stdout).toMatch(/::error::simnas review: latency-regression/);
     expect(run.outputs.verdict).toBe('latency-regression');
     expect(Number(run.outputs['latency-ratio'])).toBeGreaterThan(1.5);
+    const [low, ratio, high] = ['latency-ratio-low', 'latency-ratio', 'latency-ratio-high'].map((name) =>
+      Number(run.outputs[name]),
+    );
+    expect(low).toBeGreaterThan(1.05);
+    expect(low).toBeLessThanOrEqual(ratio!);
+    expect(high).toBeGreaterThanOrEqual(ratio!);
     expect(run.outputs['task-score-delta']).not.toBe('');
     // Everything was still published: the comment starts with the review, then the search.
     const [comment] = github.state.comments('octo', 'models', 3);
@@ -104,6 +110,7 @@ describe('the review through the action', () => {
     );
     expect(['new', 'dominated']).toContain(run.outputs.verdict);
     expect(run.outputs['latency-ratio']).toBe('');
+    expect(run.outputs['latency-ratio-low']).toBe('');
     expect(github.state.comments('octo', 'models', 4)[0]!.body).toContain('### This pull request');
   });
 

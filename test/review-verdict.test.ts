@@ -62,14 +62,32 @@ describe('verdicts', () => {
   });
 
   it('flags a latency regression only when the whole interval is above the threshold', () => {
-    // The point estimate is 8% slower, but the interval reaches below +5%: not proven.
-    expect(judge({ ratio: ratio(1.08, 1.03, 1.13) }).verdict).toBe('unchanged');
+    // The point estimate is 8% slower, but the interval reaches below +5%: not proven either way.
+    const unproven = judge({ ratio: ratio(1.08, 1.03, 1.13) });
+    expect(kinds(unproven)).toEqual(['inconclusive']);
+    expect(unproven.verdicts[0]!.reason).toMatch(/straddles the ±5% threshold/);
+    expect(regressionMessage(unproven)).toBeUndefined();
     const outcome = judge({ ratio: ratio(1.08, 1.06, 1.1) });
     expect(kinds(outcome)).toEqual(['latency-regression']);
     expect(outcome.verdicts[0]!.reason).toMatch(/\+8\.0% \(95% CI \+6\.0% to \+10\.0%\)/);
     expect(REGRESSION_VERDICTS.has(outcome.verdict)).toBe(true);
     expect(regressionMessage(outcome)).toMatch(/^latency-regression: latency \+8\.0%/);
     expect(regressionMessage(judge({}))).toBeUndefined();
+  });
+
+  it('calls an interval that reaches across either threshold inconclusive, one inside both unchanged', () => {
+    expect(judge({ ratio: ratio(1.0, 0.97, 1.06) }).verdict).toBe('inconclusive');
+    expect(judge({ ratio: ratio(0.97, 0.94, 1.0) }).verdict).toBe('inconclusive');
+    expect(judge({ ratio: ratio(1.0, 0.951, 1.049) }).verdict).toBe('unchanged');
+    // A task-score change is still reported beside an inconclusive latency.
+    expect(kinds(judge({ head: side('working tree', 1.0, 0.6), ratio: ratio(1.0, 0.9, 1.1) }))).toEqual([
+      'task-score-regression',
+      'inconclusive',
+    ]);
+    expect(kinds(judge({ head: side('working tree', 1.0, 0.8), ratio: ratio(1.0, 0.9, 1.1) }))).toEqual([
+      'inconclusive',
+      'improvement',
+    ]);
   });
 
   it('calls a proven speed-up or a task-score gain an improvement', () => {

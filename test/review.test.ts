@@ -144,14 +144,17 @@ describe('review of NB201 cells', () => {
       silentLogger,
     );
     expect(same.base?.model).toBe(CONV);
-    expect(same.verdict).toBe('unchanged');
+    // Unchanged when the interval lies within ±5%; a noisy run whose interval reaches past it is
+    // inconclusive, never a regression or an improvement.
+    const within = same.latencyRatio!.low >= 0.95 && same.latencyRatio!.high <= 1.05;
+    expect(same.verdict).toBe(within ? 'unchanged' : 'inconclusive');
     expect(same.taskScoreDelta).toBe(0);
     const markdown = renderReviewMarkdown(same);
     expect(markdown).toMatch(/^### This pull request\n/);
-    expect(markdown).toContain('**Verdict: ➖ unchanged**');
+    expect(markdown).toContain(within ? '**Verdict: ➖ unchanged**' : '**Verdict: ❔ inconclusive**');
   }, 60_000);
 
-  it('keeps a cell compared with itself unchanged in at least 19 of 20 short runs', async () => {
+  it('never calls a cell compared with itself changed in at least 19 of 20 short runs', async () => {
     const cell = parseCell(SKIP);
     const source = { kind: 'cell', label: SKIP, cell, dataset: DATASET } as const;
     const base = await prepareModel(source, SHORT);
@@ -185,8 +188,9 @@ describe('review of NB201 cells', () => {
           }).verdict,
         );
       }
+      // No false alarm: unchanged, or inconclusive when a short run's interval is wide.
       expect(
-        verdicts.filter((verdict) => verdict === 'unchanged').length,
+        verdicts.filter((verdict) => verdict === 'unchanged' || verdict === 'inconclusive').length,
         ratios.join(' '),
       ).toBeGreaterThanOrEqual(19);
     } finally {

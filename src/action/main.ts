@@ -92,6 +92,8 @@ export async function runAction(logger: Logger = actionsLogger): Promise<void> {
   publishOutputs(report, settings.reportDir, hardwareTag);
   core.setOutput('verdict', review?.verdict ?? '');
   core.setOutput('latency-ratio', review?.latencyRatio?.value.toFixed(4) ?? '');
+  core.setOutput('latency-ratio-low', review?.latencyRatio?.low.toFixed(4) ?? '');
+  core.setOutput('latency-ratio-high', review?.latencyRatio?.high.toFixed(4) ?? '');
   core.setOutput('task-score-delta', review?.taskScoreDelta?.toFixed(6) ?? '');
   // Outside a runner (a local run without the variable) there is no summary file to write to.
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown, true).write();

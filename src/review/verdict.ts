@@ -5,6 +5,8 @@
 // Rule of evidence: a latency verdict needs the whole confidence interval of the ratio
 // head/base beyond the threshold (a regression when its lower bound exceeds 1 + t, an
 // improvement when its upper bound is below 1 - t), so measurement noise alone never cries wolf.
+// `unchanged` needs the whole interval inside ±t; an interval that straddles 1 + t or 1 - t is
+// `inconclusive`: the change may or may not cross the threshold, and more rounds would tell.
 // Task scores are deterministic proxies, so their change is compared with the threshold directly.
 import type { AbProtocol, Interval } from './ab-timing.js';
 import type { Thresholds } from './config.js';
@@ -14,6 +16,7 @@ export type VerdictKind =
   | 'latency-regression'
   | 'task-score-regression'
   | 'dominated'
+  | 'inconclusive'
   | 'improvement'
   | 'new'
   | 'unchanged';
@@ -24,6 +27,7 @@ export const VERDICT_SEVERITY: readonly VerdictKind[] = [
   'latency-regression',
   'task-score-regression',
   'dominated',
+  'inconclusive',
   'improvement',
   'new',
   'unchanged',
@@ -140,14 +144,33 @@ export function decideVerdicts(input: VerdictInput): VerdictOutcome {
         reasons.push(`task score rose by ${formatScore(taskScoreDelta)} (threshold ${points})`);
       found.push({ kind: 'improvement', reason: reasons.join('; ') });
     }
-    if (!latencyRegression && !latencyImprovement && !scoreRegression && !scoreImprovement) {
+    // The interval reaches across a threshold: the latency change is neither proven nor ruled out.
+    const latencyInconclusive =
+      !latencyRegression &&
+      !latencyImprovement &&
+      (ratio.high > 1 + latencyFraction || ratio.low < 1 - latencyFraction);
+    if (latencyInconclusive) {
+      found.push({
+        kind: 'inconclusive',
+        reason:
+          `latency ${change} vs base: the interval straddles the ±${percent} threshold, so this run ` +
+          'can neither confirm nor rule out a change that large',
+      });
+    }
+    if (
+      !latencyRegression &&
+      !latencyImprovement &&
+      !latencyInconclusive &&
+      !scoreRegression &&
+      !scoreImprovement
+    ) {
       const scorePart =
         taskScoreDelta === undefined
           ? ''
           : `; task score ${formatSignedScore(taskScoreDelta)} (threshold ${points})`;
       found.push({
         kind: 'unchanged',
-        reason: `latency ${change}: no change beyond ±${percent} that the interval confirms${scorePart}`,
+        reason: `latency ${change}: the whole interval lies within ±${percent}${scorePart}`,
       });
     }
   }
@@ -211,6 +234,7 @@ const VERDICT_LABELS: Readonly<Record<VerdictKind, string>> = {
   'latency-regression': '🔺 latency regression',
   'task-score-regression': '🔻 task-score regression',
   dominated: '💡 dominated by the recommended cell',
+  inconclusive: '❔ inconclusive',
   improvement: '✅ improvement',
   new: '🆕 new',
   unchanged: '➖ unchanged',
