@@ -326,7 +326,7 @@ describe('simnas review', () => {
     expect(code).toBe(0);
     const printed = JSON.parse(stdout()) as { verdict: string; head: { model: string } };
     expect(printed.head.model).toBe(SKIP);
-    expect(['unchanged', 'improvement', 'latency-regression']).toContain(printed.verdict);
+    expect(['unchanged', 'inconclusive', 'improvement', 'latency-regression']).toContain(printed.verdict);
 
     repo.write('simnas.json', JSON.stringify({ model: { cell: SKIP.replace('~2', '~1') } }));
     expect(await runCli(['node', 'simnas', 'review', '--repo', repo.dir, '--no-task-score'])).toBe(2);
