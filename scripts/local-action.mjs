@@ -27,10 +27,12 @@ process.env.RUNNER_TEMP ??= path.join(work, 'temp');
 process.env.GITHUB_EVENT_NAME ??= 'workflow_dispatch';
 process.env.GITHUB_WORKSPACE ??= process.cwd();
 
+// The action ends the process itself (process.exit, see src/action/bootstrap.ts): print on exit.
+process.on('exit', () => {
+  console.log(`\noutputs (${outputs}):`);
+  for (const match of readFileSync(outputs, 'utf8').matchAll(/^(\S+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) {
+    console.log(`  ${match[1]} = ${match[3]}`);
+  }
+  console.log(`job summary: ${summary}`);
+});
 await import(pathToFileURL(path.join(root, 'dist', 'action.js')).href);
-
-console.log(`\noutputs (${outputs}):`);
-for (const match of readFileSync(outputs, 'utf8').matchAll(/^(\S+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) {
-  console.log(`  ${match[1]} = ${match[3]}`);
-}
-console.log(`job summary: ${summary}`);

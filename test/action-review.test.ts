@@ -73,7 +73,7 @@ afterAll(async () => {
 describe('the review through the action', () => {
   it('flags a slower head as a latency regression, comments it on top, and fails on request', async () => {
     writeFileSync(path.join(repo, 'simnas.json'), config(SLOW));
-    const run = await runAction(3, 1, { 'fail-on-regression': 'true' });
+    const run = await runAction(3, 1, { 'fail-on-regression': 'true', 'check-run': 'true' });
     expect(run.exitCode, run.stdout.slice(-3000)).toBe(1);
     expect(run.stdout).toMatch(/::error::simnas review: latency-regression/);
     expect(run.outputs.verdict).toBe('latency-regression');
@@ -87,7 +87,9 @@ describe('the review through the action', () => {
     expect(run.outputs['task-score-delta']).not.toBe('');
     // Everything was still published: the comment starts with the review, then the search.
     const [comment] = github.state.comments('octo', 'models', 3);
-    expect(comment!.body).toMatch(/^<!-- simnas:hardware=review-box -->\n### This pull request/);
+    expect(comment!.body).toMatch(
+      /^<!-- simnas:key=review-box\/cifar10\/nb201\/simnas\.json -->\n<!-- simnas-state \S+ -->\n### This pull request/,
+    );
     expect(comment!.body).toContain('**Recommended cell**');
     expect(comment!.body).toMatch(
       /Pareto front are faster and score higher than the head|head is on or near/,
@@ -95,6 +97,11 @@ describe('the review through the action', () => {
     expect(comment!.body.length).toBeLessThanOrEqual(65_536);
     const review = JSON.parse(readFileSync(path.join(repo, 'simnas-report', 'review.json'), 'utf8'));
     expect(review.base.model).toContain('skip_connect');
+    // The check run carries the verdict as its conclusion.
+    expect(github.state.checkRuns).toEqual([
+      expect.objectContaining({ name: 'simnas (review-box)', conclusion: 'failure' }),
+    ]);
+    expect(github.state.checkRuns[0]!.output.title).toMatch(/^latency-regression: /);
   });
 
   it('says so when the config is new in the pull request, and does not fail', async () => {

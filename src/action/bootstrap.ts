@@ -30,3 +30,6 @@ try {
   if (!(error instanceof Error)) core.setFailed(String(error));
   else core.setFailed(error.name === UsageError.name ? error.message : (error.stack ?? error.message));
 }
+// Everything is published and saved; a cache call abandoned after its time limit may still be
+// retrying inside @actions/cache, and would keep the process alive (actions/cache exits so too).
+process.exit();

@@ -3,7 +3,9 @@
 // hardware tag + fingerprint + dataset + measurement settings, the latencies measured on this
 // hardware. Every entry is a small JSON file carrying a format version and a SHA-256 of its payload:
 // a corrupted or foreign entry is ignored with a warning. The cache is optional: an unavailable or
-// failing service is a warning and a miss, never a failure.
+// failing service is a warning and a miss, never a failure, and an outage costs seconds: every call
+// has a time limit, and after the first failed or timed-out call the run stops calling the service
+// (@actions/cache itself retries a failing v2 service for about 30 s a call, 4 calls a run).
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -38,6 +40,56 @@ function digest(payload: unknown): string {
   return createHash('sha256').update(JSON.stringify(payload)).digest('hex');
 }
 
+/**
+ * How long one cache call may take. Entries are small JSON files (kilobytes), so a healthy service
+ * answers in about a second; a call still running after this is taken for an outage.
+ */
+export const CACHE_CALL_LIMIT_MS = 10_000;
+
+/**
+ * The cache service as one run sees it: each call under a time limit, and none after the first
+ * that failed or ran out of time (one warning says so). A call that ran out of time is abandoned,
+ * not cancelled: @actions/cache offers no way to stop its retries, so the action exits explicitly
+ * when it is done (src/action/bootstrap.ts).
+ */
+export class CacheService {
+  private failure: string | undefined;
+
+  constructor(readonly callLimitMs = CACHE_CALL_LIMIT_MS) {}
+
+  /** False once a call failed, or when the runner offers no cache service. */
+  get usable(): boolean {
+    return this.failure === undefined && cache.isFeatureAvailable();
+  }
+
+  /** Runs `call`; undefined when it failed or ran out of time, or the service was given up. */
+  async call<T>(what: string, call: () => Promise<T>, logger: Logger): Promise<{ value: T } | undefined> {
+    if (this.failure !== undefined) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${this.callLimitMs / 1000} s`)),
+        this.callLimitMs,
+      );
+    });
+    try {
+      return { value: await Promise.race([call(), limit]) };
+    } catch (error) {
+      this.failure = messageOf(error);
+      logger.warn(
+        `cache ${what} failed (${this.failure}); not calling the cache service again in this run, ` +
+          'which goes on without it',
+      );
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** The service of this run (one process is one run). */
+export const runCacheService = new CacheService();
+
 /** One cached JSON payload in its own folder, restored and saved under a key. */
 export class CacheSlot<T> {
   readonly folder: string;
@@ -47,6 +99,7 @@ export class CacheSlot<T> {
     private readonly schema: z.ZodType<T>,
     private readonly logger: Logger,
     root = defaultCacheRoot(),
+    private readonly service = runCacheService,
   ) {
     this.folder = path.join(root, kind);
   }
@@ -56,16 +109,16 @@ export class CacheSlot<T> {
     key: string,
     restoreKeys: readonly string[] = [],
   ): Promise<{ outcome: CacheOutcome; value?: T; key?: string }> {
-    if (!cache.isFeatureAvailable()) return { outcome: 'unavailable' };
+    if (!this.service.usable) return { outcome: 'unavailable' };
     rmSync(this.folder, { recursive: true, force: true });
     mkdirSync(this.folder, { recursive: true });
-    let matched: string | undefined;
-    try {
-      matched = await cache.restoreCache([this.folder], key, [...restoreKeys]);
-    } catch (error) {
-      this.logger.warn(`cache '${this.kind}': restore failed, continuing without it (${messageOf(error)})`);
-      return { outcome: 'failed' };
-    }
+    const restored = await this.service.call(
+      `restore of '${this.kind}'`,
+      () => cache.restoreCache([this.folder], key, [...restoreKeys]),
+      this.logger,
+    );
+    if (!restored) return { outcome: 'failed' };
+    const matched = restored.value;
     if (matched === undefined) return { outcome: 'miss' };
     const value = this.read();
     if (value === undefined) return { outcome: 'ignored', key: matched };
@@ -74,19 +127,21 @@ export class CacheSlot<T> {
 
   /** Saves `value` under `key`; returns whether it was stored. */
   async save(key: string, value: T): Promise<boolean> {
-    if (!cache.isFeatureAvailable()) return false;
+    if (!this.service.usable) return false;
     mkdirSync(this.folder, { recursive: true });
     writeFileSync(path.join(this.folder, ENTRY_FILE), cacheEntryText(this.kind, value));
-    try {
-      // -1: the service refused or failed; the v2 protocol reports that only as an info line.
-      if ((await cache.saveCache([this.folder], key)) !== -1) return true;
+    const saved = await this.service.call(
+      `save of '${this.kind}'`,
+      () => cache.saveCache([this.folder], key),
+      this.logger,
+    );
+    // -1: the service refused or failed; the v2 protocol reports that only as an info line.
+    if (saved?.value === -1) {
       this.logger.warn(
         `cache '${this.kind}': not saved (the key exists already, or the cache service refused it)`,
       );
-    } catch (error) {
-      this.logger.warn(`cache '${this.kind}': save failed (${messageOf(error)})`);
     }
-    return false;
+    return saved !== undefined && saved.value !== -1;
   }
 
   /** The restored payload, or undefined (with a warning) when it is damaged or foreign. */

@@ -3,13 +3,11 @@
 import path from 'node:path';
 
 import { UsageError } from '../errors.js';
+import { COMMENT_MODES, validCommentKey, type CommentMode } from './comment.js';
 import { DEFAULT_CONFIG_PATH } from '../review/config.js';
 import { parseBudget } from '../search/budget.js';
 import { STRATEGY_CHOICES, type StrategyChoice } from '../search/strategies.js';
 import { DATASETS, type Dataset } from '../space/datasets.js';
-
-export const COMMENT_MODES = ['auto', 'always', 'never'] as const;
-export type CommentMode = (typeof COMMENT_MODES)[number];
 
 export interface ActionSettings {
   readonly token: string;
@@ -34,6 +32,10 @@ export interface ActionSettings {
   readonly configPath: string;
   /** Fail the job when the review finds a regression. */
   readonly failOnRegression: boolean;
+  /** The comment's key; empty: built from hardware tag, dataset, space and config (defaultCommentKey). */
+  readonly commentKey: string;
+  /** Publish a check run per hardware with the verdict as its conclusion (needs checks: write). */
+  readonly checkRun: boolean;
 }
 
 /** Reads one input as the runner passes it (empty string when unset). */
@@ -62,6 +64,8 @@ export function readActionSettings(read: InputReader, cwd = process.cwd()): Acti
     ...(controller ? { controllerPath: path.resolve(workingDirectory, controller) } : {}),
     configPath: text('config') || DEFAULT_CONFIG_PATH,
     failOnRegression: boolean('fail-on-regression', text('fail-on-regression'), false),
+    commentKey: commentKeyInput(text('comment-key')),
+    checkRun: boolean('check-run', text('check-run'), false),
   };
 }
 
@@ -99,6 +103,18 @@ function boolean(name: string, value: string, fallback: boolean): boolean {
   if (['true', 'True', 'TRUE'].includes(value)) return true;
   if (['false', 'False', 'FALSE'].includes(value)) return false;
   throw invalid(name, value, 'true or false');
+}
+
+/** The key goes into an HTML comment and a check run's name: keep it to a safe alphabet. */
+function commentKeyInput(value: string): string {
+  if (value !== '' && !validCommentKey(value)) {
+    throw invalid(
+      'comment-key',
+      value,
+      "up to 200 letters, digits or . _ / : @ + = - (no spaces; e.g. 'jetson-orin/cifar10/main-model')",
+    );
+  }
+  return value;
 }
 
 /** Tags name cache keys and comment markers: keep them to a safe alphabet. */

@@ -1,5 +1,6 @@
 // The GitHub Action: inputs in, the pipeline's search on this runner, results out (report files,
-// outputs, job summary, one sticky pull-request comment per hardware tag), with the controller and
+// outputs, job summary, one sticky pull-request comment per comment key, an optional check run),
+// with the controller and
 // this hardware's measurements kept in @actions/cache between runs (cached-state.ts). The flow of
 // the method itself is `runSearch` in src/pipeline.ts; this module only publishes around it.
 import { writeFileSync } from 'node:fs';
@@ -10,14 +11,24 @@ import { context } from '@actions/github';
 
 import { describeFingerprint, hardwareFingerprint } from '../hardware/fingerprint.js';
 import { DEFAULT_SEARCH, runSearch, type SearchResult } from '../pipeline/index.js';
-import { renderMarkdown } from '../report/markdown.js';
 import type { Review } from '../review/review.js';
-import { regressionMessage, renderReviewMarkdown } from '../review/verdict.js';
+import { regressionMessage } from '../review/verdict.js';
 import { toReport, writeReport, type SearchReport } from '../report/report.js';
 import type { Logger } from '../util/log.js';
 import { chooseController, MeasurementCache, saveController, type CacheOutcomes } from './cached-state.js';
 import { actionsLogger } from './logger.js';
-import { commentOnPullRequest, commentRoom, pullRequestOf } from './comment.js';
+import {
+  checkConclusion,
+  commentOnPullRequest,
+  commentRoom,
+  createCheckRun,
+  defaultCommentKey,
+  pullRequestMarkdown,
+  pullRequestOf,
+  type CommentState,
+  type PullRequest,
+} from './comment.js';
+import { githubClient } from './github.js';
 import { readActionSettings } from './inputs.js';
 import { reviewChange } from './review.js';
 
@@ -60,16 +71,27 @@ export async function runAction(logger: Logger = actionsLogger): Promise<void> {
     await measurements.saveAfterFailure();
     throw error;
   }
+  const pr = pullRequestOf();
+  const commentKey =
+    settings.commentKey ||
+    defaultCommentKey({
+      hardwareTag,
+      dataset: settings.dataset,
+      // The search space input is on its way; until it lands every search is NAS-Bench-201's.
+      space: (settings as { readonly space?: string }).space ?? 'nb201',
+      configPath: settings.configPath,
+    });
   const report = toReport(result, {
     hardwareTag,
     caches,
     event: context.eventName,
     ...(context.sha ? { sha: context.sha } : {}),
+    commentKey,
+    ...(pr ? { pullRequest: { number: pr.number, ...(pr.headSha ? { headSha: pr.headSha } : {}) } } : {}),
   });
   const files = await writeReport(report, settings.reportDir);
 
   // The review of the pull request's model change, when the repository declares one.
-  const pr = pullRequestOf();
   let review: Review | undefined;
   let reviewFailure: Error | undefined;
   if (pr) {
@@ -79,12 +101,13 @@ export async function runAction(logger: Logger = actionsLogger): Promise<void> {
       reviewFailure = error instanceof Error ? error : new Error(String(error));
     }
   }
-  const reviewSection = review
-    ? renderReviewMarkdown(review)
-    : reviewFailure
-      ? `### This pull request\n\n⚠️ The review failed: ${reviewFailure.message}\n\n`
-      : '';
-  const markdown = `${reviewSection}${renderMarkdown(report, commentRoom(hardwareTag) - reviewSection.length)}`;
+  const state: CommentState = { architecture: report.recommendation.cell, verdict: review?.verdict ?? '' };
+  const markdown = pullRequestMarkdown(
+    report,
+    review,
+    reviewFailure?.message,
+    commentRoom(commentKey, state),
+  );
   if (review) {
     writeFileSync(path.join(settings.reportDir, 'review.json'), `${JSON.stringify(review, null, 2)}\n`);
     writeFileSync(files.markdown, markdown);
@@ -98,8 +121,32 @@ export async function runAction(logger: Logger = actionsLogger): Promise<void> {
   // Outside a runner (a local run without the variable) there is no summary file to write to.
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown, true).write();
 
-  const comment = await commentOnPullRequest(settings, pr, hardwareTag, markdown, logger);
+  const octokit = (token: string) => githubClient(token, logger);
+  const comment = await commentOnPullRequest(
+    settings,
+    pr,
+    { key: commentKey, state, markdown, hardwareTag },
+    octokit,
+    logger,
+  );
   core.setOutput('comment-url', comment && comment.status !== 'forbidden' ? comment.url : '');
+  const check = settings.checkRun
+    ? await publishCheckRun(
+        settings.token,
+        pr,
+        octokit,
+        {
+          name: `simnas (${settings.commentKey || hardwareTag})`,
+          conclusion: checkConclusion(review, reviewFailure !== undefined),
+          title: review
+            ? `${review.verdict}: ${review.verdicts[0]!.reason}`.slice(0, 200)
+            : `recommended ${report.recommendation.cell} at ${report.recommendation.measuredMs.toPrecision(3)} ms`,
+          summary: markdown,
+        },
+        logger,
+      )
+    : undefined;
+  core.setOutput('check-run-url', check ?? '');
 
   await measurements.saveAfterSearch(result);
   await saveController(controller, settings, logger);
@@ -108,6 +155,33 @@ export async function runAction(logger: Logger = actionsLogger): Promise<void> {
   if (reviewFailure) throw reviewFailure;
   const regression = review && settings.failOnRegression ? regressionMessage(review) : undefined;
   if (regression) core.setFailed(`simnas review: ${regression}`);
+}
+
+/** The check run on the pull request's head (or the pushed commit); its URL, or undefined with a warning. */
+async function publishCheckRun(
+  token: string,
+  pr: PullRequest | undefined,
+  octokit: (token: string) => ReturnType<typeof githubClient>,
+  check: Parameters<typeof createCheckRun>[2],
+  logger: Logger,
+): Promise<string | undefined> {
+  const headSha = pr ? pr.headSha : context.sha;
+  if (!token || !headSha) {
+    logger.warn(`no ${token ? 'commit to attach a check run to' : 'github-token'}: no check run`);
+    return undefined;
+  }
+  try {
+    const result = await createCheckRun(octokit(token), { ...context.repo, headSha }, check);
+    if (result.status === 'forbidden') {
+      logger.warn(`${result.message}; the verdict is in the outputs and the job summary`);
+      return undefined;
+    }
+    logger.info(`check run '${check.name}' (${check.conclusion}): ${result.url}`);
+    return result.url;
+  } catch (error) {
+    logger.warn(`could not create the check run: ${(error as Error).message}`);
+    return undefined;
+  }
 }
 
 function publishOutputs(report: SearchReport, reportDir: string, hardwareTag: string): void {

@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, InterruptedError, UsageError } from '../errors.js';
 import { SIMNAS_VERSION } from '../version.js';
 import { registerAggregateCommands } from './aggregate-commands.js';
+import { registerCommentCommands } from './comment-commands.js';
 import { registerDevicesCommands } from './devices-commands.js';
 import { registerHardwareCommands } from './hardware-commands.js';
 import { registerOnnxCommands } from './onnx-commands.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerSearchCommands(program, bench);
   registerAggregateCommands(program);
   registerReviewCommands(program);
+  registerCommentCommands(program);
   return program;
 }
 

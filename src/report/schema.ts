@@ -15,6 +15,10 @@ export interface RunContext {
   readonly caches: Readonly<Record<string, string>>;
   readonly event?: string;
   readonly sha?: string;
+  /** The key of the pull-request comment (`simnas comment --report` posts under it). */
+  readonly commentKey?: string;
+  /** The pull request the run was for, with its head commit. */
+  readonly pullRequest?: { readonly number: number; readonly headSha?: string };
 }
 
 export interface SearchReport extends SearchResult {

@@ -118,3 +118,22 @@ export async function runBuiltAction(options: {
     wallMs,
   };
 }
+
+/** Runs the built CLI (dist/cli.js, as the fork recipe's second workflow does) in a child process. */
+export async function runBuiltCli(
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<{ code: number; output: string }> {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(GITHUB_|ACTIONS_|RUNNER_|INPUT_)/.test(name)),
+  );
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [path.join(ROOT, 'dist', 'cli.js'), ...args],
+      { env: { ...inherited, ...env }, timeout: 60_000 },
+      (error, out, err) =>
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: `${out}${err}` }),
+    );
+  });
+}

@@ -30,6 +30,25 @@ export interface GithubServerOptions {
   readonly webUrl?: string;
   /** Clock start for created_at/updated_at; each write advances it by one second (deterministic). */
   readonly startTime?: Date;
+  /** Answer check-run creation with this status (403 = a token without `checks: write`). */
+  readonly checksStatus?: number;
+}
+
+/** One canned answer, given instead of the real one (see `GithubServerState.failNext`). */
+export interface CannedAnswer {
+  readonly status: number;
+  readonly message?: string;
+  readonly headers?: http.OutgoingHttpHeaders;
+}
+
+export interface GithubCheckRun {
+  readonly id: number;
+  readonly name: string;
+  readonly head_sha: string;
+  readonly status: string;
+  readonly conclusion: string | null;
+  readonly output: { readonly title?: string; readonly summary?: string };
+  readonly html_url: string;
 }
 
 export interface GithubUser {
@@ -79,6 +98,15 @@ export interface GithubServerState {
   addComment(owner: string, repo: string, issue: number, body: string, user?: GithubUser): GithubComment;
   /** Markers found in more than one comment of the same issue. */
   duplicateMarkers(): DuplicateMarker[];
+  /**
+   * Answers the next requests (after authentication, any route) with these, in order: e.g. GitHub's
+   * secondary rate limit (403 with retry-after) or a 502 from a proxy, then the real answer.
+   */
+  failNext(...answers: CannedAnswer[]): void;
+  /** Check runs created, oldest first. */
+  readonly checkRuns: readonly GithubCheckRun[];
+  /** Registers an open pull request (for `GET /repos/:owner/:repo/pulls`). */
+  addPullRequest(owner: string, repo: string, number: number, headSha: string): void;
 }
 
 export interface GithubServer {
@@ -156,6 +184,9 @@ export async function startGithubServer(options: GithubServerOptions = {}): Prom
   const byId = new Map<number, { key: string; owner: string; repo: string }>();
   const requests: RecordedGithubRequest[] = [];
   const unhandled: RecordedGithubRequest[] = [];
+  const canned: CannedAnswer[] = [];
+  const checkRuns: GithubCheckRun[] = [];
+  const pulls = new Map<string, { number: number; head: { sha: string }; state: 'open' }[]>();
   let apiUrl = '';
 
   const tick = (): string => {
@@ -222,6 +253,12 @@ export async function startGithubServer(options: GithubServerOptions = {}): Prom
       }
       return duplicates;
     },
+    failNext: (...answers) => canned.push(...answers),
+    checkRuns,
+    addPullRequest: (owner, repo, number, headSha) => {
+      const key = `${owner}/${repo}`;
+      pulls.set(key, [...(pulls.get(key) ?? []), { number, head: { sha: headSha }, state: 'open' }]);
+    },
   };
 
   /** Validates a create/update body the way GitHub does; returns an error response or the text. */
@@ -254,6 +291,41 @@ export async function startGithubServer(options: GithubServerOptions = {}): Prom
     url: URL,
     parsed: unknown,
   ): { status: number; body: unknown; headers?: http.OutgoingHttpHeaders } | undefined => {
+    const checksMatch = /^\/repos\/([^/]+)\/([^/]+)\/check-runs$/.exec(url.pathname);
+    if (checksMatch && method === 'POST') {
+      if (options.checksStatus !== undefined) {
+        const status = options.checksStatus;
+        return {
+          status,
+          body: errorBody(status, defaultMessage(status), 'https://docs.github.com/rest/checks/runs'),
+        };
+      }
+      const [, owner = '', repo = ''] = checksMatch;
+      const input = parsed as Partial<GithubCheckRun> | null;
+      if (!input?.name || !input.head_sha) {
+        return {
+          status: 422,
+          body: errorBody(422, 'Invalid request.\n\n"name" and "head_sha" are required.'),
+        };
+      }
+      const id = checkRuns.length + 1;
+      const run: GithubCheckRun = {
+        id,
+        name: input.name,
+        head_sha: input.head_sha,
+        status: input.status ?? 'queued',
+        conclusion: input.conclusion ?? null,
+        output: input.output ?? {},
+        html_url: `${webUrl}/${owner}/${repo}/runs/${id}`,
+      };
+      checkRuns.push(run);
+      return { status: 201, body: run };
+    }
+    const pullsMatch = /^\/repos\/([^/]+)\/([^/]+)\/pulls$/.exec(url.pathname);
+    if (pullsMatch && method === 'GET') {
+      const [, owner = '', repo = ''] = pullsMatch;
+      return { status: 200, body: pulls.get(`${owner}/${repo}`) ?? [] };
+    }
     const listMatch = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(url.pathname);
     if (listMatch) {
       const [, owner = '', repo = '', issueText = ''] = listMatch;
@@ -371,6 +443,16 @@ export async function startGithubServer(options: GithubServerOptions = {}): Prom
       return {
         status: 400,
         body: errorBody(400, 'Problems parsing JSON', 'https://docs.github.com/rest'),
+        matched: true,
+      };
+    }
+    const next = canned.shift();
+    if (next) {
+      const status = next.status;
+      return {
+        status,
+        body: errorBody(status, next.message ?? defaultMessage(status), 'https://docs.github.com/rest'),
+        headers: next.headers ?? {},
         matched: true,
       };
     }
