@@ -43,6 +43,8 @@ describe('action inputs', () => {
         'hardware-tag': 'jetson-orin',
         'working-directory': 'models',
         controller: 'ctl/controller.json',
+        'comment-key': 'jetson/main-model',
+        'check-run': 'true',
       }),
       '/repo',
     );
@@ -55,6 +57,8 @@ describe('action inputs', () => {
       comment: 'never',
       hardwareTag: 'jetson-orin',
       controllerPath: path.resolve('/repo/models/ctl/controller.json'),
+      commentKey: 'jetson/main-model',
+      checkRun: true,
     });
   });
 
@@ -69,7 +73,9 @@ describe('action inputs', () => {
     ['verify', '1.5', /Invalid input 'verify'/],
     ['strategy', 'greedy', /Expected one of auto, controller, evolution, random, exhaustive/],
     ['cache', 'yes', /Invalid input 'cache': 'yes'. Expected true or false/],
-    ['comment', 'sometimes', /Expected one of auto, always, never/],
+    ['comment', 'sometimes', /Expected one of auto, always, on-change, never/],
+    ['comment-key', 'two words', /Invalid input 'comment-key': 'two words'. Expected up to 200 letters/],
+    ['check-run', 'maybe', /Invalid input 'check-run': 'maybe'. Expected true or false/],
     ['hardware-tag', 'my runner!', /Invalid input 'hardware-tag'/],
   ])('rejects %s=%s with a message naming it', (name, value, message) => {
     const read = () => readActionSettings(reader({ [name]: value }));

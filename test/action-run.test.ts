@@ -248,8 +248,12 @@ describe('the action degrades optional subsystems to warnings', () => {
           `${(offline.wallMs / 1000).toFixed(1)} s (+${(extraMs / 1000).toFixed(1)} s)`,
       );
       // @actions/cache alone retries each of the 4 calls for about 30 s (+116 s measured before the
-      // time limit); now the first call's 10 s limit is the bulk of the cost.
-      expect(extraMs).toBeLessThan(30_000);
+      // time limit); now one call, stopped at its 10 s limit, is the whole cost. The runs' wall
+      // times are compared loosely (this machine is shared and noisy), the cache's own time tightly.
+      const spent = /cache service: (\d+) call\(s\) in ([\d.]+) s, then given up/.exec(run.stdout);
+      expect(spent?.[1]).toBe('1');
+      expect(Number(spent?.[2])).toBeLessThan(11);
+      expect(extraMs).toBeLessThan(60_000);
       const gaveUp = run.warnings.filter((w) => /not calling the cache service again/.test(w));
       expect(gaveUp).toEqual([
         expect.stringMatching(/^cache restore of 'controller' failed \(no answer within 10 s\)/),

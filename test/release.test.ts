@@ -47,7 +47,7 @@ describe('release notes', () => {
     const changelog = readFileSync(path.join(ROOT, 'CHANGELOG.md'), 'utf8');
     const newest = /^## \[?(\d+)\.\d+\.\d+\]?/m.exec(changelog)?.[1];
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const uses = [...readme.matchAll(/uses: simnas\/simnas@(\S+)/g)].map((match) => match[1]);
+    const uses = [...readme.matchAll(/uses: simnas\/simnas@(v[\w.]+)/g)].map((match) => match[1]);
     expect(uses.length).toBeGreaterThan(0);
     expect(new Set(uses)).toEqual(new Set([`v${newest}`]));
   });

@@ -54,6 +54,9 @@ export const CACHE_CALL_LIMIT_MS = 10_000;
  */
 export class CacheService {
   private failure: string | undefined;
+  /** Calls made and the wall time they took, for the run's closing log line. */
+  calls = 0;
+  spentMs = 0;
 
   constructor(readonly callLimitMs = CACHE_CALL_LIMIT_MS) {}
 
@@ -72,6 +75,8 @@ export class CacheService {
         this.callLimitMs,
       );
     });
+    const started = performance.now();
+    this.calls++;
     try {
       return { value: await Promise.race([call(), limit]) };
     } catch (error) {
@@ -83,7 +88,14 @@ export class CacheService {
       return undefined;
     } finally {
       clearTimeout(timer);
+      this.spentMs += performance.now() - started;
     }
+  }
+
+  /** One line on what the cache cost this run. */
+  summary(): string {
+    const given = this.failure === undefined ? '' : ', then given up';
+    return `cache service: ${this.calls} call(s) in ${(this.spentMs / 1000).toFixed(1)} s${given}`;
   }
 }
 

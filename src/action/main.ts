@@ -15,6 +15,7 @@ import type { Review } from '../review/review.js';
 import { regressionMessage } from '../review/verdict.js';
 import { toReport, writeReport, type SearchReport } from '../report/report.js';
 import type { Logger } from '../util/log.js';
+import { runCacheService } from './caches.js';
 import { chooseController, MeasurementCache, saveController, type CacheOutcomes } from './cached-state.js';
 import { actionsLogger } from './logger.js';
 import {
@@ -150,6 +151,7 @@ export async function runAction(logger: Logger = actionsLogger): Promise<void> {
 
   await measurements.saveAfterSearch(result);
   await saveController(controller, settings, logger);
+  if (settings.cache) logger.info(runCacheService.summary());
   logger.info(`report: ${files.markdown}`);
   // Failures of the review come last, after everything else is published and saved.
   if (reviewFailure) throw reviewFailure;
