@@ -4,24 +4,23 @@
 // a config new in the pull request; models onnxruntime cannot load; the CLI's exit codes.
 // Runs are short (a few hundred ms of timing each) to keep the file fast on a busy machine.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import onnxProto from 'onnx-proto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
+import { FIXTURES, reviewModel } from '../scripts/make-fixtures.js';
 import { runCli } from '../src/cli/program.js';
 import { UsageError } from '../src/errors.js';
-import { Graph, attr, toModelProto } from '../src/onnx/graph.js';
-import { STAGE_CHANNELS, buildNetworkGraph, kaimingNormal } from '../src/onnx/nb201.js';
+import { Graph, toModelProto } from '../src/onnx/graph.js';
 import { prepareModel, releaseModel, timeAB, type AbTimingOptions } from '../src/review/ab-timing.js';
 import { DEFAULT_THRESHOLDS } from '../src/review/config.js';
 import { WORKING_TREE, reviewPullRequest, type ReviewOptions } from '../src/review/review.js';
 import { decideVerdicts, renderReviewMarkdown, type SideFacts } from '../src/review/verdict.js';
 import { parseCell, type Cell } from '../src/space/cell.js';
 import { silentLogger } from '../src/util/log.js';
-import { Random } from '../src/util/random.js';
 import { capture } from './support/capture.js';
 
 const SKIP =
@@ -83,39 +82,8 @@ function options(repo: Repo, overrides: Partial<ReviewOptions> = {}): ReviewOpti
   };
 }
 
-/**
- * The NB201 network of `cell` as ONNX bytes with a symbolic batch and spatial size ('N',
- * 'height', 'width'), optionally with `extraConvs` 3x3 convolutions (64 -> 64) appended after the
- * last cell: a model deliberately made slower without changing its interface.
- */
-function onnxModel(cell: string, extraConvs = 0): Uint8Array {
-  const built = buildNetworkGraph(parseCell(cell), { dataset: DATASET, seed: 0 });
-  const graph = built.graph;
-  const last = built.cellOutputs.at(-1)!;
-  const consumers = graph.consumersOf(last);
-  const channels = STAGE_CHANNELS.at(-1)!;
-  let x = last;
-  const random = new Random(5);
-  for (let i = 0; i < extraConvs; i++) {
-    const weight = graph.addInitializer(
-      `extra${i}.weight`,
-      [channels, channels, 3, 3],
-      kaimingNormal(random.child(`extra${i}`), channels * channels * 9, channels * 9),
-    );
-    x = graph.add('Conv', [x, weight], {
-      name: `extra${i}.conv`,
-      attributes: { kernel_shape: attr.ints([3, 3]), pads: attr.ints([1, 1, 1, 1]) },
-    });
-  }
-  for (const node of consumers) node.inputs = node.inputs.map((input) => (input === last ? x : input));
-  const proto = toModelProto(graph);
-  const dims = proto.graph!.input![0]!.type!.tensorType!.shape!.dim!;
-  const { Dimension } = onnxProto.onnx.TensorShapeProto;
-  dims[0] = Dimension.create({ dimParam: 'N' });
-  dims[2] = Dimension.create({ dimParam: 'height' });
-  dims[3] = Dimension.create({ dimParam: 'width' });
-  return onnxProto.onnx.ModelProto.encode(proto).finish();
-}
+/** The review's ONNX model fixture: the NB201 network of the all-skip cell, symbolic N, height, width. */
+const skipCellModel = (): Buffer => readFileSync(path.join(FIXTURES, 'models', 'skip-cell.onnx'));
 
 describe('review of NB201 cells', () => {
   it('calls a cheaper head an improvement, a costlier one a regression, the same cell unchanged', async () => {
@@ -241,9 +209,9 @@ describe('review of ONNX models', () => {
       model: { onnx: 'models/net.onnx', inputShape: { height: 16, width: 16 } },
     });
     repo.write('simnas.json', config);
-    repo.write('models/net.onnx', onnxModel(SKIP));
+    repo.write('models/net.onnx', skipCellModel());
     repo.commit('base model');
-    repo.write('models/net.onnx', onnxModel(SKIP, 6));
+    repo.write('models/net.onnx', reviewModel(SKIP, 6));
 
     const review = await reviewPullRequest(options(repo, { taskScore: convShare }), silentLogger);
     expect(review.verdict).toBe('latency-regression');
@@ -255,7 +223,7 @@ describe('review of ONNX models', () => {
   }, 60_000);
 
   it('fixes dynamic dimensions from inputShape and lists those it cannot fix', async () => {
-    const bytes = onnxModel(SKIP);
+    const bytes = skipCellModel();
     const prepared = await prepareModel(
       { kind: 'onnx', label: 'net.onnx', bytes, inputShape: { height: 16, '3': 16, unused: 2 } },
       SHORT,

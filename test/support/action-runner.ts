@@ -33,28 +33,38 @@ export interface ActionRun {
   readonly wallMs: number;
 }
 
-/** Writes the event file a runner would for a pull_request event and returns its path. */
+/**
+ * Writes the event file a runner would for a pull_request event and returns its path: the payload
+ * of fixtures/events/pull_request.json with this event's repositories, number and base commit.
+ */
 export function writePullRequestEvent(folder: string, event: PullRequestEvent): string {
-  const [owner, name] = event.repository.split('/');
-  const file = path.join(folder, `event-${event.number}.json`);
+  const template = JSON.parse(
+    readFileSync(path.join(ROOT, 'fixtures', 'events', 'pull_request.json'), 'utf8'),
+  ) as {
+    pull_request: { head: { repo: unknown }; base: { sha: string; repo: unknown } };
+  };
   const repo = (fullName: string) => ({
     full_name: fullName,
     name: fullName.split('/')[1],
     owner: { login: fullName.split('/')[0] },
   });
-  writeFileSync(
-    file,
-    JSON.stringify({
-      action: 'synchronize',
+  const payload = {
+    ...template,
+    number: event.number,
+    pull_request: {
+      ...template.pull_request,
       number: event.number,
-      pull_request: {
-        number: event.number,
-        head: { ref: 'feature', sha: 'f'.repeat(40), repo: repo(event.headRepository ?? event.repository) },
-        base: { ref: 'main', sha: event.baseSha ?? 'b'.repeat(40), repo: repo(event.repository) },
+      head: { ...template.pull_request.head, repo: repo(event.headRepository ?? event.repository) },
+      base: {
+        ...template.pull_request.base,
+        sha: event.baseSha ?? template.pull_request.base.sha,
+        repo: repo(event.repository),
       },
-      repository: { full_name: event.repository, name, owner: { login: owner } },
-    }),
-  );
+    },
+    repository: repo(event.repository),
+  };
+  const file = path.join(folder, `event-${event.number}.json`);
+  writeFileSync(file, JSON.stringify(payload));
   return file;
 }
 
