@@ -33,6 +33,10 @@ describe('fixtures/', () => {
     const origin = { kind: 'working-tree', repoDir: FIXTURES } as const;
     const cell = parseConfig(fixture('configs/simnas.cell.json').toString(), 'simnas.cell.json', origin);
     expect(cell).toMatchObject({ dataset: 'cifar10', budgetMs: 5, model: { kind: 'cell' } });
+    // The README's example config is this fixture.
+    const readme = readFileSync(path.join(FIXTURES, '..', 'README.md'), 'utf8');
+    const example = /```json\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(JSON.parse(example ?? 'null')).toEqual(JSON.parse(fixture('configs/simnas.cell.json').toString()));
     const onnx = parseConfig(fixture('configs/simnas.onnx.json').toString(), 'simnas.onnx.json', origin);
     expect(onnx.model.kind).toBe('onnx');
     const inputShape = onnx.model.kind === 'onnx' ? onnx.model.inputShape : {};
