@@ -14,9 +14,9 @@ import { describeFingerprint, hardwareFingerprint } from '../src/hardware/finger
 import { DEFAULT_MEASURE_OPTIONS } from '../src/hardware/measure.js';
 import { recordLatencyTable } from '../src/hardware/record-table.js';
 import { attr, toModelProto } from '../src/onnx/graph.js';
-import { STAGE_CHANNELS, buildNetworkGraph, kaimingNormal } from '../src/onnx/nb201.js';
+import { STAGE_CHANNELS, buildNetworkGraph, kaimingNormal } from '../src/spaces/nb201/network.js';
 import type { SearchReport } from '../src/report/report.js';
-import { parseCell } from '../src/space/cell.js';
+import { parseCell } from '../src/spaces/nb201/cell.js';
 import { stderrLogger } from '../src/util/log.js';
 import { Random } from '../src/util/random.js';
 import { handmadeReport } from '../test/support/report-fixtures.js';

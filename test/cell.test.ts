@@ -15,7 +15,7 @@ import {
   neighbours,
   parseCell,
   SPACE_SIZE,
-} from '../src/space/cell.js';
+} from '../src/spaces/nb201/cell.js';
 import { Random } from '../src/util/random.js';
 
 const INDEX1 =

@@ -21,8 +21,8 @@ import {
   type PretrainSettings,
 } from '../src/controller/pretrain.js';
 import { UsageError } from '../src/errors.js';
-import { allCells, opCounts } from '../src/space/cell.js';
-import { DATASETS } from '../src/space/datasets.js';
+import { allCells, opCounts } from '../src/spaces/nb201/cell.js';
+import { DATASETS } from '../src/spaces/nb201/datasets.js';
 import { silentLogger, type Logger } from '../src/util/log.js';
 import type { Random } from '../src/util/random.js';
 import { runCliCaptured } from './support/cli.js';

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { designVariant, runLatencyBench } from '../src/bench/latency-bench.js';
 import { designSampleCells } from '../src/devices/design.js';
 import { DEFAULT_BANK_SEED } from '../src/devices/prior.js';
-import { type Cell, encodeCell, parseCell } from '../src/space/cell.js';
+import { type Cell, encodeCell, parseCell } from '../src/spaces/nb201/cell.js';
 import { readLatencyTable } from '../src/devices/recorded.js';
 import { runCliCaptured } from './support/cli.js';
 

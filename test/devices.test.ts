@@ -22,8 +22,15 @@ import { ReusingDevice } from '../src/devices/reusing.js';
 import { samplePrior, SyntheticDevice } from '../src/devices/synthetic.js';
 import { UsageError } from '../src/errors.js';
 import { DEFAULT_SAMPLE_CELLS } from '../src/hardware/sample-cells.js';
-import { DATASETS } from '../src/space/datasets.js';
-import { type Cell, decodeCell, encodeCell, formatCell, parseCell, SPACE_SIZE } from '../src/space/cell.js';
+import { DATASETS } from '../src/spaces/nb201/datasets.js';
+import {
+  type Cell,
+  decodeCell,
+  encodeCell,
+  formatCell,
+  parseCell,
+  SPACE_SIZE,
+} from '../src/spaces/nb201/cell.js';
 import { Random } from '../src/util/random.js';
 import { median, spearman } from '../src/util/stats.js';
 
@@ -399,7 +406,7 @@ describe('non-negative least squares', () => {
 describe('default probe set', () => {
   it('is the designed sample, connected cells only, for every dataset', async () => {
     const { defaultSampleCells } = await import('../src/hardware/sample-cells.js');
-    const { isConnected } = await import('../src/space/cell.js');
+    const { isConnected } = await import('../src/spaces/nb201/cell.js');
     const cells = defaultSampleCells('cifar10');
     expect(cells.map(formatCell)).toEqual(designSampleCells(10, { dataset: 'cifar10' }).map(formatCell));
     expect(cells.every((cell) => isConnected(cell))).toBe(true);

@@ -9,11 +9,11 @@ import { describe, expect, it } from 'vitest';
 
 import { deterministicFixtures, FIXTURES } from '../scripts/make-fixtures.js';
 import { parseLatencyTable } from '../src/devices/recorded.js';
-import { networkCounts } from '../src/onnx/cost.js';
+import { networkCounts } from '../src/spaces/nb201/cost.js';
 import { readAndAggregate } from '../src/report/aggregate.js';
 import { prepareModel, releaseModel, timeSingle } from '../src/review/ab-timing.js';
 import { parseConfig } from '../src/review/config.js';
-import { parseCell } from '../src/space/cell.js';
+import { parseCell } from '../src/spaces/nb201/cell.js';
 import { silentLogger } from '../src/util/log.js';
 import { spearman } from '../src/util/stats.js';
 

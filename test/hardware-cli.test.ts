@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { runCli } from '../src/cli/program.js';
 import { readLatencyTable, RecordedDevice } from '../src/devices/recorded.js';
-import { decodeCell, effectiveCell, encodeCell, SPACE_SIZE } from '../src/space/cell.js';
+import { decodeCell, effectiveCell, encodeCell, SPACE_SIZE } from '../src/spaces/nb201/cell.js';
 
 const CELL = '|skip_connect~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|';
 

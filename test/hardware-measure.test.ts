@@ -18,7 +18,7 @@ import {
 import { availableExecutionProviders } from '../src/hardware/fingerprint.js';
 import { buildNb201Model } from '../src/hardware/nb201-model.js';
 import { defaultSampleCells, randomSampleCells } from '../src/hardware/sample-cells.js';
-import { formatCell, isConnected, parseCell } from '../src/space/cell.js';
+import { formatCell, isConnected, parseCell } from '../src/spaces/nb201/cell.js';
 import { selectCells, runMainJob } from '../src/pipeline/index.js';
 import { silentLogger } from '../src/util/log.js';
 

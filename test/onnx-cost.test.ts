@@ -4,9 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-import { describeCell, networkCost, networkCounts } from '../src/onnx/cost.js';
-import { allCells, parseCell } from '../src/space/cell.js';
-import { DATASETS } from '../src/space/datasets.js';
+import { describeCell, networkCost, networkCounts } from '../src/spaces/nb201/cost.js';
+import { allCells, parseCell } from '../src/spaces/nb201/cell.js';
+import { DATASETS } from '../src/spaces/nb201/datasets.js';
 
 const GROUND_TRUTH = fileURLToPath(new URL('../../shared/data/nb201/', import.meta.url));
 const COST_CSV = `${GROUND_TRUTH}nb201_cost.csv`;

@@ -4,10 +4,15 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 
 import { serializeModel } from '../src/onnx/graph.js';
-import { buildNetwork, buildNetworkGraph, type Nb201Graph, type Nb201Network } from '../src/onnx/nb201.js';
-import { allCells, liveEdges, OP_CONV1X1, OP_CONV3X3, OP_NONE, parseCell } from '../src/space/cell.js';
-import type { Cell } from '../src/space/cell.js';
-import { DATASETS } from '../src/space/datasets.js';
+import {
+  buildNetwork,
+  buildNetworkGraph,
+  type Nb201Graph,
+  type Nb201Network,
+} from '../src/spaces/nb201/network.js';
+import { allCells, liveEdges, OP_CONV1X1, OP_CONV3X3, OP_NONE, parseCell } from '../src/spaces/nb201/cell.js';
+import type { Cell } from '../src/spaces/nb201/cell.js';
+import { DATASETS } from '../src/spaces/nb201/datasets.js';
 import { Random } from '../src/util/random.js';
 
 const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1 };

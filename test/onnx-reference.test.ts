@@ -4,9 +4,9 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 
-import { buildNetwork, type Nb201Network } from '../src/onnx/nb201.js';
-import { EDGES, OPS, parseCell } from '../src/space/cell.js';
-import type { Cell } from '../src/space/cell.js';
+import { buildNetwork, type Nb201Network } from '../src/spaces/nb201/network.js';
+import { EDGES, OPS, parseCell } from '../src/spaces/nb201/cell.js';
+import type { Cell } from '../src/spaces/nb201/cell.js';
 import { Random } from '../src/util/random.js';
 
 /** A [channels, size, size] feature map (batch 1). */

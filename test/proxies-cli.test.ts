@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { runCli } from '../src/cli/program.js';
 import { readTable, defaultTablePath, PROXY_ALGORITHM } from '../src/proxies/table.js';
-import { decodeCell, formatCell, isConnected } from '../src/space/cell.js';
+import { decodeCell, formatCell, isConnected } from '../src/spaces/nb201/cell.js';
 import { capture } from './support/capture.js';
 
 afterEach(() => {

@@ -17,7 +17,7 @@ import {
 import { meanNaswot, meanProxies, meanSynflow } from '../src/proxies/compute.js';
 import { syntheticImages } from '../src/proxies/images.js';
 import { ProxyProvider } from '../src/proxies/provider.js';
-import { parseCell } from '../src/space/cell.js';
+import { parseCell } from '../src/spaces/nb201/cell.js';
 import { Random } from '../src/util/random.js';
 
 const random = new Random(17);

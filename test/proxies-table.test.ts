@@ -11,8 +11,8 @@ import { runProxiesBench } from '../src/bench/proxies-bench.js';
 import { DEFAULT_TABLE_SETTINGS, tableImages, tableRow } from '../src/proxies/build.js';
 import { ProxyProvider } from '../src/proxies/provider.js';
 import { defaultTablePath, readTable } from '../src/proxies/table.js';
-import { decodeCell, encodeCell, isConnected, parseCell } from '../src/space/cell.js';
-import { DATASETS } from '../src/space/datasets.js';
+import { decodeCell, encodeCell, isConnected, parseCell } from '../src/spaces/nb201/cell.js';
+import { DATASETS } from '../src/spaces/nb201/datasets.js';
 import type { Logger } from '../src/util/log.js';
 import { Random } from '../src/util/random.js';
 

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 
 import { UsageError } from '../src/errors.js';
 import { serializeModel } from '../src/onnx/graph.js';
-import { buildNetworkGraph } from '../src/onnx/nb201.js';
+import { buildNetworkGraph } from '../src/spaces/nb201/network.js';
 import {
   avgPool3x3,
   avgPool3x3Gradient,
@@ -42,7 +42,7 @@ import {
 } from '../src/proxies/score.js';
 import { skipOf } from '../src/proxies/skip.js';
 import { synflowOf } from '../src/proxies/synflow.js';
-import { effectiveCell, parseCell } from '../src/space/cell.js';
+import { effectiveCell, parseCell } from '../src/spaces/nb201/cell.js';
 import { Random } from '../src/util/random.js';
 
 function randomMap(channels: number, size: number, random: Random): FeatureMap {

@@ -17,7 +17,7 @@ import {
   readModelFile,
   type ConfigOrigin,
 } from '../src/review/config.js';
-import { formatCell } from '../src/space/cell.js';
+import { formatCell } from '../src/spaces/nb201/cell.js';
 
 const CELL =
   '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|';

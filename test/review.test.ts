@@ -19,7 +19,7 @@ import { prepareModel, releaseModel, timeAB, type AbTimingOptions } from '../src
 import { DEFAULT_THRESHOLDS } from '../src/review/config.js';
 import { WORKING_TREE, reviewPullRequest, type ReviewOptions } from '../src/review/review.js';
 import { decideVerdicts, renderReviewMarkdown, type SideFacts } from '../src/review/verdict.js';
-import { parseCell, type Cell } from '../src/space/cell.js';
+import { parseCell, type Cell } from '../src/spaces/nb201/cell.js';
 import { silentLogger } from '../src/util/log.js';
 import { capture } from './support/capture.js';
 

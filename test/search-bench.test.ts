@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EXACT_LATENCY_REFERENCES, formatSearchBench, runSearchBench } from '../src/bench/search-bench.js';
 import { runCli } from '../src/cli/program.js';
 import { defaultSampleCells } from '../src/hardware/sample-cells.js';
-import { allCells, encodeCell, formatCell, opCounts, parseCell } from '../src/space/cell.js';
+import { allCells, encodeCell, formatCell, opCounts, parseCell } from '../src/spaces/nb201/cell.js';
 import { capture } from './support/capture.js';
 import { syntheticDeviceTable } from './support/search-fixtures.js';
 

@@ -15,7 +15,7 @@ import { samplePrior, syntheticLatencies } from '../src/devices/synthetic.js';
 import { UsageError } from '../src/errors.js';
 import { runSearch, type SearchJobOptions } from '../src/pipeline/index.js';
 import { toReport, writeReport } from '../src/report/report.js';
-import { SPACE_SIZE } from '../src/space/cell.js';
+import { SPACE_SIZE } from '../src/spaces/nb201/cell.js';
 import { silentLogger } from '../src/util/log.js';
 import { quantile } from '../src/util/stats.js';
 import { capture } from './support/capture.js';

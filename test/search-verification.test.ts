@@ -9,7 +9,7 @@ import {
   chooseCandidates,
   normalCdf,
 } from '../src/search/verification.js';
-import { decodeCell, encodeCell, isConnected, parseCell, SPACE_SIZE } from '../src/space/cell.js';
+import { decodeCell, encodeCell, isConnected, parseCell, SPACE_SIZE } from '../src/spaces/nb201/cell.js';
 
 const verified = (
   code: number,

@@ -11,7 +11,14 @@ import {
   randomSearch,
   topCells,
 } from '../src/search/strategies.js';
-import { allCells, decodeCell, encodeCell, neighbours, opCounts, SPACE_SIZE } from '../src/space/cell.js';
+import {
+  allCells,
+  decodeCell,
+  encodeCell,
+  neighbours,
+  opCounts,
+  SPACE_SIZE,
+} from '../src/spaces/nb201/cell.js';
 import { Random } from '../src/util/random.js';
 import { quantile } from '../src/util/stats.js';
 

@@ -18,7 +18,7 @@ import {
   type SearchResult,
 } from '../pipeline/index.js';
 import type { StrategyChoice } from '../search/strategies.js';
-import type { Dataset } from '../space/datasets.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
 import type { Logger } from '../util/log.js';
 import {
   CacheSlot,

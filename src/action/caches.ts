@@ -18,7 +18,7 @@ import { CONTROLLER_FORMAT_VERSION } from '../controller/artifact.js';
 import { PRIOR_HASH } from '../controller/prior.js';
 import type { HardwareFingerprint } from '../hardware/fingerprint.js';
 import type { AdaptationRecord } from '../pipeline/index.js';
-import type { Dataset } from '../space/datasets.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
 import type { Logger } from '../util/log.js';
 
 const ENTRY_FORMAT = 'simnas-cache-entry';

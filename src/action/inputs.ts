@@ -7,7 +7,7 @@ import { COMMENT_MODES, validCommentKey, type CommentMode } from './comment.js';
 import { DEFAULT_CONFIG_PATH } from '../review/config.js';
 import { parseBudget } from '../search/budget.js';
 import { STRATEGY_CHOICES, type StrategyChoice } from '../search/strategies.js';
-import { DATASETS, type Dataset } from '../space/datasets.js';
+import { DATASETS, type Dataset } from '../spaces/nb201/datasets.js';
 
 export interface ActionSettings {
   readonly token: string;

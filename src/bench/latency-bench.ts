@@ -3,8 +3,8 @@
 // on op counts) and a ceiling (least squares on per-edge one-hots and their pairwise products fitted
 // on every cell), plus where each device's latency profile falls within the synthetic prior.
 // Reads ground-truth tables, so it lives under src/bench/ and nothing in the pipeline imports it.
-import { type Cell, decodeCell, NUM_EDGES, NUM_OPS, OP_NONE, SPACE_SIZE } from '../space/cell.js';
-import type { Dataset } from '../space/datasets.js';
+import { type Cell, decodeCell, NUM_EDGES, NUM_OPS, OP_NONE, SPACE_SIZE } from '../spaces/nb201/cell.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
 import { UsageError } from '../errors.js';
 import { Random } from '../util/random.js';
 import { mean, median, spearman, standardError } from '../util/stats.js';

@@ -13,8 +13,8 @@ import {
 } from '../hardware/measure.js';
 import { buildNb201Model } from '../hardware/nb201-model.js';
 import { randomSampleCells } from '../hardware/sample-cells.js';
-import { formatCell } from '../space/cell.js';
-import type { Dataset } from '../space/datasets.js';
+import { formatCell } from '../spaces/nb201/cell.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
 import type { Logger } from '../util/log.js';
 import { median, spearman } from '../util/stats.js';
 

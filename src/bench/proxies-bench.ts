@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 
 import { UsageError } from '../errors.js';
-import { networkCost } from '../onnx/cost.js';
+import { networkCost } from '../spaces/nb201/cost.js';
 import { PROXY_NAMES, type ProxyName, type ProxyValues } from '../proxies/compute.js';
 import { ProxyProvider } from '../proxies/provider.js';
 import {
@@ -35,8 +35,8 @@ import {
   formatCell,
   isConnected,
   parseCell,
-} from '../space/cell.js';
-import { DATASET_SHAPES, type Dataset } from '../space/datasets.js';
+} from '../spaces/nb201/cell.js';
+import { DATASET_SHAPES, type Dataset } from '../spaces/nb201/datasets.js';
 import type { Logger } from '../util/log.js';
 import { Random } from '../util/random.js';
 import { kendall, median, quantile, spearman } from '../util/stats.js';

@@ -7,8 +7,8 @@ import { designSampleCells } from '../devices/design.js';
 import { DEFAULT_BANK_SEED } from '../devices/prior.js';
 import { readLatencyTable, RecordedDevice } from '../devices/recorded.js';
 import { adaptToDevice } from '../pipeline/index.js';
-import { formatCell } from '../space/cell.js';
-import type { Dataset } from '../space/datasets.js';
+import { formatCell } from '../spaces/nb201/cell.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
 import { stderrLogger } from '../util/log.js';
 import {
   datasetOption,

@@ -5,8 +5,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 
 import { describeFingerprint, hardwareFingerprint } from '../hardware/fingerprint.js';
 import { describeProtocol, formatLatencyTable } from '../hardware/format.js';
-import { parseCell } from '../space/cell.js';
-import { parseDataset, type Dataset } from '../space/datasets.js';
+import { parseCell } from '../spaces/nb201/cell.js';
+import { parseDataset, type Dataset } from '../spaces/nb201/datasets.js';
 import {
   measureOptionsFrom,
   runMainJob,

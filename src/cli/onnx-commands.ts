@@ -2,10 +2,10 @@
 // `simnas bench onnx`: how long building, serializing and loading that network takes.
 import type { Command } from 'commander';
 
-import { describeCell } from '../onnx/cost.js';
+import { describeCell } from '../spaces/nb201/cost.js';
 import { timeCells } from '../onnx/timing.js';
-import { allCells, parseCell } from '../space/cell.js';
-import { parseDataset } from '../space/datasets.js';
+import { allCells, parseCell } from '../spaces/nb201/cell.js';
+import { parseDataset } from '../spaces/nb201/datasets.js';
 import { stderrLogger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';

@@ -4,7 +4,7 @@ import { InvalidArgumentError, Option } from 'commander';
 
 import { UsageError } from '../errors.js';
 import { DEFAULT_SAMPLE_COUNT, SAMPLE_COUNT_MAX, SAMPLE_COUNT_MIN } from '../devices/design.js';
-import { parseDataset } from '../space/datasets.js';
+import { parseDataset } from '../spaces/nb201/datasets.js';
 
 /** Wraps a parser so that its UsageError becomes commander's "invalid argument" message. */
 export function argumentParser<T>(parse: (value: string) => T): (value: string) => T {

@@ -6,8 +6,8 @@ import { UsageError } from '../errors.js';
 import { buildProxyTable, runTableWorker } from '../proxies/build.js';
 import { ProxyProvider } from '../proxies/provider.js';
 import { defaultTablePath } from '../proxies/table.js';
-import { formatCell, parseCell } from '../space/cell.js';
-import { DATASETS, parseDataset, UnknownDatasetError, type Dataset } from '../space/datasets.js';
+import { formatCell, parseCell } from '../spaces/nb201/cell.js';
+import { DATASETS, parseDataset, UnknownDatasetError, type Dataset } from '../spaces/nb201/datasets.js';
 import { stderrLogger } from '../util/log.js';
 import { argumentParser, pathValue, positiveInteger, printJson } from './options.js';
 

@@ -18,7 +18,7 @@ import {
   type StrategyChoice,
   type StrategyName,
 } from '../search/strategies.js';
-import type { Dataset } from '../space/datasets.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
 import { stderrLogger } from '../util/log.js';
 import {
   argumentParser,

@@ -9,7 +9,7 @@ import {
   parseCell,
   edgeLabel,
   OPS,
-} from '../space/cell.js';
+} from '../spaces/nb201/cell.js';
 import { printJson } from './options.js';
 
 export function registerSpaceCommands(program: Command): void {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 import { UsageError } from '../errors.js';
-import { DATASETS, type Dataset } from '../space/datasets.js';
+import { DATASETS, type Dataset } from '../spaces/nb201/datasets.js';
 import type { NamedWeights, PolicyShape } from './policy.js';
 
 export const CONTROLLER_FORMAT = 'simnas-controller';

@@ -4,7 +4,7 @@
 // device descriptor (the latency of five probe cells relative to the budget), which is how one
 // controller tells devices and budgets apart. Rewards are potential-based: the change in the
 // objective, so an episode's return is how much better its final cell is than its first.
-import { decodeCell, encodeCell, NUM_EDGES, NUM_OPS, type Op } from '../space/cell.js';
+import { decodeCell, encodeCell, NUM_EDGES, NUM_OPS, type Op } from '../spaces/nb201/cell.js';
 import type { Random } from '../util/random.js';
 import { objective, type SearchProblem } from '../search/objective.js';
 

@@ -7,8 +7,8 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { InterruptedError, UsageError } from '../errors.js';
-import type { Dataset } from '../space/datasets.js';
-import { SPACE_SIZE } from '../space/cell.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
+import { SPACE_SIZE } from '../spaces/nb201/cell.js';
 import { objective, OVER_BUDGET_PENALTY, type SearchProblem } from '../search/objective.js';
 import { ensureWritableFolder } from '../util/folders.js';
 import type { Logger } from '../util/log.js';

@@ -8,8 +8,8 @@
 // part, because a design for the blurred single Gaussian alone did worse (mean rho 0.947 vs 0.958
 // over 11 recorded devices, 3 seeds, in our tuning runs); with the whole bank as well, because the
 // parts alone do not value telling them apart (see MARGINAL_WEIGHT).
-import { type Cell, decodeCell, isConnected, SPACE_SIZE } from '../space/cell.js';
-import type { Dataset } from '../space/datasets.js';
+import { type Cell, decodeCell, isConnected, SPACE_SIZE } from '../spaces/nb201/cell.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
 import { UsageError } from '../errors.js';
 import { FEATURE_COUNT, sparseFeatureMatrix } from './features.js';
 import { meanAndCovariance } from './linalg.js';

@@ -1,7 +1,7 @@
 // The one interface every latency source implements (live hardware, a recorded table, a synthetic
 // device), so the controller, the search and the latency model never care which they talk to.
 import type { MeasurementResult } from '../hardware/measure.js';
-import type { Cell } from '../space/cell.js';
+import type { Cell } from '../spaces/nb201/cell.js';
 
 export type DeviceKind = 'live' | 'recorded' | 'synthetic';
 

@@ -13,7 +13,7 @@ import {
   OP_CONV3X3,
   OP_NONE,
   SPACE_SIZE,
-} from '../space/cell.js';
+} from '../spaces/nb201/cell.js';
 
 /** Edges whose liveness is not implied by their op: node3<-0 is live whenever it is not `none`. */
 const LIVE_FEATURE_EDGES = [0, 1, 2, 4, 5] as const;

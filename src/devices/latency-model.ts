@@ -14,8 +14,8 @@
 // posterior spread, which the prior overstates on real devices, enters shrunk (see
 // INTERVAL_PARAMETER_SHARE). When the caller knows its measurement noise, that noise enters the
 // likelihood but not the intervals, which are then for the noise-free latency.
-import { type Cell, encodeCell, SPACE_SIZE } from '../space/cell.js';
-import type { Dataset } from '../space/datasets.js';
+import { type Cell, encodeCell, SPACE_SIZE } from '../spaces/nb201/cell.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
 import { UsageError } from '../errors.js';
 import { cellFeatures, FEATURE_COUNT, FEATURE_NAMES, sparseFeatureMatrix } from './features.js';
 import {

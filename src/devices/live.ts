@@ -8,7 +8,7 @@ import {
   type MeasureOptions,
   type MeasurementResult,
 } from '../hardware/measure.js';
-import { type Cell, encodeCell } from '../space/cell.js';
+import { type Cell, encodeCell } from '../spaces/nb201/cell.js';
 import type { Logger } from '../util/log.js';
 import type { Device, Measurement } from './device.js';
 

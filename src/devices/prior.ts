@@ -2,8 +2,8 @@
 // (empirical Bayes): each synthetic device's latencies, divided by their mean, are projected onto
 // the cell features by least squares; the bank of projected weight vectors and the variance each
 // projection leaves unexplained become the prior over a real device's weights and noise.
-import { SPACE_SIZE } from '../space/cell.js';
-import type { Dataset } from '../space/datasets.js';
+import { SPACE_SIZE } from '../spaces/nb201/cell.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
 import { Random } from '../util/random.js';
 import { FEATURE_COUNT, sparseFeatureMatrix } from './features.js';
 import { cholesky, choleskySolve, squareMatrix } from './linalg.js';

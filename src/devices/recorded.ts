@@ -3,7 +3,7 @@
 // optional seeded multiplicative noise so that replaying imitates measuring.
 import { readFileSync } from 'node:fs';
 
-import { type Cell, encodeCell, formatCell, parseCell, SPACE_SIZE } from '../space/cell.js';
+import { type Cell, encodeCell, formatCell, parseCell, SPACE_SIZE } from '../spaces/nb201/cell.js';
 import { UsageError } from '../errors.js';
 import { Random } from '../util/random.js';
 import type { Device, Measurement } from './device.js';

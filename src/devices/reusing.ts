@@ -1,7 +1,7 @@
 // A device that answers from earlier measurements of the same hardware where it has them and
 // measures only the rest. The action restores those measurements from its cache (only when the
 // fingerprint and runtime versions match), so a warm run spends no real measurement twice.
-import { encodeCell, type Cell } from '../space/cell.js';
+import { encodeCell, type Cell } from '../spaces/nb201/cell.js';
 import type { Device, Measurement } from './device.js';
 
 export class ReusingDevice implements Device {

@@ -38,8 +38,8 @@ import {
   OP_CONV3X3,
   OP_NONE,
   SPACE_SIZE,
-} from '../space/cell.js';
-import { DATASET_SHAPES, type Dataset } from '../space/datasets.js';
+} from '../spaces/nb201/cell.js';
+import { DATASET_SHAPES, type Dataset } from '../spaces/nb201/datasets.js';
 import type { Random } from '../util/random.js';
 import type { Device, Measurement } from './device.js';
 import { structureCounts, usedEdges } from './features.js';

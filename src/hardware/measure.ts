@@ -46,8 +46,8 @@ import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 
 import { UsageError } from '../errors.js';
-import { encodeCell, formatCell, type Cell } from '../space/cell.js';
-import type { Dataset } from '../space/datasets.js';
+import { encodeCell, formatCell, type Cell } from '../spaces/nb201/cell.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
@@ -135,7 +135,7 @@ export interface MeasureHooks {
 
 export interface CellLatency {
   readonly cell: string;
-  /** Our base-5 cell code (see src/space/cell.ts). */
+  /** Our base-5 cell code (see src/spaces/nb201/cell.ts). */
   readonly code: number;
   readonly medianMs: Milliseconds;
   readonly p90Ms: Milliseconds;

@@ -1,7 +1,7 @@
 // Adapter from the NB201 network builder to the measurement protocol: the network a device runs
 // for a cell is the deployed (pruned) macro network, dead edges removed, at a static batch size.
-import { buildNetwork } from '../onnx/nb201.js';
-import type { Cell } from '../space/cell.js';
+import { buildNetwork } from '../spaces/nb201/network.js';
+import type { Cell } from '../spaces/nb201/cell.js';
 import type { MeasurableModel, ModelRequest } from './measure.js';
 
 export function buildNb201Model(cell: Cell, request: ModelRequest): MeasurableModel {

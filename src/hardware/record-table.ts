@@ -8,7 +8,14 @@ import { existsSync, renameSync, writeFileSync } from 'node:fs';
 
 import { readLatencyTable } from '../devices/recorded.js';
 import { UsageError } from '../errors.js';
-import { allCells, decodeCell, effectiveCell, encodeCell, formatCell, SPACE_SIZE } from '../space/cell.js';
+import {
+  allCells,
+  decodeCell,
+  effectiveCell,
+  encodeCell,
+  formatCell,
+  SPACE_SIZE,
+} from '../spaces/nb201/cell.js';
 import { ensureWritableFile } from '../util/folders.js';
 import type { Logger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';

@@ -2,8 +2,8 @@
 // or N cells drawn at random under a seed. The default set is the device models' designed sample
 // (src/devices/design.ts), chosen so that the latency model learns the most from 10 measurements.
 import { UsageError } from '../errors.js';
-import { allCells, parseCell, SPACE_SIZE, type Cell } from '../space/cell.js';
-import type { Dataset } from '../space/datasets.js';
+import { allCells, parseCell, SPACE_SIZE, type Cell } from '../spaces/nb201/cell.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
 import { Random } from '../util/random.js';
 
 /**

@@ -5,11 +5,11 @@ import { performance } from 'node:perf_hooks';
 
 import * as ort from 'onnxruntime-node';
 
-import type { Cell } from '../space/cell.js';
-import type { Dataset } from '../space/datasets.js';
+import type { Cell } from '../spaces/nb201/cell.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
 import { median, quantile } from '../util/stats.js';
 import { serializeModel } from './graph.js';
-import { buildNetworkGraph } from './nb201.js';
+import { buildNetworkGraph } from '../spaces/nb201/network.js';
 
 export interface BuildTimingOptions {
   readonly dataset: Dataset;

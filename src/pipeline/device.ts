@@ -4,7 +4,7 @@ import type { Device } from '../devices/device.js';
 import { LiveDevice } from '../devices/live.js';
 import { RecordedDevice } from '../devices/recorded.js';
 import { ReusingDevice } from '../devices/reusing.js';
-import type { Dataset } from '../space/datasets.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
 import type { Logger } from '../util/log.js';
 import type { DeviceSpec } from './types.js';
 

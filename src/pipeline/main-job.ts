@@ -11,7 +11,7 @@ import {
 } from '../hardware/measure.js';
 import { buildNb201Model } from '../hardware/nb201-model.js';
 import { defaultSampleCells, randomSampleCells } from '../hardware/sample-cells.js';
-import type { Cell } from '../space/cell.js';
+import type { Cell } from '../spaces/nb201/cell.js';
 import type { Logger } from '../util/log.js';
 
 /** Where the measured cells came from. */

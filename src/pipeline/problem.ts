@@ -3,7 +3,7 @@
 import { UsageError } from '../errors.js';
 import { fastestUsable, kneeBudget, type Usable } from '../search/front.js';
 import type { SearchProblem } from '../search/objective.js';
-import { decodeCell, formatCell, isConnected } from '../space/cell.js';
+import { decodeCell, formatCell, isConnected } from '../spaces/nb201/cell.js';
 import { predictionFloor } from './adapt.js';
 import type { AdaptedDevice, SearchResult } from './types.js';
 

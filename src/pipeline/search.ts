@@ -3,8 +3,8 @@
 import { hardwareFingerprint } from '../hardware/fingerprint.js';
 import { DEFAULT_BATCH_SIZE, folderImages } from '../proxies/images.js';
 import { tradeoffFront } from '../search/front.js';
-import { decodeCell, formatCell } from '../space/cell.js';
-import { DATASET_SHAPES } from '../space/datasets.js';
+import { decodeCell, formatCell } from '../spaces/nb201/cell.js';
+import { DATASET_SHAPES } from '../spaces/nb201/datasets.js';
 import { ensureWritableFolder } from '../util/folders.js';
 import type { Logger } from '../util/log.js';
 import { Random } from '../util/random.js';

@@ -21,7 +21,7 @@ import {
   type Evaluations,
   type StrategyName,
 } from '../search/strategies.js';
-import type { Dataset } from '../space/datasets.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
 import type { Logger } from '../util/log.js';
 import { Random } from '../util/random.js';
 import type { SearchJobOptions } from './types.js';

@@ -7,7 +7,7 @@ import type { MeasureOptions, MeasurementResult } from '../hardware/measure.js';
 import type { FrontPoint } from '../search/front.js';
 import type { Recommendation, VerifiedCell } from '../search/recommend.js';
 import type { StrategyChoice, StrategyName } from '../search/strategies.js';
-import type { Dataset } from '../space/datasets.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
 
 export type { FrontPoint } from '../search/front.js';
 

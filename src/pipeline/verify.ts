@@ -13,8 +13,8 @@ import {
   DEFAULT_MARGIN_Z,
   LAST_CHANCE_MIN_PASS,
 } from '../search/verification.js';
-import { decodeCell, formatCell } from '../space/cell.js';
-import type { Dataset } from '../space/datasets.js';
+import { decodeCell, formatCell } from '../spaces/nb201/cell.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
 import type { Logger } from '../util/log.js';
 import { median } from '../util/stats.js';
 import { predictionFloor } from './adapt.js';

@@ -8,8 +8,8 @@ import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 import { UsageError } from '../errors.js';
-import { decodeCell } from '../space/cell.js';
-import { DATASETS, DATASET_SHAPES } from '../space/datasets.js';
+import { decodeCell } from '../spaces/nb201/cell.js';
+import { DATASETS, DATASET_SHAPES } from '../spaces/nb201/datasets.js';
 import type { Logger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';

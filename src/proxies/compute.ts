@@ -1,9 +1,9 @@
 // Computes every proxy of one cell from scratch: NASWOT (onnxruntime, float32 forward with the
 // kernel in the graph) and synflow/logsynflow (our float64 interpreter of the same graph), each
 // averaged over the seeded initialisations, plus skip. Values depend on the effective cell only.
-import { buildNetworkGraph } from '../onnx/nb201.js';
-import { effectiveCell, isConnected, type Cell } from '../space/cell.js';
-import { DATASET_SHAPES, type Dataset } from '../space/datasets.js';
+import { buildNetworkGraph } from '../spaces/nb201/network.js';
+import { effectiveCell, isConnected, type Cell } from '../spaces/nb201/cell.js';
+import { DATASET_SHAPES, type Dataset } from '../spaces/nb201/datasets.js';
 import type { ImageBatch } from './naswot.js';
 import { naswotOf, naswotOfNetwork } from './naswot.js';
 import { skipOf } from './skip.js';

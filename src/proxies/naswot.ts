@@ -13,9 +13,9 @@
 import * as ort from 'onnxruntime-node';
 
 import { attr, serializeModel, type Graph } from '../onnx/graph.js';
-import { BATCH_NORM_EPSILON, buildNetworkGraph, type Nb201Graph } from '../onnx/nb201.js';
-import { isConnected, type Cell } from '../space/cell.js';
-import type { Dataset } from '../space/datasets.js';
+import { BATCH_NORM_EPSILON, buildNetworkGraph, type Nb201Graph } from '../spaces/nb201/network.js';
+import { isConnected, type Cell } from '../spaces/nb201/cell.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
 import { logAbsDet } from './logdet.js';
 
 export const NASWOT_KERNEL_OUTPUT = 'naswot_kernel';

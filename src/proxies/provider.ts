@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 
 import { UsageError } from '../errors.js';
-import { SPACE_SIZE, decodeCell, effectiveCell, encodeCell, type Cell } from '../space/cell.js';
-import { DATASET_SHAPES, type Dataset } from '../space/datasets.js';
+import { SPACE_SIZE, decodeCell, effectiveCell, encodeCell, type Cell } from '../spaces/nb201/cell.js';
+import { DATASET_SHAPES, type Dataset } from '../spaces/nb201/datasets.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { DEFAULT_TABLE_SETTINGS } from './build.js';

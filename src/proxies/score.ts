@@ -43,8 +43,8 @@
 // A cell outside a partial table is placed on the table's distribution (an unbiased sample of the
 // space, see build.ts), so on-demand and table cells are scored alike. The earlier rules stay
 // available for comparison in the benchmark: FreeREA's min-max mix and its rank-normalised variant.
-import { networkCost } from '../onnx/cost.js';
-import { CELLS_PER_STAGE, STAGE_CHANNELS } from '../onnx/layout.js';
+import { networkCost } from '../spaces/nb201/cost.js';
+import { CELLS_PER_STAGE, STAGE_CHANNELS } from '../spaces/nb201/layout.js';
 import {
   EDGES,
   OP_AVGPOOL,
@@ -54,8 +54,8 @@ import {
   effectiveCell,
   opCounts,
   type Cell,
-} from '../space/cell.js';
-import { DATASET_SHAPES, type Dataset } from '../space/datasets.js';
+} from '../spaces/nb201/cell.js';
+import { DATASET_SHAPES, type Dataset } from '../spaces/nb201/datasets.js';
 import type { ProxyValues } from './compute.js';
 import { SKIP_RANGE } from './skip.js';
 

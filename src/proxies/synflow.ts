@@ -9,9 +9,9 @@
 // convolutions. The pruned graph holds only live edges; a dead edge has a zero input or a zero
 // output gradient, so it would contribute exactly 0 to both sums anyway.
 import { topologicalOrder, type AttributeValue, type GraphNode } from '../onnx/graph.js';
-import { buildNetworkGraph, type Nb201Graph } from '../onnx/nb201.js';
-import { isConnected, type Cell } from '../space/cell.js';
-import type { Dataset } from '../space/datasets.js';
+import { buildNetworkGraph, type Nb201Graph } from '../spaces/nb201/network.js';
+import { isConnected, type Cell } from '../spaces/nb201/cell.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
 import {
   addInto,
   avgPool2x2,

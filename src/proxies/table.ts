@@ -4,14 +4,21 @@
 // each dataset in DATASETS order], naswot null for -Infinity. Lines can be appended while a build
 // runs, so an interrupted build leaves a valid, partial table; cells it does not cover are computed
 // on demand. Values are keyed by the effective cell: every cell with the same live edges shares
-// one row (see init by position in src/onnx/nb201.ts).
+// one row (see init by position in src/spaces/nb201/network.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { UsageError } from '../errors.js';
-import { SPACE_SIZE, allCells, decodeCell, effectiveCell, encodeCell, isConnected } from '../space/cell.js';
-import { DATASETS, type Dataset } from '../space/datasets.js';
+import {
+  SPACE_SIZE,
+  allCells,
+  decodeCell,
+  effectiveCell,
+  encodeCell,
+  isConnected,
+} from '../spaces/nb201/cell.js';
+import { DATASETS, type Dataset } from '../spaces/nb201/datasets.js';
 import { SIMNAS_VERSION } from '../version.js';
 import { boundsOf, cellFeatures, normaliserOf, type ScoreBounds, type ScoreNormaliser } from './score.js';
 
@@ -271,7 +278,7 @@ export function describeRows(
     settings,
     columns: TABLE_COLUMNS,
     network:
-      'NB201 C=16 N=5, pruned to live edges, Kaiming-normal fan_in init per position (src/onnx/nb201.ts); ' +
+      'NB201 C=16 N=5, pruned to live edges, Kaiming-normal fan_in init per position (src/spaces/nb201/network.ts); ' +
       'naswot: BN with batch statistics, float32 onnxruntime; synflow/logsynflow: BN bypassed, |weights|, ' +
       'all-ones input, float64',
     generated,

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 
 import { errnoCode, UsageError } from '../errors.js';
-import { DATASETS, type Dataset } from '../space/datasets.js';
+import { DATASETS, type Dataset } from '../spaces/nb201/datasets.js';
 import { COMMENT_LIMIT } from './markdown.js';
 import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION } from './schema.js';
 

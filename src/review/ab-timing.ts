@@ -32,8 +32,8 @@ import {
   timingSessionOptions,
 } from '../hardware/measure.js';
 import { buildNb201Model } from '../hardware/nb201-model.js';
-import type { Cell } from '../space/cell.js';
-import type { Dataset } from '../space/datasets.js';
+import type { Cell } from '../spaces/nb201/cell.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { Random } from '../util/random.js';
 import { median, quantile } from '../util/stats.js';

@@ -11,8 +11,8 @@ import { z } from 'zod';
 
 import { errnoCode, UsageError } from '../errors.js';
 import { parseBudget } from '../search/budget.js';
-import { formatCell, parseCell, type Cell } from '../space/cell.js';
-import { DATASETS, type Dataset } from '../space/datasets.js';
+import { formatCell, parseCell, type Cell } from '../spaces/nb201/cell.js';
+import { DATASETS, type Dataset } from '../spaces/nb201/datasets.js';
 
 export const DEFAULT_CONFIG_PATH = 'simnas.json';
 export const SEARCH_SPACE = 'nas-bench-201';

@@ -3,9 +3,9 @@
 // Free of @actions/*: the action and `simnas review` are two front ends over this one function.
 import { UsageError } from '../errors.js';
 import { ProxyProvider } from '../proxies/provider.js';
-import type { Cell } from '../space/cell.js';
-import { formatCell } from '../space/cell.js';
-import type { Dataset } from '../space/datasets.js';
+import type { Cell } from '../spaces/nb201/cell.js';
+import { formatCell } from '../spaces/nb201/cell.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
 import type { Logger } from '../util/log.js';
 import {
   prepareModel,

@@ -1,7 +1,7 @@
 // Search strategies over one device's problem. Each returns the cells it evaluated with their
 // objective values; the caller ranks, verifies and reports. Random and evolution take an
 // evaluation budget so they can be compared with the controller at an equal number of cells.
-import { mutate, neighbours, SPACE_SIZE, decodeCell, encodeCell } from '../space/cell.js';
+import { mutate, neighbours, SPACE_SIZE, decodeCell, encodeCell } from '../spaces/nb201/cell.js';
 import type { Random } from '../util/random.js';
 import { objective, type SearchProblem } from './objective.js';
 

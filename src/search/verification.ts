@@ -6,7 +6,7 @@
 // several risk levels (a bold cell near the budget, a safer one below it) instead of five near
 // copies of the same bet. A cell that computes nothing (no input-to-output path, or a task score
 // of 0) is never a bet and never certified: it would spend a measurement on a network nobody ships.
-import { decodeCell, isConnected } from '../space/cell.js';
+import { decodeCell, isConnected } from '../spaces/nb201/cell.js';
 
 /** How far a measurement must clear the budget: `marginZ` sds of a measurement's relative noise. */
 export interface MeasurementMargin {

@@ -2,7 +2,7 @@
 // recorded device, five verified cells and the best sample competing beside them, a small front.
 import type { SearchResult } from '../../src/pipeline/index.js';
 import { toReport, type SearchReport } from '../../src/report/report.js';
-import { allCells, formatCell, isConnected } from '../../src/space/cell.js';
+import { allCells, formatCell, isConnected } from '../../src/spaces/nb201/cell.js';
 
 const connected = allCells()
   .map((cell, code) => ({ code, cell }))

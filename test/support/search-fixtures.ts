@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { samplePrior, syntheticLatencies } from '../../src/devices/synthetic.js';
-import { allCells, formatCell, opCounts } from '../../src/space/cell.js';
+import { allCells, formatCell, opCounts } from '../../src/spaces/nb201/cell.js';
 import { Random } from '../../src/util/random.js';
 
 /** Writes `folder/name` with one column per device, each a synthetic device drawn from its seed. */

@@ -1,6 +1,6 @@
 // The three NAS-Bench-201 datasets, as far as a network cares: input resolution and class count.
 
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 
 export const DATASETS = ['cifar10', 'cifar100', 'ImageNet16-120'] as const;
 export type Dataset = (typeof DATASETS)[number];

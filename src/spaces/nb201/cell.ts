@@ -2,7 +2,7 @@
 // carrying one of 5 operations. Parsing, formatting, our own integer encoding, enumeration,
 // mutation and the effective (live) graph all live here, so every other module speaks `Cell`.
 
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 
 export const OPS = ['none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3'] as const;
 export type OpName = (typeof OPS)[number];

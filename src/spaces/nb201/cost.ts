@@ -1,18 +1,9 @@
 // Parameter and FLOP counts of the NB201 macro network, by arithmetic alone (no ONNX). Nominal
 // counts follow NAS-Bench-201's published convention (every op in the genotype counts, dead or
 // not); deployed counts keep only the live edges, i.e. what the pruned ONNX graph computes.
-import {
-  EDGES,
-  OPS,
-  OP_AVGPOOL,
-  OP_CONV1X1,
-  OP_CONV3X3,
-  edgeLabel,
-  formatCell,
-  liveEdges,
-} from '../space/cell.js';
-import type { Cell } from '../space/cell.js';
-import { DATASET_SHAPES, type Dataset } from '../space/datasets.js';
+import { EDGES, OPS, OP_AVGPOOL, OP_CONV1X1, OP_CONV3X3, edgeLabel, formatCell, liveEdges } from './cell.js';
+import type { Cell } from './cell.js';
+import { DATASET_SHAPES, type Dataset } from './datasets.js';
 import { CELLS_PER_STAGE, STAGE_CHANNELS, STEM_CHANNELS } from './layout.js';
 
 /**

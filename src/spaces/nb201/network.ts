@@ -2,7 +2,7 @@
 // stages of 5 cells separated by ResNet reduction blocks, and a linear classifier. It is what the
 // hardware module measures and what the proxies read activations and weights from, so besides the
 // bytes it returns the editable graph and the names of the tensors others need.
-import { DATASET_SHAPES, type Dataset } from '../space/datasets.js';
+import { DATASET_SHAPES, type Dataset } from './datasets.js';
 import {
   EDGES,
   OPS,
@@ -13,10 +13,10 @@ import {
   OP_SKIP,
   formatCell,
   liveEdges,
-} from '../space/cell.js';
-import type { Cell } from '../space/cell.js';
-import { Random } from '../util/random.js';
-import { Graph, attr, serializeModel } from './graph.js';
+} from './cell.js';
+import type { Cell } from './cell.js';
+import { Random } from '../../util/random.js';
+import { Graph, attr, serializeModel } from '../../onnx/graph.js';
 import { BATCH_NORM_EPSILON, CELLS_PER_STAGE, STAGE_CHANNELS, STEM_CHANNELS } from './layout.js';
 
 export { BATCH_NORM_EPSILON, CELLS_PER_STAGE, STAGE_CHANNELS, STEM_CHANNELS } from './layout.js';

@@ -1,0 +1,73 @@
+// NAS-Bench-201 behind the SearchSpace interface: positions are the cell's 6 edges, choices the 5
+// operations. Everything here delegates to cell.ts, cost.ts and network.ts, so codes, strings,
+// counts and networks are exactly the ones simnas used before spaces were pluggable.
+import type { Random } from '../../util/random.js';
+import type { Architecture, ArchitectureRow, NetworkRequest, SearchSpace, SpaceNetwork } from '../space.js';
+import {
+  type Cell,
+  decodeCell,
+  edgeLabel,
+  effectiveCell,
+  encodeCell,
+  formatCell,
+  isConnected,
+  liveEdges,
+  neighbours,
+  NUM_EDGES,
+  OPS,
+  parseCell,
+  SPACE_SIZE,
+} from './cell.js';
+import { networkCost } from './cost.js';
+import { DATASETS, parseDataset } from './datasets.js';
+import { buildNetwork } from './network.js';
+
+const asCell = (architecture: Architecture): Cell => architecture as Cell;
+
+export const nb201Space: SearchSpace = {
+  id: 'nb201',
+  title: 'NAS-Bench-201 topology',
+  datasets: DATASETS,
+  positions: NUM_EDGES,
+  choices: Array.from({ length: NUM_EDGES }, () => OPS),
+  positionLabel: (position) => `edge ${edgeLabel(position)}`,
+  size: SPACE_SIZE,
+  enumerable: true,
+
+  parse: parseCell,
+  format: (architecture) => formatCell(asCell(architecture)),
+  code: (architecture) => encodeCell(asCell(architecture)),
+  fromCode: decodeCell,
+  key: (architecture) => String(encodeCell(asCell(architecture))),
+
+  sample: (random: Random) => decodeCell(random.int(SPACE_SIZE)),
+  neighbours: (architecture) => neighbours(asCell(architecture)),
+  isUsable: (architecture) => isConnected(asCell(architecture)),
+  deployed: (architecture) => effectiveCell(asCell(architecture)),
+
+  counts: (architecture, dataset) => networkCost(asCell(architecture), parseDataset(dataset)).nominal,
+  describe(architecture, dataset): ArchitectureRow[] {
+    parseDataset(dataset);
+    const live = liveEdges(asCell(architecture));
+    return architecture.map((op, edge) => ({
+      edge: edgeLabel(edge),
+      op: OPS[op]!,
+      live: live[edge] ? 'yes' : 'no (dead)',
+    }));
+  },
+  network(architecture: Architecture, request: NetworkRequest): SpaceNetwork {
+    // The deployed (pruned) network at a static batch: what `hardware/nb201-model.ts` has always built.
+    const network = buildNetwork(asCell(architecture), {
+      dataset: parseDataset(request.dataset),
+      batchSize: request.batchSize,
+      seed: request.seed,
+      prune: true,
+    });
+    return {
+      bytes: network.bytes,
+      inputName: network.input.name,
+      inputShape: network.input.dims,
+      outputShape: network.output.dims,
+    };
+  },
+};

@@ -1,0 +1,91 @@
+// Interface conformance of every registered search space: text round trips, codes and keys,
+// seeded sampling, single-edit neighbours, counts and descriptions, and the registry's own errors.
+import { describe, expect, it } from 'vitest';
+
+import { UsageError } from '../src/errors.js';
+import { SPACE_IDS, spaceById } from '../src/spaces/index.js';
+import { Random } from '../src/util/random.js';
+
+describe('space registry', () => {
+  it('registers nb201 and resolves ids case-insensitively', () => {
+    expect(SPACE_IDS).toContain('nb201');
+    expect(spaceById('NB201').id).toBe('nb201');
+  });
+
+  it('rejects an unknown id with a usage error listing the accepted ids', () => {
+    expect(() => spaceById('darts')).toThrow(UsageError);
+    expect(() => spaceById('darts')).toThrow(new RegExp(`'darts'.*${SPACE_IDS.join(', ')}`));
+  });
+});
+
+describe.each(SPACE_IDS.map((id) => [id]))('search space %s', (id) => {
+  const space = spaceById(id);
+  const samples = Array.from({ length: 40 }, (_, i) => space.sample(new Random(7).child(`sample ${i}`)));
+
+  it('describes its positions and choices consistently', () => {
+    expect(space.choices).toHaveLength(space.positions);
+    expect(space.datasets.length).toBeGreaterThan(0);
+    const size = space.choices.reduce((product, names) => product * names.length, 1);
+    expect(space.size).toBe(size);
+    expect(space.enumerable).toBe(size <= Number.MAX_SAFE_INTEGER && size <= 1e6);
+    for (let p = 0; p < space.positions; p++) expect(space.positionLabel(p)).toMatch(/\d/);
+  });
+
+  it('samples valid architectures, deterministically under a seed', () => {
+    const again = Array.from({ length: 40 }, (_, i) => space.sample(new Random(7).child(`sample ${i}`)));
+    expect(again).toEqual(samples);
+    for (const a of samples) {
+      expect(a).toHaveLength(space.positions);
+      a.forEach((choice, p) => expect(choice).toBeLessThan(space.choices[p]!.length));
+    }
+    // 40 draws from a space this large are not all the same architecture.
+    expect(new Set(samples.map((a) => space.key(a))).size).toBeGreaterThan(30);
+  });
+
+  it('round-trips the text form, the key, and (when enumerable) the code', () => {
+    for (const a of samples) {
+      expect(space.parse(space.format(a))).toEqual([...a]);
+      expect(space.parse(`  ${space.format(a)}\n`)).toEqual([...a]);
+      if (space.enumerable) {
+        const code = space.code(a);
+        expect(Number.isInteger(code) && code >= 0 && code < space.size).toBe(true);
+        expect(space.fromCode(code)).toEqual([...a]);
+      }
+    }
+    const keys = new Set(samples.map((a) => space.key(a)));
+    const formats = new Set(samples.map((a) => space.format(a)));
+    expect(keys.size).toBe(formats.size);
+  });
+
+  it('lists every single-position edit as a neighbour, and nothing else', () => {
+    const a = samples[0]!;
+    const neighbours = space.neighbours(a);
+    const expected = space.choices.reduce((sum, names) => sum + names.length - 1, 0);
+    expect(neighbours).toHaveLength(expected);
+    expect(new Set(neighbours.map((n) => space.key(n))).size).toBe(expected);
+    for (const n of neighbours) expect(n.filter((choice, p) => choice !== a[p])).toHaveLength(1);
+  });
+
+  it('counts params and FLOPs and describes every architecture on every dataset', () => {
+    for (const dataset of space.datasets) {
+      const counts = space.counts(samples[0]!, dataset);
+      expect(counts.paramsM).toBeGreaterThan(0);
+      expect(counts.flopsM).toBeGreaterThan(0);
+      expect(space.describe(samples[0]!, dataset).length).toBeGreaterThan(0);
+    }
+    expect(() => space.counts(samples[0]!, 'mnist')).toThrow(UsageError);
+  });
+
+  it('deploys to an architecture of the same space that is its own deployment', () => {
+    for (const a of samples) {
+      const deployed = space.deployed(a);
+      expect(space.deployed(deployed)).toEqual(deployed);
+      if (space.isUsable(a)) expect(space.isUsable(deployed)).toBe(true);
+    }
+  });
+
+  it('rejects garbage with a usage error', () => {
+    expect(() => space.parse('')).toThrow(UsageError);
+    expect(() => space.parse('not an architecture')).toThrow(UsageError);
+  });
+});
