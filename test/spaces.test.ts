@@ -7,8 +7,8 @@ import { SPACE_IDS, spaceById } from '../src/spaces/index.js';
 import { Random } from '../src/util/random.js';
 
 describe('space registry', () => {
-  it('registers nb201 and resolves ids case-insensitively', () => {
-    expect(SPACE_IDS).toContain('nb201');
+  it('registers nb201, fbnet and macro and resolves ids case-insensitively', () => {
+    expect(SPACE_IDS).toEqual(['nb201', 'fbnet', 'macro']);
     expect(spaceById('NB201').id).toBe('nb201');
   });
 
@@ -26,8 +26,8 @@ describe.each(SPACE_IDS.map((id) => [id]))('search space %s', (id) => {
     expect(space.choices).toHaveLength(space.positions);
     expect(space.datasets.length).toBeGreaterThan(0);
     const size = space.choices.reduce((product, names) => product * names.length, 1);
-    expect(space.size).toBe(size);
-    expect(space.enumerable).toBe(size <= Number.MAX_SAFE_INTEGER && size <= 1e6);
+    expect(space.size / size).toBeCloseTo(1, 12);
+    expect(space.enumerable).toBe(size <= 1e6);
     for (let p = 0; p < space.positions; p++) expect(space.positionLabel(p)).toMatch(/\d/);
   });
 
@@ -87,5 +87,32 @@ describe.each(SPACE_IDS.map((id) => [id]))('search space %s', (id) => {
   it('rejects garbage with a usage error', () => {
     expect(() => space.parse('')).toThrow(UsageError);
     expect(() => space.parse('not an architecture')).toThrow(UsageError);
+  });
+});
+
+describe('FBNet architecture strings through the space', () => {
+  const fbnet = spaceById('fbnet');
+  const layers = Array.from({ length: 22 }, () => 'k3_e6');
+
+  it('names the layer count found and expected for 21 layers', () => {
+    expect(() => fbnet.parse(layers.slice(1).join('-'))).toThrow(UsageError);
+    expect(() => fbnet.parse(layers.slice(1).join('-'))).toThrow(/found 21 layer\(s\), expected 22/);
+  });
+
+  it('names the layer, the block found and the accepted blocks for an unknown block', () => {
+    const bad = [...layers];
+    bad[21] = 'k3_e9';
+    expect(() => fbnet.parse(bad.join('-'))).toThrow(
+      /layer 22 is 'k3_e9'.*k3_e1, k3_e1_g2, k3_e3, k3_e6, k5_e1, k5_e1_g2, k5_e3, k5_e6, skip/,
+    );
+  });
+
+  it('keys an architecture by its op_idx digits and describes it by stage, channels and stride', () => {
+    const arch = fbnet.parse(layers.join('-'));
+    expect(fbnet.key(arch)).toBe('3'.repeat(22));
+    expect(() => fbnet.code(arch)).toThrow(/too large/);
+    const rows = fbnet.describe(arch, 'cifar100');
+    expect(rows[5]).toMatchObject({ layer: 6, stage: 3, channels: '24->32', stride: 2, block: 'k3_e6' });
+    expect(fbnet.describe(arch, 'imagenet')[1]).toMatchObject({ stride: 2, input: '112x112' });
   });
 });

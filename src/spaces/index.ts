@@ -1,10 +1,12 @@
 // The registry of search spaces: the one place that names them. Adding a space is one folder under
 // src/spaces/ plus one line in SPACES.
 import { UsageError } from '../errors.js';
+import { fbnetSpace } from './fbnet/space.js';
+import { macroSpace } from './macro/space.js';
 import { nb201Space } from './nb201/space.js';
 import type { SearchSpace } from './space.js';
 
-const SPACES: readonly SearchSpace[] = [nb201Space];
+const SPACES: readonly SearchSpace[] = [nb201Space, fbnetSpace, macroSpace];
 
 export const SPACE_IDS: readonly string[] = SPACES.map((space) => space.id);
 /** The space every command uses when none is named. */

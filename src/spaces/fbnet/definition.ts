@@ -3,6 +3,7 @@
 // and a head. This module holds the definition and an architecture's operator list; the ONNX
 // network, the cost counts and the synthetic devices are all derived from that list.
 import { UsageError } from '../../errors.js';
+import { parseBlockNames } from '../layered-space.js';
 import { convOutputSize, type Operator } from '../operators.js';
 
 export const FBNET_BLOCKS = [
@@ -186,6 +187,49 @@ export function blockOperators(block: FbnetBlock, shape: LayerShape): Operator[]
   return ops;
 }
 
+/** The stem: Conv3x3(3 -> 16) + BN + ReLU, stride 1 on CIFAR, 2 on ImageNet. */
+export function stemOperator(setting: FbnetSetting): Operator {
+  return {
+    kind: 'conv',
+    layer: -1,
+    inChannels: 3,
+    outChannels: STEM_CHANNELS,
+    inSize: setting.inputSize,
+    outSize: stemOutputSize(setting),
+    kernel: 3,
+    stride: setting.stemStride,
+    padding: 1,
+    groups: 1,
+    batchNorm: true,
+    relu: true,
+  };
+}
+
+/** The head: Conv1x1(352 -> 1504 or 1984) + BN + ReLU on the last layer's map. */
+export function headOperator(setting: FbnetSetting): Operator {
+  const last = layerShapes(setting).at(-1)!;
+  const size = convOutputSize(last.inSize, 1, last.stride, 0);
+  return {
+    kind: 'pointwise',
+    layer: -1,
+    inChannels: last.outChannels,
+    outChannels: setting.headChannels,
+    inSize: size,
+    outSize: size,
+    kernel: 1,
+    stride: 1,
+    padding: 0,
+    groups: 1,
+    batchNorm: true,
+    relu: true,
+  };
+}
+
+/** The whole network's operators in execution order (the classifier excepted). */
+export function networkOperators(arch: FbnetArch, setting: FbnetSetting): Operator[] {
+  return [stemOperator(setting), ...bodyOperators(arch, setting), headOperator(setting)];
+}
+
 /** Every operator of the 22 searchable layers, layer by layer (stem and head excluded). */
 export function bodyOperators(arch: FbnetArch, setting: FbnetSetting): Operator[] {
   return layerShapes(setting).flatMap((shape) =>
@@ -200,21 +244,11 @@ export class FbnetParseError extends UsageError {
 
 /** Parses the 22 block names joined by `-`, layer 1 first (the shared table's `arch` column). */
 export function parseFbnetArch(text: string): FbnetArch {
-  const names = text.trim().split('-');
-  const accepted = `each of the ${LAYER_COUNT} layers is one of ${FBNET_BLOCKS.join(', ')}, joined by '-'`;
-  if (names.length !== LAYER_COUNT) {
-    throw new FbnetParseError(
-      `invalid FBNet architecture: found ${names.length} layer(s), expected ${LAYER_COUNT} (${accepted})`,
-    );
-  }
-  return names.map((name, layer) => {
-    const index = FBNET_BLOCKS.indexOf(name as FbnetBlockName);
-    if (index < 0) {
-      throw new FbnetParseError(
-        `invalid FBNet architecture: layer ${layer + 1} is '${name.slice(0, 40)}' (${accepted})`,
-      );
-    }
-    return index;
+  return parseBlockNames(text, {
+    blocks: FBNET_BLOCKS,
+    layers: LAYER_COUNT,
+    shortName: 'FBNet',
+    parseError: FbnetParseError,
   });
 }
 

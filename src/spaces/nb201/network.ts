@@ -17,9 +17,11 @@ import {
 import type { Cell } from './cell.js';
 import { Random } from '../../util/random.js';
 import { Graph, attr, serializeModel } from '../../onnx/graph.js';
+import { kaimingNormal } from '../../onnx/init.js';
 import { BATCH_NORM_EPSILON, CELLS_PER_STAGE, STAGE_CHANNELS, STEM_CHANNELS } from './layout.js';
 
 export { BATCH_NORM_EPSILON, CELLS_PER_STAGE, STAGE_CHANNELS, STEM_CHANNELS } from './layout.js';
+export { kaimingNormal } from '../../onnx/init.js';
 
 /**
  * Kaiming (He) normal initialization: weights ~ N(0, 2 / fan), fan_in = in_channels * k * k
@@ -191,14 +193,6 @@ export function buildNetworkGraph(cell: Cell, options: NetworkOptions): Nb201Gra
     batchNorms: builder.batchNorms,
     cellOutputs,
   };
-}
-
-/** Kaiming normal draw for one tensor from its own labelled stream. */
-export function kaimingNormal(random: Random, count: number, fan: number): Float32Array {
-  const std = Math.sqrt(2 / fan);
-  const values = new Float32Array(count);
-  for (let i = 0; i < count; i++) values[i] = random.normal() * std;
-  return values;
 }
 
 /** Emits layers into the graph and records the metadata as it goes. */
