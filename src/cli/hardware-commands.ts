@@ -5,8 +5,11 @@ import { InvalidArgumentError, type Command } from 'commander';
 
 import { describeFingerprint, hardwareFingerprint } from '../hardware/fingerprint.js';
 import { describeProtocol, formatLatencyTable } from '../hardware/format.js';
-import { parseCell } from '../spaces/nb201/cell.js';
+import { UsageError } from '../errors.js';
+import { measureSpaceSample } from '../hardware/measure-job.js';
 import { parseDataset, type Dataset } from '../spaces/nb201/datasets.js';
+import { DEFAULT_SPACE_ID } from '../spaces/index.js';
+import type { SearchSpace } from '../spaces/space.js';
 import {
   measureOptionsFrom,
   runMainJob,
@@ -15,17 +18,11 @@ import {
 } from '../pipeline/index.js';
 import { recordLatencyTable } from '../hardware/record-table.js';
 import { stderrLogger } from '../util/log.js';
-import {
-  argumentParser,
-  pathValue,
-  positiveInteger,
-  printJson,
-  seedValue,
-  datasetOption,
-} from './options.js';
+import { pathValue, positiveInteger, printJson, seedValue, datasetOption, spaceOption } from './options.js';
 
 interface MeasureFlags {
-  dataset?: Dataset;
+  space: SearchSpace;
+  dataset?: string;
   threads?: number;
   provider?: string;
   batch?: number;
@@ -46,10 +43,10 @@ function positiveSeconds(value: string): number {
 
 function addMeasureOptions(command: Command): Command {
   return command
+    .addOption(spaceOption())
     .option(
       '--dataset <name>',
-      'network input/classes: cifar10, cifar100 or ImageNet16-120',
-      argumentParser(parseDataset),
+      "network input/classes: the space's first by default (nb201: cifar10, cifar100 or ImageNet16-120; fbnet: cifar100 or imagenet; macro: cifar10)",
     )
     .option('--threads <n>', 'onnxruntime intra-op threads (default 1)', positiveInteger)
     .option('--provider <name>', 'onnxruntime execution provider (default cpu)')
@@ -65,9 +62,26 @@ function addMeasureOptions(command: Command): Command {
     .option('--json', 'print one JSON object');
 }
 
+/** The dataset flag checked against the space (NB201's own parser keeps its message). */
+function datasetFlag(flags: MeasureFlags): string | undefined {
+  if (flags.dataset === undefined)
+    return flags.space.id === DEFAULT_SPACE_ID ? undefined : flags.space.datasets[0];
+  if (flags.space.id === DEFAULT_SPACE_ID) return parseDataset(flags.dataset);
+  const found = flags.space.datasets.find(
+    (name) => name.toLowerCase() === flags.dataset!.trim().toLowerCase(),
+  );
+  if (!found) {
+    throw new UsageError(
+      `unknown dataset '${flags.dataset}' for the ${flags.space.id} space; expected one of ${flags.space.datasets.join(', ')}`,
+    );
+  }
+  return found;
+}
+
 function mainJobOptions(flags: MeasureFlags): MainJobOptions {
   return {
-    dataset: flags.dataset,
+    // The main job still types NB201's datasets; other spaces' pass through measureOptionsFrom untouched.
+    dataset: datasetFlag(flags) as Dataset | undefined,
     threads: flags.threads,
     provider: flags.provider,
     batchSize: flags.batch,
@@ -78,7 +92,7 @@ function mainJobOptions(flags: MeasureFlags): MainJobOptions {
   };
 }
 
-function printMainJob(result: MainJobResult): void {
+function printMainJob(result: Pick<MainJobResult, 'fingerprint' | 'measurement'>): void {
   process.stdout.write(
     `${describeFingerprint(result.fingerprint)}\n${formatLatencyTable(result.measurement)}\n` +
       `${describeProtocol(result.measurement.protocol, result.measurement.wallMs)}\n`,
@@ -100,16 +114,33 @@ export function registerHardwareCommands(program: Command, bench: Command): void
     program
       .command('measure')
       .description(
-        'measure cell latencies on this machine with onnxruntime-node (default: the 10 sample cells)',
+        'measure cell latencies on this machine with onnxruntime-node (default: the 10 sample cells; ' +
+          'other spaces: 10 random architectures)',
       )
       .argument(
         '[cells...]',
-        'NB201 cell strings, e.g. |nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|',
+        "architectures in the space's text form: NB201 cell strings, e.g. |nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|, " +
+          "or FBNet/Macro block names joined by '-'",
       )
       .option('--sample <n>', 'measure n random cells (drawn under --seed) instead', positiveInteger),
   ).action(async (cellTexts: string[], flags: MeasureFlags & { sample?: number }) => {
+    const architectures = cellTexts.map((text) => flags.space.parse(text));
+    if (flags.space.id !== DEFAULT_SPACE_ID) {
+      // The pipeline's main job (designed default cells) is NB201's; other spaces measure directly.
+      const result = await measureSpaceSample(
+        {
+          space: flags.space,
+          architectures,
+          ...(flags.sample !== undefined ? { sample: flags.sample } : {}),
+          measure: measureOptionsFrom(mainJobOptions(flags)),
+        },
+        stderrLogger,
+      );
+      if (flags.json) return printJson(result);
+      return printMainJob(result);
+    }
     const result = await runMainJob(
-      { ...mainJobOptions(flags), cells: cellTexts.map((text) => parseCell(text)), sample: flags.sample },
+      { ...mainJobOptions(flags), cells: architectures as MainJobOptions['cells'], sample: flags.sample },
       stderrLogger,
     );
     if (flags.json) return printJson(result);
@@ -124,6 +155,12 @@ export function registerHardwareCommands(program: Command, bench: Command): void
           'or --device table:CSV:COLUMN; each distinct network once, resumable',
       )
       .requiredOption('--out <csv>', 'the table to write (an earlier partial one is resumed)', pathValue)
+      .option(
+        '--archs <csv>',
+        "record the architectures in this CSV's arch (or arch_str) column instead of the whole space " +
+          '(required for fbnet, e.g. ../shared/data/fbnet/fbnet_latency_help.csv); rows keep its index',
+        pathValue,
+      )
       .option('--column <name>', "the device column (default: this machine's hardware tag)")
       .option('--chunk <n>', 'networks per interleaved protocol run and file write', positiveInteger, 200)
       .option(
@@ -131,23 +168,29 @@ export function registerHardwareCommands(program: Command, bench: Command): void
         'stop after n more networks (a partial table is a uniform sample)',
         positiveInteger,
       ),
-  ).action(async (flags: MeasureFlags & { out: string; column?: string; chunk: number; limit?: number }) => {
-    const result = await recordLatencyTable(
-      {
-        out: flags.out,
-        column: flags.column ?? (await hardwareFingerprint()).tag,
-        chunk: flags.chunk,
-        ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
-        measure: measureOptionsFrom(mainJobOptions(flags)),
-      },
-      stderrLogger,
-    );
-    if (flags.json) return printJson(result);
-    process.stdout.write(
-      `${result.out}: column ${result.column}, ${result.networksDone} of ${result.networksTotal} networks ` +
-        `(${result.cellsDone} of ${result.cellsTotal} cells); ${result.measuredNow} measured in ${(result.wallMs / 1000).toFixed(0)} s\n`,
-    );
-  });
+  ).action(
+    async (
+      flags: MeasureFlags & { out: string; archs?: string; column?: string; chunk: number; limit?: number },
+    ) => {
+      const result = await recordLatencyTable(
+        {
+          space: flags.space,
+          ...(flags.archs !== undefined ? { archs: flags.archs } : {}),
+          out: flags.out,
+          column: flags.column ?? (await hardwareFingerprint()).tag,
+          chunk: flags.chunk,
+          ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+          measure: measureOptionsFrom(mainJobOptions(flags)),
+        },
+        stderrLogger,
+      );
+      if (flags.json) return printJson(result);
+      process.stdout.write(
+        `${result.out}: column ${result.column}, ${result.networksDone} of ${result.networksTotal} networks ` +
+          `(${result.cellsDone} of ${result.cellsTotal} cells); ${result.measuredNow} measured in ${(result.wallMs / 1000).toFixed(0)} s\n`,
+      );
+    },
+  );
 
   bench
     .command('measure')

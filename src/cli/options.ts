@@ -5,6 +5,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { DEFAULT_SAMPLE_COUNT, SAMPLE_COUNT_MAX, SAMPLE_COUNT_MIN } from '../devices/design.js';
 import { parseDataset } from '../spaces/nb201/datasets.js';
+import { DEFAULT_SPACE_ID, SPACE_IDS, spaceById } from '../spaces/index.js';
 
 /** Wraps a parser so that its UsageError becomes commander's "invalid argument" message. */
 export function argumentParser<T>(parse: (value: string) => T): (value: string) => T {
@@ -111,4 +112,11 @@ export function datasetOption(description = 'cifar10, cifar100 or ImageNet16-120
   return new Option('--dataset <name>', description)
     .argParser(argumentParser(parseDataset))
     .default('cifar10');
+}
+
+/** The `--space` option: which search space the architectures belong to (a SearchSpace, nb201 by default). */
+export function spaceOption(): Option {
+  return new Option('--space <id>', `search space: ${SPACE_IDS.join(', ')}`)
+    .argParser(argumentParser(spaceById))
+    .default(spaceById(DEFAULT_SPACE_ID), DEFAULT_SPACE_ID);
 }

@@ -9,7 +9,9 @@ import { defaultTablePath } from '../proxies/table.js';
 import { formatCell, parseCell } from '../spaces/nb201/cell.js';
 import { DATASETS, parseDataset, UnknownDatasetError, type Dataset } from '../spaces/nb201/datasets.js';
 import { stderrLogger } from '../util/log.js';
-import { argumentParser, pathValue, positiveInteger, printJson } from './options.js';
+import { DEFAULT_SPACE_ID } from '../spaces/index.js';
+import type { SearchSpace } from '../spaces/space.js';
+import { argumentParser, pathValue, positiveInteger, printJson, spaceOption } from './options.js';
 
 const CELL_EXAMPLE = '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|';
 
@@ -70,14 +72,27 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
     .description("a cell's proxies and task score (from the table, or computed on demand)")
     .argument('<cell>', `NB201 cell string, e.g. ${CELL_EXAMPLE}`)
     .addOption(allDatasetsOption())
+    .addOption(spaceOption())
     .option('--calibration-images <dir>', 'PNG/JPEG images for NASWOT instead of synthetic ones', pathValue)
     .option('--no-table', "compute every value now (the table still gives the task score's bounds)")
     .option('--json', 'print JSON')
     .action(
       async (
         text: string,
-        options: { dataset: readonly Dataset[]; calibrationImages?: string; table: boolean; json?: boolean },
+        options: {
+          dataset: readonly Dataset[];
+          space: SearchSpace;
+          calibrationImages?: string;
+          table: boolean;
+          json?: boolean;
+        },
       ) => {
+        if (options.space.id !== DEFAULT_SPACE_ID) {
+          throw new UsageError(
+            `proxies show computes NB201's proxies only for now; --space ${options.space.id} has none yet ` +
+              `(use --space ${DEFAULT_SPACE_ID}, or 'simnas describe --space ${options.space.id}' for its size)`,
+          );
+        }
         const cell = parseCell(text);
         const datasets = options.dataset;
         const provider = ProxyProvider.create({

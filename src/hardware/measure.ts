@@ -46,8 +46,8 @@ import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 
 import { UsageError } from '../errors.js';
-import { encodeCell, formatCell, type Cell } from '../spaces/nb201/cell.js';
-import type { Dataset } from '../spaces/nb201/datasets.js';
+import { DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
+import type { Architecture, SearchSpace } from '../spaces/space.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
@@ -64,16 +64,21 @@ export interface MeasurableModel {
 }
 
 export interface ModelRequest {
-  readonly dataset: Dataset;
+  /** One of the space's datasets. */
+  readonly dataset: string;
   readonly batchSize: number;
   readonly seed: number;
 }
 
-/** Builds the network for one cell (the NB201 macro network in production, see nb201-model.ts). */
-export type ModelBuilder = (cell: Cell, request: ModelRequest) => MeasurableModel | Promise<MeasurableModel>;
+/** Builds the network for one architecture (in production, the space's own `network`). */
+export type ModelBuilder = (
+  architecture: Architecture,
+  request: ModelRequest,
+) => MeasurableModel | Promise<MeasurableModel>;
 
 export interface MeasureOptions {
-  readonly dataset: Dataset;
+  /** One of the space's datasets (input setting). */
+  readonly dataset: string;
   readonly batchSize: number;
   /** Execution provider name as onnxruntime-node lists it ("cpu", "cuda", ...). */
   readonly provider: string;
@@ -124,7 +129,10 @@ export interface VisitEvent {
 }
 
 export interface MeasureHooks {
-  readonly buildModel: ModelBuilder;
+  /** The space the architectures belong to (default nb201): names them and builds their networks. */
+  readonly space?: SearchSpace;
+  /** Overrides the space's network builder (tests). */
+  readonly buildModel?: ModelBuilder;
   readonly logger?: Logger;
   /** Monotonic clock in ms; injected by tests. */
   readonly clock?: () => Milliseconds;
@@ -134,9 +142,15 @@ export interface MeasureHooks {
 }
 
 export interface CellLatency {
+  /** The architecture in the space's text form. */
   readonly cell: string;
-  /** Our base-5 cell code (see src/spaces/nb201/cell.ts). */
+  /**
+   * The space's integer code (NB201: our base-5 cell code); NaN (null in JSON) in spaces too large
+   * for integer codes (FBNet), whose results carry `key` instead.
+   */
   readonly code: number;
+  /** The space's key, only in spaces too large for integer codes. */
+  readonly key?: string;
   readonly medianMs: Milliseconds;
   readonly p90Ms: Milliseconds;
   readonly minMs: Milliseconds;
@@ -244,7 +258,7 @@ export function resolveExecutionProvider(requested: string): string {
 }
 
 interface PreparedCell {
-  readonly cell: Cell;
+  readonly cell: Architecture;
   readonly session: ort.InferenceSession;
   readonly feeds: Record<string, ort.Tensor>;
   readonly buildMs: Milliseconds;
@@ -253,16 +267,20 @@ interface PreparedCell {
 }
 
 /**
- * Measures `cells` on this machine. Results come back in the order of `cells`.
+ * Measures `cells` (architectures of `hooks.space`) on this machine. Results come back in the order
+ * of `cells`.
  */
 export async function measureCells(
-  cells: readonly Cell[],
+  cells: readonly Architecture[],
   requested: MeasureOptions,
   hooks: MeasureHooks,
 ): Promise<MeasurementResult> {
   const options = validateMeasureOptions(requested);
   if (cells.length === 0) throw new UsageError('no cells to measure');
   const logger = hooks.logger ?? silentLogger;
+  const space = hooks.space ?? spaceById(DEFAULT_SPACE_ID);
+  const buildModel: ModelBuilder =
+    hooks.buildModel ?? ((architecture, request) => space.network(architecture, request));
   const clock = hooks.clock ?? hrtimeClock;
   const wallClock = hrtimeClock;
   const startedAt = new Date().toISOString();
@@ -330,8 +348,8 @@ export async function measureCells(
       progressStopped = true;
     };
     for (const cell of cells) {
-      prepared.push(await prepareCell(cell, options, hooks.buildModel, inputs, random, wallClock));
-      progress.tick(1, `built ${formatCell(cell)}`);
+      prepared.push(await prepareCell(cell, options, buildModel, inputs, random, wallClock));
+      progress.tick(1, `built ${space.format(cell)}`);
     }
     for (const [index, entry] of prepared.entries()) {
       const warmupTimes: number[] = [];
@@ -345,7 +363,7 @@ export async function measureCells(
         median(warmupTimes.length > 1 ? warmupTimes.slice(1) : warmupTimes),
         options.minVisitMs,
       );
-      progress.tick(1, `warmed ${formatCell(entry.cell)}`);
+      progress.tick(1, `warmed ${space.format(entry.cell)}`);
     }
     const everyCell = prepared.map((_, index) => index);
     const ambientStart = ambientSnapshot();
@@ -386,8 +404,10 @@ export async function measureCells(
       const perRun = pooled.get(index)!;
       const cv = robustCv(perRun);
       return {
-        cell: formatCell(entry.cell),
-        code: encodeCell(entry.cell),
+        cell: space.format(entry.cell),
+        ...(space.enumerable
+          ? { code: space.code(entry.cell) }
+          : { code: Number.NaN, key: space.key(entry.cell) }),
         medianMs: median(perRun),
         p90Ms: quantile(perRun, 0.9),
         minMs: Math.min(...perRun),
@@ -471,7 +491,7 @@ export function backgroundCoresBetween(start: AmbientSnapshot, end: AmbientSnaps
 }
 
 async function prepareCell(
-  cell: Cell,
+  cell: Architecture,
   options: MeasureOptions,
   buildModel: ModelBuilder,
   inputs: Map<string, ort.Tensor>,

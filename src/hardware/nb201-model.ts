@@ -1,15 +1,11 @@
-// Adapter from the NB201 network builder to the measurement protocol: the network a device runs
-// for a cell is the deployed (pruned) macro network, dead edges removed, at a static batch size.
-import { buildNetwork } from '../spaces/nb201/network.js';
-import type { Cell } from '../spaces/nb201/cell.js';
+// The NB201 network a device runs for a cell (the deployed, pruned macro network at a static batch
+// size), as a measurement ModelBuilder. Measurement now builds through the space (`hooks.space`);
+// this stays for callers that still pass a builder (devices/live.ts, pipeline.ts, review) until
+// they name a space.
+import { spaceById } from '../spaces/index.js';
+import type { Architecture } from '../spaces/space.js';
 import type { MeasurableModel, ModelRequest } from './measure.js';
 
-export function buildNb201Model(cell: Cell, request: ModelRequest): MeasurableModel {
-  const network = buildNetwork(cell, {
-    dataset: request.dataset,
-    batchSize: request.batchSize,
-    seed: request.seed,
-    prune: true,
-  });
-  return { bytes: network.bytes, inputName: network.input.name, inputShape: network.input.dims };
+export function buildNb201Model(cell: Architecture, request: ModelRequest): MeasurableModel {
+  return spaceById('nb201').network(cell, request);
 }

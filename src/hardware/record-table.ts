@@ -1,27 +1,23 @@
-// Records this machine's latency for every cell of the space into a table of the wide shape the
-// recorded devices replay (`index,arch_str,<column>`), so that a team can benchmark the latency
-// model and the search on their own hardware (`simnas bench latency|search --table`) or replay it
-// with `--device table:CSV:COLUMN`. Each distinct network (effective cell: dead edges pruned, as
-// the live device builds it) is measured once, in chunks that are each one interleaved protocol
-// run; the file is rewritten after every chunk, and a rerun measures only what is still missing.
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+// Records this machine's latency for architectures of a search space into a table of the wide
+// shape the recorded devices replay (`index,<arch column>,<column>`: `arch_str` for NB201, `arch`
+// for FBNet and NAS-Bench-Macro, as in their published tables), so that a team can benchmark the
+// latency model and the search on their own hardware (`simnas bench latency|search --table`) or
+// replay it with `--device table:CSV:COLUMN`. The rows are every architecture of an enumerable
+// space, or those listed in the `arch` (or `arch_str`) column of a CSV (`--archs`, e.g. the 5,000
+// of FBNet's shared table, whose `index` they keep). Each distinct network (what the space deploys:
+// NB201 prunes dead edges) is measured once, in chunks that are each one interleaved protocol run;
+// the file is rewritten after every chunk, and a rerun measures only what is still missing.
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 
-import { readLatencyTable } from '../devices/recorded.js';
+import { splitCsvLine } from '../devices/recorded.js';
 import { UsageError } from '../errors.js';
-import {
-  allCells,
-  decodeCell,
-  effectiveCell,
-  encodeCell,
-  formatCell,
-  SPACE_SIZE,
-} from '../spaces/nb201/cell.js';
+import { DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
+import type { Architecture, SearchSpace } from '../spaces/space.js';
 import { ensureWritableFile } from '../util/folders.js';
 import type { Logger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
 import { measureCells, type MeasureOptions } from './measure.js';
-import { buildNb201Model } from './nb201-model.js';
 
 export interface RecordTableOptions {
   readonly out: string;
@@ -32,6 +28,10 @@ export interface RecordTableOptions {
   /** Stop after this many new networks (a partial table is still a uniform sample). */
   readonly limit?: number;
   readonly measure: MeasureOptions;
+  /** The space (default nb201). */
+  readonly space?: SearchSpace;
+  /** A CSV whose `arch` (or `arch_str`) column lists the architectures to record; required where the space cannot be enumerated. */
+  readonly archs?: string;
 }
 
 export interface RecordTableResult {
@@ -41,44 +41,129 @@ export interface RecordTableResult {
   readonly measuredNow: number;
   readonly networksDone: number;
   readonly networksTotal: number;
-  /** Cells of the space with a latency in the file, of all the space's cells. */
+  /** Architectures (rows) with a latency in the file, of all rows. */
   readonly cellsDone: number;
   readonly cellsTotal: number;
   readonly wallMs: number;
 }
 
-/** Cells grouped by the network they deploy as: effective cell code -> every cell code sharing it. */
-function networks(): Map<number, number[]> {
-  const groups = new Map<number, number[]>();
-  for (const cell of allCells()) {
-    const key = encodeCell(effectiveCell(cell));
-    const codes = groups.get(key);
-    if (codes) codes.push(encodeCell(cell));
-    else groups.set(key, [encodeCell(cell)]);
+interface TableRow {
+  readonly index: string;
+  readonly architecture: Architecture;
+}
+
+/** Every architecture of an enumerable space in code order, or the rows of an `--archs` CSV. */
+function tableRows(space: SearchSpace, archs: string | undefined): TableRow[] {
+  if (archs === undefined) {
+    if (!space.enumerable) {
+      throw new UsageError(
+        `the ${space.id} space has ${space.size.toPrecision(3)} architectures and cannot be recorded whole; ` +
+          `pass --archs CSV with an 'arch' column listing the ones to measure`,
+      );
+    }
+    return Array.from({ length: space.size }, (_, code) => ({
+      index: String(code),
+      architecture: space.fromCode(code),
+    }));
   }
+  let text: string;
+  try {
+    text = readFileSync(archs, 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `--archs '${archs}': cannot read it (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
+  const header = splitCsvLine((lines[0] ?? '').replace(/^\uFEFF/, ''), `${archs}: row 1 (header)`).map((h) =>
+    h.trim(),
+  );
+  const archAt = [space.archColumn, 'arch', 'arch_str']
+    .map((name) => header.indexOf(name))
+    .find((i) => i >= 0);
+  if (archAt === undefined || lines.length < 2) {
+    throw new UsageError(
+      `--archs '${archs}': expected a header with an '${space.archColumn}' column and at least one row (found: ${header.join(', ')})`,
+    );
+  }
+  const indexAt = header.indexOf('index');
+  const seen = new Set<string>();
+  return lines.slice(1).flatMap((line, r) => {
+    const where = `${archs}: row ${r + 2}`;
+    const fields = splitCsvLine(line, where);
+    let architecture: Architecture;
+    try {
+      architecture = space.parse(fields[archAt] ?? '');
+    } catch (error) {
+      throw new UsageError(
+        `${where}, column '${header[archAt]}': ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    const key = space.key(architecture);
+    if (seen.has(key)) return [];
+    seen.add(key);
+    return [{ index: indexAt >= 0 ? fields[indexAt]!.trim() : String(r), architecture }];
+  });
+}
+
+/** Rows grouped by the network they deploy as: network key -> row numbers sharing it. */
+function networks(space: SearchSpace, rows: readonly TableRow[]): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  rows.forEach((row, r) => {
+    const key = space.key(space.deployed(row.architecture));
+    const members = groups.get(key);
+    if (members) members.push(r);
+    else groups.set(key, [r]);
+  });
   return groups;
 }
 
-/** Latencies by cell code (NaN = not measured) of an earlier run of the same column, if any. */
-function earlierLatencies(out: string, column: string): Float64Array {
-  if (!existsSync(out)) return new Float64Array(SPACE_SIZE).fill(Number.NaN);
-  const table = readLatencyTable(out);
-  const values = table.latencies.get(column);
-  if (!values || table.columns.length !== 1) {
+/** Latencies by row (NaN = not measured) of an earlier run of the same column, if any. */
+function earlierLatencies(
+  space: SearchSpace,
+  out: string,
+  column: string,
+  rows: readonly TableRow[],
+): Float64Array {
+  const latencies = new Float64Array(rows.length).fill(Number.NaN);
+  if (!existsSync(out)) return latencies;
+  const lines = readFileSync(out, 'utf8')
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== '');
+  const header = splitCsvLine(lines[0] ?? '', `${out}: row 1 (header)`).map((h) => h.trim());
+  const archAt = header.indexOf(space.archColumn);
+  const columns = header.filter((name, i) => i !== archAt && name !== 'index' && name !== '');
+  const valueAt = header.indexOf(column);
+  if (archAt < 0 || valueAt < 0 || columns.length !== 1) {
     throw new UsageError(
-      `${out} exists with the column(s) ${table.columns.join(', ')}; resuming needs exactly the column '${column}' ` +
-        `(pass --column ${table.columns[0] ?? column}, or another --out)`,
+      `${out} exists with the column(s) ${columns.join(', ')}; resuming needs exactly the column '${column}' ` +
+        `(pass --column ${columns[0] ?? column}, or another --out)`,
     );
   }
-  return Float64Array.from(values);
+  const rowOf = new Map(rows.map((row, r) => [space.key(row.architecture), r]));
+  lines.slice(1).forEach((line, r) => {
+    const fields = splitCsvLine(line, `${out}: row ${r + 2}`);
+    const raw = fields[valueAt]?.trim() ?? '';
+    const at = rowOf.get(space.key(space.parse(fields[archAt] ?? '')));
+    if (raw !== '' && at !== undefined) latencies[at] = Number(raw);
+  });
+  return latencies;
 }
 
-function writeTable(out: string, column: string, latencies: Float64Array): void {
-  const lines = [`index,arch_str,${column}`];
-  for (let code = 0; code < SPACE_SIZE; code++) {
-    const value = latencies[code]!;
-    lines.push(`${code},${formatCell(decodeCell(code))},${Number.isNaN(value) ? '' : value.toPrecision(6)}`);
-  }
+function writeTable(
+  space: SearchSpace,
+  out: string,
+  column: string,
+  rows: readonly TableRow[],
+  latencies: Float64Array,
+): void {
+  const lines = [`index,${space.archColumn},${column}`];
+  rows.forEach((row, r) => {
+    const value = latencies[r]!;
+    lines.push(
+      `${row.index},${space.format(row.architecture)},${Number.isNaN(value) ? '' : value.toPrecision(6)}`,
+    );
+  });
   // Written beside and renamed, so an interrupted write never leaves half a table to resume from.
   writeFileSync(`${out}.partial`, `${lines.join('\n')}\n`);
   renameSync(`${out}.partial`, out);
@@ -96,22 +181,24 @@ export async function recordLatencyTable(
   // Its folder is created here, once, by a check that cannot hang where recursive mkdir does (/proc).
   ensureWritableFile(options.out, '--out');
   const started = performance.now();
-  const latencies = earlierLatencies(options.out, options.column);
+  const space = options.space ?? spaceById(DEFAULT_SPACE_ID);
+  const rows = tableRows(space, options.archs);
+  const latencies = earlierLatencies(space, options.out, options.column, rows);
   // Written once before measuring, so a path that cannot be written is refused before any work.
   try {
-    writeTable(options.out, options.column, latencies);
+    writeTable(space, options.out, options.column, rows, latencies);
   } catch (error) {
     throw new UsageError(
       `--out '${options.out}': cannot write the table there (${error instanceof Error ? error.message : String(error)}); ` +
         'pass a file in a folder that can be created or written',
     );
   }
-  const groups = networks();
+  const groups = networks(space, rows);
   // A seeded random order: load drifting during a long run spreads over the space as noise
   // instead of biasing one kind of cell, and a partial table is a uniform sample.
   const pending = new Random(options.measure.seed)
     .child('record-table')
-    .shuffled([...groups.keys()].sort((a, b) => a - b))
+    .shuffled(sortedKeys(space, rows, groups))
     .filter((key) => Number.isNaN(latencies[groups.get(key)![0]!]!))
     .slice(0, options.limit ?? Number.POSITIVE_INFINITY);
   logger.info(
@@ -124,15 +211,15 @@ export async function recordLatencyTable(
     for (let start = 0; start < pending.length; start += options.chunk) {
       const keys = pending.slice(start, start + options.chunk);
       const result = await measureCells(
-        keys.map((key) => decodeCell(key)),
+        keys.map((key) => deployedOf(space, rows, groups, key)),
         options.measure,
-        { buildModel: buildNb201Model },
+        { space },
       );
-      for (const latency of result.cells) {
-        for (const code of groups.get(latency.code)!) latencies[code] = latency.medianMs;
-      }
+      result.cells.forEach((latency, i) => {
+        for (const r of groups.get(keys[i]!)!) latencies[r] = latency.medianMs;
+      });
       measuredNow += keys.length;
-      writeTable(options.out, options.column, latencies);
+      writeTable(space, options.out, options.column, rows, latencies);
       progress.tick(keys.length);
     }
   } finally {
@@ -146,12 +233,37 @@ export async function recordLatencyTable(
     networksDone,
     networksTotal: groups.size,
     cellsDone: latencies.filter((v) => !Number.isNaN(v)).length,
-    cellsTotal: SPACE_SIZE,
+    cellsTotal: rows.length,
     wallMs: performance.now() - started,
   };
 }
 
-function countDone(latencies: Float64Array, groups: ReadonlyMap<number, readonly number[]>): number {
+/**
+ * Network keys in a fixed order before shuffling: by integer code in enumerable spaces (NB201's
+ * order since its first tables, so a seed still gives the same measuring order), else as text.
+ */
+function sortedKeys(
+  space: SearchSpace,
+  rows: readonly TableRow[],
+  groups: ReadonlyMap<string, readonly number[]>,
+): string[] {
+  const keys = [...groups.keys()];
+  if (!space.enumerable) return keys.sort();
+  const codeOf = new Map(keys.map((key) => [key, space.code(deployedOf(space, rows, groups, key))]));
+  return keys.sort((a, b) => codeOf.get(a)! - codeOf.get(b)!);
+}
+
+/** The network a group of rows deploys as. */
+function deployedOf(
+  space: SearchSpace,
+  rows: readonly TableRow[],
+  groups: ReadonlyMap<string, readonly number[]>,
+  key: string,
+): Architecture {
+  return space.deployed(rows[groups.get(key)![0]!]!.architecture);
+}
+
+function countDone(latencies: Float64Array, groups: ReadonlyMap<string, readonly number[]>): number {
   let done = 0;
   for (const codes of groups.values()) if (!Number.isNaN(latencies[codes[0]!]!)) done++;
   return done;

@@ -3,7 +3,8 @@
 // (src/devices/design.ts), chosen so that the latency model learns the most from 10 measurements.
 import { UsageError } from '../errors.js';
 import { allCells, parseCell, SPACE_SIZE, type Cell } from '../spaces/nb201/cell.js';
-import type { Dataset } from '../spaces/nb201/datasets.js';
+import { parseDataset, type Dataset } from '../spaces/nb201/datasets.js';
+import type { Architecture, SearchSpace } from '../spaces/space.js';
 import { Random } from '../util/random.js';
 
 /**
@@ -56,9 +57,9 @@ export const DEFAULT_SAMPLE_CELLS: Readonly<Record<Dataset, readonly string[]>> 
   ],
 };
 
-/** The fixed default probe set for `dataset`. */
-export function defaultSampleCells(dataset: Dataset): Cell[] {
-  return DEFAULT_SAMPLE_CELLS[dataset].map((text) => parseCell(text));
+/** The fixed default NB201 probe set for `dataset` (one of NB201's datasets). */
+export function defaultSampleCells(dataset: string): Cell[] {
+  return DEFAULT_SAMPLE_CELLS[parseDataset(dataset)].map((text) => parseCell(text));
 }
 
 /** `count` distinct cells drawn uniformly from the whole space (disconnected ones included). */
@@ -67,4 +68,29 @@ export function randomSampleCells(count: number, seed: number): Cell[] {
     throw new UsageError(`sample size must be an integer in 1..${SPACE_SIZE}, got ${count}`);
   }
   return new Random(seed).child('sample-cells').sample(allCells(), count);
+}
+
+/**
+ * `count` distinct architectures of `space` drawn uniformly under `seed`. In an enumerable space,
+ * the same draw as randomSampleCells (so NB201 samples are unchanged); elsewhere, seeded draws
+ * until `count` distinct keys.
+ */
+export function randomSampleArchitectures(space: SearchSpace, count: number, seed: number): Architecture[] {
+  const limit = space.enumerable ? space.size : 1e6;
+  if (!Number.isInteger(count) || count < 1 || count > limit) {
+    throw new UsageError(`sample size must be an integer in 1..${limit}, got ${count}`);
+  }
+  const random = new Random(seed).child('sample-cells');
+  if (space.enumerable) {
+    return random.sample(
+      Array.from({ length: space.size }, (_, code) => space.fromCode(code)),
+      count,
+    );
+  }
+  const drawn = new Map<string, Architecture>();
+  while (drawn.size < count) {
+    const architecture = space.sample(random);
+    drawn.set(space.key(architecture), architecture);
+  }
+  return [...drawn.values()];
 }

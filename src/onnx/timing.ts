@@ -7,6 +7,7 @@ import * as ort from 'onnxruntime-node';
 
 import type { Cell } from '../spaces/nb201/cell.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
+import type { Architecture, NetworkRequest, SearchSpace, SpaceGraph } from '../spaces/space.js';
 import { median, quantile } from '../util/stats.js';
 import { serializeModel } from './graph.js';
 import { buildNetworkGraph } from '../spaces/nb201/network.js';
@@ -35,13 +36,18 @@ export interface TimingSummary {
 }
 
 export async function timeCell(cell: Cell, options: BuildTimingOptions): Promise<BuildTiming> {
+  return timeGraph(() => buildNetworkGraph(cell, options), options.threads);
+}
+
+/** Times building (by `build`), serializing, loading and first running one network. */
+async function timeGraph(build: () => SpaceGraph, threads: number): Promise<BuildTiming> {
   const started = performance.now();
-  const built = buildNetworkGraph(cell, options);
+  const built = build();
   const builtAt = performance.now();
   const bytes = serializeModel(built.graph);
   const serializedAt = performance.now();
   const session = await ort.InferenceSession.create(bytes, {
-    intraOpNumThreads: options.threads,
+    intraOpNumThreads: threads,
     interOpNumThreads: 1,
   });
   const sessionAt = performance.now();
@@ -79,12 +85,35 @@ export async function timeCells(
   options: BuildTimingOptions,
   onCell: () => void = () => {},
 ): Promise<TimingSummary> {
-  if (cells.length === 0) throw new RangeError('no cells to time');
-  await timeCell(cells[0]!, options);
+  return timeEach(cells, (cell) => timeCell(cell, options), onCell);
+}
+
+/** The same for architectures of any space, through the space's own network builder. */
+export async function timeArchitectures(
+  space: SearchSpace,
+  architectures: readonly Architecture[],
+  request: NetworkRequest,
+  threads: number,
+  onArchitecture: () => void = () => {},
+): Promise<TimingSummary> {
+  return timeEach(
+    architectures,
+    (architecture) => timeGraph(() => space.networkGraph(architecture, request), threads),
+    onArchitecture,
+  );
+}
+
+async function timeEach<T>(
+  items: readonly T[],
+  time: (item: T) => Promise<BuildTiming>,
+  onItem: () => void,
+): Promise<TimingSummary> {
+  if (items.length === 0) throw new RangeError('no cells to time');
+  await time(items[0]!);
   const timings: BuildTiming[] = [];
-  for (const cell of cells) {
-    timings.push(await timeCell(cell, options));
-    onCell();
+  for (const item of items) {
+    timings.push(await time(item));
+    onItem();
   }
   return {
     samples: timings.length,

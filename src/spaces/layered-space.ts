@@ -4,9 +4,9 @@
 // the description table and the ONNX network are the same for all of them and written once here.
 import { UsageError } from '../errors.js';
 import type { Random } from '../util/random.js';
-import { buildLayeredNetwork } from './layered-network.js';
+import { buildLayeredGraph, buildLayeredNetwork, type LayeredNetworkSpec } from './layered-network.js';
 import { type Operator, operatorMacs, operatorParams } from './operators.js';
-import type { Architecture, ArchitectureRow, NetworkCounts, SearchSpace } from './space.js';
+import type { Architecture, ArchitectureRow, NetworkCounts, NetworkRequest, SearchSpace } from './space.js';
 
 /** One input setting (dataset) of a layered network. */
 export interface LayeredSetting {
@@ -101,6 +101,21 @@ export function layeredSpace<S extends LayeredSetting>(definition: LayeredDefini
     return architecture;
   };
 
+  const networkSpec = (architecture: Architecture, request: NetworkRequest): LayeredNetworkSpec => {
+    const setting = settingOf(request.dataset);
+    return {
+      name: definition.id,
+      description: `${definition.title} network ${check(architecture)
+        .map((b) => blocks[b])
+        .join('-')}, ${setting.name}`,
+      inputSize: setting.inputSize,
+      classes: setting.classes,
+      batchSize: request.batchSize,
+      seed: request.seed,
+      operators: definition.operators(check(architecture), setting),
+    };
+  };
+
   return {
     id: definition.id,
     title: definition.title,
@@ -110,6 +125,7 @@ export function layeredSpace<S extends LayeredSetting>(definition: LayeredDefini
     positionLabel: (position) => `layer ${position + 1}`,
     size,
     enumerable,
+    archColumn: 'arch',
 
     parse: (text) => parseBlockNames(text, definition),
     format: (architecture) =>
@@ -167,20 +183,8 @@ export function layeredSpace<S extends LayeredSetting>(definition: LayeredDefini
         };
       });
     },
-    network(architecture, request) {
-      const setting = settingOf(request.dataset);
-      return buildLayeredNetwork({
-        name: definition.id,
-        description: `${definition.title} network ${check(architecture)
-          .map((b) => blocks[b])
-          .join('-')}, ${setting.name}`,
-        inputSize: setting.inputSize,
-        classes: setting.classes,
-        batchSize: request.batchSize,
-        seed: request.seed,
-        operators: definition.operators(check(architecture), setting),
-      });
-    },
+    network: (architecture, request) => buildLayeredNetwork(networkSpec(architecture, request)),
+    networkGraph: (architecture, request) => buildLayeredGraph(networkSpec(architecture, request)),
     operators: (architecture, dataset) => definition.bodyOperators(check(architecture), settingOf(dataset)),
   };
 }

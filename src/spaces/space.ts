@@ -4,6 +4,7 @@
 // NAS-Bench-Macro's layers), each holding one of a few choices, so an architecture is one choice
 // index per position; what the choices mean (the network, its cost, its latency features) is the
 // space's own business.
+import type { Graph } from '../onnx/graph.js';
 import type { Random } from '../util/random.js';
 import type { Operator } from './operators.js';
 
@@ -22,6 +23,13 @@ export interface SpaceNetwork {
   readonly inputName: string;
   readonly inputShape: readonly number[];
   readonly outputShape: readonly number[];
+}
+
+/** The network before serialization: an editable graph and its input and output tensors. */
+export interface SpaceGraph {
+  readonly graph: Graph;
+  readonly input: { readonly name: string; readonly dims: readonly number[] };
+  readonly output: { readonly name: string; readonly dims: readonly number[] };
 }
 
 export interface NetworkRequest {
@@ -54,6 +62,11 @@ export interface SearchSpace {
   readonly size: number;
   /** Whether every architecture can be scored (the fitted model searched exhaustively). */
   readonly enumerable: boolean;
+  /**
+   * Header of the architecture column in this space's latency tables (`arch_str` in NB201's,
+   * `arch` in FBNet's and NAS-Bench-Macro's), so tables simnas records read like the published ones.
+   */
+  readonly archColumn: string;
 
   /** Parses the space's text form; a bad string throws a UsageError naming the position and what is accepted. */
   parse(text: string): Architecture;
@@ -83,6 +96,8 @@ export interface SearchSpace {
   /** Rows for `simnas describe` and reports. */
   describe(architecture: Architecture, dataset: string): ArchitectureRow[];
   network(architecture: Architecture, request: NetworkRequest): SpaceNetwork;
+  /** The same network as an editable graph (what `network` serializes); benchmarks time the two apart. */
+  networkGraph(architecture: Architecture, request: NetworkRequest): SpaceGraph;
   /**
    * The primitive operators the network's searchable part runs, for spaces built of layers: what
    * synthetic devices for layered networks price. Absent where a space has its own device model.

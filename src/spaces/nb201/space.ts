@@ -2,7 +2,14 @@
 // operations. Everything here delegates to cell.ts, cost.ts and network.ts, so codes, strings,
 // counts and networks are exactly the ones simnas used before spaces were pluggable.
 import type { Random } from '../../util/random.js';
-import type { Architecture, ArchitectureRow, NetworkRequest, SearchSpace, SpaceNetwork } from '../space.js';
+import type {
+  Architecture,
+  ArchitectureRow,
+  NetworkRequest,
+  SearchSpace,
+  SpaceGraph,
+  SpaceNetwork,
+} from '../space.js';
 import {
   type Cell,
   decodeCell,
@@ -20,7 +27,7 @@ import {
 } from './cell.js';
 import { networkCost } from './cost.js';
 import { DATASETS, parseDataset } from './datasets.js';
-import { buildNetwork } from './network.js';
+import { buildNetwork, buildNetworkGraph } from './network.js';
 
 const asCell = (architecture: Architecture): Cell => architecture as Cell;
 
@@ -33,6 +40,7 @@ export const nb201Space: SearchSpace = {
   positionLabel: (position) => `edge ${edgeLabel(position)}`,
   size: SPACE_SIZE,
   enumerable: true,
+  archColumn: 'arch_str',
 
   parse: parseCell,
   format: (architecture) => formatCell(asCell(architecture)),
@@ -69,5 +77,13 @@ export const nb201Space: SearchSpace = {
       inputShape: network.input.dims,
       outputShape: network.output.dims,
     };
+  },
+  networkGraph(architecture: Architecture, request: NetworkRequest): SpaceGraph {
+    return buildNetworkGraph(asCell(architecture), {
+      dataset: parseDataset(request.dataset),
+      batchSize: request.batchSize,
+      seed: request.seed,
+      prune: true,
+    });
   },
 };

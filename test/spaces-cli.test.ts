@@ -1,0 +1,164 @@
+// `--space` on the commands that take an architecture or measure: describe and cell print the
+// layer table and counts, measure and measure-table build the space's own networks (FBNet tables
+// keep the index of the CSV they were listed from and resume), and what a space lacks is refused
+// with exit code 2 and a message that says what to do.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { spaceById } from '../src/spaces/index.js';
+import { Random } from '../src/util/random.js';
+import { runCliCaptured } from './support/cli.js';
+
+const fbnet = spaceById('fbnet');
+const FBNET_ARCH = fbnet.format(fbnet.sample(new Random(1)));
+const QUICK = ['--rounds', '3', '--warmup', '1'];
+
+describe('--space on the space commands', () => {
+  it('describes a Macro network with the published params and MACs, and its layers', async () => {
+    const run = await runCliCaptured(
+      'describe',
+      '--space',
+      'macro',
+      'id-id-id-id-id-id-id-ir_3x3_t3',
+      '--json',
+    );
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as {
+      paramsM: number;
+      flopsM: number;
+      dataset: string;
+      layers: unknown[];
+    };
+    expect(result).toMatchObject({ paramsM: 0.791594, flopsM: 14.115328, dataset: 'cifar10' });
+    expect(result.layers).toHaveLength(8);
+  });
+
+  it('describes an FBNet network on ImageNet as a table of stages, channels and strides', async () => {
+    const run = await runCliCaptured('describe', '--space', 'fbnet', '--dataset', 'imagenet', FBNET_ARCH);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /\(FBNet \(HW-NAS-Bench\), imagenet\)\nparams \d+\.\d{6} M {2}MACs \d+\.\d{6} M/,
+    );
+    expect(run.stdout).toMatch(/layer {2}stage {2}channels {2}stride {2}input {4}block/);
+    expect(run.stdout).toMatch(/\n {4}2 {6}2 {2}16->24 {9}2 {2}112x112/);
+  });
+
+  it('refuses a bad architecture, dataset or space with exit code 2, saying what is accepted', async () => {
+    const short = await runCliCaptured('cell', '--space', 'fbnet', FBNET_ARCH.split('-').slice(1).join('-'));
+    expect(short.code).toBe(2);
+    expect(short.stderr).toMatch(/found 21 layer\(s\), expected 22 .*k3_e1, k3_e1_g2/);
+    const dataset = await runCliCaptured(
+      'describe',
+      '--space',
+      'macro',
+      '--dataset',
+      'cifar100',
+      'id-id-id-id-id-id-id-id',
+    );
+    expect(dataset.code).toBe(2);
+    expect(dataset.stderr).toMatch(/unknown dataset 'cifar100' for the macro space; expected one of cifar10/);
+    const space = await runCliCaptured('describe', '--space', 'darts', 'x');
+    expect(space.code).toBe(2);
+    expect(space.stderr).toMatch(/unknown search space 'darts'; expected one of nb201, fbnet, macro/);
+    const proxies = await runCliCaptured('proxies', 'show', '--space', 'fbnet', FBNET_ARCH);
+    expect(proxies.code).toBe(2);
+    expect(proxies.stderr).toMatch(/NB201's proxies only.*--space nb201/);
+  });
+
+  it('gives a Macro architecture its published code as key', async () => {
+    const run = await runCliCaptured(
+      'cell',
+      '--space',
+      'macro',
+      'id-ir_3x3_t3-ir_5x5_t6-id-id-id-id-id',
+      '--json',
+    );
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ key: '01200000', code: 1 * 3 + 2 * 9 });
+  });
+});
+
+describe('--space on measurement', () => {
+  it('measures random FBNet architectures with their keys', async () => {
+    const run = await runCliCaptured('measure', '--space', 'fbnet', '--sample', '2', ...QUICK, '--json');
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as {
+      space: string;
+      cellSource: string;
+      measurement: {
+        protocol: { dataset: string };
+        cells: { cell: string; key: string; code: null; medianMs: number }[];
+      };
+    };
+    expect(result).toMatchObject({ space: 'fbnet', cellSource: 'random' });
+    expect(result.measurement.protocol.dataset).toBe('cifar100');
+    expect(result.measurement.cells).toHaveLength(2);
+    for (const cell of result.measurement.cells) {
+      expect(cell.key).toBe(fbnet.key(fbnet.parse(cell.cell)));
+      expect(cell.code).toBeNull();
+      expect(cell.medianMs).toBeGreaterThan(0);
+    }
+  });
+
+  it('records an FBNet table from a CSV of architectures, keeping its index, and resumes it', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'simnas-fbnet-table-'));
+    const archs = join(folder, 'archs.csv');
+    const listed = [2, 3, 4].map((seed) => fbnet.format(fbnet.sample(new Random(seed))));
+    writeFileSync(
+      archs,
+      `index,arch,pixel9\n${listed.map((arch, i) => `${10 + i},${arch},1.5`).join('\n')}\n`,
+    );
+    const out = join(folder, 'here.csv');
+    const record = (limit: string) =>
+      runCliCaptured(
+        'measure-table',
+        '--space',
+        'fbnet',
+        '--archs',
+        archs,
+        '--out',
+        out,
+        '--column',
+        'here',
+        '--limit',
+        limit,
+        '--chunk',
+        '1',
+        ...QUICK,
+        '--json',
+      );
+    const first = await record('2');
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ measuredNow: 2, networksDone: 2, networksTotal: 3 });
+    const second = await record('5');
+    expect(JSON.parse(second.stdout)).toMatchObject({ measuredNow: 1, networksDone: 3, cellsDone: 3 });
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('index,arch,here');
+    expect(lines.slice(1).map((line) => line.split(',').slice(0, 2).join(','))).toEqual(
+      listed.map((arch, i) => `${10 + i},${arch}`),
+    );
+    for (const line of lines.slice(1)) expect(Number(line.split(',')[2])).toBeGreaterThan(0);
+  });
+
+  it('refuses to record the whole FBNet space', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'simnas-fbnet-table-')), 'all.csv');
+    const run = await runCliCaptured('measure-table', '--space', 'fbnet', '--out', out, '--column', 'here');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/cannot be recorded whole; pass --archs CSV/);
+  });
+
+  it('times building and loading Macro networks', async () => {
+    const run = await runCliCaptured('bench', 'onnx', '--space', 'macro', '--cells', '2', '--json');
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as {
+      space: string;
+      samples: number;
+      median: { sessionMs: number };
+    };
+    expect(result).toMatchObject({ space: 'macro', samples: 2 });
+    expect(result.median.sessionMs).toBeGreaterThan(0);
+  });
+});
