@@ -1,6 +1,6 @@
 // Commands about this machine: `simnas fingerprint`, `simnas measure`, `simnas start` (the main
 // job, what `npm start` runs) and `simnas bench measure`. Options in, results out; the work is in
-// src/hardware/, src/pipeline.ts and src/bench/measure-bench.ts.
+// src/hardware/, src/pipeline/ and src/bench/measure-bench.ts.
 import { InvalidArgumentError, type Command } from 'commander';
 
 import { describeFingerprint, hardwareFingerprint } from '../hardware/fingerprint.js';
