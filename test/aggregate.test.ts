@@ -26,6 +26,7 @@ import { silentLogger } from '../src/util/log.js';
 import { quantile } from '../src/util/stats.js';
 import { capture } from './support/capture.js';
 import { syntheticDeviceTable, toyTaskScores } from './support/search-fixtures.js';
+import { nb201Space } from '../src/spaces/nb201/space.js';
 
 const tempDir = (): string => mkdtempSync(path.join(tmpdir(), 'simnas-aggregate-'));
 
@@ -82,6 +83,7 @@ describe('simnas aggregate', () => {
     const table = deviceTable();
     budgetMs = quantile(table.fast, 0.4);
     const options = (column: string, overrides: Partial<SearchJobOptions>): SearchJobOptions => ({
+      space: nb201Space,
       dataset: 'cifar10',
       samples: 10,
       verify: 5,

@@ -177,3 +177,22 @@ describe('options of the other device kind', () => {
     expect(quiet.stderr).not.toMatch(/warning/);
   });
 });
+
+describe('search --space', () => {
+  it('refuses a space it cannot enumerate before measuring anything, and an unknown space', async () => {
+    const fbnet = await cli('search', '--space', 'fbnet', '--out', path.join(tempDir(), 'r'));
+    expect(fbnet.code).toBe(2);
+    expect(fbnet.stderr).toMatch(/the fbnet space \(about 9\.8e\+20 architectures\) cannot be enumerated/);
+    const unknown = await cli('search', '--space', 'nb202');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown search space 'nb202'; expected one of nb201, fbnet, macro/);
+  });
+
+  it('refuses a space without task scores, naming the space, before measuring', async () => {
+    const out = path.join(tempDir(), 'r');
+    const macro = await cli('search', '--space', 'macro', '--strategy', 'evolution', '--out', out);
+    expect(macro.code).toBe(2);
+    expect(macro.stderr).toMatch(/no task score is available for the macro space yet/);
+    expect(macro.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -26,6 +26,7 @@ import { DATASETS } from '../src/spaces/nb201/datasets.js';
 import { silentLogger, type Logger } from '../src/util/log.js';
 import type { Random } from '../src/util/random.js';
 import { runCliCaptured } from './support/cli.js';
+import { nb201Space } from '../src/spaces/nb201/space.js';
 
 /** A toy prior: per-op costs drawn at random; a toy task score that prefers convolutions. */
 function toyInputs(): PretrainInputs {
@@ -33,6 +34,7 @@ function toyInputs(): PretrainInputs {
   const raw = counts.map(([, skip, c1, c3, pool]) => 0.6 * c1! + c3! + 0.2 * pool! + 0.1 * skip!);
   const max = Math.max(...raw);
   return {
+    space: nb201Space,
     taskScore: Float64Array.from(raw, (r) => r / max),
     taskScoreId: 'toy',
     priorHash: 'toy-prior',
@@ -221,18 +223,19 @@ describe('controller artifact', () => {
   it('is refused when trained for another prior, dataset or policy shape', async () => {
     const { metadata } = await smallArtifact();
     const expected = {
+      space: 'nb201',
       dataset: 'cifar10' as const,
       priorHash: 'toy-prior',
-      policy: policyShapeFor([32, 32]),
+      policy: policyShapeFor(nb201Space, [32, 32]),
     };
     expect(() => checkCompatible(metadata, expected, 'x')).not.toThrow();
     expect(() => checkCompatible(metadata, { ...expected, priorHash: 'other' }, 'x')).toThrow(
       /prior toy-prior/,
     );
     expect(() => checkCompatible(metadata, { ...expected, dataset: 'cifar100' }, 'x')).toThrow(UsageError);
-    expect(() => checkCompatible(metadata, { ...expected, policy: policyShapeFor([64, 64]) }, 'x')).toThrow(
-      /policy/,
-    );
+    expect(() =>
+      checkCompatible(metadata, { ...expected, policy: policyShapeFor(nb201Space, [64, 64]) }, 'x'),
+    ).toThrow(/policy/);
   });
 
   it('rejects files that are not controllers with a clear message', () => {
@@ -249,7 +252,7 @@ describe('the bundled controllers', () => {
     async (dataset) => {
       const { loadController } = await import('../src/pipeline/index.js');
       const { ProxyProvider } = await import('../src/proxies/provider.js');
-      const controller = loadController(undefined, dataset);
+      const controller = loadController(undefined, nb201Space, dataset);
       try {
         // A change of the prior is refused by loadController itself; a change of the task score
         // rule or table only shows here: pretrain again (`simnas pretrain --dataset <dataset>`).

@@ -12,6 +12,7 @@ import { latencyAxis, tradeoffSvg } from '../src/report/chart.js';
 import { renderMarkdown, reproduceCommand } from '../src/report/markdown.js';
 import { chartPoints } from '../src/report/report.js';
 import { handmadeReport } from './support/report-fixtures.js';
+import { nb201Space } from '../src/spaces/nb201/space.js';
 
 /** Splits a POSIX shell command line into words (single quotes and backslash escapes). */
 function shellWords(line: string): string[] {
@@ -132,19 +133,21 @@ describe('report.md', () => {
 describe('controller location in a report', () => {
   it('never gives an absolute path: bundled, relative to the working directory, or the file name', () => {
     const cwd = path.resolve('/work/project');
-    expect(controllerLocation(bundledControllerPath('cifar100'), 'cifar100', cwd)).toEqual({
+    expect(
+      controllerLocation(bundledControllerPath(nb201Space, 'cifar100'), nb201Space, 'cifar100', cwd),
+    ).toEqual({
       path: 'controllers/cifar100.json',
       bundled: true,
     });
-    expect(controllerLocation(path.join(cwd, 'models', 'c.json'), 'cifar10', cwd)).toEqual({
+    expect(controllerLocation(path.join(cwd, 'models', 'c.json'), nb201Space, 'cifar10', cwd)).toEqual({
       path: 'models/c.json',
       bundled: false,
     });
-    expect(controllerLocation('models/c.json', 'cifar10', cwd)).toEqual({
+    expect(controllerLocation('models/c.json', nb201Space, 'cifar10', cwd)).toEqual({
       path: 'models/c.json',
       bundled: false,
     });
-    expect(controllerLocation('/runner/_work/_temp/cache/cifar10.json', 'cifar10', cwd)).toEqual({
+    expect(controllerLocation('/runner/_work/_temp/cache/cifar10.json', nb201Space, 'cifar10', cwd)).toEqual({
       path: 'cifar10.json',
       bundled: false,
     });

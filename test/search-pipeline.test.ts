@@ -20,6 +20,7 @@ import { silentLogger } from '../src/util/log.js';
 import { quantile } from '../src/util/stats.js';
 import { capture } from './support/capture.js';
 import { syntheticDeviceTable, toyTaskScores } from './support/search-fixtures.js';
+import { nb201Space } from '../src/spaces/nb201/space.js';
 
 const tempDir = (): string => mkdtempSync(path.join(tmpdir(), 'simnas-search-'));
 
@@ -31,6 +32,7 @@ function syntheticTable(): { file: string; latencies: Float64Array } {
 
 function options(file: string, overrides: Partial<SearchJobOptions> = {}): SearchJobOptions {
   return {
+    space: nb201Space,
     dataset: 'cifar10',
     samples: 10,
     verify: 5,
@@ -158,6 +160,7 @@ describe('search pipeline on a recorded device', () => {
         evaluateEvery: 10,
       },
       {
+        space: nb201Space,
         taskScore: (await toyTaskScores()).scores,
         taskScoreId: 'toy',
         priorHash: PRIOR_HASH,

@@ -10,6 +10,7 @@ import {
   normalCdf,
 } from '../src/search/verification.js';
 import { decodeCell, encodeCell, isConnected, parseCell, SPACE_SIZE } from '../src/spaces/nb201/cell.js';
+import { nb201Space } from '../src/spaces/nb201/space.js';
 
 const verified = (
   code: number,
@@ -120,6 +121,7 @@ describe('choosing cells to verify', () => {
     budgetMs: 10,
     margin: { noise: 0, marginZ: 0 },
     expectedNoise: 0,
+    usable: (code: number) => nb201Space.isUsable(nb201Space.fromCode(code)),
   };
   /** `chooseCandidates`, answering with indices into CODES. */
   const pick = (choice: Parameters<typeof chooseCandidates>[0]): number[] =>
@@ -236,10 +238,12 @@ describe('choosing cells to verify', () => {
       [empty, 1],
       [CODES[2]!, 7],
     ]);
-    expect(bestCertified(measured, toyScores, 10, { noise: 0, marginZ: 0 })).toEqual({
+    expect(bestCertified(measured, toyScores, 10, { noise: 0, marginZ: 0 }, base.usable)).toEqual({
       code: CODES[2],
       score: toyScores[CODES[2]!],
     });
-    expect(bestCertified(new Map([[empty, 1]]), toyScores, 10, { noise: 0, marginZ: 0 })).toBeUndefined();
+    expect(
+      bestCertified(new Map([[empty, 1]]), toyScores, 10, { noise: 0, marginZ: 0 }, base.usable),
+    ).toBeUndefined();
   });
 });

@@ -8,6 +8,7 @@ import {
   evolutionSearch,
   exhaustiveSearch,
   hillClimb,
+  mutate,
   randomSearch,
   topCells,
 } from '../src/search/strategies.js';
@@ -21,6 +22,9 @@ import {
 } from '../src/spaces/nb201/cell.js';
 import { Random } from '../src/util/random.js';
 import { quantile } from '../src/util/stats.js';
+import { actionCount, observationSize, SearchEnvironment } from '../src/controller/environment.js';
+import { spaceById } from '../src/spaces/index.js';
+import { nb201Space } from '../src/spaces/nb201/space.js';
 
 /** A toy device: convolutions are good and slow; the budget sits at the median latency. */
 function toyProblem(): SearchProblem {
@@ -34,12 +38,18 @@ function toyProblem(): SearchProblem {
     return 0.5 * c1! + c3! + 0.1 * pool! + 0.05 * skip! + 0.001 * (c[5]! + c[0]!);
   });
   const max = Math.max(...raw);
-  return { taskScore: Float64Array.from(raw, (r) => r / max), latencyMs, budgetMs: quantile(latencyMs, 0.5) };
+  return {
+    space: nb201Space,
+    taskScore: Float64Array.from(raw, (r) => r / max),
+    latencyMs,
+    budgetMs: quantile(latencyMs, 0.5),
+  };
 }
 
 describe('objective', () => {
   it('ranks any feasible cell above a cell 10% over budget with the same score', () => {
     const problem: SearchProblem = {
+      space: nb201Space,
       taskScore: Float64Array.of(0.5, 0.9),
       latencyMs: Float64Array.of(1, 1.1),
       budgetMs: 1,
@@ -98,6 +108,49 @@ describe('strategies', () => {
     const a = topCells(evolutionSearch(problem, { cells: 100 }, new Random(5)), 5);
     const b = topCells(evolutionSearch(problem, { cells: 100 }, new Random(5)), 5);
     expect(a).toEqual(b);
+  });
+});
+
+describe('strategies in another space', () => {
+  // NAS-Bench-Macro (8 layers x 3 blocks): the same strategies and controller environment, through
+  // the SearchSpace interface alone. A toy device where wider blocks are slower and score higher.
+  const macro = spaceById('macro');
+  const architectures = Array.from({ length: macro.size }, (_, code) => macro.fromCode(code));
+  const latencyMs = Float64Array.from(
+    architectures,
+    (a) => 1 + a.reduce((sum, c, p) => sum + c * (1 + p / 8), 0),
+  );
+  const raw = architectures.map((a) => a.reduce((sum, c, p) => sum + Math.sqrt(c) * (1 + ((p * 7) % 3)), 0));
+  const problem: SearchProblem = {
+    space: macro,
+    taskScore: Float64Array.from(raw, (r) => r / Math.max(...raw)),
+    latencyMs,
+    budgetMs: quantile(latencyMs, 0.4),
+  };
+
+  it('enumerates, samples, mutates and climbs macro architectures', () => {
+    expect(exhaustiveSearch(problem).size).toBe(6561);
+    const optimum = Math.max(...exhaustiveSearch(problem).values());
+    const evolved = evolutionSearch(problem, { cells: 400 }, new Random(2));
+    expect(evolved.size).toBe(400);
+    const climbed = hillClimb(problem, evolved, 8);
+    expect(Math.max(...climbed.values())).toBeGreaterThanOrEqual(0.9 * optimum);
+    const child = mutate(macro, macro.fromCode(0), () => 0.5);
+    expect(child.filter((choice, p) => choice !== macro.fromCode(0)[p])).toHaveLength(1);
+  });
+
+  it('gives the controller one action per (layer, block) and edits one layer per step', () => {
+    expect(actionCount(macro)).toBe(8 * 3);
+    expect(observationSize(macro)).toBe(24 + 4 + 3 + 1);
+    // NB201 keeps the shape its bundled controllers were trained with.
+    expect(observationSize(nb201Space)).toBe(40);
+    const environment = new SearchEnvironment(macro, { episodes: 2, steps: 3 }, () => problem, new Random(4));
+    const before = [...environment.currentCodes()].map((code) => macro.fromCode(code));
+    environment.step(Int32Array.of(3 * 5 + 2, 0));
+    const after = [...environment.currentCodes()].map((code) => macro.fromCode(code));
+    expect(after[0]![5]).toBe(2);
+    expect(after[0]!.filter((choice, p) => choice !== before[0]![p]).length).toBeLessThanOrEqual(1);
+    expect(after[1]![0]).toBe(0);
   });
 });
 

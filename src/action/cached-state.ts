@@ -7,6 +7,7 @@ import path from 'node:path';
 
 import { parseArtifact, checkCompatible } from '../controller/artifact.js';
 import { policyShapeFor } from '../controller/pretrain.js';
+import { DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
 import { PRIOR_HASH } from '../controller/prior.js';
 import type { HardwareFingerprint } from '../hardware/fingerprint.js';
 import { DEFAULT_MEASURE_OPTIONS } from '../hardware/measure.js';
@@ -71,7 +72,7 @@ export async function chooseController(
     restored.value && usableController(restored.value.artifact, settings.dataset, slot.folder, logger);
   if (cached) return { strategy, path: cached };
   if (restored.value) caches.controller = 'ignored';
-  const bundled = bundledControllerPath(settings.dataset);
+  const bundled = bundledControllerPath(spaceById(DEFAULT_SPACE_ID), settings.dataset);
   return { strategy, ...(existsSync(bundled) ? { saveToCache: bundled } : {}) };
 }
 
@@ -87,7 +88,12 @@ function usableController(
     const artifact = parseArtifact(text, 'the cached controller');
     checkCompatible(
       artifact.metadata,
-      { dataset, priorHash: PRIOR_HASH, policy: policyShapeFor(artifact.metadata.policy.hidden) },
+      {
+        space: DEFAULT_SPACE_ID,
+        dataset,
+        priorHash: PRIOR_HASH,
+        policy: policyShapeFor(spaceById(DEFAULT_SPACE_ID), artifact.metadata.policy.hidden),
+      },
       'the cached controller',
     );
     writeFileSync(file, text);

@@ -11,6 +11,7 @@ import { context } from '@actions/github';
 
 import { describeFingerprint, hardwareFingerprint } from '../hardware/fingerprint.js';
 import { DEFAULT_SEARCH, runSearch, type SearchResult } from '../pipeline/index.js';
+import { DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
 import type { Review } from '../review/review.js';
 import { regressionMessage } from '../review/verdict.js';
 import { toReport, writeReport, type SearchReport } from '../report/report.js';
@@ -50,6 +51,7 @@ export async function runAction(logger: Logger = actionsLogger): Promise<void> {
     result = await runSearch(
       {
         ...DEFAULT_SEARCH,
+        space: spaceById(DEFAULT_SPACE_ID),
         dataset: settings.dataset,
         ...(settings.budgetMs !== undefined ? { budgetMs: settings.budgetMs } : {}),
         samples: settings.samples,

@@ -28,11 +28,15 @@ import { certifiedThresholdMs, DEFAULT_MARGIN_Z } from '../search/verification.j
 import { STRATEGIES, type StrategyName } from '../search/strategies.js';
 import { decodeCell, formatCell, SPACE_SIZE } from '../spaces/nb201/cell.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
+import { spaceById } from '../spaces/index.js';
 import type { Logger } from '../util/log.js';
 import { silentLogger } from '../util/log.js';
 import { Random } from '../util/random.js';
 import { mean, median, quantile } from '../util/stats.js';
 import { naiveBaseline } from './latency-bench.js';
+
+/** The space whose recorded tables (NAS-Bench-201 cells) this benchmark replays. */
+const NB201 = spaceById('nb201');
 
 export interface SearchBenchOptions {
   readonly table: string;
@@ -143,7 +147,7 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
     logger.warn(`task scores cover ${scoredCount} of ${SPACE_SIZE} cells; figures are over those cells only`);
   }
   const controller: LoadedController | undefined = options.strategies.includes('controller')
-    ? loadController(options.controllerPath, options.dataset)
+    ? loadController(options.controllerPath, NB201, options.dataset)
     : undefined;
   const order = [...options.strategies].sort((a, b) => STRATEGIES.indexOf(a) - STRATEGIES.indexOf(b));
 
@@ -156,7 +160,7 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
         usable(code) ? truth[code]! : Number.NaN,
       ).filter(Number.isFinite);
       // Which cells the column has does not change with the seed.
-      const deviceScores = measurableScores(scores, RecordedDevice.fromTable(table, name));
+      const deviceScores = measurableScores(scores, RecordedDevice.fromTable(table, name), NB201);
       const available = Array.from({ length: SPACE_SIZE }, (_, code) => code).filter((c) =>
         Number.isFinite(truth[c]!),
       );
@@ -164,7 +168,7 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
         const device = RecordedDevice.fromTable(table, name, { noise: options.noise, seed });
         const adapted = await adaptToDevice(
           device,
-          { dataset: options.dataset, samples: options.samples },
+          { space: NB201, dataset: options.dataset, samples: options.samples },
           silentLogger,
         );
         const baselineDevice = RecordedDevice.fromTable(table, name, { noise: options.noise, seed });
@@ -253,7 +257,7 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
             }
           }
 
-          const { problem } = searchProblem(adapted, deviceScores, budgetMs);
+          const { problem } = searchProblem(NB201, adapted, deviceScores, budgetMs);
           let optimum = -Infinity;
           for (let code = 0; code < SPACE_SIZE; code++) optimum = Math.max(optimum, objective(problem, code));
           let controllerCells: number | undefined;
@@ -275,6 +279,7 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
               adapted,
               evaluations,
               {
+                space: NB201,
                 verify: options.verify,
                 scores: deviceScores,
                 budgetMs,

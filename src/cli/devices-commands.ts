@@ -7,6 +7,7 @@ import { designSampleCells } from '../devices/design.js';
 import { DEFAULT_BANK_SEED } from '../devices/prior.js';
 import { readLatencyTable, RecordedDevice } from '../devices/recorded.js';
 import { adaptToDevice } from '../pipeline/index.js';
+import { DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
 import { formatCell } from '../spaces/nb201/cell.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
 import { stderrLogger } from '../util/log.js';
@@ -65,7 +66,12 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
         });
         const adapted = await adaptToDevice(
           device,
-          { dataset: options.dataset, samples: options.samples, seed: options.seed },
+          {
+            space: spaceById(DEFAULT_SPACE_ID),
+            dataset: options.dataset,
+            samples: options.samples,
+            seed: options.seed,
+          },
           stderrLogger,
         );
         const summary = {

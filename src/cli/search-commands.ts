@@ -9,6 +9,7 @@ import { CONTROLLER_FILE, DEFAULT_PRETRAIN, pretrain } from '../controller/pretr
 import { samplePrior, syntheticLatencies } from '../devices/synthetic.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_SEARCH, runSearch, type DeviceSpec, type SearchJobOptions } from '../pipeline/index.js';
+import { DEFAULT_SPACE_ID, spaceById, type SearchSpace } from '../spaces/index.js';
 import { ProxyProvider } from '../proxies/provider.js';
 import { toReport, writeReport } from '../report/report.js';
 import { parseBudget } from '../search/budget.js';
@@ -30,6 +31,7 @@ import {
   positiveInteger,
   printJson,
   samplesOption,
+  spaceOption,
   seedValue,
 } from './options.js';
 
@@ -64,6 +66,7 @@ function parseStrategyChoice(text: string): StrategyChoice {
 }
 
 interface SearchFlags {
+  space: SearchSpace;
   budget?: number;
   dataset: Dataset;
   samples: number;
@@ -90,6 +93,7 @@ export function addSearchOptions(command: Command): Command {
       'latency budget: 5ms, 5 (ms), 0.005s; default: the knee of the front',
       argumentParser(parseBudget),
     )
+    .addOption(spaceOption())
     .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
     .addOption(samplesOption('cells measured to fit the latency model'))
     .option(
@@ -159,6 +163,7 @@ export function searchOptionsFrom(flags: SearchFlags): SearchJobOptions {
         }
       : device;
   return {
+    space: flags.space,
     dataset: flags.dataset,
     ...(flags.budget !== undefined ? { budgetMs: flags.budget } : {}),
     samples: flags.samples,
@@ -341,6 +346,7 @@ export function registerSearchCommands(program: Command, bench: Command): void {
         const result = await pretrain(
           { ...DEFAULT_PRETRAIN, dataset: flags.dataset, timesteps: flags.steps, seed: flags.seed },
           {
+            space: spaceById(DEFAULT_SPACE_ID),
             taskScore: scores,
             taskScoreId: id,
             priorHash: PRIOR_HASH,

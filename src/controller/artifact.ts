@@ -14,7 +14,25 @@ import type { NamedWeights, PolicyShape } from './policy.js';
 export const CONTROLLER_FORMAT = 'simnas-controller';
 /** Bump when the observation layout, action encoding or reward changes meaning. */
 export const CONTROLLER_FORMAT_VERSION = 1;
-export const SEARCH_SPACE_ID = 'nas-bench-201-topology';
+/**
+ * How an artifact names its search space: the space's `--space` id, except that artifacts made
+ * before spaces were pluggable (the bundled NB201 controllers among them, whose bytes and hashes
+ * caches and reports refer to) wrote 'nas-bench-201-topology', which stays NB201's.
+ */
+const LEGACY_SPACE_IDS: Readonly<Record<string, string>> = { nb201: 'nas-bench-201-topology' };
+
+export function artifactSpaceId(spaceId: string): string {
+  return LEGACY_SPACE_IDS[spaceId] ?? spaceId;
+}
+
+/**
+ * The file name of the controller bundled for a space and dataset, under controllers/: a space
+ * with a legacy artifact id keeps its old names (`cifar10.json`), every other space is prefixed
+ * (`fbnet-cifar100.json`).
+ */
+export function bundledControllerName(spaceId: string, dataset: string): string {
+  return spaceId in LEGACY_SPACE_IDS ? `${dataset}.json` : `${spaceId}-${dataset}.json`;
+}
 
 const weightsSchema = z.object({
   name: z.string(),
@@ -59,6 +77,8 @@ export interface ControllerArtifact {
 
 /** What the running build expects an artifact to have been trained for. */
 export interface ControllerExpectation {
+  /** The `--space` id the search runs in. */
+  readonly space: string;
   readonly dataset: Dataset;
   readonly priorHash: string;
   readonly policy: PolicyShape;
@@ -131,8 +151,10 @@ export function checkCompatible(
   if (metadata.formatVersion !== CONTROLLER_FORMAT_VERSION) {
     problems.push(`format version ${metadata.formatVersion}, this simnas reads ${CONTROLLER_FORMAT_VERSION}`);
   }
-  if (metadata.searchSpace !== SEARCH_SPACE_ID) {
-    problems.push(`search space '${metadata.searchSpace}', expected '${SEARCH_SPACE_ID}'`);
+  if (metadata.searchSpace !== artifactSpaceId(expected.space)) {
+    problems.push(
+      `search space '${metadata.searchSpace}', the search runs in '${artifactSpaceId(expected.space)}'`,
+    );
   }
   if (metadata.dataset !== expected.dataset) {
     problems.push(`dataset '${metadata.dataset}', the search asks for '${expected.dataset}'`);

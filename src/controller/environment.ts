@@ -1,19 +1,33 @@
 // The search environment the controller acts in, vectorized over many episodes at once. One step
-// edits one edge of the current cell (the reference's edit-based design). The policy sees the cell,
-// its task score and latency relative to the budget, the best feasible score found so far, and a
-// device descriptor (the latency of five probe cells relative to the budget), which is how one
-// controller tells devices and budgets apart. Rewards are potential-based: the change in the
-// objective, so an episode's return is how much better its final cell is than its first.
-import { decodeCell, encodeCell, NUM_EDGES, NUM_OPS, type Op } from '../spaces/nb201/cell.js';
+// edits one position of the current architecture (an NB201 edge, a layer; the reference's
+// edit-based design). The policy sees the architecture (one-hot per position), its task score and
+// latency relative to the budget, the best feasible score found so far, and a device descriptor
+// (the latency of probe architectures relative to the budget), which is how one controller tells
+// devices and budgets apart. Rewards are potential-based: the change in the objective, so an
+// episode's return is how much better its final architecture is than its first.
 import type { Random } from '../util/random.js';
 import { objective, type SearchProblem } from '../search/objective.js';
+import type { SearchSpace } from '../spaces/space.js';
 
-export const ACTION_COUNT = NUM_EDGES * NUM_OPS;
-/** Cells whose every edge carries the same op: cheap, model-agnostic probes of a device. */
-const PROBE_CODES = Array.from({ length: NUM_OPS }, (_, op) =>
-  encodeCell(new Array<Op>(NUM_EDGES).fill(op as Op)),
-);
-export const OBSERVATION_SIZE = ACTION_COUNT + 4 + PROBE_CODES.length + 1;
+/** The policy's output width: one action per (position, choice), position-major. */
+export function actionCount(space: SearchSpace): number {
+  return space.choices.reduce((sum, choices) => sum + choices.length, 0);
+}
+
+/**
+ * Architectures whose every position holds the same choice index (clamped to the position's own
+ * choices): cheap, model-agnostic probes of a device.
+ */
+export function probeCodes(space: SearchSpace): number[] {
+  const widest = Math.max(...space.choices.map((choices) => choices.length));
+  return Array.from({ length: widest }, (_, choice) =>
+    space.code(space.choices.map((choices) => Math.min(choice, choices.length - 1))),
+  );
+}
+
+export function observationSize(space: SearchSpace): number {
+  return actionCount(space) + 4 + probeCodes(space).length + 1;
+}
 
 /** log2 of a latency ratio, clipped to [-4, 4] and scaled to [-1, 1]. */
 function logRatio(latency: number, budget: number): number {
@@ -41,6 +55,11 @@ export type ProblemSource = (slot: number) => SearchProblem;
 export class SearchEnvironment {
   readonly episodes: number;
   readonly steps: number;
+  readonly actionCount: number;
+  readonly observationSize: number;
+  /** Where each position's actions start in the action vector. */
+  private readonly offsets: number[];
+  private readonly probeCodes: number[];
   private readonly rewardScale: number;
   private readonly problems: SearchProblem[];
   private readonly probes: Float32Array[];
@@ -51,10 +70,17 @@ export class SearchEnvironment {
   readonly visited = new Map<number, number>();
 
   constructor(
+    private readonly space: SearchSpace,
     options: EnvironmentOptions,
     private readonly nextProblem: ProblemSource,
     private readonly random: Random,
   ) {
+    this.actionCount = actionCount(space);
+    this.observationSize = observationSize(space);
+    this.offsets = space.choices.map((_, p) =>
+      space.choices.slice(0, p).reduce((sum, choices) => sum + choices.length, 0),
+    );
+    this.probeCodes = probeCodes(space);
     this.episodes = options.episodes;
     this.steps = options.steps;
     this.rewardScale = options.rewardScale ?? 10;
@@ -72,39 +98,39 @@ export class SearchEnvironment {
   }
 
   observe(): Float32Array {
-    const out = new Float32Array(this.episodes * OBSERVATION_SIZE);
+    const out = new Float32Array(this.episodes * this.observationSize);
     for (let slot = 0; slot < this.episodes; slot++) {
-      const base = slot * OBSERVATION_SIZE;
+      const base = slot * this.observationSize;
       const problem = this.problems[slot]!;
       const code = this.codes[slot]!;
-      const cell = decodeCell(code);
-      for (let edge = 0; edge < NUM_EDGES; edge++) out[base + edge * NUM_OPS + cell[edge]!] = 1;
-      let k = base + ACTION_COUNT;
+      const architecture = this.space.fromCode(code);
+      architecture.forEach((choice, position) => (out[base + this.offsets[position]! + choice] = 1));
+      let k = base + this.actionCount;
       const latency = problem.latencyMs[code]!;
       out[k++] = problem.taskScore[code]!;
       out[k++] = logRatio(latency, problem.budgetMs);
       out[k++] = latency <= problem.budgetMs ? 1 : 0;
       out[k++] = this.bestFeasible[slot]!;
       out.set(this.probes[slot]!, k);
-      k += PROBE_CODES.length;
+      k += this.probeCodes.length;
       out[k] = this.stepIndex[slot]! / this.steps;
     }
     return out;
   }
 
-  /** Applies one action per slot: action = edge * NUM_OPS + op sets that edge to that op. */
+  /** Applies one action per slot: the action at offset[position] + choice sets that position. */
   step(actions: ArrayLike<number>): StepResult {
     const rewards = new Float32Array(this.episodes);
     const dones = new Uint8Array(this.episodes);
     for (let slot = 0; slot < this.episodes; slot++) {
       const action = actions[slot]!;
-      const edge = Math.floor(action / NUM_OPS);
-      const op = action % NUM_OPS;
+      let position = this.offsets.length - 1;
+      while (this.offsets[position]! > action) position--;
       const problem = this.problems[slot]!;
       const before = this.codes[slot]!;
-      const cell = [...decodeCell(before)];
-      cell[edge] = op as Op;
-      const after = encodeCell(cell);
+      const architecture = [...this.space.fromCode(before)];
+      architecture[position] = action - this.offsets[position]!;
+      const after = this.space.code(architecture);
       const gain = this.record(slot, after) - objective(problem, before);
       rewards[slot] = gain * this.rewardScale;
       this.codes[slot] = after;
@@ -120,7 +146,7 @@ export class SearchEnvironment {
   private startEpisode(slot: number): void {
     const problem = this.nextProblem(slot);
     this.problems[slot] = problem;
-    this.probes[slot] = Float32Array.from(PROBE_CODES, (code) =>
+    this.probes[slot] = Float32Array.from(this.probeCodes, (code) =>
       logRatio(problem.latencyMs[code]!, problem.budgetMs),
     );
     this.stepIndex[slot] = 0;

@@ -3,7 +3,7 @@
 // autodiff with a global gradient-norm clip. Action sampling uses our seeded Random, so a run is
 // reproducible for a seed on a given backend.
 import type { Random } from '../util/random.js';
-import { ACTION_COUNT, OBSERVATION_SIZE, type SearchEnvironment } from './environment.js';
+import type { SearchEnvironment } from './environment.js';
 import type { ActorCritic } from './policy.js';
 import { tf } from './tf.js';
 
@@ -51,13 +51,14 @@ interface Rollout {
   meanReward: number;
 }
 
-/** Samples one action per row of `logits` (row-major, ACTION_COUNT wide); returns actions and log-probs. */
+/** Samples one action per row of `logits` (row-major, rows of equal width); returns actions and log-probs. */
 export function sampleActions(
   logits: Float32Array,
   rows: number,
   random: Random,
   greedy = false,
 ): { actions: Int32Array; logProbs: Float32Array } {
+  const ACTION_COUNT = logits.length / rows;
   const actions = new Int32Array(rows);
   const logProbs = new Float32Array(rows);
   for (let r = 0; r < rows; r++) {
@@ -90,6 +91,7 @@ function collectRollout(
 ): Rollout {
   const n = env.episodes;
   const steps = config.rolloutLength;
+  const OBSERVATION_SIZE = env.observationSize;
   const observations = new Float32Array(steps * n * OBSERVATION_SIZE);
   const actions = new Int32Array(steps * n);
   const logProbs = new Float32Array(steps * n);
@@ -144,6 +146,7 @@ export function ppoIteration(
   random: Random,
 ): IterationStats {
   const rollout = collectRollout(env, policy, config, random);
+  const { observationSize: OBSERVATION_SIZE, actionCount: ACTION_COUNT } = env;
   const total = rollout.actions.length;
   // Normalized advantages keep the step size independent of the reward scale.
   let mean = 0;

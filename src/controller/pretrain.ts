@@ -8,7 +8,6 @@ import path from 'node:path';
 
 import { InterruptedError, UsageError } from '../errors.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
-import { SPACE_SIZE } from '../spaces/nb201/cell.js';
 import { objective, OVER_BUDGET_PENALTY, type SearchProblem } from '../search/objective.js';
 import { ensureWritableFolder } from '../util/folders.js';
 import type { Logger } from '../util/log.js';
@@ -19,17 +18,18 @@ import { SIMNAS_VERSION } from '../version.js';
 import {
   CONTROLLER_FORMAT,
   CONTROLLER_FORMAT_VERSION,
-  SEARCH_SPACE_ID,
+  artifactSpaceId,
   decodeWeights,
   encodeWeights,
   serializeArtifact,
   shortHash,
   type ControllerArtifact,
 } from './artifact.js';
-import { ACTION_COUNT, OBSERVATION_SIZE, SearchEnvironment } from './environment.js';
+import { actionCount, observationSize, SearchEnvironment } from './environment.js';
 import { ActorCritic, type PolicyShape } from './policy.js';
 import { DEFAULT_PPO, ppoIteration, type IterationStats, type PpoConfig } from './ppo.js';
 import { proposeCells } from './rollout.js';
+import type { SearchSpace } from '../spaces/space.js';
 import { initTensorflow, tf } from './tf.js';
 
 export interface PretrainSettings {
@@ -68,6 +68,8 @@ export const DEFAULT_PRETRAIN: Omit<PretrainSettings, 'dataset'> = {
 };
 
 export interface PretrainInputs {
+  /** The (enumerable) space the controller learns to edit. */
+  readonly space: SearchSpace;
   /** Normalized task score per cell code for the dataset. */
   readonly taskScore: Float64Array;
   /** Identifies the task-score table and rule (recorded in the artifact). */
@@ -112,8 +114,8 @@ export const CONTROLLER_FILE = 'controller.json';
 const CHECKPOINT_FILE = 'checkpoint.json';
 const CURVE_FILE = 'curve.csv';
 
-export function policyShapeFor(hidden: readonly number[]): PolicyShape {
-  return { inputSize: OBSERVATION_SIZE, hidden, actions: ACTION_COUNT };
+export function policyShapeFor(space: SearchSpace, hidden: readonly number[]): PolicyShape {
+  return { inputSize: observationSize(space), hidden, actions: actionCount(space) };
 }
 
 /** A search problem on one synthetic device with a budget at a random latency quantile. */
@@ -124,7 +126,7 @@ export function syntheticProblem(
 ): SearchProblem {
   const latencyMs = inputs.sampleDeviceLatencies(random.child('device'));
   const q = quantiles[0] + (quantiles[1] - quantiles[0]) * random.child('budget').next();
-  return { taskScore: inputs.taskScore, latencyMs, budgetMs: quantile(latencyMs, q) };
+  return { space: inputs.space, taskScore: inputs.taskScore, latencyMs, budgetMs: quantile(latencyMs, q) };
 }
 
 interface Checkpoint {
@@ -176,7 +178,7 @@ export async function pretrain(
     learningRate: settings.learningRate,
   };
   const root = new Random(settings.seed);
-  const policy = new ActorCritic(policyShapeFor(settings.hidden), root.child('policy'));
+  const policy = new ActorCritic(policyShapeFor(inputs.space, settings.hidden), root.child('policy'));
   const optimizer = tf.train.adam(settings.learningRate, ADAM_BETAS[0], ADAM_BETAS[1]);
 
   let start = 0;
@@ -224,6 +226,7 @@ export async function pretrain(
   for (let iteration = start; iteration < iterations; iteration++) {
     const iterationRandom = root.child(`iteration-${iteration}`);
     const env = new SearchEnvironment(
+      inputs.space,
       { episodes: settings.episodes, steps: settings.stepsPerEpisode },
       (slot) => syntheticProblem(inputs, settings.budgetQuantiles, iterationRandom.child(`slot-${slot}`)),
       iterationRandom.child('starts'),
@@ -269,7 +272,7 @@ export async function pretrain(
       format: CONTROLLER_FORMAT,
       formatVersion: CONTROLLER_FORMAT_VERSION,
       simnasVersion: SIMNAS_VERSION,
-      searchSpace: SEARCH_SPACE_ID,
+      searchSpace: artifactSpaceId(inputs.space.id),
       dataset: settings.dataset,
       priorHash: inputs.priorHash,
       taskScoreId: inputs.taskScoreId,
@@ -278,7 +281,7 @@ export async function pretrain(
         rewardScale: 10,
         stepsPerEpisode: settings.stepsPerEpisode,
       },
-      policy: { ...policyShapeFor(settings.hidden), hidden: [...settings.hidden] },
+      policy: { ...policyShapeFor(inputs.space, settings.hidden), hidden: [...settings.hidden] },
       training: {
         seed: settings.seed,
         timesteps: iterations * perIteration,
@@ -307,7 +310,8 @@ function evaluationRegret(
   let total = 0;
   problems.forEach((problem, k) => {
     let optimum = -Infinity;
-    for (let code = 0; code < SPACE_SIZE; code++) optimum = Math.max(optimum, objective(problem, code));
+    for (let code = 0; code < problem.space.size; code++)
+      optimum = Math.max(optimum, objective(problem, code));
     const visited = proposeCells(
       problem,
       policy,

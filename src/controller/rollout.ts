@@ -3,7 +3,7 @@
 // the best visited cells and verifies them; the controller only proposes.
 import type { Random } from '../util/random.js';
 import type { SearchProblem } from '../search/objective.js';
-import { OBSERVATION_SIZE, SearchEnvironment } from './environment.js';
+import { SearchEnvironment } from './environment.js';
 import type { ActorCritic } from './policy.js';
 import { sampleActions } from './ppo.js';
 import { tf } from './tf.js';
@@ -21,6 +21,7 @@ export function proposeCells(
   random: Random,
 ): Map<number, number> {
   const env = new SearchEnvironment(
+    problem.space,
     { episodes: options.episodes, steps: options.steps },
     () => problem,
     random.child('starts'),
@@ -29,7 +30,8 @@ export function proposeCells(
   for (let t = 0; t < options.steps; t++) {
     const obs = env.observe();
     const logits = tf.tidy(
-      () => policy.logits(tf.tensor2d(obs, [options.episodes, OBSERVATION_SIZE])).dataSync() as Float32Array,
+      () =>
+        policy.logits(tf.tensor2d(obs, [options.episodes, env.observationSize])).dataSync() as Float32Array,
     );
     env.step(sampleActions(logits, options.episodes, actionRandom).actions);
   }

@@ -8,8 +8,8 @@ import type { Device } from '../devices/device.js';
 import { fitLatencyModel } from '../devices/latency-model.js';
 import { RecordedDevice } from '../devices/recorded.js';
 import { defaultSampleCells } from '../hardware/sample-cells.js';
-import { decodeCell, encodeCell, formatCell } from '../spaces/nb201/cell.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
+import type { SearchSpace } from '../spaces/space.js';
 import { ensureWritableFolder } from '../util/folders.js';
 import type { Logger } from '../util/log.js';
 import type { AdaptationRecord, AdaptationReuse, AdaptedDevice, LatencyFitSummary } from './types.js';
@@ -18,6 +18,7 @@ import type { AdaptationRecord, AdaptationReuse, AdaptedDevice, LatencyFitSummar
 export async function adaptToDevice(
   device: Device,
   options: {
+    space: SearchSpace;
     dataset: Dataset;
     samples: number;
     seed?: number;
@@ -39,7 +40,7 @@ export async function adaptToDevice(
     sampleCells = [
       ...designSampleCells(options.samples, {
         dataset: options.dataset,
-        available: (code) => hasData(decodeCell(code)),
+        available: (code) => hasData(options.space.fromCode(code)),
       }),
     ];
   }
@@ -47,8 +48,8 @@ export async function adaptToDevice(
     device.measure(sampleCells),
   );
   const samples = sampleCells.map((cell, i) => ({
-    code: encodeCell(cell),
-    cell: formatCell(cell),
+    code: options.space.code(cell),
+    cell: options.space.format(cell),
     measuredMs: measurement.latenciesMs[i]!,
   }));
   // Written before anything else can fail, so the measurements are never lost.
@@ -114,10 +115,10 @@ function flooredPrediction(
 }
 
 /** The task scores with NaN (never searched, verified or reported) where `device` has no latency. */
-export function measurableScores(scores: Float64Array, device: Device): Float64Array {
+export function measurableScores(scores: Float64Array, device: Device, space: SearchSpace): Float64Array {
   const hasData = device.hasData?.bind(device);
   if (!hasData) return scores;
-  return Float64Array.from(scores, (score, code) => (hasData(decodeCell(code)) ? score : Number.NaN));
+  return Float64Array.from(scores, (score, code) => (hasData(space.fromCode(code)) ? score : Number.NaN));
 }
 
 /** Writes what a run has so far, so a later failure loses none of it. */

@@ -3,12 +3,14 @@
 import { UsageError } from '../errors.js';
 import { fastestUsable, kneeBudget, type Usable } from '../search/front.js';
 import type { SearchProblem } from '../search/objective.js';
-import { decodeCell, formatCell, isConnected } from '../spaces/nb201/cell.js';
+import type { SearchSpace } from '../spaces/space.js';
 import { predictionFloor } from './adapt.js';
 import type { AdaptedDevice, SearchResult } from './types.js';
 
-/** NB201 cells that compute something: the ones a front, a knee or a refusal may name. */
-export const usableCell: Usable = (code) => isConnected(decodeCell(code));
+/** Architectures (by code) that compute something: the ones a front, a knee or a refusal may name. */
+export function usableIn(space: SearchSpace): Usable {
+  return (code) => space.isUsable(space.fromCode(code));
+}
 
 /**
  * The search treats a cell as fitting the budget when its predicted latency plus 1.28 predictive
@@ -28,7 +30,13 @@ export const CONSERVATIVE_Z = 1.2816;
 const BUDGET_REFUSAL_SDS = 3;
 
 /** Refuses a budget no cell can plausibly meet, naming the fastest cell and the fastest measurement. */
-export function checkBudget(adapted: AdaptedDevice, budgetMs: number, outDir?: string): void {
+export function checkBudget(
+  space: SearchSpace,
+  adapted: AdaptedDevice,
+  budgetMs: number,
+  outDir?: string,
+): void {
+  const usableCell = usableIn(space);
   const { mean, std } = adapted.predicted;
   // No network is faster than the prediction floor, however wide its interval: on a loaded machine
   // the sds grew so wide that m - 3 sd went below zero and no budget, 0.0001 ms included, was refused.
@@ -42,7 +50,7 @@ export function checkBudget(adapted: AdaptedDevice, budgetMs: number, outDir?: s
   const fastest = fastestUsable(mean, usableCell);
   throw new UsageError(
     `latency budget ${budgetMs} ms is below the fastest cell on this device: about ` +
-      `${fastest.ms.toPrecision(3)} ms predicted for ${formatCell(decodeCell(fastest.code))} ` +
+      `${fastest.ms.toPrecision(3)} ms predicted for ${space.format(space.fromCode(fastest.code))} ` +
       `(no cell is predicted below ${optimisticFastestMs.toPrecision(3)} ms even ${BUDGET_REFUSAL_SDS} sd ` +
       `faster than expected; fastest measured sample: ${measuredFastest.measuredMs.toPrecision(3)} ms); ` +
       `measurements were written to ${outDir ?? 'no folder (pass --out)'}`,
@@ -51,6 +59,7 @@ export function checkBudget(adapted: AdaptedDevice, budgetMs: number, outDir?: s
 
 /** The search problem on the fitted model: conservative latencies, and the budget or the knee. */
 export function searchProblem(
+  space: SearchSpace,
   adapted: AdaptedDevice,
   scores: Float64Array,
   budgetMs: number | undefined,
@@ -68,9 +77,9 @@ export function searchProblem(
             scores,
             mean,
             Math.min(...adapted.samples.map((sample) => sample.measuredMs)),
-            usableCell,
+            usableIn(space),
           ),
           source: 'knee' as const,
         };
-  return { problem: { taskScore: ranked, latencyMs: conservative, budgetMs: budget.ms }, budget };
+  return { problem: { space, taskScore: ranked, latencyMs: conservative, budgetMs: budget.ms }, budget };
 }

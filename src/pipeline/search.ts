@@ -1,16 +1,16 @@
 // The search job: the one place the whole method is written, stage by stage (measure, adapt,
 // search, verify, recommend).
+import { UsageError } from '../errors.js';
 import { hardwareFingerprint } from '../hardware/fingerprint.js';
 import { DEFAULT_BATCH_SIZE, folderImages } from '../proxies/images.js';
 import { tradeoffFront } from '../search/front.js';
-import { decodeCell, formatCell } from '../spaces/nb201/cell.js';
 import { DATASET_SHAPES } from '../spaces/nb201/datasets.js';
 import { ensureWritableFolder } from '../util/folders.js';
 import type { Logger } from '../util/log.js';
 import { Random } from '../util/random.js';
 import { adaptToDevice, measurableScores, writePartial } from './adapt.js';
 import { createDevice } from './device.js';
-import { checkBudget, searchProblem, usableCell } from './problem.js';
+import { checkBudget, searchProblem, usableIn } from './problem.js';
 import {
   controllerLocation,
   defaultTaskScores,
@@ -23,6 +23,12 @@ import { verifyCandidates, withNoise } from './verify.js';
 
 export async function runSearch(options: SearchJobOptions, logger: Logger): Promise<SearchResult> {
   const started = performance.now();
+  if (!options.space.enumerable) {
+    throw new UsageError(
+      `the ${options.space.id} space (about ${options.space.size.toPrecision(2)} architectures) cannot be ` +
+        `enumerated, and simnas searches only spaces whose fitted model it can score in full for now`,
+    );
+  }
   const device = createDevice(options.device, options.dataset, options.seed, logger);
   // Everything that can be refused is checked before the first measurement.
   if (options.outDir) ensureWritableFolder(options.outDir, '--out');
@@ -35,7 +41,9 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
   }
   const strategy = resolveStrategy(options, logger);
   const controller =
-    strategy === 'controller' ? loadController(options.controllerPath, options.dataset) : undefined;
+    strategy === 'controller'
+      ? loadController(options.controllerPath, options.space, options.dataset)
+      : undefined;
   try {
     const fingerprint =
       options.device.kind === 'live' ? (options.fingerprint ?? (await hardwareFingerprint())) : undefined;
@@ -45,15 +53,15 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
       options.taskScores ?? defaultTaskScores(options, logger)
     )(options.dataset);
     const adapted = await adaptToDevice(device, options, logger);
-    if (options.budgetMs !== undefined) checkBudget(adapted, options.budgetMs, options.outDir);
-    const scores = measurableScores(allScores, device);
+    if (options.budgetMs !== undefined) checkBudget(options.space, adapted, options.budgetMs, options.outDir);
+    const scores = measurableScores(allScores, device, options.space);
     if (controller && controller.artifact.metadata.taskScoreId !== taskScoreId) {
       logger.warn(
         `the controller was pretrained on task scores ${controller.artifact.metadata.taskScoreId}, these are ` +
           `${taskScoreId}; it still searches them, but 'simnas pretrain' again would match them`,
       );
     }
-    const { problem, budget } = searchProblem(adapted, scores, options.budgetMs);
+    const { problem, budget } = searchProblem(options.space, adapted, scores, options.budgetMs);
     const evaluations = runStrategy(
       { strategy, evaluations: options.evaluations },
       problem,
@@ -67,6 +75,7 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
       adapted,
       evaluations,
       {
+        space: options.space,
         verify: options.verify,
         scores,
         budgetMs: budget.ms,
@@ -106,7 +115,7 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
       ...(controller
         ? {
             controller: {
-              ...controllerLocation(controller.path, options.dataset),
+              ...controllerLocation(controller.path, options.space, options.dataset),
               sha256: controller.sha256,
               simnasVersion: controller.artifact.metadata.simnasVersion,
               taskScoreId: controller.artifact.metadata.taskScoreId,
@@ -123,8 +132,8 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
       },
       cellsEvaluated: evaluations.size,
       front: tradeoffFront(evaluations, check.measured, adapted.predicted, scores, {
-        usable: usableCell,
-        format: (code) => formatCell(decodeCell(code)),
+        usable: usableIn(options.space),
+        format: (code) => options.space.format(options.space.fromCode(code)),
       }),
       recommendation: check.recommendation,
       ...(device.protocol ? { protocol: device.protocol } : {}),

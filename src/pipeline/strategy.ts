@@ -4,14 +4,19 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { checkCompatible, readArtifact, type ControllerArtifact } from '../controller/artifact.js';
+import {
+  bundledControllerName,
+  checkCompatible,
+  readArtifact,
+  type ControllerArtifact,
+} from '../controller/artifact.js';
 import { ActorCritic } from '../controller/policy.js';
 import { policyShapeFor } from '../controller/pretrain.js';
 import { PRIOR_HASH } from '../controller/prior.js';
 import { proposeCells } from '../controller/rollout.js';
 import { UsageError } from '../errors.js';
 import { ProxyProvider } from '../proxies/provider.js';
-import { effectiveCodes } from '../proxies/table.js';
+import { effectiveCodes, PROXY_TABLE_SPACE } from '../proxies/table.js';
 import type { SearchProblem } from '../search/objective.js';
 import {
   evolutionSearch,
@@ -22,23 +27,29 @@ import {
   type StrategyName,
 } from '../search/strategies.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
+import type { SearchSpace } from '../spaces/space.js';
 import type { Logger } from '../util/log.js';
 import { Random } from '../util/random.js';
 import type { SearchJobOptions } from './types.js';
 
-/** The controller shipped with simnas for `dataset`. */
-export function bundledControllerPath(dataset: Dataset): string {
-  return fileURLToPath(new URL(`../../controllers/${dataset}.json`, import.meta.url));
+/** The controller shipped with simnas for a space and dataset. */
+export function bundledControllerPath(space: SearchSpace, dataset: Dataset): string {
+  const name = bundledControllerName(space.id, dataset);
+  return fileURLToPath(new URL(`../../controllers/${name}`, import.meta.url));
 }
 
-/** `auto` is the controller when one is given or bundled for the dataset, else evolution. */
+/** `auto` is the controller when one is given or bundled for the space and dataset, else evolution. */
 export function resolveStrategy(
-  options: Pick<SearchJobOptions, 'strategy' | 'controllerPath' | 'dataset'>,
+  options: Pick<SearchJobOptions, 'strategy' | 'controllerPath' | 'space' | 'dataset'>,
   logger: Logger,
 ): StrategyName {
   if (options.strategy !== 'auto') return options.strategy;
-  if (options.controllerPath || existsSync(bundledControllerPath(options.dataset))) return 'controller';
-  logger.warn(`no pretrained controller is bundled for ${options.dataset}: searching with evolution`);
+  if (options.controllerPath || existsSync(bundledControllerPath(options.space, options.dataset))) {
+    return 'controller';
+  }
+  logger.warn(
+    `no pretrained controller is bundled for ${options.dataset} in the ${options.space.id} space: searching with evolution`,
+  );
   return 'evolution';
 }
 
@@ -53,33 +64,43 @@ export interface LoadedController {
 /** Where a controller lay, as a report may publish it (see `SearchResult.controller.path`). */
 export function controllerLocation(
   file: string,
+  space: SearchSpace,
   dataset: Dataset,
   cwd: string = process.cwd(),
 ): { path: string; bundled: boolean } {
   const absolute = path.resolve(cwd, file);
-  if (absolute === bundledControllerPath(dataset)) {
-    return { path: `controllers/${dataset}.json`, bundled: true };
+  if (absolute === bundledControllerPath(space, dataset)) {
+    return { path: `controllers/${bundledControllerName(space.id, dataset)}`, bundled: true };
   }
   const relative = path.relative(cwd, absolute);
   const inside = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
   return { path: inside ? relative.split(path.sep).join('/') : path.basename(absolute), bundled: false };
 }
 
-export function loadController(path: string | undefined, dataset: Dataset): LoadedController {
-  const file = path ?? bundledControllerPath(dataset);
+export function loadController(
+  path: string | undefined,
+  space: SearchSpace,
+  dataset: Dataset,
+): LoadedController {
+  const file = path ?? bundledControllerPath(space, dataset);
   if (!path && !existsSync(file)) {
     throw new UsageError(
-      `no bundled controller for ${dataset} (${file}); pretrain one with 'simnas pretrain --dataset ${dataset}' ` +
+      `no bundled controller for ${dataset} in the ${space.id} space (${file}); pretrain one with 'simnas pretrain --dataset ${dataset}' ` +
         `and pass --controller, or choose --strategy evolution|random|exhaustive`,
     );
   }
   const artifact = readArtifact(file);
   checkCompatible(
     artifact.metadata,
-    { dataset, priorHash: PRIOR_HASH, policy: policyShapeFor(artifact.metadata.policy.hidden) },
+    {
+      space: space.id,
+      dataset,
+      priorHash: PRIOR_HASH,
+      policy: policyShapeFor(space, artifact.metadata.policy.hidden),
+    },
     file,
   );
-  const policy = new ActorCritic(policyShapeFor(artifact.metadata.policy.hidden), new Random(0));
+  const policy = new ActorCritic(policyShapeFor(space, artifact.metadata.policy.hidden), new Random(0));
   policy.setWeights(artifact.weights);
   return { path: file, sha256: artifact.sha256, artifact, policy };
 }
@@ -133,6 +154,12 @@ export function defaultTaskScores(
     logger,
   });
   return async (dataset) => {
+    if (options.space.id !== PROXY_TABLE_SPACE) {
+      throw new UsageError(
+        `no task score is available for the ${options.space.id} space yet (the proxy table covers ` +
+          `${PROXY_TABLE_SPACE}); its architectures can be measured and described, not searched`,
+      );
+    }
     const partial = await provider.allTaskScores(dataset, { computeMissing: false });
     const missing = partial.scores.filter((s) => Number.isNaN(s)).length;
     if (missing === 0) return partial;

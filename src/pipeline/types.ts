@@ -8,6 +8,7 @@ import type { FrontPoint } from '../search/front.js';
 import type { Recommendation, VerifiedCell } from '../search/recommend.js';
 import type { StrategyChoice, StrategyName } from '../search/strategies.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
+import type { SearchSpace } from '../spaces/space.js';
 
 export type { FrontPoint } from '../search/front.js';
 
@@ -24,6 +25,8 @@ export type DeviceSpec =
   | { readonly kind: 'table'; readonly path: string; readonly column: string; readonly noise: number };
 
 export interface SearchJobOptions {
+  /** The search space: every architecture is parsed, coded, named and built through it. */
+  readonly space: SearchSpace;
   readonly dataset: Dataset;
   /** Latency budget in ms; without one, the knee of the predicted front is the target. */
   readonly budgetMs?: number;
@@ -54,7 +57,7 @@ export interface SearchJobOptions {
   readonly taskScores?: (dataset: Dataset) => Promise<{ scores: Float64Array; id: string }>;
 }
 
-export const DEFAULT_SEARCH: Omit<SearchJobOptions, 'dataset' | 'device'> = {
+export const DEFAULT_SEARCH: Omit<SearchJobOptions, 'space' | 'dataset' | 'device'> = {
   samples: DEFAULT_SAMPLE_COUNT,
   verify: 5,
   strategy: 'auto',
@@ -164,6 +167,7 @@ export interface AdaptationReuse {
 }
 
 export interface VerifyOptions {
+  readonly space: SearchSpace;
   readonly verify: number;
   readonly scores: Float64Array;
   readonly budgetMs: number;

@@ -13,7 +13,7 @@ import {
   DEFAULT_MARGIN_Z,
   LAST_CHANCE_MIN_PASS,
 } from '../search/verification.js';
-import { decodeCell, formatCell } from '../spaces/nb201/cell.js';
+import type { SearchSpace } from '../spaces/space.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
 import type { Logger } from '../util/log.js';
 import { median } from '../util/stats.js';
@@ -59,6 +59,8 @@ export async function verifyCandidates(
   measured: Map<number, number>;
   recommendation: Recommendation;
 }> {
+  const { space } = options;
+  const usable = (code: number): boolean => space.isUsable(space.fromCode(code));
   const marginZ = options.marginZ ?? DEFAULT_MARGIN_Z;
   const noiseNow = (): number | ReadonlyMap<number, number> =>
     typeof options.noise === 'number' ? options.noise : options.noise();
@@ -92,12 +94,13 @@ export async function verifyCandidates(
       margin: { noise, marginZ },
       expectedNoise: typicalNoise(noise),
       measured,
+      usable,
       ...(lastChance ? { minPass: LAST_CHANCE_MIN_PASS } : {}),
     });
     if (next === undefined) break;
     const result = await logger.group(
-      `verifying candidate ${toMeasure.length + 1} by measuring it: ${formatCell(decodeCell(next))}`,
-      () => device.measure([decodeCell(next)]),
+      `verifying candidate ${toMeasure.length + 1} by measuring it: ${space.format(space.fromCode(next))}`,
+      () => device.measure([space.fromCode(next)]),
     );
     toMeasure.push(next);
     measured.set(next, result.latenciesMs[0]!);
@@ -105,23 +108,24 @@ export async function verifyCandidates(
     if (options.refitDataset && toMeasure.length < options.verify) {
       // Only cells that could still beat the best certified one are candidates from here on.
       const floor =
-        bestCertified(measured, options.scores, options.budgetMs, { noise: noiseNow(), marginZ })?.score ??
-        -Infinity;
+        bestCertified(measured, options.scores, options.budgetMs, { noise: noiseNow(), marginZ }, usable)
+          ?.score ?? -Infinity;
       const contenders = plausible.filter((code) => options.scores[code]! > floor && !measured.has(code));
-      predicted = refitPredictions(measured, contenders, adapted.predicted, options.refitDataset);
+      predicted = refitPredictions(space, measured, contenders, adapted.predicted, options.refitDataset);
     }
   }
   const margin = { noise: noiseNow(), marginZ };
   // The best certified sample competes for free; with none, the fastest sample is the fallback
   // (among samples that compute something, unless none does).
   const scored = adapted.samples.filter((s) => !Number.isNaN(options.scores[s.code]!));
-  const computing = scored.filter((s) => computesSomething(s.code, options.scores));
+  const computing = scored.filter((s) => computesSomething(s.code, options.scores, usable));
   const extra =
     bestCertified(
       new Map(scored.map((s) => [s.code, s.measuredMs])),
       options.scores,
       options.budgetMs,
       margin,
+      usable,
     )?.code ??
     (computing.length > 0 ? computing : scored).reduce<MeasuredCell | undefined>(
       (fastest, s) => (!fastest || s.measuredMs < fastest.measuredMs ? s : fastest),
@@ -133,7 +137,7 @@ export async function verifyCandidates(
   ];
   const verified: VerifiedCell[] = candidates.map(({ code, source }) => ({
     code,
-    cell: formatCell(decodeCell(code)),
+    cell: space.format(space.fromCode(code)),
     measuredMs: measured.get(code)!,
     predictedMs: adapted.predicted.mean[code]!,
     predictedStdMs: adapted.predicted.std[code]!,
@@ -150,6 +154,7 @@ export async function verifyCandidates(
 
 /** Predictions of a model refitted to every measurement so far, for `codes`; others keep `base`. */
 function refitPredictions(
+  space: SearchSpace,
   measured: ReadonlyMap<number, number>,
   codes: readonly number[],
   base: AdaptedDevice['predicted'],
@@ -158,7 +163,7 @@ function refitPredictions(
   const codesMeasured = [...measured.keys()];
   const model = fitLatencyModel(
     {
-      cells: codesMeasured.map((code) => decodeCell(code)),
+      cells: codesMeasured.map((code) => space.fromCode(code)),
       latenciesMs: codesMeasured.map((c) => measured.get(c)!),
     },
     { dataset },
@@ -167,7 +172,7 @@ function refitPredictions(
   const std = Float64Array.from(base.std);
   const floor = predictionFloor(measured.values());
   for (const code of codes) {
-    const prediction = model.predict(decodeCell(code));
+    const prediction = model.predict(space.fromCode(code));
     mean[code] = Math.max(prediction.meanMs, floor);
     std[code] = prediction.stdMs;
   }

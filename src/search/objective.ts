@@ -2,8 +2,12 @@
 // steep penalty when its latency exceeds the budget. Strategies differ only in which cells they
 // evaluate; they all rank by this one function, so their results are comparable.
 
+import type { SearchSpace } from '../spaces/space.js';
+
 /** What a search optimizes on one device: scores and latencies of every cell, by cell code. */
 export interface SearchProblem {
+  /** The (enumerable) space the codes index. */
+  readonly space: SearchSpace;
   /** Task score per cell code, normalized to [0, 1]; higher is better. */
   readonly taskScore: Float64Array;
   /** Latency per cell code in ms (predicted, measured or synthetic). */

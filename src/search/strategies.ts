@@ -1,7 +1,7 @@
 // Search strategies over one device's problem. Each returns the cells it evaluated with their
 // objective values; the caller ranks, verifies and reports. Random and evolution take an
 // evaluation budget so they can be compared with the controller at an equal number of cells.
-import { mutate, neighbours, SPACE_SIZE, decodeCell, encodeCell } from '../spaces/nb201/cell.js';
+import type { Architecture, SearchSpace } from '../spaces/space.js';
 import type { Random } from '../util/random.js';
 import { objective, type SearchProblem } from './objective.js';
 
@@ -16,15 +16,15 @@ export type Evaluations = Map<number, number>;
 
 export function exhaustiveSearch(problem: SearchProblem): Evaluations {
   const out: Evaluations = new Map();
-  for (let code = 0; code < SPACE_SIZE; code++) out.set(code, objective(problem, code));
+  for (let code = 0; code < problem.space.size; code++) out.set(code, objective(problem, code));
   return out;
 }
 
 export function randomSearch(problem: SearchProblem, cells: number, random: Random): Evaluations {
   const out: Evaluations = new Map();
-  const count = Math.min(cells, SPACE_SIZE);
+  const count = Math.min(cells, problem.space.size);
   while (out.size < count) {
-    const code = random.int(SPACE_SIZE);
+    const code = random.int(problem.space.size);
     if (!out.has(code)) out.set(code, objective(problem, code));
   }
   return out;
@@ -48,19 +48,20 @@ export function evolutionSearch(
 ): Evaluations {
   const populationSize = options.population ?? 20;
   const tournament = options.tournament ?? 5;
-  const limit = Math.min(options.cells, SPACE_SIZE);
+  const { space } = problem;
+  const limit = Math.min(options.cells, space.size);
   const out: Evaluations = new Map();
   const evaluate = recordingObjective(problem, out);
   const population: number[] = [];
   while (population.length < Math.min(populationSize, limit)) {
-    const code = random.int(SPACE_SIZE);
+    const code = random.int(space.size);
     evaluate(code);
     population.push(code);
   }
   for (let tries = 0; out.size < limit && tries < limit * 50; tries++) {
     const contenders = Array.from({ length: tournament }, () => population[random.int(population.length)]!);
     const parent = contenders.reduce((best, code) => (evaluate(code) > evaluate(best) ? code : best));
-    const child = encodeCell(mutate(decodeCell(parent), () => random.next()));
+    const child = space.code(mutate(space, space.fromCode(parent), () => random.next()));
     evaluate(child);
     population.push(child);
     population.shift();
@@ -80,8 +81,8 @@ export function hillClimb(problem: SearchProblem, evaluations: Evaluations, star
   for (let current of topCells(evaluations, starts)) {
     for (;;) {
       let best = current;
-      for (const neighbour of neighbours(decodeCell(current))) {
-        const code = encodeCell(neighbour);
+      for (const neighbour of problem.space.neighbours(problem.space.fromCode(current))) {
+        const code = problem.space.code(neighbour);
         if (evaluate(code) > evaluate(best)) best = code;
       }
       if (best === current) break;
@@ -89,6 +90,20 @@ export function hillClimb(problem: SearchProblem, evaluations: Evaluations, star
     }
   }
   return evaluations;
+}
+
+/**
+ * A random single-position mutation: a uniform position, then one of its other choices, shifted
+ * cyclically from the current one (NB201 drew its edge mutations exactly so, so seeded searches
+ * there are unchanged); `random` returns uniform numbers in [0, 1).
+ */
+export function mutate(space: SearchSpace, architecture: Architecture, random: () => number): Architecture {
+  const position = Math.floor(random() * space.positions);
+  const choices = space.choices[position]!.length;
+  const shift = 1 + Math.floor(random() * (choices - 1));
+  const next = [...architecture];
+  next[position] = (architecture[position]! + shift) % choices;
+  return next;
 }
 
 /** The objective of a cell, computed once and recorded in `evaluations`. */

@@ -6,7 +6,7 @@
 // several risk levels (a bold cell near the budget, a safer one below it) instead of five near
 // copies of the same bet. A cell that computes nothing (no input-to-output path, or a task score
 // of 0) is never a bet and never certified: it would spend a measurement on a network nobody ships.
-import { decodeCell, isConnected } from '../spaces/nb201/cell.js';
+import type { Usable } from './front.js';
 
 /** How far a measurement must clear the budget: `marginZ` sds of a measurement's relative noise. */
 export interface MeasurementMargin {
@@ -57,6 +57,8 @@ export interface CandidateChoice {
   readonly measured?: ReadonlyMap<number, number>;
   /** Only cells at least this likely to be certified (when any is); default: any chance at all. */
   readonly minPass?: number;
+  /** Which cells compute something from their input (`SearchSpace.isUsable`, by code). */
+  readonly usable: Usable;
 }
 
 /**
@@ -77,8 +79,8 @@ export const LAST_CHANCE_MIN_PASS = 0.7;
  * as the one cell certain to fit a tiny budget, the last-chance rule once spent a verification
  * measurement on the all-`none` cell (`npm start -- --budget 0.125ms`).
  */
-export function computesSomething(code: number, scores: Float64Array): boolean {
-  return scores[code]! > 0 && isConnected(decodeCell(code));
+export function computesSomething(code: number, scores: Float64Array, usable: Usable): boolean {
+  return scores[code]! > 0 && usable(code);
 }
 
 /**
@@ -90,11 +92,13 @@ export function bestCertified(
   scores: Float64Array,
   budgetMs: number,
   margin: MeasurementMargin,
+  usable: Usable,
 ): { code: number; score: number } | undefined {
   let best: { code: number; score: number } | undefined;
   for (const [code, ms] of measured) {
     const score = scores[code]!;
-    if (!computesSomething(code, scores) || ms > certifiedThresholdMs(budgetMs, code, margin)) continue;
+    if (!computesSomething(code, scores, usable) || ms > certifiedThresholdMs(budgetMs, code, margin))
+      continue;
     if (!best || score > best.score) best = { code, score };
   }
   return best;
@@ -132,12 +136,12 @@ export function chooseCandidates(choice: CandidateChoice): number[] {
   const { scores, predicted, budgetMs, margin } = choice;
   const measured = choice.measured ?? new Map<number, number>();
   const chosen: Bet[] = [];
-  const certified = bestCertified(measured, scores, budgetMs, margin);
+  const certified = bestCertified(measured, scores, budgetMs, margin, choice.usable);
   const bestSample: Bet | undefined = certified && { ...certified, pass: 1 };
   const bets: Bet[] = [];
   for (const code of new Set(choice.pool)) {
     const score = scores[code]!;
-    if (measured.has(code) || !computesSomething(code, scores)) continue;
+    if (measured.has(code) || !computesSomething(code, scores, choice.usable)) continue;
     if (bestSample && score <= bestSample.score) continue;
     const threshold = certifiedThresholdMs(budgetMs, code, {
       noise: choice.expectedNoise,

@@ -3,6 +3,7 @@
 // mutation and the effective (live) graph all live here, so every other module speaks `Cell`.
 
 import { UsageError } from '../../errors.js';
+import type { Architecture } from '../space.js';
 
 export const OPS = ['none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3'] as const;
 export type OpName = (typeof OPS)[number];
@@ -36,7 +37,7 @@ export const NUM_NODES = 4;
 export const SPACE_SIZE = NUM_OPS ** NUM_EDGES;
 
 /** A cell: the op on each of the 6 edges, in EDGES order. */
-export type Cell = readonly Op[];
+export type Cell = Architecture;
 
 export function edgeLabel(edge: number): string {
   const e = EDGES[edge];

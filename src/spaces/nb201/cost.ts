@@ -157,7 +157,7 @@ export interface CellDescription extends NetworkCost {
 /** What `simnas describe` reports for one cell on one dataset. */
 export function describeCell(cell: Cell, dataset: Dataset): CellDescription {
   const live = liveEdges(cell);
-  const edges = EDGES.flatMap((edge, e) => (live[e] ? [{ edge: edgeLabel(e), op: OPS[cell[e]!] }] : []));
+  const edges = EDGES.flatMap((edge, e) => (live[e] ? [{ edge: edgeLabel(e), op: OPS[cell[e]!]! }] : []));
   return {
     cell: formatCell(cell),
     dataset,
