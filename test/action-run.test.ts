@@ -294,7 +294,9 @@ describe('the action degrades optional subsystems to warnings', () => {
       inputs: inputs({ 'latency-budget': 'fast' }),
       env: context(github, 6, 7),
     });
-    expect(run.exitCode).toBe(1);
-    expect(run.stdout).toMatch(/::error::Invalid input 'latency-budget': invalid latency budget 'fast'/);
+    expect(run.exitCode).toBe(2);
+    expect(run.stdout).toMatch(
+      /::error::Invalid input 'latency-budget': 'fast' is not a latency; expected a positive latency/,
+    );
   });
 });

@@ -10,6 +10,8 @@ import * as core from '@actions/core';
 import { context } from '@actions/github';
 
 import { describeFingerprint, hardwareFingerprint } from '../hardware/fingerprint.js';
+import { resolveExecutionProvider } from '../hardware/measure.js';
+import { refusalNamed } from '../options.js';
 import { DEFAULT_SEARCH, runSearch, type SearchResult } from '../pipeline/index.js';
 import type { Review } from '../review/review.js';
 import { regressionMessage } from '../review/verdict.js';
@@ -30,11 +32,17 @@ import {
   type PullRequest,
 } from './comment.js';
 import { githubClient } from './github.js';
-import { readActionSettings } from './inputs.js';
+import { inputName, prepareActionSettings, type ActionSettings } from './inputs.js';
 import { reviewChange } from './review.js';
 
-export async function runAction(logger: Logger = actionsLogger): Promise<void> {
-  const settings = readActionSettings((name) => core.getInput(name));
+/**
+ * The action proper. `prepared`: the inputs as the bootstrap already parsed and checked them;
+ * without it (a direct call) they are read and checked here, still before any work.
+ */
+export async function runAction(logger: Logger = actionsLogger, prepared?: ActionSettings): Promise<void> {
+  const settings = prepared ?? prepareActionSettings((name) => core.getInput(name));
+  // The one input that needs onnxruntime-node to check: still before the fingerprint.
+  refusalNamed(inputName('provider'), () => resolveExecutionProvider(settings.provider));
   const fingerprint = await logger.group('simnas: hardware', async () => {
     const found = await hardwareFingerprint();
     logger.info(describeFingerprint(found));

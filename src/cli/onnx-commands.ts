@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { describeCell } from '../onnx/cost.js';
 import { timeCells } from '../onnx/timing.js';
 import { allCells, parseCell } from '../space/cell.js';
-import { parseDataset } from '../space/datasets.js';
+import type { Dataset } from '../space/datasets.js';
 import { stderrLogger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
@@ -20,10 +20,10 @@ export function registerOnnxCommands(program: Command, bench: Command): void {
       "params and FLOPs of a cell's NB201 network, nominal (as published) and deployed (dead edges pruned)",
     )
     .argument('<cell>', `NB201 cell string, e.g. ${CELL_EXAMPLE}`)
-    .option('--dataset <name>', 'cifar10, cifar100 or ImageNet16-120', 'cifar10')
+    .addOption(datasetOption())
     .option('--json', 'print JSON')
-    .action((text: string, options: { dataset: string; json?: boolean }) => {
-      const description = describeCell(parseCell(text), parseDataset(options.dataset));
+    .action((text: string, options: { dataset: Dataset; json?: boolean }) => {
+      const description = describeCell(parseCell(text), options.dataset);
       if (options.json) return printJson(description);
       const { nominal, deployed } = description;
       const edges = description.liveEdges.map((e) => `  ${e.edge}  ${e.op}`).join('\n');
@@ -48,7 +48,7 @@ export function registerOnnxCommands(program: Command, bench: Command): void {
     .action(
       async (options: {
         cells: number;
-        dataset: ReturnType<typeof parseDataset>;
+        dataset: Dataset;
         batchSize: number;
         full?: boolean;
         threads: number;

@@ -15,6 +15,7 @@ import { createProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
 import { measureCells, type MeasureOptions } from './measure.js';
 import { buildNb201Model } from './nb201-model.js';
+import { quote, quoteList, quotePath } from '../util/quote.js';
 
 export interface RecordTableOptions {
   readonly out: string;
@@ -52,22 +53,76 @@ function networks(): Map<number, number[]> {
   return groups;
 }
 
-/** Latencies by cell code (NaN = not measured) of an earlier run of the same column, if any. */
-function earlierLatencies(out: string, column: string): Float64Array {
+/** The first line of a recorded table: the settings its latencies were measured under. */
+const SETTINGS_PREFIX = 'simnas measure-table:';
+
+/** The measurement settings that change latencies, as the table records them (key=value). */
+function settingsOf(measure: MeasureOptions): Record<string, string> {
+  return {
+    dataset: measure.dataset,
+    batch: String(measure.batchSize),
+    threads: String(measure.threads),
+    provider: measure.provider.trim().toLowerCase(),
+    warmup: String(measure.warmupRuns),
+    rounds: String(measure.rounds),
+  };
+}
+
+const formatSettings = (settings: Record<string, string>): string =>
+  Object.entries(settings)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(' ');
+
+/** The settings a table's comment line records, or undefined when it has none. */
+function recordedSettings(comments: readonly string[]): Record<string, string> | undefined {
+  const line = comments.find((comment) => comment.startsWith(SETTINGS_PREFIX));
+  if (line === undefined) return undefined;
+  return Object.fromEntries(
+    line
+      .slice(SETTINGS_PREFIX.length)
+      .trim()
+      .split(/\s+/)
+      .map((pair) => pair.split('=', 2) as [string, string]),
+  );
+}
+
+/**
+ * Latencies by cell code (NaN = not measured) of an earlier run of the same column under the same
+ * settings, if any. Another column, or other settings, would mix two devices in one column.
+ */
+function earlierLatencies(options: RecordTableOptions, logger: Logger): Float64Array {
+  const { out, column } = options;
   if (!existsSync(out)) return new Float64Array(SPACE_SIZE).fill(Number.NaN);
   const table = readLatencyTable(out);
   const values = table.latencies.get(column);
   if (!values || table.columns.length !== 1) {
+    // measure-table writes one column per file: a multi-column table is never resumed in place.
+    const fix =
+      table.columns.length === 1
+        ? `pass --column ${table.columns[0]!} to resume it, or another --out`
+        : 'pass another --out (measure-table writes one device column per file)';
     throw new UsageError(
-      `${out} exists with the column(s) ${table.columns.join(', ')}; resuming needs exactly the column '${column}' ` +
-        `(pass --column ${table.columns[0] ?? column}, or another --out)`,
+      `--out ${quotePath(out)} exists with the column(s) ${quoteList(table.columns)}; resuming needs ` +
+        `exactly the one column ${quote(column)}: ${fix}`,
+    );
+  }
+  const wanted = settingsOf(options.measure);
+  const recorded = recordedSettings(table.comments);
+  if (recorded === undefined) {
+    logger.warn(
+      `${out} records no measurement settings (an older table?): resuming it as if measured with ${formatSettings(wanted)}`,
+    );
+  } else if (formatSettings(recorded) !== formatSettings(wanted)) {
+    throw new UsageError(
+      `--out ${quotePath(out)} was measured with ${formatSettings(recorded)}; this run asks for ` +
+        `${formatSettings(wanted)}: resuming would mix the two in one column. Pass the same options, or another --out`,
     );
   }
   return Float64Array.from(values);
 }
 
-function writeTable(out: string, column: string, latencies: Float64Array): void {
-  const lines = [`index,arch_str,${column}`];
+function writeTable(out: string, column: string, latencies: Float64Array, measure: MeasureOptions): void {
+  const lines = [`# ${SETTINGS_PREFIX} ${formatSettings(settingsOf(measure))}`, `index,arch_str,${column}`];
   for (let code = 0; code < SPACE_SIZE; code++) {
     const value = latencies[code]!;
     lines.push(`${code},${formatCell(decodeCell(code))},${Number.isNaN(value) ? '' : value.toPrecision(6)}`);
@@ -83,19 +138,19 @@ export async function recordLatencyTable(
 ): Promise<RecordTableResult> {
   if (!/^[A-Za-z0-9_.-]+$/.test(options.column)) {
     throw new UsageError(
-      `column name '${options.column}' is not accepted; use letters, digits, '_', '.' or '-' (e.g. xeon_2c_cifar10)`,
+      `column name ${quote(options.column)} is not accepted; use letters, digits, '_', '.' or '-' (e.g. xeon_2c_cifar10)`,
     );
   }
   // Its folder is created here, once, by a check that cannot hang where recursive mkdir does (/proc).
   ensureWritableFile(options.out, '--out');
   const started = performance.now();
-  const latencies = earlierLatencies(options.out, options.column);
+  const latencies = earlierLatencies(options, logger);
   // Written once before measuring, so a path that cannot be written is refused before any work.
   try {
-    writeTable(options.out, options.column, latencies);
+    writeTable(options.out, options.column, latencies, options.measure);
   } catch (error) {
     throw new UsageError(
-      `--out '${options.out}': cannot write the table there (${error instanceof Error ? error.message : String(error)}); ` +
+      `--out ${quotePath(options.out)}: cannot write the table there (${error instanceof Error ? error.message : String(error)}); ` +
         'pass a file in a folder that can be created or written',
     );
   }
@@ -125,7 +180,7 @@ export async function recordLatencyTable(
         for (const code of groups.get(latency.code)!) latencies[code] = latency.medianMs;
       }
       measuredNow += keys.length;
-      writeTable(options.out, options.column, latencies);
+      writeTable(options.out, options.column, latencies, options.measure);
       progress.tick(keys.length);
     }
   } finally {
