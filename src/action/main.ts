@@ -15,8 +15,9 @@ import { refusalNamed } from '../options.js';
 import { DEFAULT_SEARCH, runSearch, type SearchResult } from '../pipeline/index.js';
 import type { Review } from '../review/review.js';
 import { regressionMessage } from '../review/verdict.js';
-import { toReport, writeReport, type SearchReport } from '../report/report.js';
+import { reportFiles, toReport, writeReport, type SearchReport } from '../report/report.js';
 import type { Logger } from '../util/log.js';
+import { StagedFolder } from '../util/staged-folder.js';
 import { runCacheService } from './caches.js';
 import { chooseController, MeasurementCache, saveController, type CacheOutcomes } from './cached-state.js';
 import { actionsLogger } from './logger.js';
@@ -53,33 +54,6 @@ export async function runAction(logger: Logger = actionsLogger, prepared?: Actio
 
   const controller = await chooseController(settings, logger, caches);
   const measurements = await MeasurementCache.open(settings, hardwareTag, fingerprint, logger, caches);
-  let result: SearchResult;
-  try {
-    result = await runSearch(
-      {
-        ...DEFAULT_SEARCH,
-        dataset: settings.dataset,
-        ...(settings.budgetMs !== undefined ? { budgetMs: settings.budgetMs } : {}),
-        samples: settings.samples,
-        verify: settings.verify,
-        strategy: controller.strategy,
-        ...(controller.path ? { controllerPath: controller.path } : {}),
-        device: {
-          kind: 'live',
-          measure: { provider: settings.provider, threads: settings.threads },
-          ...measurements.deviceReuse,
-        },
-        adaptation: measurements.adaptationOptions,
-        seed: settings.seed,
-        fingerprint,
-        outDir: settings.reportDir,
-      },
-      logger,
-    );
-  } catch (error) {
-    await measurements.saveAfterFailure();
-    throw error;
-  }
   const pr = pullRequestOf();
   const commentKey =
     settings.commentKey ||
@@ -90,37 +64,70 @@ export async function runAction(logger: Logger = actionsLogger, prepared?: Actio
       space: (settings as { readonly space?: string }).space ?? 'nb201',
       configPath: settings.configPath,
     });
-  const report = toReport(result, {
-    hardwareTag,
-    caches,
-    event: context.eventName,
-    ...(context.sha ? { sha: context.sha } : {}),
-    commentKey,
-    ...(pr ? { pullRequest: { number: pr.number, ...(pr.headSha ? { headSha: pr.headSha } : {}) } } : {}),
-  });
-  const files = await writeReport(report, settings.reportDir);
-
-  // The review of the pull request's model change, when the repository declares one.
-  let review: Review | undefined;
-  let reviewFailure: Error | undefined;
-  if (pr) {
+  // The report folder is written whole (search, report, review) or left as it was.
+  const staged = StagedFolder.open(settings.reportDir, inputName('report-dir'));
+  const { result, report, review, reviewFailure, state, markdown } = await staged.run(async (folder) => {
+    let result: SearchResult;
     try {
-      review = await reviewChange(settings, pr.baseSha, result, logger);
+      result = await runSearch(
+        {
+          ...DEFAULT_SEARCH,
+          dataset: settings.dataset,
+          ...(settings.budgetMs !== undefined ? { budgetMs: settings.budgetMs } : {}),
+          samples: settings.samples,
+          verify: settings.verify,
+          strategy: controller.strategy,
+          ...(controller.path ? { controllerPath: controller.path } : {}),
+          device: {
+            kind: 'live',
+            measure: { provider: settings.provider, threads: settings.threads },
+            ...measurements.deviceReuse,
+          },
+          adaptation: measurements.adaptationOptions,
+          seed: settings.seed,
+          fingerprint,
+          outDir: folder,
+        },
+        logger,
+      );
     } catch (error) {
-      reviewFailure = error instanceof Error ? error : new Error(String(error));
+      await measurements.saveAfterFailure();
+      throw error;
     }
-  }
-  const state: CommentState = { architecture: report.recommendation.cell, verdict: review?.verdict ?? '' };
-  const markdown = pullRequestMarkdown(
-    report,
-    review,
-    reviewFailure?.message,
-    commentRoom(commentKey, state),
-  );
-  if (review) {
-    writeFileSync(path.join(settings.reportDir, 'review.json'), `${JSON.stringify(review, null, 2)}\n`);
-    writeFileSync(files.markdown, markdown);
-  }
+    const report = toReport(result, {
+      hardwareTag,
+      caches,
+      event: context.eventName,
+      ...(context.sha ? { sha: context.sha } : {}),
+      commentKey,
+      ...(pr ? { pullRequest: { number: pr.number, ...(pr.headSha ? { headSha: pr.headSha } : {}) } } : {}),
+    });
+    const files = await writeReport(report, folder);
+
+    // The review of the pull request's model change, when the repository declares one.
+    let review: Review | undefined;
+    let reviewFailure: Error | undefined;
+    if (pr) {
+      try {
+        review = await reviewChange(settings, pr.baseSha, result, logger);
+      } catch (error) {
+        reviewFailure = error instanceof Error ? error : new Error(String(error));
+      }
+    }
+    const state: CommentState = { architecture: report.recommendation.cell, verdict: review?.verdict ?? '' };
+    const markdown = pullRequestMarkdown(
+      report,
+      review,
+      reviewFailure?.message,
+      commentRoom(commentKey, state),
+    );
+    if (review) {
+      writeFileSync(path.join(folder, 'review.json'), `${JSON.stringify(review, null, 2)}\n`);
+      writeFileSync(files.markdown, markdown);
+    }
+    return { result, report, review, reviewFailure, state, markdown };
+  });
+  const files = reportFiles(settings.reportDir);
   publishOutputs(report, settings.reportDir, hardwareTag);
   core.setOutput('verdict', review?.verdict ?? '');
   core.setOutput('latency-ratio', review?.latencyRatio?.value.toFixed(4) ?? '');

@@ -10,7 +10,8 @@ import { samplePrior, syntheticLatencies } from '../devices/synthetic.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_SEARCH, runSearch, type DeviceSpec, type SearchJobOptions } from '../pipeline/index.js';
 import { ProxyProvider } from '../proxies/provider.js';
-import { toReport, writeReport } from '../report/report.js';
+import { reportFiles, toReport, writeReport } from '../report/report.js';
+import { StagedFolder } from '../util/staged-folder.js';
 import { integerIn, OPTIONS } from '../options.js';
 import { STRATEGIES, type StrategyChoice, type StrategyName } from '../search/strategies.js';
 import type { Dataset } from '../space/datasets.js';
@@ -159,9 +160,13 @@ export function searchOptionsFrom(flags: SearchFlags): SearchJobOptions {
 export async function runSearchCommand(flags: SearchFlags): Promise<void> {
   const options = searchOptionsFrom(flags);
   for (const warning of ignoredDeviceOptions(flags, options.device)) stderrLogger.warn(warning);
-  const result = await runSearch(options, stderrLogger);
-  const report = toReport(result);
-  const files = await writeReport(report, flags.out);
+  // Written whole: a failed search leaves an earlier report in --out as it was.
+  const report = await StagedFolder.open(flags.out, '--out').run(async (folder) => {
+    const written = toReport(await runSearch({ ...options, outDir: folder }, stderrLogger));
+    await writeReport(written, folder);
+    return written;
+  });
+  const files = reportFiles(flags.out);
   if (flags.json) return printJson(report);
   const rec = report.recommendation;
   process.stdout.write(
