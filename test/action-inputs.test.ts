@@ -1,9 +1,10 @@
 // The action's inputs: defaults, parsing, and errors that name the input and what is accepted.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { readActionSettings } from '../src/action/inputs.js';
+import { INPUT_SPECS, readActionSettings } from '../src/action/inputs.js';
 import { UsageError } from '../src/errors.js';
 
 const reader =
@@ -63,23 +64,63 @@ describe('action inputs', () => {
   });
 
   it.each([
-    ['latency-budget', 'fast', /Invalid input 'latency-budget'.*e\.g\. 5ms/],
+    ['latency-budget', 'fast', /Invalid input 'latency-budget'.*such as 5ms/],
     [
       'dataset',
       'mnist',
-      /Invalid input 'dataset': 'mnist'. Expected one of cifar10, cifar100, ImageNet16-120/,
+      /Invalid input 'dataset': 'mnist' is not a dataset; expected one of cifar10, cifar100, ImageNet16-120/,
     ],
-    ['samples', '2', /Invalid input 'samples': '2'. Expected an integer >= 3/],
+    ['samples', '201', /Invalid input 'samples': '201' is out of range; expected an integer from 2 to 200/],
     ['verify', '1.5', /Invalid input 'verify'/],
-    ['strategy', 'greedy', /Expected one of auto, controller, evolution, random, exhaustive/],
-    ['cache', 'yes', /Invalid input 'cache': 'yes'. Expected true or false/],
-    ['comment', 'sometimes', /Expected one of auto, always, on-change, never/],
-    ['comment-key', 'two words', /Invalid input 'comment-key': 'two words'. Expected up to 200 letters/],
-    ['check-run', 'maybe', /Invalid input 'check-run': 'maybe'. Expected true or false/],
+    ['strategy', 'greedy', /expected one of auto, controller, evolution, random, exhaustive/],
+    ['cache', 'yes', /Invalid input 'cache': 'yes' is not accepted; expected true or false/],
+    ['comment', 'sometimes', /expected one of auto, always, on-change, never/],
+    [
+      'comment-key',
+      'two words',
+      /Invalid input 'comment-key': 'two words' is not a comment key; expected up to 200 letters/,
+    ],
+    ['check-run', 'maybe', /Invalid input 'check-run': 'maybe' is not accepted; expected true or false/],
     ['hardware-tag', 'my runner!', /Invalid input 'hardware-tag'/],
   ])('rejects %s=%s with a message naming it', (name, value, message) => {
     const read = () => readActionSettings(reader({ [name]: value }));
     expect(read).toThrow(UsageError);
     expect(read).toThrow(message);
   });
+});
+
+/** action.yml's inputs: name -> description and default, as the runner reads them. */
+function actionYmlInputs(): Map<string, { description: string; default?: string }> {
+  const text = readFileSync(new URL('../action.yml', import.meta.url), 'utf8');
+  const section = text.slice(text.indexOf('\ninputs:\n'), text.indexOf('\noutputs:\n'));
+  const inputs = new Map<string, { description: string; default?: string }>();
+  const unquote = (value: string): string => value.trim().replace(/^(['"])(.*)\1$/, '$2');
+  for (const match of section.matchAll(/^ {2}([\w-]+):\n((?: {4}.*\n?)+)/gm)) {
+    const body = match[2]!;
+    const description = /^ {4}description: (.*)$/m.exec(body)?.[1];
+    const fallback = /^ {4}default: (.*)$/m.exec(body)?.[1];
+    inputs.set(match[1]!, {
+      description: unquote(description ?? ''),
+      ...(fallback !== undefined ? { default: unquote(fallback) } : {}),
+    });
+  }
+  return inputs;
+}
+
+describe('action.yml and the option specs', () => {
+  const specs = INPUT_SPECS;
+  const inputs = actionYmlInputs();
+
+  it('declares every input the specs read, and nothing the specs do not know but the token', () => {
+    expect([...inputs.keys()].sort()).toEqual(['github-token', ...specs.map((spec) => spec.input!)].sort());
+  });
+
+  it.each(specs.map((spec) => [spec.input!, spec] as const))(
+    "'%s': its description states what the code accepts, and its default is the spec's",
+    (name, spec) => {
+      const declared = inputs.get(name)!;
+      expect(declared.description).toContain(spec.value.accepted);
+      expect(declared.default ?? '').toBe(spec.defaultText ?? '');
+    },
+  );
 });

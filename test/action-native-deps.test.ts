@@ -116,4 +116,18 @@ describe('native dependencies of the action', () => {
     ).rejects.toThrow(/integrity check failed/);
     expect(existsSync(path.join(root, 'node_modules', 'fake-ort'))).toBe(false);
   });
+
+  it('names the registry and SIMNAS_NPM_REGISTRY when the download fails', async () => {
+    const root = actionRoot({ 'missing-pkg': { version: '2.0.0', integrity: integrity(Buffer.from('x')) } });
+    const failure = ensureNativeDependencies(root, {
+      logger: silentLogger,
+      registry,
+      packages: ['missing-pkg'],
+    });
+    await expect(failure).rejects.toThrow(
+      `cannot download missing-pkg 2.0.0 from the registry ${registry} (from SIMNAS_NPM_REGISTRY): ` +
+        `${registry}/missing-pkg/-/missing-pkg-2.0.0.tgz failed (Unexpected HTTP response: 404)`,
+    );
+    await expect(failure).rejects.toThrow(/set SIMNAS_NPM_REGISTRY to an npm mirror it can reach/);
+  });
 });

@@ -121,13 +121,14 @@ describe('the review through the action', () => {
     expect(github.state.comments('octo', 'models', 4)[0]!.body).toContain('### This pull request');
   });
 
-  it('fails with a message naming the key when the head config is invalid, after publishing the search', async () => {
+  it('refuses an invalid head config before any measurement, naming the input and the key', async () => {
     writeFileSync(path.join(repo, 'simnas.json'), JSON.stringify({ model: { cell: FAST }, budjet: '5ms' }));
     const run = await runAction(5, 3);
-    expect(run.exitCode).toBe(1);
-    expect(run.stdout).toMatch(/::error::.*simnas\.json.*budjet/);
-    expect(run.outputs.architecture).toMatch(/^\|/);
-    expect(github.state.comments('octo', 'models', 5)[0]!.body).toContain('The review failed');
+    expect(run.exitCode).toBe(2);
+    expect(run.stdout).toMatch(/::error::Invalid input 'config': simnas\.json: unknown key 'budjet'/);
+    expect(run.stdout).not.toContain('::group::simnas: hardware');
+    expect(run.outputs.architecture).toBeUndefined();
+    expect(github.state.comments('octo', 'models', 5)).toHaveLength(0);
   });
 });
 

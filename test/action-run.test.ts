@@ -274,10 +274,15 @@ describe('the action degrades optional subsystems to warnings', () => {
       inputs: inputs({ ...tag, 'latency-budget': '0.0001ms' }),
       env: { ...cache.env('v2'), ...context(github, 7, 7) },
     });
-    expect(failed.exitCode).toBe(1);
+    expect(failed.exitCode).toBe(2);
     expect(failed.stdout).toMatch(
       /::error::latency budget 0\.0001 ms is below the fastest cell on this device/,
     );
+    // The report folder is left as the last successful run wrote it; the samples are beside it.
+    expect(failed.stdout).toContain(
+      `measurements were written to ${path.join(workspace, 'simnas-report.partial')}`,
+    );
+    expect(report().run.hardwareTag).not.toBe('budget-box');
     const rerun = await runBuiltAction({
       workspace,
       inputs: inputs(tag),
@@ -294,7 +299,9 @@ describe('the action degrades optional subsystems to warnings', () => {
       inputs: inputs({ 'latency-budget': 'fast' }),
       env: context(github, 6, 7),
     });
-    expect(run.exitCode).toBe(1);
-    expect(run.stdout).toMatch(/::error::Invalid input 'latency-budget': invalid latency budget 'fast'/);
+    expect(run.exitCode).toBe(2);
+    expect(run.stdout).toMatch(
+      /::error::Invalid input 'latency-budget': 'fast' is not a latency; expected a positive latency/,
+    );
   });
 });

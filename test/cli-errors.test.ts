@@ -75,7 +75,7 @@ describe('output paths', () => {
   ])('refuses an empty path at option parsing: %s ... %s ""', async (...args) => {
     const run = await cli(...args, '');
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/argument '' is invalid\. an empty path/);
+    expect(run.stderr).toMatch(/^simnas: --[a-z-]+: an empty value; expected a (file or )?folder path/);
   });
 
   it.skipIf(process.platform !== 'linux')('refuses --out /proc/nope at once instead of hanging', async () => {

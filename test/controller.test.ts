@@ -189,7 +189,7 @@ describe('simnas pretrain command line', () => {
     const run = await cli('pretrain', '--steps', steps, '--out', tempDir());
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
-      `'${steps}' is not a step count; expected a positive integer (rounded up to whole PPO iterations of 3072 steps`,
+      `--steps: '${steps}' is ${/^-?\d+$/.test(steps) ? 'out of range' : 'not a decimal integer'}; expected a positive integer (rounded up to whole PPO iterations of 3072 steps`,
     );
   });
 

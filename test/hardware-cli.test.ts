@@ -44,7 +44,7 @@ describe('hardware commands', () => {
   it('rejects an unknown dataset with exit code 2 and lists the datasets', async () => {
     expect(await run('measure', '--dataset', 'mnist')).toBe(2);
     expect(stderr.join('')).toMatch(
-      /unknown dataset 'mnist'; expected one of cifar10, cifar100, ImageNet16-120/,
+      /--dataset: 'mnist' is not a dataset; expected one of cifar10, cifar100, ImageNet16-120/,
     );
   });
 
@@ -138,6 +138,8 @@ describe('hardware commands', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'simnas-table-')), 'other.csv');
     writeFileSync(out, 'index,arch_str,pixel9\n');
     expect(await run('measure-table', '--out', out, '--column', 'here', '--limit', '1')).toBe(2);
-    expect(stderr.join('')).toMatch(/other\.csv exists with the column\(s\) pixel9.*--column pixel9/);
+    expect(stderr.join('')).toMatch(
+      /other\.csv' exists with the column\(s\) 'pixel9'.*--column pixel9 to resume/,
+    );
   });
 });

@@ -43,6 +43,8 @@ describe('simnas describe', () => {
     ).toBe(2);
     expect(stderr()).toMatch(/unknown op 'nor_conv_5x5'/);
     expect(await runCli(['node', 'simnas', 'describe', RESNET, '--dataset', 'mnist'])).toBe(2);
-    expect(stderr()).toMatch(/unknown dataset 'mnist'; expected one of cifar10, cifar100, ImageNet16-120/);
+    expect(stderr()).toMatch(
+      /--dataset: 'mnist' is not a dataset; expected one of cifar10, cifar100, ImageNet16-120/,
+    );
   });
 });

@@ -37,7 +37,7 @@ describe('simnas proxies show', () => {
 
   it.each([
     [['bad-cell'], /invalid cell 'bad-cell'/],
-    [['--dataset', 'mnist'], /unknown dataset 'mnist'/],
+    [['--dataset', 'mnist'], /--dataset: 'mnist' is not a dataset; expected one of cifar10/],
     [
       ['--calibration-images', '/nonexistent/folder'],
       /--calibration-images '\/nonexistent\/folder': cannot read/,

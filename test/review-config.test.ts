@@ -127,7 +127,7 @@ describe('review config', () => {
     [
       'a budget without a number',
       { model: { cell: CELL }, budget: 'fast' },
-      /key 'budget': invalid latency budget 'fast'; expected a positive number of milliseconds/,
+      /key 'budget': 'fast' is not a latency; expected a positive latency such as 5ms/,
     ],
     [
       'a budget as a number',

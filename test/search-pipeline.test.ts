@@ -203,13 +203,13 @@ describe('search and pretrain command lines', () => {
 
   it('lists auto with the strategies when --strategy is unknown', async () => {
     expect(await rejected('search', '--strategy', 'foo')).toMatch(
-      /unknown strategy 'foo'; expected one of auto, controller, evolution, random, exhaustive/,
+      /--strategy: 'foo' is not accepted; expected one of auto, controller, evolution, random, exhaustive/,
     );
   });
 
   it('refuses --steps 0, saying that any positive integer is rounded up to whole PPO iterations', async () => {
     expect(await rejected('pretrain', '--steps', '0')).toMatch(
-      /'0' is not a step count; expected a positive integer \(rounded up to whole PPO iterations of 3072 steps/,
+      /--steps: '0' is out of range; expected a positive integer \(rounded up to whole PPO iterations of 3072 steps/,
     );
   });
 });

@@ -7,7 +7,7 @@ import path from 'node:path';
 
 import { parseArtifact, checkCompatible } from '../controller/artifact.js';
 import { policyShapeFor } from '../controller/pretrain.js';
-import { DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
+import { spaceById } from '../spaces/index.js';
 import { PRIOR_HASH } from '../controller/prior.js';
 import type { HardwareFingerprint } from '../hardware/fingerprint.js';
 import { DEFAULT_MEASURE_OPTIONS } from '../hardware/measure.js';
@@ -54,7 +54,7 @@ export interface ControllerChoice {
  * else the bundled one (the pipeline's default; `auto` falls back to evolution without one).
  */
 export async function chooseController(
-  settings: Pick<ActionSettings, 'strategy' | 'controllerPath' | 'cache' | 'dataset'>,
+  settings: Pick<ActionSettings, 'strategy' | 'controllerPath' | 'cache' | 'space' | 'dataset'>,
   logger: Logger,
   caches: CacheOutcomes,
 ): Promise<ControllerChoice> {
@@ -69,16 +69,18 @@ export async function chooseController(
   const restored = await slot.restore(controllerCacheKey(settings.dataset));
   caches.controller = restored.outcome;
   const cached =
-    restored.value && usableController(restored.value.artifact, settings.dataset, slot.folder, logger);
+    restored.value &&
+    usableController(restored.value.artifact, settings.space, settings.dataset, slot.folder, logger);
   if (cached) return { strategy, path: cached };
   if (restored.value) caches.controller = 'ignored';
-  const bundled = bundledControllerPath(spaceById(DEFAULT_SPACE_ID), settings.dataset);
+  const bundled = bundledControllerPath(spaceById(settings.space), settings.dataset);
   return { strategy, ...(existsSync(bundled) ? { saveToCache: bundled } : {}) };
 }
 
 /** Writes a restored controller to a file if it is one this simnas can load; else warns. */
 function usableController(
   text: string,
+  spaceId: string,
   dataset: Dataset,
   folder: string,
   logger: Logger,
@@ -89,10 +91,10 @@ function usableController(
     checkCompatible(
       artifact.metadata,
       {
-        space: DEFAULT_SPACE_ID,
+        space: spaceId,
         dataset,
         priorHash: PRIOR_HASH,
-        policy: policyShapeFor(spaceById(DEFAULT_SPACE_ID), artifact.metadata.policy.hidden),
+        policy: policyShapeFor(spaceById(spaceId), artifact.metadata.policy.hidden),
       },
       'the cached controller',
     );

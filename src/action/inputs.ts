@@ -1,19 +1,115 @@
-// The action's inputs, read once into one typed settings object. Every rejected value names the
-// input, what was found and what is accepted, in the style of actions/checkout's input helper.
+// The action's inputs, read once into one typed settings object through the option specs the CLI
+// shares (src/options.ts), and checked before any work: the bootstrap calls prepareActionSettings
+// before it installs onnxruntime-node, fingerprints or measures. Every refusal names the input as
+// action.yml spells it, what was found (quoted: cut and escaped) and what is accepted. Paths are
+// checked here too: a working directory or an explicitly given file that does not exist is an
+// error, not something to create or skip; a config that exists is parsed now, not after the search.
+// Loaded before onnxruntime-node is installed: nothing here may import it.
+import { statSync } from 'node:fs';
 import path from 'node:path';
 
-import { UsageError } from '../errors.js';
+import { errnoCode, invalidValue, UsageError } from '../errors.js';
+import {
+  booleanValue,
+  oneOf,
+  OPTIONS,
+  parseAs,
+  pathIn,
+  type OptionSpec,
+  type ValueSpec,
+} from '../options.js';
+import { readConfigFile } from '../review/config.js';
+import type { StrategyChoice } from '../search/strategies.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
+import { ensureWritableFolder } from '../util/folders.js';
+import { quotePath } from '../util/quote.js';
 import { COMMENT_MODES, validCommentKey, type CommentMode } from './comment.js';
-import { DEFAULT_CONFIG_PATH } from '../review/config.js';
-import { parseBudget } from '../search/budget.js';
-import { STRATEGY_CHOICES, type StrategyChoice } from '../search/strategies.js';
-import { DATASETS, type Dataset } from '../spaces/nb201/datasets.js';
+
+/** Tags name cache keys and comment markers: a safe alphabet. */
+const hardwareTagValue: ValueSpec<string> = {
+  accepted: 'up to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit',
+  parse(text) {
+    const trimmed = text.trim();
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(trimmed)) {
+      throw invalidValue(text, 'is not a hardware tag', hardwareTagValue.accepted);
+    }
+    return trimmed;
+  },
+};
+
+/** The key goes into an HTML comment and a check run's name: a safe alphabet. */
+const commentKeyValue: ValueSpec<string> = {
+  accepted: "up to 200 letters, digits or . _ / : @ + = - (no spaces; e.g. 'jetson-orin/cifar10/main-model')",
+  parse(text) {
+    const trimmed = text.trim();
+    if (!validCommentKey(trimmed)) throw invalidValue(text, 'is not a comment key', commentKeyValue.accepted);
+    return trimmed;
+  },
+};
+
+/**
+ * The inputs only the action has (the ones it shares with the CLI are in OPTIONS). With OPTIONS'
+ * entries that name an input, these are every input action.yml declares but the token; a test
+ * checks that action.yml describes each with the same accepted values and default.
+ */
+export const ACTION_INPUTS = {
+  hardwareTag: {
+    input: 'hardware-tag',
+    description: 'name of this hardware in comments, caches and aggregates',
+    value: hardwareTagValue,
+  },
+  cache: {
+    input: 'cache',
+    description: "keep the controller and this hardware's measurements in the Actions cache",
+    value: booleanValue,
+    defaultText: 'true',
+  },
+  comment: {
+    input: 'comment',
+    description: 'pull-request comment',
+    value: oneOf(COMMENT_MODES) as ValueSpec<CommentMode>,
+    defaultText: 'auto',
+  },
+  commentKey: {
+    input: 'comment-key',
+    description: "identifies this run's comment",
+    value: commentKeyValue,
+  },
+  checkRun: {
+    input: 'check-run',
+    description: 'also publish a check run per hardware',
+    value: booleanValue,
+    defaultText: 'false',
+  },
+  workingDirectory: {
+    input: 'working-directory',
+    description: 'folder that relative paths are resolved against; must exist',
+    value: pathIn('folder'),
+    defaultText: '.',
+  },
+  failOnRegression: {
+    input: 'fail-on-regression',
+    description: 'fail the job when the review finds a regression',
+    value: booleanValue,
+    defaultText: 'false',
+  },
+} as const satisfies Record<string, OptionSpec<unknown> & { readonly input: string }>;
+
+/** Every input's spec, shared and action-only. */
+export const INPUT_SPECS: readonly (OptionSpec<unknown> & { readonly input: string })[] = [
+  ...Object.values(OPTIONS as Record<string, OptionSpec<unknown>>).flatMap((spec) =>
+    spec.input === undefined ? [] : [{ ...spec, input: spec.input }],
+  ),
+  ...Object.values(ACTION_INPUTS),
+];
 
 export interface ActionSettings {
   readonly token: string;
   /** Empty: derived from the runner and the fingerprint once it is known. */
   readonly hardwareTag: string;
   readonly budgetMs?: number;
+  /** The search space's id (the registry in src/spaces/ resolves it). */
+  readonly space: string;
   readonly dataset: Dataset;
   readonly samples: number;
   readonly verify: number;
@@ -30,6 +126,8 @@ export interface ActionSettings {
   readonly controllerPath?: string;
   /** The review's config, relative to the working directory. */
   readonly configPath: string;
+  /** Whether `config` was given (differs from the default): then it must exist. */
+  readonly configGiven: boolean;
   /** Fail the job when the review finds a regression. */
   readonly failOnRegression: boolean;
   /** The comment's key; empty: built from hardware tag, dataset, space and config (defaultCommentKey). */
@@ -41,90 +139,104 @@ export interface ActionSettings {
 /** Reads one input as the runner passes it (empty string when unset). */
 export type InputReader = (name: string) => string;
 
+/** How a refusal names an input: as action.yml spells it, the way actions/checkout does. */
+export const inputName = (input: string): string => `Invalid input '${input}'`;
+
+/**
+ * Parses every input (no file system access): an empty input takes action.yml's default, and an
+ * input without a default is then absent. Throws a UsageError naming the first bad input.
+ */
 export function readActionSettings(read: InputReader, cwd = process.cwd()): ActionSettings {
-  const text = (name: string): string => read(name).trim();
-  const workingDirectory = path.resolve(cwd, text('working-directory') || '.');
-  const budget = text('latency-budget');
-  const controller = text('controller');
+  function input<T>(spec: OptionSpec<T> & { readonly input: string }): T | undefined {
+    const text = read(spec.input);
+    const given = text.trim() === '' ? spec.defaultText : text;
+    return given === undefined ? undefined : parseAs(spec, inputName(spec.input), given);
+  }
+  const required = <T>(spec: OptionSpec<T> & { readonly input: string }): T => input(spec)!;
+  const workingDirectory = path.resolve(cwd, required(ACTION_INPUTS.workingDirectory));
+  const budgetMs = input(OPTIONS.budget);
+  const controller = input(OPTIONS.controller);
+  const configPath = required(OPTIONS.config);
   return {
-    token: text('github-token'),
-    hardwareTag: hardwareTagInput(text('hardware-tag')),
-    ...(budget ? { budgetMs: wrap('latency-budget', () => parseBudget(budget)) } : {}),
-    dataset: oneOf('dataset', text('dataset') || 'cifar10', DATASETS),
-    samples: integer('samples', text('samples'), 10, 3),
-    verify: integer('verify', text('verify'), 5, 1),
-    strategy: oneOf('strategy', text('strategy') || 'auto', STRATEGY_CHOICES),
-    seed: integer('seed', text('seed'), 0, 0),
-    cache: boolean('cache', text('cache'), true),
-    comment: oneOf('comment', text('comment') || 'auto', COMMENT_MODES),
-    provider: text('provider') || 'cpu',
-    threads: integer('threads', text('threads'), 1, 1),
+    token: read('github-token').trim(),
+    hardwareTag: input(ACTION_INPUTS.hardwareTag) ?? '',
+    ...(budgetMs !== undefined ? { budgetMs } : {}),
+    space: required(OPTIONS.space),
+    dataset: required(OPTIONS.dataset),
+    samples: required(OPTIONS.samples),
+    verify: required(OPTIONS.verify),
+    strategy: required(OPTIONS.strategy),
+    seed: required(OPTIONS.seed),
+    cache: required(ACTION_INPUTS.cache),
+    comment: required(ACTION_INPUTS.comment),
+    provider: required(OPTIONS.provider),
+    threads: required(OPTIONS.threads),
     workingDirectory,
-    reportDir: path.resolve(workingDirectory, text('report-dir') || 'simnas-report'),
-    ...(controller ? { controllerPath: path.resolve(workingDirectory, controller) } : {}),
-    configPath: text('config') || DEFAULT_CONFIG_PATH,
-    failOnRegression: boolean('fail-on-regression', text('fail-on-regression'), false),
-    commentKey: commentKeyInput(text('comment-key')),
-    checkRun: boolean('check-run', text('check-run'), false),
+    reportDir: path.resolve(workingDirectory, required(OPTIONS.reportDir)),
+    ...(controller !== undefined ? { controllerPath: path.resolve(workingDirectory, controller) } : {}),
+    configPath,
+    configGiven: configPath !== OPTIONS.config.defaultText,
+    failOnRegression: required(ACTION_INPUTS.failOnRegression),
+    commentKey: input(ACTION_INPUTS.commentKey) ?? '',
+    checkRun: required(ACTION_INPUTS.checkRun),
   };
 }
 
-function invalid(name: string, found: string, accepted: string): UsageError {
-  return new UsageError(`Invalid input '${name}': '${found}'. Expected ${accepted}.`);
-}
-
-function wrap<T>(name: string, parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    if (error instanceof UsageError) throw new UsageError(`Invalid input '${name}': ${error.message}`);
-    throw error;
-  }
-}
-
-function oneOf<const T extends string>(name: string, value: string, accepted: readonly T[]): T {
-  const found = accepted.find((candidate) => candidate === value);
-  if (found === undefined) throw invalid(name, value, `one of ${accepted.join(', ')}`);
-  return found;
-}
-
-function integer(name: string, value: string, fallback: number, minimum: number): number {
-  if (value === '') return fallback;
-  const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed) || parsed < minimum) {
-    throw invalid(name, value, `an integer >= ${minimum}`);
-  }
-  return parsed;
-}
-
-function boolean(name: string, value: string, fallback: boolean): boolean {
-  if (value === '') return fallback;
-  // The YAML 1.2 core schema's booleans, as @actions/core's getBooleanInput accepts them.
-  if (['true', 'True', 'TRUE'].includes(value)) return true;
-  if (['false', 'False', 'FALSE'].includes(value)) return false;
-  throw invalid(name, value, 'true or false');
-}
-
-/** The key goes into an HTML comment and a check run's name: keep it to a safe alphabet. */
-function commentKeyInput(value: string): string {
-  if (value !== '' && !validCommentKey(value)) {
-    throw invalid(
-      'comment-key',
-      value,
-      "up to 200 letters, digits or . _ / : @ + = - (no spaces; e.g. 'jetson-orin/cifar10/main-model')",
+/**
+ * Checks what the inputs name on disk, before any work: the working directory exists, the report
+ * folder can be written, an explicit controller or config exists, and a config that exists parses.
+ */
+export function checkActionPaths(settings: ActionSettings): void {
+  const kind = (file: string): 'folder' | 'file' | 'missing' => {
+    try {
+      return statSync(file).isDirectory() ? 'folder' : 'file';
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return 'missing';
+      throw new UsageError(`cannot look at ${quotePath(file)} (${errnoCode(error) ?? String(error)})`);
+    }
+  };
+  const refuse = (input: string, message: string): never => {
+    throw new UsageError(`${inputName(input)}: ${message}`);
+  };
+  const workingDirectory = kind(settings.workingDirectory);
+  if (workingDirectory !== 'folder') {
+    refuse(
+      'working-directory',
+      `${quotePath(settings.workingDirectory)} ${workingDirectory === 'missing' ? 'does not exist' : 'is a file'}; ` +
+        'expected an existing folder (relative to the workspace), e.g. . or models',
     );
   }
-  return value;
-}
-
-/** Tags name cache keys and comment markers: keep them to a safe alphabet. */
-function hardwareTagInput(value: string): string {
-  if (value !== '' && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value)) {
-    throw invalid(
-      'hardware-tag',
-      value,
-      'up to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit',
+  ensureWritableFolder(settings.reportDir, inputName('report-dir'));
+  if (settings.controllerPath !== undefined && kind(settings.controllerPath) !== 'file') {
+    refuse(
+      'controller',
+      `${quotePath(settings.controllerPath)} ${kind(settings.controllerPath) === 'missing' ? 'does not exist' : 'is a folder'}; ` +
+        'expected a controller.json from `simnas pretrain`, relative to working-directory',
     );
   }
-  return value;
+  const config = path.resolve(settings.workingDirectory, settings.configPath);
+  const configKind = kind(config);
+  if (configKind === 'missing' && settings.configGiven) {
+    refuse(
+      'config',
+      `${quotePath(settings.configPath)} does not exist in ${quotePath(settings.workingDirectory)}; ` +
+        `expected a review config relative to working-directory (leave the input out to review only when ${OPTIONS.config.defaultText} exists)`,
+    );
+  }
+  if (configKind === 'folder') refuse('config', `${quotePath(config)} is a folder; expected a JSON file`);
+  if (configKind === 'file') {
+    try {
+      readConfigFile(settings.workingDirectory, settings.configPath);
+    } catch (error) {
+      if (error instanceof UsageError) refuse('config', error.message);
+      throw error;
+    }
+  }
+}
+
+/** The inputs parsed and checked: what the action does first, before installing or measuring. */
+export function prepareActionSettings(read: InputReader, cwd = process.cwd()): ActionSettings {
+  const settings = readActionSettings(read, cwd);
+  checkActionPaths(settings);
+  return settings;
 }

@@ -10,12 +10,15 @@ import * as core from '@actions/core';
 import { context } from '@actions/github';
 
 import { describeFingerprint, hardwareFingerprint } from '../hardware/fingerprint.js';
+import { resolveExecutionProvider } from '../hardware/measure.js';
+import { refusalNamed } from '../options.js';
 import { DEFAULT_SEARCH, runSearch, type SearchResult } from '../pipeline/index.js';
-import { DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
+import { spaceById } from '../spaces/index.js';
 import type { Review } from '../review/review.js';
 import { regressionMessage } from '../review/verdict.js';
-import { toReport, writeReport, type SearchReport } from '../report/report.js';
+import { reportFiles, toReport, writeReport, type SearchReport } from '../report/report.js';
 import type { Logger } from '../util/log.js';
+import { StagedFolder } from '../util/staged-folder.js';
 import { runCacheService } from './caches.js';
 import { chooseController, MeasurementCache, saveController, type CacheOutcomes } from './cached-state.js';
 import { actionsLogger } from './logger.js';
@@ -31,11 +34,17 @@ import {
   type PullRequest,
 } from './comment.js';
 import { githubClient } from './github.js';
-import { readActionSettings } from './inputs.js';
+import { inputName, prepareActionSettings, type ActionSettings } from './inputs.js';
 import { reviewChange } from './review.js';
 
-export async function runAction(logger: Logger = actionsLogger): Promise<void> {
-  const settings = readActionSettings((name) => core.getInput(name));
+/**
+ * The action proper. `prepared`: the inputs as the bootstrap already parsed and checked them;
+ * without it (a direct call) they are read and checked here, still before any work.
+ */
+export async function runAction(logger: Logger = actionsLogger, prepared?: ActionSettings): Promise<void> {
+  const settings = prepared ?? prepareActionSettings((name) => core.getInput(name));
+  // The one input that needs onnxruntime-node to check: still before the fingerprint.
+  refusalNamed(inputName('provider'), () => resolveExecutionProvider(settings.provider));
   const fingerprint = await logger.group('simnas: hardware', async () => {
     const found = await hardwareFingerprint();
     logger.info(describeFingerprint(found));
@@ -46,75 +55,80 @@ export async function runAction(logger: Logger = actionsLogger): Promise<void> {
 
   const controller = await chooseController(settings, logger, caches);
   const measurements = await MeasurementCache.open(settings, hardwareTag, fingerprint, logger, caches);
-  let result: SearchResult;
-  try {
-    result = await runSearch(
-      {
-        ...DEFAULT_SEARCH,
-        space: spaceById(DEFAULT_SPACE_ID),
-        dataset: settings.dataset,
-        ...(settings.budgetMs !== undefined ? { budgetMs: settings.budgetMs } : {}),
-        samples: settings.samples,
-        verify: settings.verify,
-        strategy: controller.strategy,
-        ...(controller.path ? { controllerPath: controller.path } : {}),
-        device: {
-          kind: 'live',
-          measure: { provider: settings.provider, threads: settings.threads },
-          ...measurements.deviceReuse,
-        },
-        adaptation: measurements.adaptationOptions,
-        seed: settings.seed,
-        fingerprint,
-        outDir: settings.reportDir,
-      },
-      logger,
-    );
-  } catch (error) {
-    await measurements.saveAfterFailure();
-    throw error;
-  }
   const pr = pullRequestOf();
   const commentKey =
     settings.commentKey ||
     defaultCommentKey({
       hardwareTag,
       dataset: settings.dataset,
-      // The search space input is on its way; until it lands every search is NAS-Bench-201's.
-      space: (settings as { readonly space?: string }).space ?? 'nb201',
+      space: settings.space,
       configPath: settings.configPath,
     });
-  const report = toReport(result, {
-    hardwareTag,
-    caches,
-    event: context.eventName,
-    ...(context.sha ? { sha: context.sha } : {}),
-    commentKey,
-    ...(pr ? { pullRequest: { number: pr.number, ...(pr.headSha ? { headSha: pr.headSha } : {}) } } : {}),
-  });
-  const files = await writeReport(report, settings.reportDir);
-
-  // The review of the pull request's model change, when the repository declares one.
-  let review: Review | undefined;
-  let reviewFailure: Error | undefined;
-  if (pr) {
+  // The report folder is written whole (search, report, review) or left as it was.
+  const staged = StagedFolder.open(settings.reportDir, inputName('report-dir'));
+  const { result, report, review, reviewFailure, state, markdown } = await staged.run(async (folder) => {
+    let result: SearchResult;
     try {
-      review = await reviewChange(settings, pr.baseSha, result, logger);
+      result = await runSearch(
+        {
+          ...DEFAULT_SEARCH,
+          space: spaceById(settings.space),
+          dataset: settings.dataset,
+          ...(settings.budgetMs !== undefined ? { budgetMs: settings.budgetMs } : {}),
+          samples: settings.samples,
+          verify: settings.verify,
+          strategy: controller.strategy,
+          ...(controller.path ? { controllerPath: controller.path } : {}),
+          device: {
+            kind: 'live',
+            measure: { provider: settings.provider, threads: settings.threads },
+            ...measurements.deviceReuse,
+          },
+          adaptation: measurements.adaptationOptions,
+          seed: settings.seed,
+          fingerprint,
+          outDir: folder,
+        },
+        logger,
+      );
     } catch (error) {
-      reviewFailure = error instanceof Error ? error : new Error(String(error));
+      await measurements.saveAfterFailure();
+      throw error;
     }
-  }
-  const state: CommentState = { architecture: report.recommendation.cell, verdict: review?.verdict ?? '' };
-  const markdown = pullRequestMarkdown(
-    report,
-    review,
-    reviewFailure?.message,
-    commentRoom(commentKey, state),
-  );
-  if (review) {
-    writeFileSync(path.join(settings.reportDir, 'review.json'), `${JSON.stringify(review, null, 2)}\n`);
-    writeFileSync(files.markdown, markdown);
-  }
+    const report = toReport(result, {
+      hardwareTag,
+      caches,
+      event: context.eventName,
+      ...(context.sha ? { sha: context.sha } : {}),
+      commentKey,
+      ...(pr ? { pullRequest: { number: pr.number, ...(pr.headSha ? { headSha: pr.headSha } : {}) } } : {}),
+    });
+    const files = await writeReport(report, folder);
+
+    // The review of the pull request's model change, when the repository declares one.
+    let review: Review | undefined;
+    let reviewFailure: Error | undefined;
+    if (pr) {
+      try {
+        review = await reviewChange(settings, pr.baseSha, result, logger);
+      } catch (error) {
+        reviewFailure = error instanceof Error ? error : new Error(String(error));
+      }
+    }
+    const state: CommentState = { architecture: report.recommendation.cell, verdict: review?.verdict ?? '' };
+    const markdown = pullRequestMarkdown(
+      report,
+      review,
+      reviewFailure?.message,
+      commentRoom(commentKey, state),
+    );
+    if (review) {
+      writeFileSync(path.join(folder, 'review.json'), `${JSON.stringify(review, null, 2)}\n`);
+      writeFileSync(files.markdown, markdown);
+    }
+    return { result, report, review, reviewFailure, state, markdown };
+  });
+  const files = reportFiles(settings.reportDir);
   publishOutputs(report, settings.reportDir, hardwareTag);
   core.setOutput('verdict', review?.verdict ?? '');
   core.setOutput('latency-ratio', review?.latencyRatio?.value.toFixed(4) ?? '');

@@ -11,6 +11,7 @@ import path from 'node:path';
 
 import * as toolCache from '@actions/tool-cache';
 
+import { EnvironmentError } from '../errors.js';
 import type { Logger } from '../util/log.js';
 
 /** Installed in this order: onnxruntime-node requires onnxruntime-common. */
@@ -77,6 +78,28 @@ function keepOwnBinaries(packageDir: string): void {
   }
 }
 
+/** The environment variable that names an npm registry mirror for the download. */
+export const REGISTRY_VARIABLE = 'SIMNAS_NPM_REGISTRY';
+
+/** A failed download, said in terms of what the user can change: the registry and its variable. */
+function downloadFailure(
+  what: string,
+  url: string,
+  registry: string | undefined,
+  error: unknown,
+): EnvironmentError {
+  const cause = error instanceof Error ? error.message || error.name : String(error);
+  const where = registry
+    ? `the registry ${registry} (from ${REGISTRY_VARIABLE})`
+    : `the public registry ${DEFAULT_REGISTRY} (${REGISTRY_VARIABLE} is not set)`;
+  return new EnvironmentError(
+    `cannot download ${what} from ${where}: ${url} failed (${cause}). ` +
+      `The action needs it once per runner: let the runner reach the registry, or set ${REGISTRY_VARIABLE} ` +
+      'to an npm mirror it can reach',
+    { cause: error },
+  );
+}
+
 export interface EnsureOptions {
   readonly logger: Logger;
   /** npm registry mirror; default: the public registry. */
@@ -101,7 +124,9 @@ export async function ensureNativeDependencies(root: string, options: EnsureOpti
     } else {
       const url = tarballUrl(pkg, options.registry);
       options.logger.info(`${name} ${pkg.version}: downloading ${url} (once per runner)`);
-      const archive = await toolCache.downloadTool(url);
+      const archive = await toolCache.downloadTool(url).catch((error: unknown) => {
+        throw downloadFailure(`${name} ${pkg.version}`, url, options.registry, error);
+      });
       await verifyIntegrity(archive, pkg.integrity);
       const unpacked = path.join(await toolCache.extractTar(archive), 'package');
       keepOwnBinaries(unpacked);

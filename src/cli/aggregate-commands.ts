@@ -8,6 +8,7 @@ import { errnoCode, UsageError } from '../errors.js';
 import { readAndAggregate, renderAggregateMarkdown, spliceSection } from '../report/aggregate.js';
 import { ensureWritableFile } from '../util/folders.js';
 import { pathValue, printJson } from './options.js';
+import { quotePath } from '../util/quote.js';
 
 interface AggregateFlags {
   out?: string;
@@ -21,7 +22,7 @@ function readDocument(file: string): string {
   } catch (error) {
     const code = errnoCode(error);
     const why = code === 'EISDIR' ? 'it is a folder, not a file' : (code ?? String(error));
-    throw new UsageError(`--into '${file}': cannot read (${why}); pass an existing Markdown file`);
+    throw new UsageError(`--into ${quotePath(file)}: cannot read (${why}); pass an existing Markdown file`);
   }
 }
 
@@ -31,7 +32,7 @@ function writeDocument(file: string, text: string, option: string): void {
     writeFileSync(file, text);
   } catch (error) {
     const why = errnoCode(error) ?? String(error);
-    throw new UsageError(`${option} '${file}': cannot write it (${why}); pass a writable file path`);
+    throw new UsageError(`${option} ${quotePath(file)}: cannot write it (${why}); pass a writable file path`);
   }
 }
 

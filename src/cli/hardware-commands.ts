@@ -1,12 +1,13 @@
 // Commands about this machine: `simnas fingerprint`, `simnas measure`, `simnas start` (the main
 // job, what `npm start` runs) and `simnas bench measure`. Options in, results out; the work is in
 // src/hardware/, src/pipeline/ and src/bench/measure-bench.ts.
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command, Option } from 'commander';
 
 import { describeFingerprint, hardwareFingerprint } from '../hardware/fingerprint.js';
 import { describeProtocol, formatLatencyTable } from '../hardware/format.js';
 import { UsageError } from '../errors.js';
 import { measureSpaceSample } from '../hardware/measure-job.js';
+import { decimalIn, OPTIONS, type OptionSpec } from '../options.js';
 import { parseDataset, type Dataset } from '../spaces/nb201/datasets.js';
 import { DEFAULT_SPACE_ID } from '../spaces/index.js';
 import type { SearchSpace } from '../spaces/space.js';
@@ -18,7 +19,15 @@ import {
 } from '../pipeline/index.js';
 import { recordLatencyTable } from '../hardware/record-table.js';
 import { stderrLogger } from '../util/log.js';
-import { pathValue, positiveInteger, printJson, seedValue, datasetOption, spaceOption } from './options.js';
+import {
+  datasetOption,
+  pathValue,
+  positiveInteger,
+  printJson,
+  seedValue,
+  spaceOption,
+  specOption,
+} from './options.js';
 
 interface MeasureFlags {
   space: SearchSpace;
@@ -33,13 +42,11 @@ interface MeasureFlags {
   json?: boolean;
 }
 
-function positiveSeconds(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0) {
-    throw new InvalidArgumentError(`'${value}' is not a positive number of seconds (e.g. 30, 2.5)`);
-  }
-  return parsed;
-}
+const positiveSeconds = decimalIn('a positive number of seconds, e.g. 30 or 2.5', (v) => v > 0).parse;
+
+/** A shared option without its default: the measurement's own defaults apply when it is absent. */
+const measureOption = <T>(spec: OptionSpec<T>, description: string): Option =>
+  specOption({ ...spec, defaultText: undefined }, description);
 
 function addMeasureOptions(command: Command): Command {
   return command
@@ -48,10 +55,12 @@ function addMeasureOptions(command: Command): Command {
       '--dataset <name>',
       "network input/classes: the space's first by default (nb201: cifar10, cifar100 or ImageNet16-120; fbnet: cifar100 or imagenet; macro: cifar10)",
     )
-    .option('--threads <n>', 'onnxruntime intra-op threads (default 1)', positiveInteger)
-    .option('--provider <name>', 'onnxruntime execution provider (default cpu)')
-    .option('--batch <n>', 'batch size (default 1)', positiveInteger)
-    .option('--seed <n>', 'seed of weights, inputs, visiting order and random cells (default 0)', seedValue)
+    .addOption(measureOption(OPTIONS.threads, 'onnxruntime intra-op threads (default 1)'))
+    .addOption(measureOption(OPTIONS.provider, 'onnxruntime execution provider (default cpu)'))
+    .addOption(measureOption(OPTIONS.batch, 'batch size (default 1)'))
+    .addOption(
+      measureOption(OPTIONS.seed, 'seed of weights, inputs, visiting order and random cells (default 0)'),
+    )
     .option('--warmup <n>', 'untimed runs per cell (default 5)', positiveInteger)
     .option('--rounds <n>', 'interleaved timed rounds, at least 3 (default 40)', positiveInteger)
     .option(

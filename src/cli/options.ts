@@ -1,47 +1,30 @@
 // The option parsers and conventions every command shares (integers, seeds, paths, lists,
-// datasets, `--json` output), so each flag means the same and fails the same way everywhere.
-import { InvalidArgumentError, Option } from 'commander';
+// datasets, `--json` output), so each flag means the same and fails the same way everywhere. The
+// options the CLI shares with the action are built from their specs in src/options.ts; a parser's
+// refusal is prefixed with its flag by program.ts (nameRefusals).
+import { Option } from 'commander';
 
-import { UsageError } from '../errors.js';
-import { DEFAULT_SAMPLE_COUNT, SAMPLE_COUNT_MAX, SAMPLE_COUNT_MIN } from '../devices/design.js';
 import { parseDataset } from '../spaces/nb201/datasets.js';
-import { DEFAULT_SPACE_ID, SPACE_IDS, spaceById } from '../spaces/index.js';
+import { DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
+import {
+  decimalIn,
+  integerAtLeast,
+  listOf as listValue,
+  OPTIONS,
+  pathIn,
+  type OptionSpec,
+} from '../options.js';
 
-/** Wraps a parser so that its UsageError becomes commander's "invalid argument" message. */
-export function argumentParser<T>(parse: (value: string) => T): (value: string) => T {
-  return (value: string) => {
-    try {
-      return parse(value);
-    } catch (error) {
-      if (error instanceof UsageError) throw new InvalidArgumentError(error.message);
-      throw error;
-    }
-  };
+/** A commander option built from a shared spec: its flag, its accepted values in the help, its parser. */
+export function specOption<T>(spec: OptionSpec<T>, description: string = spec.description): Option {
+  const option = new Option(spec.flag!, `${description} (${spec.value.accepted})`).argParser((text: string) =>
+    spec.value.parse(text),
+  );
+  return spec.defaultText === undefined ? option : option.default(spec.value.parse(spec.defaultText));
 }
 
-/** Parses a positive integer option value. */
-export function positiveInteger(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) {
-    throw new InvalidArgumentError(`'${value}' is not a positive integer`);
-  }
-  return parsed;
-}
-
-/**
- * A parser for an integer option with a range (inclusive), whose message states the range for
- * every value outside it, so that users learn the limits from the first refusal.
- */
-function integerInRange(min: number, max: number): (value: string) => number {
-  return (value: string) => {
-    const parsed = Number(value);
-    if (value.trim() === '' || !Number.isInteger(parsed) || parsed < min || parsed > max) {
-      const what = Number.isInteger(parsed) && value.trim() !== '' ? 'is out of range' : 'is not an integer';
-      throw new InvalidArgumentError(`'${value}' ${what}; expected an integer from ${min} to ${max}`);
-    }
-    return parsed;
-  };
-}
+/** Parses a positive decimal integer option value. */
+export const positiveInteger = integerAtLeast(1).parse;
 
 /**
  * `--samples` of the commands that measure designed cells, `what` saying what they are for: the
@@ -49,37 +32,20 @@ function integerInRange(min: number, max: number): (value: string) => number {
  * refuses what the design would refuse later.
  */
 export function samplesOption(what: string): Option {
-  return new Option('--samples <n>', `${what} (${SAMPLE_COUNT_MIN} to ${SAMPLE_COUNT_MAX})`)
-    .argParser(integerInRange(SAMPLE_COUNT_MIN, SAMPLE_COUNT_MAX))
-    .default(DEFAULT_SAMPLE_COUNT);
+  return specOption(OPTIONS.samples, what);
 }
 
-/**
- * A file or folder path: an empty one is refused here, because downstream an empty path reads as
- * "not given" or fails only after the work is done (mkdir('')).
- */
-export function pathValue(value: string): string {
-  if (value.trim() === '') throw new InvalidArgumentError(`an empty path; expected a file or folder path`);
-  return value;
-}
+/** A file or folder path; an empty one is refused (see pathIn). */
+export const pathValue = pathIn('file or folder').parse;
 
-/** Parses an integer seed (any 32-bit integer). */
-export function seedValue(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || Math.abs(parsed) > 2 ** 31) {
-    throw new InvalidArgumentError(`'${value}' is not an integer seed (expected e.g. 0, 42)`);
-  }
-  return parsed;
-}
+/** Parses a seed, in the one range every seeded command accepts. */
+export const seedValue = OPTIONS.seed.value.parse;
 
 /** Parses a fraction in [0, 1), e.g. a multiplicative noise level. */
-export function fractionValue(value: string): number {
-  const parsed = Number(value);
-  if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0 || parsed >= 1) {
-    throw new InvalidArgumentError(`'${value}' is not a fraction in [0, 1) (e.g. 0.03 for 3%)`);
-  }
-  return parsed;
-}
+export const fractionValue = decimalIn(
+  'a fraction from 0 to below 1, e.g. 0.03 for 3%',
+  (v) => v >= 0 && v < 1,
+).parse;
 
 /** Parses a comma-separated list of device columns; an empty one is an error. */
 export const nameList = listOf('device column names', 'fpga,eyeriss');
@@ -89,18 +55,7 @@ export const nameList = listOf('device column names', 'fpga,eyeriss');
  * gives an example of it (a device example under a percentile option misleads).
  */
 export function listOf(what: string, example: string): (value: string) => string[] {
-  return (value: string) => {
-    const names = value
-      .split(',')
-      .map((name) => name.trim())
-      .filter((name) => name.length > 0);
-    if (names.length === 0) {
-      throw new InvalidArgumentError(
-        `'${value}' names nothing; expected comma-separated ${what}, e.g. ${example}`,
-      );
-    }
-    return names;
-  };
+  return listValue(what, example).parse;
 }
 
 export function printJson(value: unknown): void {
@@ -109,14 +64,13 @@ export function printJson(value: unknown): void {
 
 /** The `--dataset` option every command shares: validated, cifar10 unless told otherwise. */
 export function datasetOption(description = 'cifar10, cifar100 or ImageNet16-120'): Option {
-  return new Option('--dataset <name>', description)
-    .argParser(argumentParser(parseDataset))
-    .default('cifar10');
+  return new Option(OPTIONS.dataset.flag, description).argParser(parseDataset).default('cifar10');
 }
 
 /** The `--space` option: which search space the architectures belong to (a SearchSpace, nb201 by default). */
 export function spaceOption(): Option {
-  return new Option('--space <id>', `search space: ${SPACE_IDS.join(', ')}`)
-    .argParser(argumentParser(spaceById))
+  const spec = OPTIONS.space;
+  return new Option(spec.flag, `${spec.description} (${spec.value.accepted})`)
+    .argParser((text: string) => spaceById(spec.value.parse(text)))
     .default(spaceById(DEFAULT_SPACE_ID), DEFAULT_SPACE_ID);
 }

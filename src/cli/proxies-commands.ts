@@ -1,27 +1,28 @@
 // `simnas proxies build|show`: the precomputed proxy table and on-demand proxies of one cell.
 // `simnas bench proxies`: our proxies and task score against published values and accuracies.
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 
-import { UsageError } from '../errors.js';
+import { invalidValue, UsageError } from '../errors.js';
 import { buildProxyTable, runTableWorker } from '../proxies/build.js';
 import { ProxyProvider } from '../proxies/provider.js';
 import { defaultTablePath } from '../proxies/table.js';
 import { formatCell, parseCell } from '../spaces/nb201/cell.js';
-import { DATASETS, parseDataset, UnknownDatasetError, type Dataset } from '../spaces/nb201/datasets.js';
+import {
+  DATASETS,
+  DATASETS_ACCEPTED,
+  parseDataset,
+  UnknownDatasetError,
+  type Dataset,
+} from '../spaces/nb201/datasets.js';
+import { integerAtLeast } from '../options.js';
 import { stderrLogger } from '../util/log.js';
 import { DEFAULT_SPACE_ID } from '../spaces/index.js';
 import type { SearchSpace } from '../spaces/space.js';
-import { argumentParser, pathValue, positiveInteger, printJson, spaceOption } from './options.js';
+import { pathValue, positiveInteger, printJson, spaceOption } from './options.js';
 
 const CELL_EXAMPLE = '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|';
 
-function nonNegativeInteger(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) {
-    throw new InvalidArgumentError(`'${value}' is not a non-negative integer`);
-  }
-  return parsed;
-}
+const nonNegativeInteger = integerAtLeast(0).parse;
 
 /** `--dataset` of the commands that also take `all`; the message lists `all` with the datasets. */
 function datasetsOrAll(value: string): readonly Dataset[] {
@@ -30,7 +31,7 @@ function datasetsOrAll(value: string): readonly Dataset[] {
     return [parseDataset(value)];
   } catch (error) {
     if (error instanceof UnknownDatasetError) {
-      throw new UsageError(`unknown dataset '${value}'; expected one of ${DATASETS.join(', ')} or all`);
+      throw invalidValue(value, 'is not a dataset', `${DATASETS_ACCEPTED} or all`);
     }
     throw error;
   }
@@ -38,7 +39,7 @@ function datasetsOrAll(value: string): readonly Dataset[] {
 
 function allDatasetsOption(): Option {
   return new Option('--dataset <name>', 'cifar10, cifar100, ImageNet16-120 or all')
-    .argParser(argumentParser(datasetsOrAll))
+    .argParser(datasetsOrAll)
     .default(DATASETS, 'all');
 }
 

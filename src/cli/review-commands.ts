@@ -3,6 +3,7 @@
 // itself is src/review/review.ts.
 import type { Command } from 'commander';
 
+import { existingFolder } from '../options.js';
 import { DEFAULT_CONFIG_PATH } from '../review/config.js';
 import { WORKING_TREE, proxyTaskScore, reviewPullRequest } from '../review/review.js';
 import { renderReviewMarkdown } from '../review/verdict.js';
@@ -53,7 +54,12 @@ export function registerReviewCommands(program: Command): void {
       WORKING_TREE,
     )
     .option('--config <path>', 'config file, relative to --repo', DEFAULT_CONFIG_PATH)
-    .option('--repo <dir>', 'repository folder that the config and model paths are relative to', '.')
+    .option(
+      '--repo <dir>',
+      'repository folder that the config and model paths are relative to',
+      existingFolder.parse,
+      '.',
+    )
     .option('--seed <n>', 'seed of weights, inputs, visiting order and bootstrap', seedValue, 0)
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInteger, 1)
     .option('--provider <name>', 'onnxruntime execution provider', 'cpu')

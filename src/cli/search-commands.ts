@@ -11,18 +11,13 @@ import { UsageError } from '../errors.js';
 import { DEFAULT_SEARCH, runSearch, type DeviceSpec, type SearchJobOptions } from '../pipeline/index.js';
 import { DEFAULT_SPACE_ID, spaceById, type SearchSpace } from '../spaces/index.js';
 import { ProxyProvider } from '../proxies/provider.js';
-import { toReport, writeReport } from '../report/report.js';
-import { parseBudget } from '../search/budget.js';
-import {
-  STRATEGIES,
-  STRATEGY_CHOICES,
-  type StrategyChoice,
-  type StrategyName,
-} from '../search/strategies.js';
+import { reportFiles, toReport, writeReport } from '../report/report.js';
+import { StagedFolder } from '../util/staged-folder.js';
+import { integerIn, OPTIONS } from '../options.js';
+import { STRATEGIES, type StrategyChoice, type StrategyName } from '../search/strategies.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
 import { stderrLogger } from '../util/log.js';
 import {
-  argumentParser,
   datasetOption,
   fractionValue,
   listOf,
@@ -33,7 +28,9 @@ import {
   samplesOption,
   spaceOption,
   seedValue,
+  specOption,
 } from './options.js';
+import { quote } from '../util/quote.js';
 
 /** `live`, or `table:CSV:COLUMN` (the last ':' separates the column, so paths may contain ':'). */
 export function parseDeviceSpec(text: string, noise = 0): DeviceSpec {
@@ -46,22 +43,14 @@ export function parseDeviceSpec(text: string, noise = 0): DeviceSpec {
     }
   }
   throw new UsageError(
-    `invalid device '${text}'; expected 'live' (this machine) or 'table:CSV:COLUMN' (a recorded latency table)`,
+    `invalid device ${quote(text)}; expected 'live' (this machine) or 'table:CSV:COLUMN' (a recorded latency table)`,
   );
 }
 
 function parseStrategy(text: string): StrategyName {
   const found = STRATEGIES.find((s) => s === text);
-  if (!found) throw new UsageError(`unknown strategy '${text}'; expected one of ${STRATEGIES.join(', ')}`);
-  return found;
-}
-
-/** `search --strategy`: a strategy or `auto`, and the message lists both. */
-function parseStrategyChoice(text: string): StrategyChoice {
-  const found = STRATEGY_CHOICES.find((s) => s === text);
-  if (!found) {
-    throw new UsageError(`unknown strategy '${text}'; expected one of ${STRATEGY_CHOICES.join(', ')}`);
-  }
+  if (!found)
+    throw new UsageError(`unknown strategy ${quote(text)}; expected one of ${STRATEGIES.join(', ')}`);
   return found;
 }
 
@@ -87,50 +76,43 @@ interface SearchFlags {
 }
 
 export function addSearchOptions(command: Command): Command {
-  return command
-    .option(
-      '--budget <latency>',
-      'latency budget: 5ms, 5 (ms), 0.005s; default: the knee of the front',
-      argumentParser(parseBudget),
-    )
-    .addOption(spaceOption())
-    .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
-    .addOption(samplesOption('cells measured to fit the latency model'))
-    .option(
-      '--verify <n>',
-      'candidates measured to verify the recommendation',
-      positiveInteger,
-      DEFAULT_SEARCH.verify,
-    )
-    .option(
-      '--strategy <name>',
-      `${STRATEGY_CHOICES.join(', ')} (auto: the controller if one is given or bundled, else evolution)`,
-      argumentParser(parseStrategyChoice),
-      DEFAULT_SEARCH.strategy,
-    )
-    .option('--device <spec>', "'live' or 'table:CSV:COLUMN'", 'live')
-    .option(
-      '--noise <fraction>',
-      'multiplicative noise on table latencies (recorded devices only; default 0)',
-      fractionValue,
-    )
-    .option('--seed <n>', 'seed of every random choice', seedValue, DEFAULT_SEARCH.seed)
-    .option('--controller <file>', 'controller artifact (default: the bundled one)')
-    .option(
-      '--evaluations <n>',
-      'cells random/evolution may evaluate',
-      positiveInteger,
-      DEFAULT_SEARCH.evaluations,
-    )
-    .option('--calibration-images <dir>', 'PNG/JPEG folder for NASWOT instead of synthetic images', pathValue)
-    .option(
-      '--compute-missing-scores',
-      'compute task scores the proxy table lacks (about 1 s each) instead of searching only the cells it covers',
-    )
-    .option('--threads <n>', 'onnxruntime intra-op threads for live measurement', positiveInteger)
-    .option('--provider <name>', 'onnxruntime execution provider for live measurement')
-    .option('--out <dir>', 'report folder', pathValue, 'simnas-report')
-    .option('--json', 'print the report as JSON');
+  return (
+    command
+      .addOption(specOption(OPTIONS.budget, 'latency budget; default: the knee of the front'))
+      .addOption(spaceOption())
+      .addOption(specOption(OPTIONS.dataset))
+      .addOption(specOption(OPTIONS.samples))
+      .addOption(specOption(OPTIONS.verify))
+      .addOption(specOption(OPTIONS.strategy))
+      .option('--device <spec>', "'live' or 'table:CSV:COLUMN'", 'live')
+      .option(
+        '--noise <fraction>',
+        'multiplicative noise on table latencies (recorded devices only; default 0)',
+        fractionValue,
+      )
+      .addOption(specOption(OPTIONS.seed))
+      .addOption(specOption(OPTIONS.controller, 'controller artifact (default: the bundled one)'))
+      .option(
+        '--evaluations <n>',
+        'cells random/evolution may evaluate',
+        positiveInteger,
+        DEFAULT_SEARCH.evaluations,
+      )
+      .option(
+        '--calibration-images <dir>',
+        'PNG/JPEG folder for NASWOT instead of synthetic images',
+        pathValue,
+      )
+      .option(
+        '--compute-missing-scores',
+        'compute task scores the proxy table lacks (about 1 s each) instead of searching only the cells it covers',
+      )
+      // No defaults here: given with a recorded device, they are warned about (ignoredDeviceOptions).
+      .addOption(specOption({ ...OPTIONS.threads, defaultText: undefined }))
+      .addOption(specOption({ ...OPTIONS.provider, defaultText: undefined }))
+      .addOption(specOption(OPTIONS.reportDir))
+      .option('--json', 'print the report as JSON')
+  );
 }
 
 /**
@@ -146,7 +128,8 @@ function ignoredDeviceOptions(flags: SearchFlags, device: DeviceSpec): string[] 
     );
   }
   return [...given('--threads', flags.threads), ...given('--provider', flags.provider)].map(
-    (option) => `${option} applies only to --device live; ignored for the recorded device '${flags.device}'`,
+    (option) =>
+      `${option} applies only to --device live; ignored for the recorded device ${quote(flags.device)}`,
   );
 }
 
@@ -182,9 +165,13 @@ export function searchOptionsFrom(flags: SearchFlags): SearchJobOptions {
 export async function runSearchCommand(flags: SearchFlags): Promise<void> {
   const options = searchOptionsFrom(flags);
   for (const warning of ignoredDeviceOptions(flags, options.device)) stderrLogger.warn(warning);
-  const result = await runSearch(options, stderrLogger);
-  const report = toReport(result);
-  const files = await writeReport(report, flags.out);
+  // Written whole: a failed search leaves an earlier report in --out as it was.
+  const report = await StagedFolder.open(flags.out, '--out').run(async (folder) => {
+    const written = toReport(await runSearch({ ...options, outDir: folder }, stderrLogger));
+    await writeReport(written, folder);
+    return written;
+  });
+  const files = reportFiles(flags.out);
   if (flags.json) return printJson(report);
   const rec = report.recommendation;
   process.stdout.write(
@@ -207,16 +194,12 @@ export async function runSearchCommand(flags: SearchFlags): Promise<void> {
  */
 const PRETRAIN_ITERATION_STEPS = DEFAULT_PRETRAIN.episodes * DEFAULT_PRETRAIN.stepsPerEpisode;
 
-function pretrainSteps(value: string): number {
-  const steps = Number(value);
-  if (!Number.isSafeInteger(steps) || steps <= 0) {
-    throw new UsageError(
-      `'${value}' is not a step count; expected a positive integer (rounded up to whole PPO iterations ` +
-        `of ${PRETRAIN_ITERATION_STEPS} steps: ${DEFAULT_PRETRAIN.episodes} episodes x ${DEFAULT_PRETRAIN.stepsPerEpisode} steps)`,
-    );
-  }
-  return steps;
-}
+const pretrainSteps = integerIn(
+  1,
+  Number.MAX_SAFE_INTEGER,
+  `a positive integer (rounded up to whole PPO iterations of ${PRETRAIN_ITERATION_STEPS} steps: ` +
+    `${DEFAULT_PRETRAIN.episodes} episodes x ${DEFAULT_PRETRAIN.stepsPerEpisode} steps)`,
+).parse;
 
 interface PretrainFlags {
   dataset: Dataset;
@@ -252,7 +235,7 @@ function parseBudgetQuantiles(text: string): number[] {
     // p0 is the fastest cell's latency: only that cell fits, so there is nothing to search.
     if (percentile < 1) {
       throw new UsageError(
-        `invalid budget percentile '${part}'; expected p1 to p99, comma-separated, e.g. p25,p50,p75`,
+        `invalid budget percentile ${quote(part)}; expected p1 to p99, comma-separated, e.g. p25,p50,p75`,
       );
     }
     return percentile / 100;
@@ -273,16 +256,14 @@ export function registerSearchCommands(program: Command, bench: Command): void {
     .option('--verify <n>', 'verification measurements', positiveInteger, DEFAULT_SEARCH.verify)
     .addOption(
       new Option('--budgets <list>', 'budget percentiles (p1 to p99) of each device')
-        .argParser(argumentParser(parseBudgetQuantiles))
+        .argParser(parseBudgetQuantiles)
         .default(parseBudgetQuantiles(DEFAULT_BENCH_BUDGETS), DEFAULT_BENCH_BUDGETS),
     )
     .option('--seeds <n>', 'seeds per device', positiveInteger, 10)
     .option('--noise <fraction>', 'multiplicative measurement noise', fractionValue, 0.03)
     .addOption(
       new Option('--strategies <list>', 'strategies to compare')
-        .argParser(
-          argumentParser((text) => listOf('strategies', 'evolution,random')(text).map(parseStrategy)),
-        )
+        .argParser((text: string) => listOf('strategies', 'evolution,random')(text).map(parseStrategy))
         .default([...STRATEGIES], STRATEGIES.join(',')),
     )
     .option('--controller <file>', 'controller artifact (default: the bundled one)')
@@ -330,7 +311,7 @@ export function registerSearchCommands(program: Command, bench: Command): void {
     .option(
       '--steps <n>',
       `environment steps in total, rounded up to whole PPO iterations of ${PRETRAIN_ITERATION_STEPS}`,
-      argumentParser(pretrainSteps),
+      pretrainSteps,
       DEFAULT_PRETRAIN.timesteps,
     )
     .option('--seed <n>', 'seed', seedValue, DEFAULT_PRETRAIN.seed)

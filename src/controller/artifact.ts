@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { DATASETS, type Dataset } from '../spaces/nb201/datasets.js';
 import type { NamedWeights, PolicyShape } from './policy.js';
+import { quotePath } from '../util/quote.js';
 
 export const CONTROLLER_FORMAT = 'simnas-controller';
 /** Bump when the observation layout, action encoding or reward changes meaning. */
@@ -135,7 +136,7 @@ export function readArtifact(path: string): ControllerArtifact & { readonly sha2
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read controller '${path}': ${(error as Error).message}`);
+    throw new UsageError(`cannot read controller ${quotePath(path)}: ${(error as Error).message}`);
   }
   const sha256 = createHash('sha256').update(text).digest('hex').slice(0, 16);
   return { ...parseArtifact(text, path), sha256 };

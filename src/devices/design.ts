@@ -11,6 +11,7 @@
 import { type Cell, decodeCell, isConnected, SPACE_SIZE } from '../spaces/nb201/cell.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
 import { UsageError } from '../errors.js';
+import { SAMPLE_COUNT_MAX, SAMPLE_COUNT_MIN } from '../options.js';
 import { FEATURE_COUNT, sparseFeatureMatrix } from './features.js';
 import { meanAndCovariance } from './linalg.js';
 import { DEFAULT_BANK_SEED, DEFAULT_BANK_SIZE, priorParts, weightBank, type WeightBank } from './prior.js';
@@ -26,10 +27,6 @@ export interface DesignOptions {
 }
 
 const cache = new Map<string, readonly Cell[]>();
-
-/** How many sample cells a design may have: at least two to fit a scale, at most a cheap design's worth. */
-export const SAMPLE_COUNT_MIN = 2;
-export const SAMPLE_COUNT_MAX = 200;
 
 /** The `count` cells to measure, in the order they were chosen (a prefix is itself a good design). */
 export function designSampleCells(

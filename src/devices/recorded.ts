@@ -7,13 +7,18 @@ import { type Cell, encodeCell, formatCell, parseCell, SPACE_SIZE } from '../spa
 import { UsageError } from '../errors.js';
 import { Random } from '../util/random.js';
 import type { Device, Measurement } from './device.js';
+import { quote, quoteList, quotePath } from '../util/quote.js';
 
 /** A parsed wide latency table: one Float64Array per device column, indexed by cell code, NaN = no data. */
 export interface LatencyTable {
   readonly source: string;
   readonly columns: readonly string[];
   readonly latencies: ReadonlyMap<string, Float64Array>;
+  /** The `# ...` lines above the header, without the '#' (measure-table's settings line is one). */
+  readonly comments: readonly string[];
 }
+
+const TABLE_SHAPE = "a header 'index,arch_str,<device columns>'";
 
 /** Splits one CSV line into fields, honouring double quotes ("" inside quotes is a quote). */
 export function splitCsvLine(line: string, where: string): string[] {
@@ -40,7 +45,9 @@ export function splitCsvLine(line: string, where: string): string[] {
       quoted = true;
       wasQuoted = true;
     } else if (wasQuoted) {
-      throw new UsageError(`${where}: unexpected '${ch}' after a closing quote; quote whole fields only`);
+      throw new UsageError(
+        `${where}: unexpected ${quote(ch)} after a closing quote; quote whole fields only`,
+      );
     } else {
       field += ch;
     }
@@ -52,17 +59,25 @@ export function splitCsvLine(line: string, where: string): string[] {
 
 /** Parses a wide latency table; every problem names the file, the row and the column. */
 export function parseLatencyTable(text: string, source: string): LatencyTable {
-  const lines = text.split(/\r?\n/);
+  const nul = text.indexOf('\0');
+  if (nul >= 0) {
+    throw new UsageError(
+      `${source}: not a text file (binary data, a NUL byte at character ${nul}); expected a CSV table with ${TABLE_SHAPE}`,
+    );
+  }
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
-  if (lines.length === 0)
-    throw new UsageError(`${source}: the file is empty; expected a header 'index,arch_str,<device columns>'`);
-  const header = splitCsvLine(lines[0]!.replace(/^\uFEFF/, ''), `${source}: row 1 (header)`).map((h) =>
-    h.trim(),
-  );
+  const comments: string[] = [];
+  while (lines[comments.length]?.startsWith('#')) comments.push(lines[comments.length]!.slice(1).trim());
+  const headerRow = comments.length;
+  if (lines.length === headerRow)
+    throw new UsageError(`${source}: the file is empty; expected ${TABLE_SHAPE}`);
+  const headerWhere = `${source}: row ${headerRow + 1} (header)`;
+  const header = splitCsvLine(lines[headerRow]!, headerWhere).map((h) => h.trim());
   const archColumn = header.indexOf('arch_str');
   if (archColumn < 0) {
     throw new UsageError(
-      `${source}: row 1 (header) has no 'arch_str' column (found: ${header.join(', ')}); expected 'index,arch_str,<device columns>'`,
+      `${headerWhere} has no 'arch_str' column (found: ${quoteList(header)}); expected ${TABLE_SHAPE}`,
     );
   }
   const deviceColumns = header.flatMap((name, i) =>
@@ -71,7 +86,7 @@ export function parseLatencyTable(text: string, source: string): LatencyTable {
   const latencies = new Map<string, Float64Array>();
   for (const i of deviceColumns) latencies.set(header[i]!, new Float64Array(SPACE_SIZE).fill(Number.NaN));
   const seenAt = new Map<number, number>();
-  for (let r = 1; r < lines.length; r++) {
+  for (let r = headerRow + 1; r < lines.length; r++) {
     const rowNumber = r + 1;
     const where = `${source}: row ${rowNumber}`;
     const fields = splitCsvLine(lines[r]!, where);
@@ -95,16 +110,18 @@ export function parseLatencyTable(text: string, source: string): LatencyTable {
     for (const i of deviceColumns) {
       const raw = fields[i]!.trim();
       if (raw === '') continue;
-      const value = Number(raw);
-      if (!Number.isFinite(value) || value < 0) {
+      // Decimal, with an exponent as numeric tools write small values (3.2e-05); never hex.
+      const value = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(raw) ? Number(raw) : Number.NaN;
+      if (!Number.isFinite(value) || value <= 0) {
+        // A zero latency is no measurement: it would pass here and break the latency model later.
         throw new UsageError(
-          `${where}, column '${header[i]}': '${raw}' is not a latency; expected a non-negative number of ms or an empty cell`,
+          `${where}, column ${quote(header[i]!)}: ${quote(raw)} is not a latency; expected a positive number of ms or an empty cell`,
         );
       }
       latencies.get(header[i]!)![code] = value;
     }
   }
-  return { source, columns: deviceColumns.map((i) => header[i]!), latencies };
+  return { source, columns: deviceColumns.map((i) => header[i]!), latencies, comments };
 }
 
 export function readLatencyTable(path: string): LatencyTable {
@@ -113,7 +130,7 @@ export function readLatencyTable(path: string): LatencyTable {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`cannot read latency table '${path}': ${why}`);
+    throw new UsageError(`cannot read latency table ${quotePath(path)}: ${why}`);
   }
   return parseLatencyTable(text, path);
 }
@@ -151,7 +168,7 @@ export class RecordedDevice implements Device {
     const values = table.latencies.get(column);
     if (!values) {
       throw new UsageError(
-        `${table.source}: no column '${column}'; the device columns are: ${table.columns.join(', ')}`,
+        `${table.source}: no column ${quote(column)}; the device columns are: ${table.columns.join(', ')}`,
       );
     }
     return new RecordedDevice(column, table.source, values, options);

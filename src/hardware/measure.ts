@@ -48,11 +48,13 @@ import * as ort from 'onnxruntime-node';
 import { UsageError } from '../errors.js';
 import { DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
 import type { Architecture, SearchSpace } from '../spaces/space.js';
+import { BATCH_MAX, SEED_MAX, THREADS_MAX } from '../options.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
 import { median, quantile } from '../util/stats.js';
 import { availableExecutionProviders, onnxruntimeVersion } from './fingerprint.js';
+import { quote } from '../util/quote.js';
 
 export type Milliseconds = number;
 
@@ -227,12 +229,12 @@ export function validateMeasureOptions(options: MeasureOptions): MeasureOptions 
       throw new UsageError(`${name} must be an integer in ${min}..${max}, got ${value}`);
     }
   };
-  integer('batch size', options.batchSize, 1, 4096);
-  integer('threads', options.threads, 1, 1024);
+  integer('batch size', options.batchSize, 1, BATCH_MAX);
+  integer('threads', options.threads, 1, THREADS_MAX);
   integer('warm-up runs', options.warmupRuns, 1, 10_000);
   integer('rounds', options.rounds, MIN_ROUNDS, 100_000);
   integer('re-measures', options.maxRemeasures, 0, 10);
-  integer('seed', options.seed, -(2 ** 31), 2 ** 31);
+  integer('seed', options.seed, 0, SEED_MAX);
   if (!(options.minVisitMs >= 0 && Number.isFinite(options.minVisitMs))) {
     throw new UsageError(`minimum visit time must be a finite number of ms >= 0, got ${options.minVisitMs}`);
   }
@@ -250,7 +252,7 @@ export function resolveExecutionProvider(requested: string): string {
   if (!found) {
     const listed = providers.map((ep) => (ep.bundled ? ep.name : `${ep.name} (separate install)`)).join(', ');
     throw new UsageError(
-      `execution provider '${requested}' is not available in onnxruntime-node ${onnxruntimeVersion()}; ` +
+      `execution provider ${quote(requested)} is not available in onnxruntime-node ${onnxruntimeVersion()}; ` +
         `available: ${listed}`,
     );
   }

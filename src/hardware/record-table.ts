@@ -7,6 +7,9 @@
 // of FBNet's shared table, whose `index` they keep). Each distinct network (what the space deploys:
 // NB201 prunes dead edges) is measured once, in chunks that are each one interleaved protocol run;
 // the file is rewritten after every chunk, and a rerun measures only what is still missing.
+//
+// The table's first line records the measurement settings (`# simnas measure-table: dataset=...`):
+// a rerun under other settings is refused instead of mixing two devices in one column.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 import { splitCsvLine } from '../devices/recorded.js';
@@ -16,6 +19,7 @@ import type { Architecture, SearchSpace } from '../spaces/space.js';
 import { ensureWritableFile } from '../util/folders.js';
 import type { Logger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
+import { quote, quoteList, quotePath } from '../util/quote.js';
 import { Random } from '../util/random.js';
 import { measureCells, type MeasureOptions } from './measure.js';
 
@@ -71,7 +75,7 @@ function tableRows(space: SearchSpace, archs: string | undefined): TableRow[] {
     text = readFileSync(archs, 'utf8');
   } catch (error) {
     throw new UsageError(
-      `--archs '${archs}': cannot read it (${error instanceof Error ? error.message : String(error)})`,
+      `--archs ${quotePath(archs)}: cannot read it (${error instanceof Error ? error.message : String(error)})`,
     );
   }
   const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
@@ -83,7 +87,7 @@ function tableRows(space: SearchSpace, archs: string | undefined): TableRow[] {
     .find((i) => i >= 0);
   if (archAt === undefined || lines.length < 2) {
     throw new UsageError(
-      `--archs '${archs}': expected a header with an '${space.archColumn}' column and at least one row (found: ${header.join(', ')})`,
+      `--archs ${quotePath(archs)}: expected a header with an '${space.archColumn}' column and at least one row (found: ${header.join(', ')})`,
     );
   }
   const indexAt = header.indexOf('index');
@@ -118,26 +122,82 @@ function networks(space: SearchSpace, rows: readonly TableRow[]): Map<string, nu
   return groups;
 }
 
-/** Latencies by row (NaN = not measured) of an earlier run of the same column, if any. */
+/** The first line of a recorded table: the settings its latencies were measured under. */
+const SETTINGS_PREFIX = 'simnas measure-table:';
+
+/** The measurement settings that change latencies, as the table records them (key=value). */
+function settingsOf(measure: MeasureOptions): Record<string, string> {
+  return {
+    dataset: measure.dataset,
+    batch: String(measure.batchSize),
+    threads: String(measure.threads),
+    provider: measure.provider.trim().toLowerCase(),
+    warmup: String(measure.warmupRuns),
+    rounds: String(measure.rounds),
+  };
+}
+
+const formatSettings = (settings: Record<string, string>): string =>
+  Object.entries(settings)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(' ');
+
+/** The settings a table's comment lines record, or undefined when it has none. */
+function recordedSettings(comments: readonly string[]): Record<string, string> | undefined {
+  const line = comments.find((comment) => comment.startsWith(SETTINGS_PREFIX));
+  if (line === undefined) return undefined;
+  return Object.fromEntries(
+    line
+      .slice(SETTINGS_PREFIX.length)
+      .trim()
+      .split(/\s+/)
+      .map((pair) => pair.split('=', 2) as [string, string]),
+  );
+}
+
+/**
+ * Latencies by row (NaN = not measured) of an earlier run of the same column under the same
+ * settings, if any. Another column, or other settings, would mix two devices in one column.
+ */
 function earlierLatencies(
   space: SearchSpace,
-  out: string,
-  column: string,
+  options: RecordTableOptions,
   rows: readonly TableRow[],
+  logger: Logger,
 ): Float64Array {
+  const { out, column } = options;
   const latencies = new Float64Array(rows.length).fill(Number.NaN);
   if (!existsSync(out)) return latencies;
-  const lines = readFileSync(out, 'utf8')
+  const all = readFileSync(out, 'utf8')
     .split(/\r?\n/)
     .filter((line) => line.trim() !== '');
+  const comments = all.filter((line) => line.startsWith('#')).map((line) => line.slice(1).trim());
+  const lines = all.filter((line) => !line.startsWith('#'));
   const header = splitCsvLine(lines[0] ?? '', `${out}: row 1 (header)`).map((h) => h.trim());
   const archAt = header.indexOf(space.archColumn);
   const columns = header.filter((name, i) => i !== archAt && name !== 'index' && name !== '');
   const valueAt = header.indexOf(column);
   if (archAt < 0 || valueAt < 0 || columns.length !== 1) {
+    // measure-table writes one column per file: a multi-column table is never resumed in place.
+    const fix =
+      columns.length === 1 && archAt >= 0
+        ? `pass --column ${columns[0]!} to resume it, or another --out`
+        : `pass another --out (measure-table writes one device column per file, beside '${space.archColumn}')`;
     throw new UsageError(
-      `${out} exists with the column(s) ${columns.join(', ')}; resuming needs exactly the column '${column}' ` +
-        `(pass --column ${columns[0] ?? column}, or another --out)`,
+      `--out ${quotePath(out)} exists with the column(s) ${quoteList(columns)}; resuming needs ` +
+        `exactly the one column ${quote(column)}: ${fix}`,
+    );
+  }
+  const wanted = settingsOf(options.measure);
+  const recorded = recordedSettings(comments);
+  if (recorded === undefined) {
+    logger.warn(
+      `${out} records no measurement settings (an older table?): resuming it as if measured with ${formatSettings(wanted)}`,
+    );
+  } else if (formatSettings(recorded) !== formatSettings(wanted)) {
+    throw new UsageError(
+      `--out ${quotePath(out)} was measured with ${formatSettings(recorded)}; this run asks for ` +
+        `${formatSettings(wanted)}: resuming would mix the two in one column. Pass the same options, or another --out`,
     );
   }
   const rowOf = new Map(rows.map((row, r) => [space.key(row.architecture), r]));
@@ -152,12 +212,15 @@ function earlierLatencies(
 
 function writeTable(
   space: SearchSpace,
-  out: string,
-  column: string,
+  options: RecordTableOptions,
   rows: readonly TableRow[],
   latencies: Float64Array,
 ): void {
-  const lines = [`index,${space.archColumn},${column}`];
+  const { out, column } = options;
+  const lines = [
+    `# ${SETTINGS_PREFIX} ${formatSettings(settingsOf(options.measure))}`,
+    `index,${space.archColumn},${column}`,
+  ];
   rows.forEach((row, r) => {
     const value = latencies[r]!;
     lines.push(
@@ -175,7 +238,7 @@ export async function recordLatencyTable(
 ): Promise<RecordTableResult> {
   if (!/^[A-Za-z0-9_.-]+$/.test(options.column)) {
     throw new UsageError(
-      `column name '${options.column}' is not accepted; use letters, digits, '_', '.' or '-' (e.g. xeon_2c_cifar10)`,
+      `column name ${quote(options.column)} is not accepted; use letters, digits, '_', '.' or '-' (e.g. xeon_2c_cifar10)`,
     );
   }
   // Its folder is created here, once, by a check that cannot hang where recursive mkdir does (/proc).
@@ -183,13 +246,13 @@ export async function recordLatencyTable(
   const started = performance.now();
   const space = options.space ?? spaceById(DEFAULT_SPACE_ID);
   const rows = tableRows(space, options.archs);
-  const latencies = earlierLatencies(space, options.out, options.column, rows);
+  const latencies = earlierLatencies(space, options, rows, logger);
   // Written once before measuring, so a path that cannot be written is refused before any work.
   try {
-    writeTable(space, options.out, options.column, rows, latencies);
+    writeTable(space, options, rows, latencies);
   } catch (error) {
     throw new UsageError(
-      `--out '${options.out}': cannot write the table there (${error instanceof Error ? error.message : String(error)}); ` +
+      `--out ${quotePath(options.out)}: cannot write the table there (${error instanceof Error ? error.message : String(error)}); ` +
         'pass a file in a folder that can be created or written',
     );
   }
@@ -219,7 +282,7 @@ export async function recordLatencyTable(
         for (const r of groups.get(keys[i]!)!) latencies[r] = latency.medianMs;
       });
       measuredNow += keys.length;
-      writeTable(space, options.out, options.column, rows, latencies);
+      writeTable(space, options, rows, latencies);
       progress.tick(keys.length);
     }
   } finally {

@@ -18,6 +18,7 @@ import { PNG } from 'pngjs';
 import { errnoCode, UsageError } from '../errors.js';
 import { Random } from '../util/random.js';
 import type { ImageBatch } from './naswot.js';
+import { quotePath } from '../util/quote.js';
 
 /** Identifies the synthetic generator in table metadata; bump when its output changes. */
 export const SYNTHETIC_IMAGES_ID = 'dead-leaves-v1';
@@ -129,12 +130,14 @@ export async function folderImages(folder: string, size: number, count: number):
   try {
     names = await readdir(folder);
   } catch (error) {
-    throw new UsageError(`--calibration-images '${folder}': cannot read the folder (${reason(error)})`);
+    throw new UsageError(
+      `--calibration-images ${quotePath(folder)}: cannot read the folder (${reason(error)})`,
+    );
   }
   const candidates = names.filter((name) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase())).sort();
   if (candidates.length < count) {
     throw new UsageError(
-      `--calibration-images '${folder}': found ${candidates.length} PNG/JPEG image(s), need at least ${count} ` +
+      `--calibration-images ${quotePath(folder)}: found ${candidates.length} PNG/JPEG image(s), need at least ${count} ` +
         `(the NASWOT minibatch size); accepted extensions: .png, .jpg, .jpeg`,
     );
   }
@@ -171,7 +174,9 @@ async function readImageFile(folder: string, path: string): Promise<Buffer> {
           : code === 'EACCES' || code === 'EPERM'
             ? 'permission denied'
             : (code ?? reason(error));
-    throw new UsageError(`--calibration-images '${folder}': cannot read '${path}' (${why}); ${ACCEPTED}`);
+    throw new UsageError(
+      `--calibration-images ${quotePath(folder)}: cannot read ${quotePath(path)} (${why}); ${ACCEPTED}`,
+    );
   }
 }
 
@@ -180,7 +185,9 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 /** Decodes by content, not by name: a JPEG saved as .png is still an image. */
 function decode(path: string, bytes: Buffer): DecodedImage {
   const refuse = (why: string): UsageError =>
-    new UsageError(`--calibration-images '${path}': not a readable PNG/JPEG image (${why}); ${ACCEPTED}`);
+    new UsageError(
+      `--calibration-images ${quotePath(path)}: not a readable PNG/JPEG image (${why}); ${ACCEPTED}`,
+    );
   const isPng = bytes.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE);
   const isJpeg = bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xd8;
   if (!isPng && !isJpeg) {
@@ -215,7 +222,9 @@ function decoderReason(format: string, error: unknown): string {
 function resize(image: DecodedImage, size: number, path: string): PlanarImage {
   const { width, height, rgba } = image;
   if (width < 1 || height < 1) {
-    throw new UsageError(`--calibration-images '${path}': not a readable PNG/JPEG image (it has no pixels)`);
+    throw new UsageError(
+      `--calibration-images ${quotePath(path)}: not a readable PNG/JPEG image (it has no pixels)`,
+    );
   }
   const plane = size * size;
   const data = new Float32Array(3 * plane);

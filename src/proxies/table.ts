@@ -21,6 +21,7 @@ import {
 import { DATASETS, type Dataset } from '../spaces/nb201/datasets.js';
 import { SIMNAS_VERSION } from '../version.js';
 import { boundsOf, cellFeatures, normaliserOf, type ScoreBounds, type ScoreNormaliser } from './score.js';
+import { quotePath } from '../util/quote.js';
 
 /** Bump whenever a proxy's computation changes: tables with another value are stale. */
 export const PROXY_ALGORITHM = 'simnas-proxies-1';
@@ -163,21 +164,23 @@ export function readTable(path: string): ProxyTable {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new UsageError(
-      `proxy table '${path}': cannot read it (${error instanceof Error ? error.message : String(error)})`,
+      `proxy table ${quotePath(path)}: cannot read it (${error instanceof Error ? error.message : String(error)})`,
     );
   }
   const lines = text.split('\n').filter((line) => line.trim().length > 0);
-  if (lines.length === 0) throw new UsageError(`proxy table '${path}': the file is empty`);
+  if (lines.length === 0) throw new UsageError(`proxy table ${quotePath(path)}: the file is empty`);
   const metadata = parseLine(path, 1, lines[0]!) as TableMetadata;
   if (metadata?.kind !== 'simnas-proxy-table') {
-    throw new UsageError(`proxy table '${path}': line 1 is not simnas proxy-table metadata`);
+    throw new UsageError(`proxy table ${quotePath(path)}: line 1 is not simnas proxy-table metadata`);
   }
   const rows = new Map<number, Float64Array>();
   const width = TABLE_COLUMNS.length;
   for (let i = 1; i < lines.length; i++) {
     const row = parseLine(path, i + 1, lines[i]!);
     if (!Array.isArray(row) || row.length !== width) {
-      throw new UsageError(`proxy table '${path}' line ${i + 1}: expected an array of ${width} values`);
+      throw new UsageError(
+        `proxy table ${quotePath(path)} line ${i + 1}: expected an array of ${width} values`,
+      );
     }
     const code = row[0];
     if (
@@ -187,7 +190,7 @@ export function readTable(path: string): ProxyTable {
       encodeCell(effectiveCell(decodeCell(code))) !== code
     ) {
       throw new UsageError(
-        `proxy table '${path}' line ${i + 1}: '${String(code)}' is not an effective-cell code`,
+        `proxy table ${quotePath(path)} line ${i + 1}: '${String(code)}' is not an effective-cell code`,
       );
     }
     rows.set(
@@ -203,7 +206,7 @@ function parseLine(path: string, line: number, text: string): unknown {
     return JSON.parse(text);
   } catch (error) {
     throw new UsageError(
-      `proxy table '${path}' line ${line}: not JSON (${error instanceof Error ? error.message : String(error)})`,
+      `proxy table ${quotePath(path)} line ${line}: not JSON (${error instanceof Error ? error.message : String(error)})`,
     );
   }
 }

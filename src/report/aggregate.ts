@@ -11,6 +11,7 @@ import { errnoCode, UsageError } from '../errors.js';
 import { DATASETS, type Dataset } from '../spaces/nb201/datasets.js';
 import { COMMENT_LIMIT } from './markdown.js';
 import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION } from './schema.js';
+import { quotePath } from '../util/quote.js';
 
 export const AGGREGATE_SCHEMA = 'simnas-aggregate';
 export const AGGREGATE_SCHEMA_VERSION = 1;
@@ -344,7 +345,7 @@ export function findReportFiles(paths: readonly string[]): string[] {
     try {
       isDirectory = statSync(given).isDirectory();
     } catch (error) {
-      throw new UsageError(`cannot read '${given}': ${errnoCode(error) ?? String(error)}`);
+      throw new UsageError(`cannot read ${quotePath(given)}: ${errnoCode(error) ?? String(error)}`);
     }
     if (!isDirectory) {
       found.push(given);
@@ -354,7 +355,7 @@ export function findReportFiles(paths: readonly string[]): string[] {
       .map((folder) => path.join(folder, REPORT_FILE))
       .filter(isFile);
     if (inFolder.length === 0) {
-      throw new UsageError(`no ${REPORT_FILE} in folder '${given}' or its subfolders`);
+      throw new UsageError(`no ${REPORT_FILE} in folder ${quotePath(given)} or its subfolders`);
     }
     found.push(...inFolder);
   }
@@ -388,7 +389,7 @@ export function readAndAggregate(paths: readonly string[]): Aggregate {
     try {
       return { source, text: readFileSync(source, 'utf8') };
     } catch (error) {
-      throw new UsageError(`cannot read report '${source}': ${(error as Error).message}`);
+      throw new UsageError(`cannot read report ${quotePath(source)}: ${(error as Error).message}`);
     }
   });
   return aggregateReports(texts);

@@ -44,13 +44,18 @@ export interface ReportFiles {
   readonly svg: string;
 }
 
-export async function writeReport(report: SearchReport, outDir: string): Promise<ReportFiles> {
-  mkdirSync(outDir, { recursive: true });
-  const files = {
+/** Where a report's files are in a report folder. */
+export function reportFiles(outDir: string): ReportFiles {
+  return {
     json: path.join(outDir, 'report.json'),
     markdown: path.join(outDir, 'report.md'),
     svg: path.join(outDir, 'pareto.svg'),
   };
+}
+
+export async function writeReport(report: SearchReport, outDir: string): Promise<ReportFiles> {
+  mkdirSync(outDir, { recursive: true });
+  const files = reportFiles(outDir);
   writeFileSync(files.json, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(files.markdown, renderMarkdown(report));
   writeFileSync(

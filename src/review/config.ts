@@ -4,7 +4,7 @@
 // state of the base branch, never a file that happens to lie in the checkout. Every mistake is a
 // UsageError naming the file, the key, what was found and what is accepted.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { z } from 'zod';
@@ -13,6 +13,7 @@ import { errnoCode, UsageError } from '../errors.js';
 import { parseBudget } from '../search/budget.js';
 import { formatCell, parseCell, type Cell } from '../spaces/nb201/cell.js';
 import { DATASETS, type Dataset } from '../spaces/nb201/datasets.js';
+import { quote, quotePath } from '../util/quote.js';
 
 export const DEFAULT_CONFIG_PATH = 'simnas.json';
 export const SEARCH_SPACE = 'nas-bench-201';
@@ -292,11 +293,16 @@ export function readConfigFile(repoDir: string, configPath: string): ReviewConfi
     text = readFileSync(path.resolve(repoDir, configPath), 'utf8');
   } catch (error) {
     const code = errnoCode(error);
+    if (code === 'ENOENT' && !existsSync(repoDir)) {
+      throw new UsageError(`the repository folder ${quotePath(repoDir)} does not exist`);
+    }
     throw new UsageError(
-      code === 'ENOENT'
-        ? `${configPath}: no such config file in ${repoDir}; create it (a JSON object with "model" and optionally ` +
+      code === 'EISDIR'
+        ? `${quotePath(configPath)} in ${repoDir} is a folder; expected a JSON config file`
+        : code === 'ENOENT'
+          ? `${configPath}: no such config file in ${repoDir}; create it (a JSON object with "model" and optionally ` +
             '"dataset", "budget", "thresholds") or pass the path of yours'
-        : `${configPath}: cannot read (${code ?? (error as Error).message})`,
+          : `${configPath}: cannot read (${code ?? (error as Error).message})`,
     );
   }
   return parseConfig(text, configPath, origin);
@@ -318,15 +324,15 @@ export async function readConfigAtRef(
 
 /** A file's bytes at `ref` (path relative to `repoDir`), or undefined when it does not exist there. */
 export async function readFileAtRef(repoDir: string, ref: string, file: string): Promise<Buffer | undefined> {
-  if (ref.startsWith('-')) throw new UsageError(`invalid git ref '${ref}'`);
+  if (ref.startsWith('-')) throw new UsageError(`invalid git ref ${quote(ref)}`);
   await git(repoDir, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]).catch(
     (error: GitError) => {
       // Base or head alike: the hint names the ref that is missing, not the side it usually is.
       throw new UsageError(
-        `git ref '${ref}' is not a commit in ${repoDir}` +
+        `git ref ${quote(ref)} is not a commit in ${repoDir}` +
           (error.stderr
             ? `: ${error.stderr}`
-            : `; check the name, and that '${ref}' is fetched (actions/checkout: fetch-depth: 0, or git fetch it)`),
+            : `; check the name, and that ${quote(ref)} is fetched (actions/checkout: fetch-depth: 0, or git fetch it)`),
       );
     },
   );
@@ -339,12 +345,14 @@ export async function readFileAtRef(repoDir: string, ref: string, file: string):
     const stderr = (error as GitError).stderr;
     if (/does not exist in|exists on disk, but not in/.test(stderr)) return undefined;
     throw new UsageError(
-      `cannot read '${file}' at ${ref} in ${repoDir}: ${stderr || (error as Error).message}`,
+      `cannot read ${quotePath(file)} at ${ref} in ${repoDir}: ${stderr || (error as Error).message}`,
       {
         cause: error,
       },
     );
   }
+  const type = (await git(repoDir, ['cat-file', '-t', object])).toString('utf8').trim();
+  if (type !== 'blob') throw new UsageError(`${quotePath(file)} is a folder at ${quote(ref)}, not a file`);
   try {
     return await git(repoDir, ['show', object]);
   } catch (error) {
@@ -359,7 +367,7 @@ export async function readFileAtRef(repoDir: string, ref: string, file: string):
 export async function readModelFile(origin: ConfigOrigin, file: string): Promise<Uint8Array> {
   if (origin.kind === 'ref') {
     const bytes = await readFileAtRef(origin.repoDir, origin.ref, file);
-    if (bytes === undefined) throw new UsageError(`'${file}' does not exist at ${origin.ref}`);
+    if (bytes === undefined) throw new UsageError(`${quotePath(file)} does not exist at ${origin.ref}`);
     return bytes;
   }
   try {
@@ -368,8 +376,10 @@ export async function readModelFile(origin: ConfigOrigin, file: string): Promise
     const code = errnoCode(error);
     throw new UsageError(
       code === 'ENOENT'
-        ? `'${file}' does not exist in ${origin.repoDir} (the config's model.onnx is relative to the repository)`
-        : `'${file}': cannot read (${code ?? (error as Error).message})`,
+        ? `${quotePath(file)} does not exist in ${origin.repoDir} (the config's model.onnx is relative to the repository)`
+        : code === 'EISDIR'
+          ? `${quotePath(file)} is a folder, not a file; the config's model.onnx names an .onnx file in the repository`
+          : `${quotePath(file)}: cannot read (${code ?? (error as Error).message})`,
     );
   }
 }

@@ -7,6 +7,7 @@ import { accessSync, constants, mkdirSync, statSync, type Stats } from 'node:fs'
 import path from 'node:path';
 
 import { errnoCode, UsageError } from '../errors.js';
+import { quotePath } from '../util/quote.js';
 
 /**
  * Creates `folder` (and any missing parents) now, or throws a UsageError saying why it cannot be
@@ -19,7 +20,7 @@ export function ensureWritableFolder(folder: string, option: string): void {
   const problem = folderProblem(folder);
   if (problem) {
     throw new UsageError(
-      `${option} '${folder}': cannot write there: ${problem}; pass a folder that can be created or written`,
+      `${option} ${quotePath(folder)}: cannot write there: ${problem}; pass a folder that can be created or written`,
     );
   }
 }
@@ -33,7 +34,7 @@ export function ensureWritableFile(file: string, option: string): void {
   const problem = fileProblem(file);
   if (problem) {
     throw new UsageError(
-      `${option} '${file}': cannot write it: ${problem}; pass a file path in a folder that exists or can be created`,
+      `${option} ${quotePath(file)}: cannot write it: ${problem}; pass a file path in a folder that exists or can be created`,
     );
   }
 }
@@ -62,10 +63,10 @@ function folderProblem(folder: string): string | undefined {
   if (typeof found === 'string') return found;
   if (!found.isDirectory()) {
     return missing.length === 0
-      ? `'${probe}' is a file, not a folder`
-      : `'${probe}' is a file, so no folder can be created in it`;
+      ? `${quotePath(probe)} is a file, not a folder`
+      : `${quotePath(probe)} is a file, so no folder can be created in it`;
   }
-  const denied = writable(probe, `'${probe}'`);
+  const denied = writable(probe, `${quotePath(probe)}`);
   if (denied) return denied;
   for (const dir of missing.reverse()) {
     try {
@@ -74,7 +75,7 @@ function folderProblem(folder: string): string | undefined {
       // Another process may have created it meanwhile; that is as good as creating it.
       const now = existing(dir);
       if (errnoCode(error) === 'EEXIST' && typeof now === 'object' && now.isDirectory()) continue;
-      return `cannot create '${dir}' (${explain(error)})`;
+      return `cannot create ${quotePath(dir)} (${explain(error)})`;
     }
   }
   return undefined;
@@ -88,7 +89,7 @@ function existing(target: string): Stats | string | undefined {
     const code = errnoCode(error);
     // ENOTDIR: a parent is a file; walking up finds that file and says so.
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    return `cannot look at '${target}' (${explain(error)})`;
+    return `cannot look at ${quotePath(target)} (${explain(error)})`;
   }
 }
 

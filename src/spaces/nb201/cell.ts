@@ -3,6 +3,7 @@
 // mutation and the effective (live) graph all live here, so every other module speaks `Cell`.
 
 import { UsageError } from '../../errors.js';
+import { quote } from '../../util/quote.js';
 import type { Architecture } from '../space.js';
 
 export const OPS = ['none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3'] as const;
@@ -57,7 +58,7 @@ const EXAMPLE =
 export function parseCell(text: string): Cell {
   const trimmed = text.trim();
   const fail = (why: string): never => {
-    throw new CellParseError(`invalid cell '${text}': ${why}. Expected the NB201 form, e.g. ${EXAMPLE}`);
+    throw new CellParseError(`invalid cell ${quote(text)}: ${why}. Expected the NB201 form, e.g. ${EXAMPLE}`);
   };
   if (trimmed.length === 0) fail('the string is empty');
   const groups = trimmed.split('+');
@@ -66,7 +67,7 @@ export function parseCell(text: string): Cell {
   groups.forEach((group, g) => {
     const node = g + 1;
     if (!group.startsWith('|') || !group.endsWith('|') || group.length < 2) {
-      fail(`group ${node} ('${group}') must start and end with '|'`);
+      fail(`group ${node} (${quote(group, 40)}) must start and end with '|'`);
     }
     const items = group.slice(1, -1).split('|');
     if (items.length !== node) {
@@ -77,16 +78,18 @@ export function parseCell(text: string): Cell {
     items.forEach((item, source) => {
       const label = `edge ${node}<-${source}`;
       const tilde = item.lastIndexOf('~');
-      if (tilde < 0) fail(`${label}: '${item}' is missing '~${source}'`);
+      if (tilde < 0) fail(`${label}: ${quote(item, 40)} is missing '~${source}'`);
       const name = item.slice(0, tilde);
       const from = item.slice(tilde + 1);
       if (from !== String(source)) {
-        fail(`${label}: source node '${from}' found, expected '${source}' (edges are listed from node 0 up)`);
+        fail(
+          `${label}: source node ${quote(from, 20)} found, expected '${source}' (edges are listed from node 0 up)`,
+        );
       }
       const op = OPS.indexOf(name as OpName);
       if (op < 0) {
         throw new CellParseError(
-          `invalid cell '${text}': ${label}: unknown op '${name}'; expected one of ${OPS.join(', ')}`,
+          `invalid cell ${quote(text)}: ${label}: unknown op ${quote(name, 40)}; expected one of ${OPS.join(', ')}`,
         );
       }
       ops.push(op as Op);

@@ -1,9 +1,10 @@
 // The three NAS-Bench-201 datasets, as far as a network cares: input resolution and class count.
 
-import { UsageError } from '../../errors.js';
+import { invalidValue, UsageError } from '../../errors.js';
 
 export const DATASETS = ['cifar10', 'cifar100', 'ImageNet16-120'] as const;
 export type Dataset = (typeof DATASETS)[number];
+export const DATASETS_ACCEPTED = `one of ${DATASETS.join(', ')}`;
 
 export interface DatasetShape {
   readonly name: Dataset;
@@ -26,7 +27,8 @@ export class UnknownDatasetError extends UsageError {
 export function parseDataset(name: string): Dataset {
   const found = DATASETS.find((d) => d.toLowerCase() === name.trim().toLowerCase());
   if (!found) {
-    throw new UnknownDatasetError(`unknown dataset '${name}'; expected one of ${DATASETS.join(', ')}`);
+    const { message } = invalidValue(name, 'is not a dataset', DATASETS_ACCEPTED);
+    throw new UnknownDatasetError(message);
   }
   return found;
 }
