@@ -290,7 +290,7 @@ const actionCases: readonly ActionCase[] = [
   [
     'choice',
     () => ({ comment: 'sometimes' }),
-    { names: "Invalid input 'comment'", says: 'expected one of auto, always, never' },
+    { names: "Invalid input 'comment'", says: 'expected one of auto, always, on-change, never' },
   ],
   [
     'choice',

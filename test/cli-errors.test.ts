@@ -185,7 +185,7 @@ describe('search --space', () => {
     expect(fbnet.stderr).toMatch(/the fbnet space \(about 9\.8e\+20 architectures\) cannot be enumerated/);
     const unknown = await cli('search', '--space', 'nb202');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/unknown search space 'nb202'; expected one of nb201, fbnet, macro/);
+    expect(unknown.stderr).toMatch(/--space: 'nb202' is not accepted; expected one of nb201, fbnet, macro/);
   });
 
   it('refuses a space without task scores, naming the space, before measuring', async () => {

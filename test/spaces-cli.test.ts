@@ -62,7 +62,7 @@ describe('--space on the space commands', () => {
     expect(dataset.stderr).toMatch(/unknown dataset 'cifar100' for the macro space; expected one of cifar10/);
     const space = await runCliCaptured('describe', '--space', 'darts', 'x');
     expect(space.code).toBe(2);
-    expect(space.stderr).toMatch(/unknown search space 'darts'; expected one of nb201, fbnet, macro/);
+    expect(space.stderr).toMatch(/--space: 'darts' is not accepted; expected one of nb201, fbnet, macro/);
     const proxies = await runCliCaptured('proxies', 'show', '--space', 'fbnet', FBNET_ARCH);
     expect(proxies.code).toBe(2);
     expect(proxies.stderr).toMatch(/NB201's proxies only.*--space nb201/);
@@ -135,7 +135,8 @@ describe('--space on measurement', () => {
     expect(JSON.parse(first.stdout)).toMatchObject({ measuredNow: 2, networksDone: 2, networksTotal: 3 });
     const second = await record('5');
     expect(JSON.parse(second.stdout)).toMatchObject({ measuredNow: 1, networksDone: 3, cellsDone: 3 });
-    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    const [settings, ...lines] = readFileSync(out, 'utf8').trim().split('\n');
+    expect(settings).toMatch(/^# simnas measure-table: dataset=cifar100 batch=1 /);
     expect(lines[0]).toBe('index,arch,here');
     expect(lines.slice(1).map((line) => line.split(',').slice(0, 2).join(','))).toEqual(
       listed.map((arch, i) => `${10 + i},${arch}`),

@@ -7,7 +7,8 @@ import { describeFingerprint, hardwareFingerprint } from '../hardware/fingerprin
 import { describeProtocol, formatLatencyTable } from '../hardware/format.js';
 import { UsageError } from '../errors.js';
 import { measureSpaceSample } from '../hardware/measure-job.js';
-import { decimalIn, OPTIONS, type OptionSpec } from '../options.js';
+import { decimalIn, OPTIONS, refusalNamed, type OptionSpec } from '../options.js';
+import { quote } from '../util/quote.js';
 import { parseDataset, type Dataset } from '../spaces/nb201/datasets.js';
 import { DEFAULT_SPACE_ID } from '../spaces/index.js';
 import type { SearchSpace } from '../spaces/space.js';
@@ -75,13 +76,14 @@ function addMeasureOptions(command: Command): Command {
 function datasetFlag(flags: MeasureFlags): string | undefined {
   if (flags.dataset === undefined)
     return flags.space.id === DEFAULT_SPACE_ID ? undefined : flags.space.datasets[0];
-  if (flags.space.id === DEFAULT_SPACE_ID) return parseDataset(flags.dataset);
+  if (flags.space.id === DEFAULT_SPACE_ID)
+    return refusalNamed('--dataset', () => parseDataset(flags.dataset!));
   const found = flags.space.datasets.find(
     (name) => name.toLowerCase() === flags.dataset!.trim().toLowerCase(),
   );
   if (!found) {
     throw new UsageError(
-      `unknown dataset '${flags.dataset}' for the ${flags.space.id} space; expected one of ${flags.space.datasets.join(', ')}`,
+      `--dataset: ${quote(flags.dataset)} is not a dataset of the ${flags.space.id} space; expected one of ${flags.space.datasets.join(', ')}`,
     );
   }
   return found;

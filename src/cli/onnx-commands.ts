@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { describeCell } from '../spaces/nb201/cost.js';
 import { timeArchitectures, timeCells, type TimingSummary } from '../onnx/timing.js';
 import { UsageError } from '../errors.js';
+import { refusalNamed } from '../options.js';
 import { DEFAULT_SPACE_ID } from '../spaces/index.js';
 import type { SearchSpace } from '../spaces/space.js';
 import { allCells, parseCell } from '../spaces/nb201/cell.js';
@@ -37,7 +38,8 @@ export function registerOnnxCommands(program: Command, bench: Command): void {
     .option('--json', 'print JSON')
     .action((text: string, options: { space: SearchSpace; dataset?: string; json?: boolean }) => {
       if (options.space.id !== DEFAULT_SPACE_ID) return describeLayers(options.space, text, options);
-      const description = describeCell(parseCell(text), parseDataset(options.dataset ?? 'cifar10'));
+      const dataset = refusalNamed('--dataset', () => parseDataset(options.dataset ?? 'cifar10'));
+      const description = describeCell(parseCell(text), dataset);
       if (options.json) return printJson(description);
       const { nominal, deployed } = description;
       const edges = description.liveEdges.map((e) => `  ${e.edge}  ${e.op}`).join('\n');
@@ -79,7 +81,7 @@ export function registerOnnxCommands(program: Command, bench: Command): void {
         if (options.space.id !== DEFAULT_SPACE_ID) return benchSpaceNetworks(options);
         const cells = new Random(options.seed).child('bench onnx').sample(allCells(), options.cells);
         const settings = {
-          dataset: parseDataset(options.dataset ?? 'cifar10'),
+          dataset: refusalNamed('--dataset', () => parseDataset(options.dataset ?? 'cifar10')),
           batchSize: options.batchSize,
           prune: !options.full,
           threads: options.threads,

@@ -182,7 +182,7 @@ function earlierLatencies(
     const fix =
       columns.length === 1 && archAt >= 0
         ? `pass --column ${columns[0]!} to resume it, or another --out`
-        : `pass another --out (measure-table writes one device column per file, beside '${space.archColumn}')`;
+        : 'pass another --out (measure-table writes one device column per file)';
     throw new UsageError(
       `--out ${quotePath(out)} exists with the column(s) ${quoteList(columns)}; resuming needs ` +
         `exactly the one column ${quote(column)}: ${fix}`,
