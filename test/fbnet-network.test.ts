@@ -56,6 +56,25 @@ describe('FBNet networks in onnxruntime-node', () => {
     expect(Array.from(values.subarray(0, 1000))).toEqual(Array.from(values.subarray(1000)));
   });
 
+  it('measures the same function as the definition: BatchNorm folded into the convolutions changes no logit', async () => {
+    const arch = space.sample(new Random(9));
+    const folded = space.network(arch, { dataset: 'cifar100', batchSize: 1, seed: 2 });
+    const unfolded = buildFbnetGraph(arch, FBNET_SETTINGS.cifar100, { seed: 2 });
+    const foldedGraph = space.networkGraph(arch, { dataset: 'cifar100', batchSize: 1, seed: 2 }).graph;
+    expect(foldedGraph.nodes.some((node) => node.opType === 'BatchNormalization')).toBe(false);
+    expect(
+      unfolded.graph.nodes.filter((node) => node.opType === 'BatchNormalization').length,
+    ).toBeGreaterThan(40);
+    const random = new Random(10);
+    const images = Float32Array.from({ length: 3 * 32 * 32 }, () => random.normal());
+    const a = (await run(folded.bytes, folded.inputName, images, folded.inputShape)).data as Float32Array;
+    const b = (await run(serializeModel(unfolded.graph), unfolded.input.name, images, unfolded.input.dims))
+      .data as Float32Array;
+    const scale = Math.max(...Array.from(b, Math.abs));
+    expect(scale).toBeGreaterThan(0);
+    expect(Math.max(...Array.from(a, (v, k) => Math.abs(v - b[k]!))) / scale).toBeLessThan(1e-4);
+  });
+
   it('is deterministic under its seed and differs across seeds', () => {
     const arch = space.sample(new Random(4));
     const request = { dataset: 'cifar100', batchSize: 1, seed: 5 };

@@ -21,6 +21,14 @@ export interface LayeredNetworkSpec {
   readonly seed: number;
   /** Every operator in execution order: stem, searchable layers, head. */
   readonly operators: readonly Operator[];
+  /**
+   * Fold each BatchNorm (at initialization: scale 1, shift 0, mean 0, variance 1) into its
+   * convolution's weights and a zero bias, as an inference runtime does anyway: the session runs
+   * the same fused graph, but ORT no longer spends session creation fusing it (measured on FBNet
+   * CIFAR-100 networks: 56 -> 35 ms of CPU per session). Default false, which keeps the
+   * BatchNorm nodes (the reference test sets their statistics).
+   */
+  readonly foldBatchNorm?: boolean;
 }
 
 /** Where one operator's tensors and parameters sit in the graph (tests read weights through this). */
@@ -30,8 +38,10 @@ export interface BuiltOperator {
   readonly label: string;
   /** Convolution weight initializer, [out, in / groups, k, k]. */
   readonly weight?: string;
-  /** BatchNorm initializers (scale, bias, mean, variance). */
+  /** BatchNorm initializers (scale, bias, mean, variance); absent where folded. */
   readonly batchNorm?: readonly [string, string, string, string];
+  /** The convolution's bias, where a BatchNorm was folded into it. */
+  readonly bias?: string;
   readonly output: string;
 }
 
@@ -67,7 +77,16 @@ export function buildLayeredGraph(spec: LayeredNetworkSpec): LayeredGraph {
     const where =
       op.layer < 0 ? (built.some((b) => b.operator.layer >= 0) ? 'head' : 'stem') : `layer${op.layer + 1}`;
     const label = `${where}.op${index}.${op.kind}`;
-    const step = emitOperator(graph, random, op, x, layerInput, label, batchSize);
+    const step = emitOperator(
+      graph,
+      random,
+      op,
+      x,
+      layerInput,
+      label,
+      batchSize,
+      spec.foldBatchNorm ?? false,
+    );
     built.push(step);
     x = step.output;
   });
@@ -94,7 +113,9 @@ export function buildLayeredGraph(spec: LayeredNetworkSpec): LayeredGraph {
 /** Builds and serializes the network, ready for `InferenceSession.create`. */
 export function buildLayeredNetwork(spec: LayeredNetworkSpec): SpaceNetwork {
   const { graph, input, output } = buildLayeredGraph(spec);
-  const doc = `${spec.description}, batch ${spec.batchSize}, seed ${spec.seed}, Kaiming uniform fan_in`;
+  const doc =
+    `${spec.description}, batch ${spec.batchSize}, seed ${spec.seed}, Kaiming uniform fan_in` +
+    (spec.foldBatchNorm ? ', BatchNorm folded' : '');
   return {
     bytes: serializeModel(graph, doc),
     inputName: input.name,
@@ -111,6 +132,7 @@ function emitOperator(
   layerInput: string,
   label: string,
   batchSize: number,
+  foldBatchNorm: boolean,
 ): BuiltOperator {
   switch (op.kind) {
     case 'identity':
@@ -125,13 +147,19 @@ function emitOperator(
       const perGroup = op.inChannels / op.groups;
       const dims = [op.outChannels, perGroup, op.kernel, op.kernel];
       const fanIn = perGroup * op.kernel * op.kernel;
-      const weight = graph.addInitializer(
-        `${label}.weight`,
-        dims,
-        kaimingUniform(random.child(label), op.outChannels * fanIn, fanIn),
-      );
+      const values = kaimingUniform(random.child(label), op.outChannels * fanIn, fanIn);
+      const fold = op.batchNorm && foldBatchNorm;
+      // BatchNorm at initialization divides by sqrt(variance + epsilon) = sqrt(1 + epsilon).
+      if (fold) {
+        const factor = 1 / Math.sqrt(1 + LAYERED_BATCH_NORM_EPSILON);
+        for (let i = 0; i < values.length; i++) values[i]! *= factor;
+      }
+      const weight = graph.addInitializer(`${label}.weight`, dims, values);
+      const bias = fold
+        ? graph.addInitializer(`${label}.bias`, [op.outChannels], new Float32Array(op.outChannels))
+        : undefined;
       const p = op.padding;
-      let output = graph.add('Conv', [x, weight], {
+      let output = graph.add('Conv', bias ? [x, weight, bias] : [x, weight], {
         name: label,
         attributes: {
           kernel_shape: attr.ints([op.kernel, op.kernel]),
@@ -141,7 +169,7 @@ function emitOperator(
         },
       });
       let batchNorm: BuiltOperator['batchNorm'];
-      if (op.batchNorm) {
+      if (op.batchNorm && !fold) {
         batchNorm = batchNormAtInit(graph, op.outChannels, `${label}.bn`);
         output = graph.add('BatchNormalization', [output, ...batchNorm], {
           name: `${label}.bn`,
@@ -149,7 +177,14 @@ function emitOperator(
         });
       }
       if (op.relu) output = graph.add('Relu', [output], { name: `${label}.relu` });
-      return { operator: op, label, weight, ...(batchNorm ? { batchNorm } : {}), output };
+      return {
+        operator: op,
+        label,
+        weight,
+        ...(batchNorm ? { batchNorm } : {}),
+        ...(bias ? { bias } : {}),
+        output,
+      };
     }
   }
 }

@@ -113,6 +113,7 @@ export function layeredSpace<S extends LayeredSetting>(definition: LayeredDefini
       batchSize: request.batchSize,
       seed: request.seed,
       operators: definition.operators(check(architecture), setting),
+      foldBatchNorm: true,
     };
   };
 
