@@ -132,10 +132,17 @@ const FLAT_NOISE_SHARE = 0.3;
  * coverage has a standard error of 2-7 points. The mixture's own spread had given 14 columns out on
  * 22; its misfit posterior is the hyperprior's on every device (about 2% sd), and the weights'
  * spread was twice the real error on simulator-like devices (Eyeriss, FPGA, batch-256 GPUs).
+ * These are NB201's; another space's model may bring its own (IntervalConstants).
  */
 const INTERVAL_PARAMETER_SHARE = 0.05;
 const MIN_INTERVAL_MISFIT = 1e-4;
 const MISFIT_INFLATION = 0.8;
+
+/** The two constants of the intervals (see INTERVAL_PARAMETER_SHARE and MISFIT_INFLATION). */
+export interface IntervalConstants {
+  readonly parameterShare: number;
+  readonly misfitInflation: number;
+}
 /** The predictive mixture keeps the heaviest grid points up to this share of the posterior... */
 const KEPT_MASS = 0.999;
 /** ...and at most this many, which bounds the cost of predicting all cells. */
@@ -174,6 +181,10 @@ export function fitMixtureRegression(
   latenciesMs: ArrayLike<number>,
   prior: MixturePrior,
   measurementNoise?: number,
+  intervals: IntervalConstants = {
+    parameterShare: INTERVAL_PARAMETER_SHARE,
+    misfitInflation: MISFIT_INFLATION,
+  },
 ): MixtureRegression {
   const n = sampleFeatures.length;
   const d = prior.bank.featureCount;
@@ -322,10 +333,10 @@ export function fitMixtureRegression(
   let looSquared = 0;
   for (const error of looError.relativeErrors) looSquared += error ** 2 / n;
   const intervalMisfit = Math.max(MIN_INTERVAL_MISFIT, looSquared - measurementVariance);
-  const misfitInflation = (studentQuantile95(n - 1) / Z95) ** 2 * MISFIT_INFLATION;
+  const misfitInflation = (studentQuantile95(n - 1) / Z95) ** 2 * intervals.misfitInflation;
   const intervalSd = (mean: number, parameterVariance: number): number =>
     Math.sqrt(
-      INTERVAL_PARAMETER_SHARE * parameterVariance +
+      intervals.parameterShare * parameterVariance +
         misfitInflation * Math.max(mean, 0) ** 2 * intervalMisfit,
     );
   const noiseSd = mixture.reduce((sum, p) => sum + p.weight * Math.sqrt(p.noiseVariance), 0);
