@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
-import { FBNET_LAYERED } from '../src/bench/layered-spaces.js';
+import { layeredSpaceById } from '../src/bench/layered-spaces.js';
 import { parseLayeredTable, runLayeredLatencyBench } from '../src/bench/layered-latency-bench.js';
 import {
   designLayeredSamples,
@@ -31,6 +31,7 @@ import { spearman } from '../src/util/stats.js';
 import { runCliCaptured } from './support/cli.js';
 
 const DATASET = 'cifar100';
+const FBNET_LAYERED = layeredSpaceById('fbnet');
 /** A small bank keeps the tests fast; the shipped one has LAYERED_BANK_SIZE devices. */
 const BANK_SIZE = 800;
 const randomArchitectures = (count: number, seed: number): Architecture[] => {

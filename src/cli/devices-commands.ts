@@ -18,6 +18,7 @@ import { adaptToDevice } from '../pipeline/index.js';
 import { DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
 import { formatCell } from '../spaces/nb201/cell.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
+import type { SearchSpace } from '../spaces/space.js';
 import { stderrLogger } from '../util/log.js';
 import {
   datasetOption,
@@ -27,6 +28,7 @@ import {
   printJson,
   samplesOption,
   seedValue,
+  spaceOption,
 } from './options.js';
 
 export function registerDevicesCommands(program: Command, bench: Command): void {
@@ -37,14 +39,17 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
   devices
     .command('design')
     .description('the cells to measure on a new device (I-optimal under the synthetic-device prior)')
-    .option('--space <id>', 'search space: nb201 or fbnet', 'nb201')
+    .addOption(spaceOption())
     .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
     .addOption(samplesOption('number of cells'))
     .option('--json', 'print JSON')
     .action(
-      (options: { space: string; dataset: Dataset; samples: number; json?: boolean }, command: Command) => {
-        if (options.space !== 'nb201') {
-          const space = layeredSpaceById(options.space);
+      (
+        options: { space: SearchSpace; dataset: Dataset; samples: number; json?: boolean },
+        command: Command,
+      ) => {
+        if (options.space.id !== DEFAULT_SPACE_ID) {
+          const space = layeredSpaceById(options.space.id);
           const dataset = spaceDataset(space, options.dataset, command);
           const architectures = designLayeredSamples(space, options.samples, { dataset }).map((arch) =>
             space.format(arch),
@@ -114,7 +119,7 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
   bench
     .command('latency')
     .description('latency model from 10 designed samples vs naive baseline and ceiling, on recorded devices')
-    .option('--space <id>', 'search space of the table: nb201 or fbnet', 'nb201')
+    .addOption(spaceOption())
     .requiredOption(
       '--table <csv>',
       'wide latency table: index,arch_str,<device columns> (fbnet: index,arch,op_idx,<device columns>)',
@@ -152,7 +157,7 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
     .action(
       async (
         options: {
-          space: string;
+          space: SearchSpace;
           table: string;
           devices?: string[];
           samples: number;
@@ -167,8 +172,8 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
         },
         command: Command,
       ) => {
-        if (options.space !== 'nb201') {
-          const space = layeredSpaceById(options.space);
+        if (options.space.id !== DEFAULT_SPACE_ID) {
+          const space = layeredSpaceById(options.space.id);
           const layered = await runLayeredLatencyBench({
             space,
             table: readLayeredTable(options.table, space),
