@@ -172,44 +172,20 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
         baselineMape: meanAbsolutePercentageError(baselineAvailable, truthAvailable),
       });
     }
-    const ceiling = ceilingRho(truth, availableCodes);
-    const rho = mean(runs.map((r) => r.rho));
-    const byVariant = Array.from({ length: designs }, (_, v) => runs.filter((r) => r.variant === v));
-    const variantMeans = (pick: (r: SeedRun) => number): number[] =>
-      byVariant.map((group) => mean(group.map(pick)));
-    const range = (pick: (r: SeedRun) => number): [number, number] => {
-      const values = variantMeans(pick);
-      return [Math.min(...values), Math.max(...values)];
-    };
-    const [lowRho, highRho] = range((r) => r.rho);
-    const spread = (pick: (r: SeedRun) => number): number =>
-      standardError(designs > 1 ? variantMeans(pick) : runs.map(pick));
-    const shipped = byVariant[0]!;
-    const result: DeviceBenchResult = {
+    const result = summarizeDevice(
       name,
-      cells: availableCodes.length,
-      rho,
-      mape: mean(runs.map((r) => r.mape)),
-      coverage90: mean(runs.map((r) => r.coverage)),
-      loo_mape: mean(runs.map((r) => r.looMape)),
-      baseline_rho: mean(runs.map((r) => r.baselineRho)),
-      baseline_mape: mean(runs.map((r) => r.baselineMape)),
-      ceiling_rho: ceiling,
-      efficiency: rho / ceiling,
-      prior_percentile: priorPercentile(coverageReference, truth),
-      efficiency_range: [lowRho / ceiling, highRho / ceiling],
-      coverage90_range: range((r) => r.coverage),
-      efficiency_se: spread((r) => r.rho) / ceiling,
-      coverage90_se: spread((r) => r.coverage),
-      efficiency_shipped: mean(shipped.map((r) => r.rho)) / ceiling,
-      coverage90_shipped: mean(shipped.map((r) => r.coverage)),
-    };
+      availableCodes.length,
+      runs,
+      designs,
+      ceilingRho(truth, availableCodes),
+      priorPercentile(coverageReference, truth),
+    );
+    const ceiling = result.ceiling_rho;
     logger.info(
       `${name}: rho ${result.rho.toFixed(4)} (baseline ${result.baseline_rho.toFixed(4)}, ceiling ${ceiling.toFixed(4)}), coverage ${(100 * result.coverage90).toFixed(1)}%`,
     );
     results.push(result);
   }
-  const average = (pick: (r: DeviceBenchResult) => number): number => mean(results.map(pick));
   return {
     table: table.source,
     samples,
@@ -221,37 +197,10 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
     design_bank_seed: designBankSeed,
     sample_cells: sampleCells.map((cell) => cell.join('')),
     devices: results,
-    overall: {
-      rho: average((r) => r.rho),
-      mape: average((r) => r.mape),
-      coverage90: average((r) => r.coverage90),
-      loo_mape: average((r) => r.loo_mape),
-      baseline_rho: average((r) => r.baseline_rho),
-      baseline_mape: average((r) => r.baseline_mape),
-      ceiling_rho: average((r) => r.ceiling_rho),
-      efficiency: average((r) => r.efficiency),
-      prior_percentile: average((r) => r.prior_percentile),
-      efficiency_range: [average((r) => r.efficiency_range[0]), average((r) => r.efficiency_range[1])],
-      coverage90_range: [average((r) => r.coverage90_range[0]), average((r) => r.coverage90_range[1])],
-      efficiency_se: average((r) => r.efficiency_se),
-      coverage90_se: average((r) => r.coverage90_se),
-      efficiency_shipped: average((r) => r.efficiency_shipped),
-      coverage90_shipped: average((r) => r.coverage90_shipped),
-    },
+    overall: overallOf(results),
     ...syntheticSpeed(dataset),
     seconds: (performance.now() - started) / 1000,
   };
-}
-
-/** One noise seed's figures on one device. */
-interface SeedRun {
-  readonly variant: number;
-  readonly rho: number;
-  readonly mape: number;
-  readonly coverage: number;
-  readonly looMape: number;
-  readonly baselineRho: number;
-  readonly baselineMape: number;
 }
 
 /**
@@ -300,7 +249,83 @@ function syntheticSpeed(dataset: Dataset): {
   return { synthetic_devices_per_s: perSecond, synthetic_all_latencies_ms: median(times) };
 }
 
-function meanAbsolutePercentageError(predicted: Float64Array, truth: Float64Array): number {
+/** One noise seed's figures on one device. */
+export interface SeedRun {
+  readonly variant: number;
+  readonly rho: number;
+  readonly mape: number;
+  readonly coverage: number;
+  readonly looMape: number;
+  readonly baselineRho: number;
+  readonly baselineMape: number;
+}
+
+/** A device's figures from its seeds' runs: means, per-variant ranges, standard errors, the shipped variant's. */
+export function summarizeDevice(
+  name: string,
+  cells: number,
+  runs: readonly SeedRun[],
+  designs: number,
+  ceiling: number,
+  priorPercentileValue: number,
+): DeviceBenchResult {
+  const rho = mean(runs.map((r) => r.rho));
+  const byVariant = Array.from({ length: designs }, (_, v) => runs.filter((r) => r.variant === v));
+  const variantMeans = (pick: (r: SeedRun) => number): number[] =>
+    byVariant.map((group) => mean(group.map(pick)));
+  const range = (pick: (r: SeedRun) => number): [number, number] => {
+    const values = variantMeans(pick);
+    return [Math.min(...values), Math.max(...values)];
+  };
+  const [lowRho, highRho] = range((r) => r.rho);
+  const spread = (pick: (r: SeedRun) => number): number =>
+    standardError(designs > 1 ? variantMeans(pick) : runs.map(pick));
+  const shipped = byVariant[0]!;
+  return {
+    name,
+    cells,
+    rho,
+    mape: mean(runs.map((r) => r.mape)),
+    coverage90: mean(runs.map((r) => r.coverage)),
+    loo_mape: mean(runs.map((r) => r.looMape)),
+    baseline_rho: mean(runs.map((r) => r.baselineRho)),
+    baseline_mape: mean(runs.map((r) => r.baselineMape)),
+    ceiling_rho: ceiling,
+    efficiency: rho / ceiling,
+    prior_percentile: priorPercentileValue,
+    efficiency_range: [lowRho / ceiling, highRho / ceiling],
+    coverage90_range: range((r) => r.coverage),
+    efficiency_se: spread((r) => r.rho) / ceiling,
+    coverage90_se: spread((r) => r.coverage),
+    efficiency_shipped: mean(shipped.map((r) => r.rho)) / ceiling,
+    coverage90_shipped: mean(shipped.map((r) => r.coverage)),
+  };
+}
+
+/** The means over devices of every per-device figure. */
+export function overallOf(results: readonly DeviceBenchResult[]): Omit<DeviceBenchResult, 'name' | 'cells'> {
+  const average = (pick: (r: DeviceBenchResult) => number): number => mean(results.map(pick));
+  return {
+    rho: average((r) => r.rho),
+    mape: average((r) => r.mape),
+    coverage90: average((r) => r.coverage90),
+    loo_mape: average((r) => r.loo_mape),
+    baseline_rho: average((r) => r.baseline_rho),
+    baseline_mape: average((r) => r.baseline_mape),
+    ceiling_rho: average((r) => r.ceiling_rho),
+    efficiency: average((r) => r.efficiency),
+    prior_percentile: average((r) => r.prior_percentile),
+    efficiency_range: [average((r) => r.efficiency_range[0]), average((r) => r.efficiency_range[1])],
+    coverage90_range: [average((r) => r.coverage90_range[0]), average((r) => r.coverage90_range[1])],
+    efficiency_se: average((r) => r.efficiency_se),
+    coverage90_se: average((r) => r.coverage90_se),
+    efficiency_shipped: average((r) => r.efficiency_shipped),
+    coverage90_shipped: average((r) => r.coverage90_shipped),
+  };
+}
+
+/** Mean absolute percentage error, in %, over the entries with a positive truth. */
+export function meanAbsolutePercentageError(predicted: Float64Array, truth: Float64Array): number {
   let sum = 0;
   let count = 0;
   for (let i = 0; i < truth.length; i++) {
@@ -451,8 +476,15 @@ function priorPercentile(reference: PriorReference, truth: Float64Array): number
 
 const bankLabel = (seed: number): string => `${seed}${seed === DEFAULT_BANK_SEED ? ' (shipped)' : ''}`;
 
-/** The benchmark as a fixed-width text table, one row per device plus the means. */
-export function formatLatencyBench(result: LatencyBenchResult): string {
+/** A column the layered bench adds to the device table: its header and its value per row. */
+export type ExtraColumn = readonly [string, (row: Omit<DeviceBenchResult, 'name' | 'cells'>) => string];
+
+/** The device table's lines: a header, one row per device and the means, fixed width. */
+export function formatDeviceRows(
+  devices: readonly DeviceBenchResult[],
+  overall: Omit<DeviceBenchResult, 'name' | 'cells'>,
+  extra: readonly ExtraColumn[] = [],
+): string[] {
   const header = [
     'device',
     'cells',
@@ -467,6 +499,7 @@ export function formatLatencyBench(result: LatencyBenchResult): string {
     'eff. designs',
     'cov. designs',
     'prior pct',
+    ...extra.map(([name]) => name),
   ];
   const row = (name: string, cells: string, r: Omit<DeviceBenchResult, 'name' | 'cells'>): string[] => [
     name,
@@ -482,16 +515,18 @@ export function formatLatencyBench(result: LatencyBenchResult): string {
     `${r.efficiency_range[0].toFixed(3)}-${r.efficiency_range[1].toFixed(3)}`,
     `${(100 * r.coverage90_range[0]).toFixed(0)}-${(100 * r.coverage90_range[1]).toFixed(0)}`,
     r.prior_percentile.toFixed(0),
+    ...extra.map(([, value]) => value(r)),
   ];
-  const rows = [
-    header,
-    ...result.devices.map((d) => row(d.name, String(d.cells), d)),
-    row('mean', '', result.overall),
-  ];
+  const rows = [header, ...devices.map((d) => row(d.name, String(d.cells), d)), row('mean', '', overall)];
   const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const lines = rows.map((r) =>
+  return rows.map((r) =>
     r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  '),
   );
+}
+
+/** The benchmark as a fixed-width text table, one row per device plus the means. */
+export function formatLatencyBench(result: LatencyBenchResult): string {
+  const lines = formatDeviceRows(result.devices, result.overall);
   return [
     `latency model from ${result.samples} designed samples, ${result.seeds} seed${result.seeds === 1 ? '' : 's'} over ${result.designs} variant${result.designs === 1 ? '' : 's'}, ${(100 * result.noise).toFixed(1)}% measurement noise, prior for ${result.dataset} learned from synthetic bank ${bankLabel(result.bank_seed)}, designs computed against bank ${bankLabel(result.design_bank_seed)} (variant v: both seeds + v)`,
     `table ${result.table}; per-device figures are means over the ${result.seeds} seeds (seed s runs variant s mod ${result.designs}: its own design and prior; 'designs' columns: lowest-highest per-variant mean; 'shipped': the seeds that ran variant 0, the shipped design and prior unless a bank seed is set; ± the standard error over the variants' means, or over the seeds with one variant); ${result.seconds.toFixed(1)} s`,

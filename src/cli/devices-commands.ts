@@ -3,6 +3,14 @@
 import { Option, type Command } from 'commander';
 
 import { DEFAULT_DESIGN_VARIANTS, formatLatencyBench, runLatencyBench } from '../bench/latency-bench.js';
+import {
+  formatLayeredLatencyBench,
+  readLayeredTable,
+  runLayeredLatencyBench,
+} from '../bench/layered-latency-bench.js';
+import { type BenchLayeredSpace, layeredSpaceById } from '../bench/layered-spaces.js';
+import { designLayeredSamples } from '../devices/layered-model.js';
+import { UsageError } from '../errors.js';
 import { designSampleCells } from '../devices/design.js';
 import { DEFAULT_BANK_SEED } from '../devices/prior.js';
 import { readLatencyTable, RecordedDevice } from '../devices/recorded.js';
@@ -10,6 +18,7 @@ import { adaptToDevice } from '../pipeline/index.js';
 import { DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
 import { formatCell } from '../spaces/nb201/cell.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
+import type { SearchSpace } from '../spaces/space.js';
 import { stderrLogger } from '../util/log.js';
 import {
   datasetOption,
@@ -19,6 +28,7 @@ import {
   printJson,
   samplesOption,
   seedValue,
+  spaceOption,
 } from './options.js';
 
 export function registerDevicesCommands(program: Command, bench: Command): void {
@@ -29,16 +39,32 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
   devices
     .command('design')
     .description('the cells to measure on a new device (I-optimal under the synthetic-device prior)')
+    .addOption(spaceOption())
     .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
     .addOption(samplesOption('number of cells'))
     .option('--json', 'print JSON')
-    .action((options: { dataset: Dataset; samples: number; json?: boolean }) => {
-      const cells = designSampleCells(options.samples, { dataset: options.dataset }).map((cell) =>
-        formatCell(cell),
-      );
-      if (options.json) return printJson({ dataset: options.dataset, cells });
-      process.stdout.write(`${cells.join('\n')}\n`);
-    });
+    .action(
+      (
+        options: { space: SearchSpace; dataset: Dataset; samples: number; json?: boolean },
+        command: Command,
+      ) => {
+        if (options.space.id !== DEFAULT_SPACE_ID) {
+          const space = layeredSpaceById(options.space.id);
+          const dataset = spaceDataset(space, options.dataset, command);
+          const architectures = designLayeredSamples(space, options.samples, { dataset }).map((arch) =>
+            space.format(arch),
+          );
+          if (options.json) return printJson({ space: space.id, dataset, architectures });
+          process.stdout.write(`${architectures.join('\n')}\n`);
+          return;
+        }
+        const cells = designSampleCells(options.samples, { dataset: options.dataset }).map((cell) =>
+          formatCell(cell),
+        );
+        if (options.json) return printJson({ dataset: options.dataset, cells });
+        process.stdout.write(`${cells.join('\n')}\n`);
+      },
+    );
 
   devices
     .command('adapt')
@@ -93,7 +119,11 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
   bench
     .command('latency')
     .description('latency model from 10 designed samples vs naive baseline and ceiling, on recorded devices')
-    .requiredOption('--table <csv>', 'wide latency table: index,arch_str,<device columns>')
+    .addOption(spaceOption())
+    .requiredOption(
+      '--table <csv>',
+      'wide latency table: index,arch_str,<device columns> (fbnet: index,arch,op_idx,<device columns>)',
+    )
     .option('--devices <a,b,...>', 'device columns (default: all)', nameList)
     .addOption(samplesOption('measured cells per device'))
     .option('--seeds <n>', 'noise / baseline seeds per device', positiveInteger, 20)
@@ -125,19 +155,43 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
     )
     .option('--json', 'print one JSON object')
     .action(
-      async (options: {
-        table: string;
-        devices?: string[];
-        samples: number;
-        seeds: number;
-        noise: number;
-        designs: number;
-        unknownNoise?: boolean;
-        dataset: Dataset;
-        bankSeed: number;
-        designBankSeed: number;
-        json?: boolean;
-      }) => {
+      async (
+        options: {
+          space: SearchSpace;
+          table: string;
+          devices?: string[];
+          samples: number;
+          seeds: number;
+          noise: number;
+          designs: number;
+          unknownNoise?: boolean;
+          dataset: Dataset;
+          bankSeed: number;
+          designBankSeed: number;
+          json?: boolean;
+        },
+        command: Command,
+      ) => {
+        if (options.space.id !== DEFAULT_SPACE_ID) {
+          const space = layeredSpaceById(options.space.id);
+          const layered = await runLayeredLatencyBench({
+            space,
+            table: readLayeredTable(options.table, space),
+            bankSeed: options.bankSeed,
+            designBankSeed: options.designBankSeed,
+            designs: options.designs,
+            knownNoise: !options.unknownNoise,
+            devices: options.devices,
+            samples: options.samples,
+            seeds: options.seeds,
+            noise: options.noise,
+            dataset: spaceDataset(space, options.dataset, command),
+            logger: stderrLogger,
+          });
+          if (options.json) return printJson(layered);
+          process.stdout.write(`${formatLayeredLatencyBench(layered)}\n`);
+          return;
+        }
         const result = await runLatencyBench({
           bankSeed: options.bankSeed,
           designBankSeed: options.designBankSeed,
@@ -155,4 +209,18 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
         process.stdout.write(`${formatLatencyBench(result)}\n`);
       },
     );
+}
+
+/**
+ * The input setting of a layered space: its first unless `--dataset` names one of its own (the
+ * option's NB201 default does not apply to it).
+ */
+function spaceDataset(space: BenchLayeredSpace, dataset: string, command: Command): string {
+  if (command.getOptionValueSource('dataset') === 'default') return space.datasets[0]!;
+  if (!space.datasets.includes(dataset)) {
+    throw new UsageError(
+      `--dataset ${dataset} is not an input setting of the ${space.id} space; expected one of ${space.datasets.join(', ')}`,
+    );
+  }
+  return dataset;
 }

@@ -13,7 +13,7 @@ import type { Dataset } from '../spaces/nb201/datasets.js';
 import { UsageError } from '../errors.js';
 import { SAMPLE_COUNT_MAX, SAMPLE_COUNT_MIN } from '../options.js';
 import { FEATURE_COUNT, sparseFeatureMatrix } from './features.js';
-import { meanAndCovariance } from './linalg.js';
+import { meanAndCovariance, multiplyMatrices } from './linalg.js';
 import { DEFAULT_BANK_SEED, DEFAULT_BANK_SIZE, priorParts, weightBank, type WeightBank } from './prior.js';
 
 export const DEFAULT_SAMPLE_COUNT = 10;
@@ -204,16 +204,4 @@ function quadraticForm(
     }
   }
   return sum;
-}
-
-function multiplyMatrices(a: Float64Array, b: Float64Array, d: number): Float64Array {
-  const out = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) {
-    for (let k = 0; k < d; k++) {
-      const aik = a[i * d + k]!;
-      if (aik === 0) continue;
-      for (let j = 0; j < d; j++) out[i * d + j] = out[i * d + j]! + aik * b[k * d + j]!;
-    }
-  }
-  return out;
 }

@@ -249,3 +249,16 @@ export function symmetricEigen(matrix: SquareMatrix): { values: Float64Array; ve
   }
   return { values: Float64Array.from({ length: n }, (_, i) => a[i * n + i]!), vectors: v };
 }
+
+/** The product of two square row-major matrices of side d. */
+export function multiplyMatrices(a: Float64Array, b: Float64Array, d: number): Float64Array {
+  const out = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    for (let k = 0; k < d; k++) {
+      const aik = a[i * d + k]!;
+      if (aik === 0) continue;
+      for (let j = 0; j < d; j++) out[i * d + j] = out[i * d + j]! + aik * b[k * d + j]!;
+    }
+  }
+  return out;
+}

@@ -7,9 +7,10 @@ import type { Dataset } from '../spaces/nb201/datasets.js';
 import { Random } from '../util/random.js';
 import { FEATURE_COUNT, sparseFeatureMatrix } from './features.js';
 import { cholesky, choleskySolve, squareMatrix } from './linalg.js';
+import { MIN_PART_DEVICES, type PriorBank } from './mixture-regression.js';
 import { EXECUTION_MODES, samplePrior, syntheticLatenciesOf } from './synthetic.js';
 
-export interface WeightBank {
+export interface WeightBank extends PriorBank {
   readonly dataset: Dataset;
   readonly size: number;
   /** Row k: least-squares feature weights of synthetic device k, latencies scaled to mean 1. */
@@ -38,8 +39,7 @@ const PROJECTION_STRIDE = 6;
  */
 export const DEFAULT_BANK_SEED = 20250401;
 
-/** Fewer bank devices than this in a part and the part is left out: its covariance would be noise. */
-export const MIN_PART_DEVICES = 40;
+export { MIN_PART_DEVICES };
 
 /** A part of the bank: the devices of one execution mode, regularity and (irregular only) fusion. */
 export interface PriorPart {
@@ -147,5 +147,5 @@ function buildWeightBank(dataset: Dataset, size: number, seed: number): WeightBa
     // Relative to the latencies' mean square: the model treats noise as multiplicative.
     residualVariance[k] = sum / sumSquares;
   }
-  return { dataset, size, weights, residualVariance, mode, irregular, fused };
+  return { dataset, size, featureCount: d, weights, residualVariance, mode, irregular, fused };
 }

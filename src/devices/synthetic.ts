@@ -337,13 +337,13 @@ function spaceStructure(): SpaceStructure {
 }
 
 /** A deterministic standard normal for (seed, index): quenched noise, so a device is reproducible. */
-function hashedNormal(seed: number, index: number): number {
+export function hashedNormal(seed: number, index: number): number {
   const u1 = (hash32(seed, index * 2) + 0.5) / 4294967296;
   const u2 = (hash32(seed, index * 2 + 1) + 0.5) / 4294967296;
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
 }
 
-function hash32(seed: number, index: number): number {
+export function hash32(seed: number, index: number): number {
   let h = (seed ^ Math.imul(index, 0x9e3779b1)) >>> 0;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
