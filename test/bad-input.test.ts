@@ -294,6 +294,19 @@ const actionCases: readonly ActionCase[] = [
   ],
   [
     'choice',
+    () => ({ 'check-run': 'maybe' }),
+    { names: "Invalid input 'check-run'", says: 'expected true or false' },
+  ],
+  [
+    'echo',
+    () => ({ 'comment-key': `key ${RLO}` }),
+    {
+      names: "Invalid input 'comment-key'",
+      says: "'key \\u202E' is not a comment key; expected up to 200 letters",
+    },
+  ],
+  [
+    'choice',
     () => ({ 'fail-on-regression': 'maybe' }),
     { names: "Invalid input 'fail-on-regression'", says: 'expected true or false' },
   ],
