@@ -56,6 +56,8 @@ function context(server: GithubServer, run: number, pr: number, fork = false): R
 }
 
 const report = (): {
+  strategy: string;
+  controller?: { path: string; bundled: boolean };
   measurements: { total: number; reused: number; samples: number };
   run: { hardwareTag: string; caches: Record<string, string> };
 } => JSON.parse(readFileSync(path.join(workspace, 'simnas-report', 'report.json'), 'utf8'));
@@ -120,6 +122,9 @@ describe('the action on a pull request (two runs, v2 cache protocol)', () => {
     );
 
     const first = report();
+    // The bundle finds the controller shipped beside it (dist/ is one folder below controllers/).
+    expect(first.strategy).toBe('controller');
+    expect(first.controller).toMatchObject({ path: 'controllers/cifar10.json', bundled: true });
     expect(first.run.caches.measurements).toBe('miss');
     expect(first.measurements.reused).toBe(0);
     expect(first.measurements.samples).toBe(10);

@@ -2,7 +2,6 @@
 // searches.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import {
   bundledControllerName,
@@ -29,13 +28,14 @@ import {
 import type { Dataset } from '../spaces/nb201/datasets.js';
 import type { SearchSpace } from '../spaces/space.js';
 import type { Logger } from '../util/log.js';
+import { packageFile } from '../util/package-files.js';
 import { Random } from '../util/random.js';
 import type { SearchJobOptions } from './types.js';
 
 /** The controller shipped with simnas for a space and dataset. */
 export function bundledControllerPath(space: SearchSpace, dataset: Dataset): string {
   const name = bundledControllerName(space.id, dataset);
-  return fileURLToPath(new URL(`../../controllers/${name}`, import.meta.url));
+  return packageFile('controllers', name);
 }
 
 /** `auto` is the controller when one is given or bundled for the space and dataset, else evolution. */

@@ -5,9 +5,7 @@
 // runs, so an interrupted build leaves a valid, partial table; cells it does not cover are computed
 // on demand. Values are keyed by the effective cell: every cell with the same live edges shares
 // one row (see init by position in src/spaces/nb201/network.ts).
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 
 import { UsageError } from '../errors.js';
 import {
@@ -21,6 +19,7 @@ import {
 import { DATASETS, type Dataset } from '../spaces/nb201/datasets.js';
 import { SIMNAS_VERSION } from '../version.js';
 import { boundsOf, cellFeatures, normaliserOf, type ScoreBounds, type ScoreNormaliser } from './score.js';
+import { packageFile } from '../util/package-files.js';
 import { quotePath } from '../util/quote.js';
 
 /** Bump whenever a proxy's computation changes: tables with another value are stale. */
@@ -75,13 +74,7 @@ export const TABLE_COLUMNS: readonly string[] = [
 
 /** The committed table next to the package (data/), found from src/ or from the dist/ bundle. */
 export function defaultTablePath(): string {
-  let folder = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 4; up++) {
-    const candidate = join(folder, 'data', TABLE_FILE_NAME);
-    if (existsSync(candidate)) return candidate;
-    folder = dirname(folder);
-  }
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'data', TABLE_FILE_NAME);
+  return packageFile('data', TABLE_FILE_NAME);
 }
 
 /** Effective-cell codes of the whole space, each once, in code order (9,445 of them). */
