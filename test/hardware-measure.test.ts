@@ -6,6 +6,7 @@ import { UsageError } from '../src/errors.js';
 import {
   DEFAULT_MEASURE_OPTIONS,
   MIN_ROUNDS,
+  driftOf,
   measureCells,
   remeasureRounds,
   resolveExecutionProvider,
@@ -144,7 +145,7 @@ describe('measurement protocol on real networks', () => {
     });
     const result = await measureCells(
       CELLS,
-      { ...TINY, rounds: 8, maxRemeasures: 2, noisyCv: 0.1 },
+      { ...TINY, rounds: 8, maxRemeasures: 2, noisyError: 0.1 },
       { buildModel: buildNb201Model, clock: script.clock, onVisit: script.onVisit, logger: silentLogger },
     );
     const [steady, noisy, recovered] = result.cells;
@@ -166,6 +167,47 @@ describe('measurement protocol on real networks', () => {
     ];
     expect(remeasured(1).sort()).toEqual([1, 2]);
     expect(remeasured(2)).toEqual([1]);
+  });
+
+  it('re-measures anchors beside new cells and corrects only a drift beyond its own error', async () => {
+    // Earlier, the machine was twice as fast as the scripted clock says now: both anchors read 2x
+    // (CHEAP, nearest to the new cell, is prepared first: index 1).
+    const script = scriptedClock((visit) => (visit.cellIndex === 0 ? 3 : visit.cellIndex === 1 ? 4 : 2));
+    const result = await measureCells(
+      [CONV],
+      { ...TINY, rounds: 50, windowMs: 60 },
+      {
+        buildModel: buildNb201Model,
+        clock: script.clock,
+        onVisit: script.onVisit,
+        anchors: {
+          cells: [
+            { architecture: MEDIUM, medianMs: 1 },
+            { architecture: CHEAP, medianMs: 2 },
+            { architecture: CONV, medianMs: 9 }, // the cell being measured is never its own anchor
+          ],
+          count: 2,
+        },
+      },
+    );
+    const anchoring = result.protocol.anchoring!;
+    expect(anchoring.anchors.map((a) => a.cell).sort()).toEqual(
+      [formatCell(CHEAP), formatCell(MEDIUM)].sort(),
+    );
+    expect(anchoring.drift).toBeCloseTo(2, 9);
+    expect(anchoring.corrected).toBe(true);
+    expect(result.cells[0]!.medianMs).toBeCloseTo(1.5, 9);
+    // Window: a round of three 1-run visits takes 9 scripted ms, so 60 ms is 7 rounds.
+    expect(result.protocol.roundsCompleted).toBe(7);
+    expect(result.cells[0]!.visits).toBe(7);
+
+    // No drift beyond the anchors' own error: nothing is corrected.
+    expect(
+      driftOf([
+        { cell: 'a', earlierMs: 1, nowMs: 1.01, error: 0.02 },
+        { cell: 'b', earlierMs: 2, nowMs: 1.99, error: 0.02 },
+      ]).corrected,
+    ).toBe(false);
   });
 
   it('turns a listed provider that cannot start into a UsageError, not a crash', async () => {

@@ -208,6 +208,7 @@ function publishOutputs(report: SearchReport, reportDir: string, hardwareTag: st
   core.setOutput('latency-ms', rec.measuredMs.toFixed(4));
   core.setOutput('task-score', rec.taskScore.toFixed(6));
   core.setOutput('within-budget', String(rec.withinBudget));
+  core.setOutput('budget-reason', rec.reason);
   core.setOutput('budget-ms', report.budget.ms.toFixed(4));
   core.setOutput('hardware-tag', hardwareTag);
   core.setOutput('measurements', String(report.measurements.total));

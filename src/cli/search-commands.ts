@@ -178,7 +178,7 @@ export async function runSearchCommand(flags: SearchFlags): Promise<void> {
     [
       `recommended: ${rec.cell}`,
       `  measured ${rec.measuredMs.toPrecision(3)} ms (budget ${report.budget.ms.toPrecision(3)} ms, ${report.budget.source}), ` +
-        `task score ${rec.taskScore.toFixed(4)}, ${rec.certified ? 'within budget' : rec.withinBudget ? 'within budget, inside the noise margin' : 'OVER budget'}`,
+        `task score ${rec.taskScore.toFixed(4)}, ${rec.certified ? 'within budget' : rec.measuredMs <= report.budget.ms ? 'NOT certified (inside the noise margin)' : 'OVER budget'}`,
       `  ${rec.reason}`,
       `  ${report.measurements.total} real measurements (${report.measurements.samples} samples + ${report.measurements.verification} verification), ` +
         `${report.cellsEvaluated} cells evaluated by ${report.strategy}, ${(report.wallMs / 1000).toFixed(1)} s`,

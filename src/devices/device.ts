@@ -1,6 +1,6 @@
 // The one interface every latency source implements (live hardware, a recorded table, a synthetic
 // device), so the controller, the search and the latency model never care which they talk to.
-import type { MeasurementResult } from '../hardware/measure.js';
+import type { MeasurementCondition, MeasurementResult } from '../hardware/measure.js';
 import type { Cell } from '../spaces/nb201/cell.js';
 
 export type DeviceKind = 'live' | 'recorded' | 'synthetic';
@@ -30,6 +30,8 @@ export interface Device {
   measurementNoise?(): number | ReadonlyMap<number, number>;
   /** Cells answered from earlier measurements of this hardware (a warm cache) instead of measured. */
   readonly reusedCount?: number;
+  /** Per live measurement call so far (samples first, then each verification), for reports. */
+  readonly conditions?: readonly MeasurementCondition[];
   /** How the first live measurement was made, for reports. */
   readonly protocol?: MeasurementResult['protocol'];
 }

@@ -3,8 +3,10 @@
 // protocol run over the requested cells; its protocol record is kept for reports.
 import { buildNb201Model } from '../hardware/nb201-model.js';
 import {
+  conditionOf,
   DEFAULT_MEASURE_OPTIONS,
   measureCells,
+  type MeasurementCondition,
   type MeasureOptions,
   type MeasurementResult,
 } from '../hardware/measure.js';
@@ -16,26 +18,41 @@ export interface LiveDeviceOptions {
   readonly name?: string;
   readonly measure?: Partial<MeasureOptions>;
   readonly logger?: Logger;
+  /** Anchors and window of measurements after the first (defaults FOLLOW_UP_*; anchors 0 turns them off). */
+  readonly followUp?: { readonly anchors: number; readonly windowMs: number | undefined };
 }
 
 /**
- * Relative sd between two live measurements of the same cell on an otherwise unchanged machine:
- * independent 40-60-round measurements differed by a median 0.7-2% (`simnas bench measure`),
- * which is a per-measurement sd of about 0.7-2.1% (median |difference| = 0.95 sd).
+ * Relative sd of a live measurement beyond what its own spread shows (the session's memory layout,
+ * drift the anchors cannot see): added in quadrature to each cell's standard error. Calibrated with
+ * `simnas bench certify` (see FLOOR_EVIDENCE in src/bench/certify-bench.ts).
  */
 export const LIVE_REPEATABILITY = 0.015;
+
+/**
+ * How measurements after the first (the verification of candidates, one at a time) are made: with
+ * this many sample cells re-measured alongside as drift anchors, over a window of this length.
+ * 1.5 s keeps a verified candidate within the 2 s a certification may cost, and gives a
+ * sub-millisecond network some 60 visits (a 1-2% standard error of its median on a quiet machine).
+ */
+export const FOLLOW_UP_ANCHORS = 2;
+export const FOLLOW_UP_WINDOW_MS = 1500;
 
 export class LiveDevice implements Device {
   readonly kind = 'live' as const;
   readonly name: string;
   private readonly options: MeasureOptions;
   private readonly logger: Logger | undefined;
+  private readonly followUp: NonNullable<LiveDeviceOptions['followUp']>;
   private results: MeasurementResult[] = [];
+  /** Every cell measured so far, with its latency: the pool anchors are drawn from. */
+  private readonly earlier: { architecture: Cell; medianMs: number }[] = [];
 
   constructor(options: LiveDeviceOptions = {}) {
     this.name = options.name ?? 'this machine';
     this.options = { ...DEFAULT_MEASURE_OPTIONS, ...options.measure };
     this.logger = options.logger;
+    this.followUp = options.followUp ?? { anchors: FOLLOW_UP_ANCHORS, windowMs: FOLLOW_UP_WINDOW_MS };
   }
 
   /** Protocol records of every measurement made so far, oldest first. */
@@ -43,32 +60,45 @@ export class LiveDevice implements Device {
     return this.results;
   }
 
+  get conditions(): MeasurementCondition[] {
+    return this.results.map(conditionOf);
+  }
+
   get protocol(): MeasurementResult['protocol'] | undefined {
     return this.results[0]?.protocol;
   }
 
   /**
-   * Per measured cell: the standard error of the median from the cell's own per-run spread
-   * (1.2533 CV / sqrt(runs)) combined with the between-measurement drift that interleaving cannot
-   * remove.
+   * Per measured cell: the standard error of its median (from its own spread over visits, and the
+   * anchors' drift where that was corrected) combined with the floor no single measurement shows.
    */
   measurementNoise(): Map<number, number> {
     const noise = new Map<number, number>();
     for (const result of this.results) {
       for (const cell of result.cells) {
-        const standardError = (1.2533 * cell.cv) / Math.sqrt(Math.max(1, cell.runs));
-        noise.set(cell.code, Math.hypot(standardError, LIVE_REPEATABILITY));
+        noise.set(cell.code, Math.hypot(cell.standardError, LIVE_REPEATABILITY));
       }
     }
     return noise;
   }
 
   async measure(cells: readonly Cell[]): Promise<Measurement> {
-    const result = await measureCells(cells, this.options, {
-      buildModel: buildNb201Model,
-      ...(this.logger ? { logger: this.logger } : {}),
-    });
+    const followingUp = this.earlier.length > 0;
+    const result = await measureCells(
+      cells,
+      followingUp ? { ...this.options, windowMs: this.followUp.windowMs } : this.options,
+      {
+        buildModel: buildNb201Model,
+        ...(this.logger ? { logger: this.logger } : {}),
+        ...(followingUp && this.followUp.anchors > 0
+          ? { anchors: { cells: [...this.earlier], count: this.followUp.anchors } }
+          : {}),
+      },
+    );
     this.results.push(result);
+    result.cells.forEach((latency, i) =>
+      this.earlier.push({ architecture: cells[i]!, medianMs: latency.medianMs }),
+    );
     const byCode = new Map(result.cells.map((latency) => [latency.code, latency.medianMs]));
     const latenciesMs = Float64Array.from(cells, (cell) => {
       const value = byCode.get(encodeCell(cell));

@@ -38,6 +38,10 @@ export class ReusingDevice implements Device {
     return new Map([...this.answered, ...(own instanceof Map ? own : [])]);
   }
 
+  get conditions(): Device['conditions'] {
+    return this.inner.conditions;
+  }
+
   get protocol(): Device['protocol'] {
     return this.inner.protocol;
   }

@@ -13,11 +13,14 @@
 //   first runs). Their median sets `runsPerVisit`: each visit of a cell makes enough back-to-back
 //   runs to last about `minVisitMs` (at least one), so cheap cells get as many timed runs as
 //   expensive ones get time.
-// - Every run is timed on its own (process.hrtime.bigint() around `await session.run`, ns
-//   resolution, well below the 0.1 ms of the cheapest network). Timing a batch of runs as one
-//   sample looks attractive for short runs but is worse here: one preemption by a neighbour
-//   (tens of ms on a shared 2-core box) poisons the whole batch's mean, whereas individually
-//   timed runs let the median discard it.
+// - A visit is timed as one group (process.hrtime.bigint() around its back-to-back runs) and
+//   gives one sample, the visit's time per run. Timing runs one by one was the reason a quiet
+//   machine reported CV above 10% on every sample cell: `await session.run` hops through
+//   onnxruntime-node's async worker, and that dispatch jitter (tens of microseconds) is a large
+//   share of a 0.3-1 ms network (per-run CV 7-19% against 5-9% over visits, the 10 default cells
+//   on one core while the other ran a benchmark), and the first run after a switch of network is
+//   20-30% slower (caches). A preemption still poisons only its own visit, which the median over
+//   visits discards.
 // - Timing: `rounds` interleaved rounds; each round visits every cell once in a fresh seeded order,
 //   so slow drift (thermal, frequency, neighbours' load) hits all cells alike and no cell always
 //   follows the same predecessor (whose cache footprint would bias it). The defaults (40 rounds,
@@ -25,15 +28,27 @@
 //   the run count, is what averages out neighbours' bursts: on a saturated 2-core box, two
 //   independent measurements of 30 cells differed by a median 3-8% with 15-20 rounds and by
 //   0.7-2% with 40-60 (`simnas bench measure`).
-// - Per cell, over all its timed runs pooled across rounds: median, p90, and a robust coefficient
-//   of variation CV = 1.4826 * MAD / median (MAD = median absolute deviation; 1.4826 makes it
-//   match the standard deviation under normal noise while ignoring preempted runs).
-// - Cells whose CV exceeds `noisyCv` are re-measured (up to `maxRemeasures` times, again in
+// - Per cell, over its visits pooled across rounds: median, p90, and a robust coefficient of
+//   variation CV = 1.4826 * MAD / median (MAD = median absolute deviation; 1.4826 makes it match
+//   the standard deviation under normal noise while ignoring preempted visits). What a search
+//   needs is how well the median is known, not how much single visits scatter: the relative
+//   standard error of the median, 1.2533 * CV / sqrt(visits).
+// - Cells whose standard error exceeds `noisyError` are re-measured (up to `maxRemeasures` times, again in
 //   interleaved rounds among themselves, half as many rounds each time). Their runs join the
 //   cell's pool rather than replace it: more runs spread over more time steady the median, while
 //   keeping only the calmest attempt would trade a long window for a short one (measured: worse
 //   repeatability between independent measurements). A cell whose pooled CV stays above the
 //   threshold is flagged `noisy`.
+// - `windowMs`, when set, sizes the timed phase by time instead of a round count: as many rounds
+//   (at most `rounds`, at least MIN_ROUNDS) as fill the window at the warm-up's pace. The
+//   verification of one candidate uses it, so its cost does not grow with the network's size.
+// - Anchors (optional): cells measured earlier in the same job (the samples) are measured again in
+//   the same rounds as the new cells, the ones nearest in latency to them. Their ratio now/earlier
+//   is the drift of the machine since then (load, frequency, thermal state); where it differs from
+//   1 by more than twice its own standard error, the new cells' latencies are divided by it, so
+//   that they stand on the scale of the earlier measurements they will be compared with, and
+//   their standard error grows by the drift's. Otherwise nothing is corrected (a correction for
+//   no visible drift would only add the anchors' noise).
 // - Ambient load is recorded, not corrected: over the timing phase, the CPU time other processes
 //   used (all cores' busy time from os.cpus() minus our own process.cpuUsage()) as an average
 //   number of busy cores, plus the 1-minute load average. Contention on a shared machine slows
@@ -90,9 +105,14 @@ export interface MeasureOptions {
   readonly rounds: number;
   /** Target duration of one visit of a cell in a round; short runs are repeated up to this. */
   readonly minVisitMs: Milliseconds;
-  /** Robust CV above which a cell is re-measured and, if it stays above, flagged noisy. */
-  readonly noisyCv: number;
+  /**
+   * Relative standard error of the median above which a cell is re-measured and, if it stays
+   * above, flagged noisy.
+   */
+  readonly noisyError: number;
   readonly maxRemeasures: number;
+  /** Target duration of the timed phase (rounds then come from it, capped by `rounds`); undefined: `rounds`. */
+  readonly windowMs: Milliseconds | undefined;
   /** Wall-time cap for the whole call; undefined means none. */
   readonly timeBudgetMs: Milliseconds | undefined;
   /** Seeds the input values, the weights and the visiting order of each round. */
@@ -107,8 +127,9 @@ export const DEFAULT_MEASURE_OPTIONS: MeasureOptions = {
   warmupRuns: 5,
   rounds: 40,
   minVisitMs: 8,
-  noisyCv: 0.1,
+  noisyError: 0.02,
   maxRemeasures: 2,
+  windowMs: undefined,
   timeBudgetMs: undefined,
   seed: 0,
 };
@@ -141,6 +162,30 @@ export interface MeasureHooks {
   readonly onVisit?: (event: VisitEvent) => void;
   /** Force the progress bar on/off (default: on a TTY). */
   readonly interactiveProgress?: boolean;
+  /** Earlier measurements to re-measure alongside the new cells, as drift anchors. */
+  readonly anchors?: AnchorPool;
+}
+
+/** Cells measured earlier in the same job, from which the anchors of a measurement are chosen. */
+export interface AnchorPool {
+  readonly cells: readonly { readonly architecture: Architecture; readonly medianMs: Milliseconds }[];
+  /** How many to re-measure (the ones nearest in latency to the new cells). */
+  readonly count: number;
+}
+
+/** What the anchors saw: the machine's drift since the earlier measurement, and whether it was corrected. */
+export interface Anchoring {
+  readonly anchors: readonly {
+    readonly cell: string;
+    readonly earlierMs: Milliseconds;
+    readonly nowMs: Milliseconds;
+  }[];
+  /** Median over anchors of now / earlier. */
+  readonly drift: number;
+  /** Relative standard error of the drift (from the anchors' spread and their own standard errors). */
+  readonly driftError: number;
+  /** Whether the new cells' latencies were divided by the drift (it differed from 1 by > 2 errors). */
+  readonly corrected: boolean;
 }
 
 export interface CellLatency {
@@ -153,13 +198,18 @@ export interface CellLatency {
   readonly code: number;
   /** The space's key, only in spaces too large for integer codes. */
   readonly key?: string;
+  /** Median over visits of the time per run (divided by the anchors' drift where it was corrected). */
   readonly medianMs: Milliseconds;
+  /** 90th percentile and minimum over visits of the time per run. */
   readonly p90Ms: Milliseconds;
   readonly minMs: Milliseconds;
-  /** Robust coefficient of variation, 1.4826 * MAD / median (a fraction, 0.02 = 2%). */
+  /** Robust coefficient of variation over visits, 1.4826 * MAD / median (a fraction, 0.02 = 2%). */
   readonly cv: number;
+  /** Relative standard error of the median, 1.2533 * CV / sqrt(visits) (and the drift's, if corrected). */
+  readonly standardError: number;
   readonly noisy: boolean;
-  /** Timed runs behind the figures (all attempts pooled). */
+  /** Timed visits and runs behind the figures (all attempts pooled). */
+  readonly visits: number;
   readonly runs: number;
   readonly runsPerVisit: number;
   /** Measurement attempts made (1 + re-measures). */
@@ -190,6 +240,29 @@ export interface MeasurementProtocol extends MeasureOptions {
   /** 1-minute load average when timing started and when it ended (0 where the OS has none). */
   readonly loadAverage: readonly [number, number];
   readonly logicalCores: number;
+  /** Present when anchors were re-measured alongside the cells. */
+  readonly anchoring?: Anchoring;
+}
+
+/** The conditions of one measurement call, for reports: how busy the machine was, what the anchors saw. */
+export interface MeasurementCondition {
+  readonly cells: number;
+  readonly backgroundCores: number;
+  readonly loadAverage: readonly [number, number];
+  readonly anchoring?: Anchoring;
+  readonly wallMs: Milliseconds;
+}
+
+/** The conditions of a measurement, as reports list them. */
+export function conditionOf(result: MeasurementResult): MeasurementCondition {
+  const { backgroundCores, loadAverage, anchoring } = result.protocol;
+  return {
+    cells: result.cells.length,
+    backgroundCores,
+    loadAverage,
+    ...(anchoring ? { anchoring } : {}),
+    wallMs: result.wallMs,
+  };
 }
 
 export interface MeasurementResult {
@@ -216,6 +289,11 @@ export function remeasureRounds(rounds: number): number {
   return Math.max(MIN_ROUNDS, Math.ceil(rounds / 2));
 }
 
+/** Relative standard error of a median of `count` values with robust CV `cv` (normal efficiency 1/1.2533^2). */
+export function medianStandardError(cv: number, count: number): number {
+  return (1.2533 * cv) / Math.sqrt(Math.max(1, count));
+}
+
 /** Back-to-back runs per visit so that one visit lasts at least `minVisitMs`. */
 export function runsPerVisitFor(runMs: Milliseconds, minVisitMs: Milliseconds): number {
   if (!(runMs > 0)) return MAX_RUNS_PER_SAMPLE;
@@ -238,7 +316,11 @@ export function validateMeasureOptions(options: MeasureOptions): MeasureOptions 
   if (!(options.minVisitMs >= 0 && Number.isFinite(options.minVisitMs))) {
     throw new UsageError(`minimum visit time must be a finite number of ms >= 0, got ${options.minVisitMs}`);
   }
-  if (!(options.noisyCv > 0)) throw new UsageError(`noisy CV threshold must be > 0, got ${options.noisyCv}`);
+  if (!(options.noisyError > 0))
+    throw new UsageError(`noisy standard-error threshold must be > 0, got ${options.noisyError}`);
+  if (options.windowMs !== undefined && !(options.windowMs > 0 && Number.isFinite(options.windowMs))) {
+    throw new UsageError(`timing window must be a positive number of ms, got ${options.windowMs}`);
+  }
   if (options.timeBudgetMs !== undefined && !(options.timeBudgetMs > 0)) {
     throw new UsageError(`time budget must be a positive number of ms, got ${options.timeBudgetMs}`);
   }
@@ -266,6 +348,8 @@ interface PreparedCell {
   readonly buildMs: Milliseconds;
   readonly sessionMs: Milliseconds;
   runsPerVisit: number;
+  /** Median warm-up run (after the first), which sizes visits and the window's rounds. */
+  warmupMs: Milliseconds;
 }
 
 /**
@@ -296,21 +380,19 @@ export async function measureCells(
   let warmupRunsTotal = 0;
   let timedRuns = 0;
 
-  const runVisit = async (entry: PreparedCell, event: VisitEvent): Promise<number[]> => {
+  /** One visit: its runs back to back, timed as a group; returns the time per run. */
+  const runVisit = async (entry: PreparedCell, event: VisitEvent): Promise<number> => {
     hooks.onVisit?.(event);
     const runs = event.phase === 'warmup' ? 1 : entry.runsPerVisit;
-    const times: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const start = clock();
-      await entry.session.run(entry.feeds);
-      times.push(clock() - start);
-    }
+    const start = clock();
+    for (let i = 0; i < runs; i++) await entry.session.run(entry.feeds);
+    const perRun = (clock() - start) / runs;
     if (event.phase === 'warmup') warmupRunsTotal += runs;
     else timedRuns += runs;
-    return times;
+    return perRun;
   };
 
-  /** Interleaved rounds over `members`; returns per-run times per member. */
+  /** Interleaved rounds over `members`; returns per-visit times per member. */
   const timeRounds = async (
     members: readonly number[],
     rounds: number,
@@ -327,13 +409,23 @@ export async function measureCells(
         break;
       }
       for (const index of orderRandom.shuffled(members)) {
-        const perRun = await runVisit(prepared[index]!, { phase, cellIndex: index, round, attempt });
-        times.get(index)!.push(...perRun);
+        times.get(index)!.push(await runVisit(prepared[index]!, { phase, cellIndex: index, round, attempt }));
       }
       completed++;
       onRound();
     }
     return { times, rounds: completed, stoppedByBudget };
+  };
+
+  const warmUp = async (index: number): Promise<void> => {
+    const entry = prepared[index]!;
+    const warmupTimes: number[] = [];
+    for (let run = 0; run < options.warmupRuns; run++) {
+      warmupTimes.push(await runVisit(entry, { phase: 'warmup', cellIndex: index, round: run, attempt: 0 }));
+    }
+    // The first run pays for arena growth and planning; calibrate on the rest when there are any.
+    entry.warmupMs = median(warmupTimes.length > 1 ? warmupTimes.slice(1) : warmupTimes);
+    entry.runsPerVisit = runsPerVisitFor(entry.warmupMs, options.minVisitMs);
   };
 
   let stopProgress = (): void => {};
@@ -353,23 +445,32 @@ export async function measureCells(
       prepared.push(await prepareCell(cell, options, buildModel, inputs, random, wallClock));
       progress.tick(1, `built ${space.format(cell)}`);
     }
-    for (const [index, entry] of prepared.entries()) {
-      const warmupTimes: number[] = [];
-      for (let run = 0; run < options.warmupRuns; run++) {
-        warmupTimes.push(
-          ...(await runVisit(entry, { phase: 'warmup', cellIndex: index, round: run, attempt: 0 })),
-        );
-      }
-      // The first run pays for arena growth and planning; calibrate on the rest when there are any.
-      entry.runsPerVisit = runsPerVisitFor(
-        median(warmupTimes.length > 1 ? warmupTimes.slice(1) : warmupTimes),
-        options.minVisitMs,
-      );
-      progress.tick(1, `warmed ${space.format(entry.cell)}`);
+    for (const index of prepared.keys()) {
+      await warmUp(index);
+      progress.tick(1, `warmed ${space.format(prepared[index]!.cell)}`);
     }
-    const everyCell = prepared.map((_, index) => index);
+    const measuredCells = prepared.map((_, index) => index);
+    const anchors = chooseAnchors(hooks.anchors, prepared, space);
+    const anchorIndices: number[] = [];
+    for (const anchor of anchors) {
+      prepared.push(await prepareCell(anchor.architecture, options, buildModel, inputs, random, wallClock));
+      anchorIndices.push(prepared.length - 1);
+      await warmUp(prepared.length - 1);
+    }
+    const everyCell = [...measuredCells, ...anchorIndices];
+    const roundMs = everyCell.reduce(
+      (sum, index) => sum + prepared[index]!.warmupMs * prepared[index]!.runsPerVisit,
+      0,
+    );
+    const rounds =
+      options.windowMs === undefined
+        ? options.rounds
+        : Math.min(
+            options.rounds,
+            Math.max(MIN_ROUNDS, Math.ceil(options.windowMs / Math.max(roundMs, 1e-3))),
+          );
     const ambientStart = ambientSnapshot();
-    const first = await timeRounds(everyCell, options.rounds, 'timed', 0, () => progress.tick(1, 'round'));
+    const first = await timeRounds(everyCell, rounds, 'timed', 0, () => progress.tick(1, 'round'));
     stopProgress();
 
     const pooled = new Map<number, number[]>();
@@ -378,17 +479,22 @@ export async function measureCells(
       pooled.set(index, first.times.get(index)!);
       attempts.set(index, 1);
     }
-    const isNoisy = (index: number): boolean => robustCv(pooled.get(index)!) > options.noisyCv;
+    const errorOf = (index: number): number => {
+      const visits = pooled.get(index)!;
+      return medianStandardError(robustCv(visits), visits.length);
+    };
     let remeasureAttempts = 0;
     for (let attempt = 1; attempt <= options.maxRemeasures; attempt++) {
-      const noisy = everyCell.filter(isNoisy);
+      const noisy = everyCell.filter((index) => errorOf(index) > options.noisyError);
       if (noisy.length === 0 || wallClock() > budgetEnd) break;
       remeasureAttempts++;
       logger.info(
         `re-measuring ${noisy.length} noisy cell(s) (attempt ${attempt} of ${options.maxRemeasures})`,
       );
-      const again = await timeRounds(noisy, remeasureRounds(options.rounds), 'remeasure', attempt, () => {});
-      for (const index of noisy) {
+      // Anchors join every re-measure, so that the drift they report covers the same time.
+      const members = [...new Set([...noisy, ...anchorIndices])];
+      const again = await timeRounds(members, remeasureRounds(rounds), 'remeasure', attempt, () => {});
+      for (const index of members) {
         pooled.get(index)!.push(...again.times.get(index)!);
         attempts.set(index, attempts.get(index)! + 1);
       }
@@ -402,20 +508,40 @@ export async function measureCells(
           'latencies may be inflated and less repeatable',
       );
     }
-    const results = prepared.map((entry, index): CellLatency => {
-      const perRun = pooled.get(index)!;
-      const cv = robustCv(perRun);
+    const anchoring =
+      anchors.length === 0
+        ? undefined
+        : driftOf(
+            anchors.map((anchor, i) => {
+              const visits = pooled.get(anchorIndices[i]!)!;
+              return {
+                cell: space.format(anchor.architecture),
+                earlierMs: anchor.medianMs,
+                nowMs: median(visits),
+                error: errorOf(anchorIndices[i]!),
+              };
+            }),
+          );
+    const scale = anchoring?.corrected ? anchoring.drift : 1;
+    const results = measuredCells.map((index): CellLatency => {
+      const entry = prepared[index]!;
+      const visits = pooled.get(index)!;
+      const cv = robustCv(visits);
+      const ownError = medianStandardError(cv, visits.length);
+      const standardError = anchoring?.corrected ? Math.hypot(ownError, anchoring.driftError) : ownError;
       return {
         cell: space.format(entry.cell),
         ...(space.enumerable
           ? { code: space.code(entry.cell) }
           : { code: Number.NaN, key: space.key(entry.cell) }),
-        medianMs: median(perRun),
-        p90Ms: quantile(perRun, 0.9),
-        minMs: Math.min(...perRun),
+        medianMs: median(visits) / scale,
+        p90Ms: quantile(visits, 0.9) / scale,
+        minMs: Math.min(...visits) / scale,
         cv,
-        noisy: cv > options.noisyCv,
-        runs: perRun.length,
+        standardError,
+        noisy: ownError > options.noisyError,
+        visits: visits.length,
+        runs: visits.length * entry.runsPerVisit,
         runsPerVisit: entry.runsPerVisit,
         attempts: attempts.get(index)!,
         buildMs: entry.buildMs,
@@ -425,12 +551,13 @@ export async function measureCells(
     const noisyCount = results.filter((result) => result.noisy).length;
     if (noisyCount > 0) {
       logger.warn(
-        `${noisyCount} cell(s) stayed above CV ${formatPercent(options.noisyCv)} after re-measuring`,
+        `${noisyCount} cell(s) stayed above a ${formatPercent(options.noisyError)} standard error after re-measuring`,
       );
     }
     return {
       protocol: {
         ...options,
+        rounds,
         onnxruntimeVersion: onnxruntimeVersion(),
         sessionOptions: {
           graphOptimizationLevel: 'all',
@@ -438,10 +565,11 @@ export async function measureCells(
           intraOpNumThreads: options.threads,
           interOpNumThreads: 1,
         },
-        cvMethod: 'robust: 1.4826 * median absolute deviation / median, over per-run times',
+        cvMethod:
+          'robust over visits: 1.4826 * median absolute deviation / median; standard error of the median 1.2533 * CV / sqrt(visits)',
         order:
-          'interleaved rounds, each visiting every cell once in a seeded random order; runs timed one by one',
-        clock: hooks.clock ? 'injected' : 'process.hrtime.bigint() around session.run',
+          'interleaved rounds, each visiting every cell once in a seeded random order; each visit timed as one group of runs',
+        clock: hooks.clock ? 'injected' : 'process.hrtime.bigint() around each visit',
         roundsCompleted: first.rounds,
         remeasureAttempts,
         stoppedByBudget: first.stoppedByBudget,
@@ -450,6 +578,7 @@ export async function measureCells(
         backgroundCores,
         loadAverage: [ambientStart.loadAverage, ambientEnd.loadAverage],
         logicalCores: os.cpus().length,
+        ...(anchoring ? { anchoring } : {}),
       },
       cells: results,
       startedAt,
@@ -459,6 +588,46 @@ export async function measureCells(
     stopProgress();
     await Promise.all(prepared.map((entry) => entry.session.release()));
   }
+}
+
+/**
+ * The pool's cells nearest (in log latency) to the new cells' warm-up pace, skipping any that is
+ * itself being measured: anchors of similar size see load the way the new cells do.
+ */
+function chooseAnchors(
+  pool: AnchorPool | undefined,
+  prepared: readonly PreparedCell[],
+  space: SearchSpace,
+): AnchorPool['cells'] {
+  if (!pool || pool.count <= 0 || prepared.length === 0) return [];
+  const measuring = new Set(prepared.map((entry) => space.key(entry.cell)));
+  const target = Math.log(median(prepared.map((entry) => entry.warmupMs)));
+  return pool.cells
+    .filter((cell) => !measuring.has(space.key(cell.architecture)) && cell.medianMs > 0)
+    .map((cell) => ({ cell, distance: Math.abs(Math.log(cell.medianMs) - target) }))
+    .sort((a, b) => a.distance - b.distance)
+    .slice(0, pool.count)
+    .map(({ cell }) => cell);
+}
+
+/** Anchor ratios now/earlier -> the drift, its standard error, and whether it is worth correcting. */
+export function driftOf(
+  anchors: readonly { cell: string; earlierMs: number; nowMs: number; error: number }[],
+): Anchoring {
+  const logRatios = anchors.map((anchor) => Math.log(anchor.nowMs / anchor.earlierMs));
+  const drift = Math.exp(median(logRatios));
+  // Each ratio carries the anchor's error now and (about as much) when it was first measured; the
+  // spread between anchors adds what per-anchor errors miss (load that hits sizes differently).
+  const own = Math.sqrt(anchors.reduce((sum, a) => sum + 2 * a.error ** 2, 0)) / anchors.length;
+  const spread =
+    anchors.length > 1 ? robustCv(logRatios.map((r) => Math.exp(r))) / Math.sqrt(anchors.length) : 0;
+  const driftError = Math.hypot(own, spread);
+  return {
+    anchors: anchors.map(({ cell, earlierMs, nowMs }) => ({ cell, earlierMs, nowMs })),
+    drift,
+    driftError,
+    corrected: Math.abs(Math.log(drift)) > 2 * driftError,
+  };
 }
 
 /** Above this many cores of other work, a measurement is reported as taken on a busy machine. */
@@ -516,7 +685,15 @@ async function prepareCell(
     input = seededInput(model.inputShape, random.child(`measure-input-${shapeKey}`));
     inputs.set(shapeKey, input);
   }
-  return { cell, session, feeds: { [model.inputName]: input }, buildMs, sessionMs, runsPerVisit: 1 };
+  return {
+    cell,
+    session,
+    feeds: { [model.inputName]: input },
+    buildMs,
+    sessionMs,
+    runsPerVisit: 1,
+    warmupMs: 0,
+  };
 }
 
 /** Session settings of every timed session: full graph optimization, one inter-op thread, quiet. */

@@ -137,6 +137,7 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
       }),
       recommendation: check.recommendation,
       ...(device.protocol ? { protocol: device.protocol } : {}),
+      ...(device.conditions && device.conditions.length > 0 ? { conditions: device.conditions } : {}),
       wallMs: performance.now() - started,
     };
   } finally {

@@ -3,7 +3,7 @@
 // recommend): what the front ends pass in and get back, and what the stages hand each other.
 import { DEFAULT_SAMPLE_COUNT } from '../devices/design.js';
 import type { HardwareFingerprint } from '../hardware/fingerprint.js';
-import type { MeasureOptions, MeasurementResult } from '../hardware/measure.js';
+import type { MeasureOptions, MeasurementCondition, MeasurementResult } from '../hardware/measure.js';
 import type { FrontPoint } from '../search/front.js';
 import type { Recommendation, VerifiedCell } from '../search/recommend.js';
 import type { StrategyChoice, StrategyName } from '../search/strategies.js';
@@ -133,6 +133,8 @@ export interface SearchResult {
   readonly front: readonly FrontPoint[];
   readonly recommendation: Recommendation;
   readonly protocol?: MeasurementResult['protocol'];
+  /** Live devices: the conditions of every measurement call (samples first, then verifications). */
+  readonly conditions?: readonly MeasurementCondition[];
   readonly wallMs: number;
 }
 

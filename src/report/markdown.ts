@@ -33,8 +33,8 @@ function render(report: SearchReport, frontRows: number): string {
       : `no budget given: target ${ms(report.budget.ms)}, the knee of the predicted front`;
   const verdict = rec.certified
     ? '✅ within budget'
-    : rec.withinBudget
-      ? '⚠️ within budget, inside the noise margin'
+    : rec.measuredMs <= report.budget.ms
+      ? '⚠️ could not certify (inside the noise margin)'
       : '⚠️ over budget';
   const lines = [
     `### simnas: ${report.dataset} on ${hardware}`,
@@ -105,8 +105,9 @@ function render(report: SearchReport, frontRows: number): string {
       ? `**Controller**: ${controllerText(report.controller, report.dataset)}.`
       : `**Controller**: not used (strategy ${report.strategy}).`,
     report.protocol
-      ? `**Protocol**: onnxruntime ${report.protocol.onnxruntimeVersion} (${report.protocol.provider}, ${report.protocol.threads} thread(s), batch ${report.protocol.batchSize}), ${report.protocol.rounds} interleaved rounds, median of individually timed runs.`
+      ? `**Protocol**: onnxruntime ${report.protocol.onnxruntimeVersion} (${report.protocol.provider}, ${report.protocol.threads} thread(s), batch ${report.protocol.batchSize}), samples in ${report.protocol.rounds} interleaved rounds, median over visits (each visit's runs timed as one group); each verification measured with sample cells as drift anchors.`
       : '',
+    report.conditions ? `**Load while measuring**: ${conditionsText(report.conditions)}.` : '',
     report.device.kind === 'table'
       ? `**Reproduce**: \`${reproduceCommand(report)}\` (simnas ${report.simnasVersion}, Node ${report.nodeVersion}).`
       : `**Rerun** on the same hardware (live latencies vary from run to run): \`${reproduceCommand(report)}\` (simnas ${report.simnasVersion}, seed ${report.seed}, Node ${report.nodeVersion}).`,
@@ -179,4 +180,28 @@ export function reproduceCommand(report: SearchReport): string {
   if (report.budget.source === 'given') args.push('--budget', `${report.budget.ms}ms`);
   args.push('--seed', String(report.seed));
   return args.map(shellWord).join(' ');
+}
+
+/** "samples: 0.1 busy cores (load 0.4); verifications: 0.1-1.2 busy cores, drift x0.98-x1.06 (1 corrected)" */
+function conditionsText(conditions: NonNullable<SearchReport['conditions']>): string {
+  const cores = (values: number[]): string => {
+    const low = Math.min(...values).toFixed(1);
+    const high = Math.max(...values).toFixed(1);
+    return `${low === high ? low : `${low}-${high}`} busy cores of other processes`;
+  };
+  const [first, ...rest] = conditions;
+  const parts = [
+    `samples: ${cores([first!.backgroundCores])} (load average ${first!.loadAverage[0].toFixed(1)})`,
+  ];
+  if (rest.length > 0) {
+    const drifts = rest.flatMap((c) => (c.anchoring ? [c.anchoring.drift] : []));
+    const corrected = rest.filter((c) => c.anchoring?.corrected).length;
+    parts.push(
+      `${rest.length} verification(s): ${cores(rest.map((c) => c.backgroundCores))}` +
+        (drifts.length > 0
+          ? `, anchors' drift x${Math.min(...drifts).toFixed(3)}-x${Math.max(...drifts).toFixed(3)} (${corrected} corrected)`
+          : ''),
+    );
+  }
+  return parts.join('; ');
 }

@@ -28,7 +28,10 @@ export interface VerifiedCell {
 }
 
 export interface Recommendation extends VerifiedCell {
-  /** Measured within the budget. */
+  /**
+   * Certified within the budget (the same as `certified`): a measurement under the budget but
+   * inside its noise margin does not count, and `reason` says so with the figures.
+   */
   readonly withinBudget: boolean;
   /** Measured within the budget less the noise margin: the rule's guarantee holds. */
   readonly certified: boolean;
@@ -65,7 +68,6 @@ export function recommend(
     };
   }
   const fastest = verified.reduce((a, b) => (b.measuredMs < a.measuredMs ? b : a));
-  const borderline = fastest.measuredMs <= budgetMs;
   // With no sample certified, the pipeline's competing sample is its fastest one.
   const samples =
     sampleCount === 0
@@ -73,16 +75,23 @@ export function recommend(
       : sampleCount === 1
         ? ' nor the fastest sample'
         : ` nor ${sampleCount} sample cells`;
+  const noise = typeof margin.noise === 'number' ? margin.noise : (margin.noise.get(fastest.code) ?? 0);
+  const spread = noise > 0 ? ` ± ${(fastest.measuredMs * noise).toPrecision(2)} ms` : '';
+  const against = `measured ${fastest.measuredMs.toPrecision(3)} ms${spread} against ${budgetMs.toPrecision(3)} ms`;
+  // Nothing is certified on hope: a measurement under the budget but inside its own noise margin
+  // is reported as not within budget, with the figures that say why.
   return {
     ...fastest,
-    withinBudget: borderline,
+    withinBudget: false,
     certified: false,
     certifiedBelowMs: threshold(fastest),
     reason:
-      `none of the ${verifiedCount} verified cells${samples} measured within ${budgetMs.toPrecision(3)} ms${marginNote}; ` +
-      `this is the fastest of them (${fastest.measuredMs.toPrecision(3)} ms` +
-      `${fastest.source === 'sample' ? ', a sample cell' : ''}` +
-      `${borderline ? ', within the budget but inside the noise margin' : ''})`,
+      fastest.measuredMs <= budgetMs
+        ? `could not certify: ${against}${fastest.source === 'sample' ? ' (a sample cell)' : ''}, inside the ` +
+          `noise margin (certified below ${threshold(fastest).toPrecision(3)} ms); none of the ${verifiedCount} ` +
+          `verified cells${samples} measured clear of it, so this is the fastest of them`
+        : `none of the ${verifiedCount} verified cells${samples} measured within ${budgetMs.toPrecision(3)} ms${marginNote}; ` +
+          `this is the fastest of them (${against}${fastest.source === 'sample' ? ', a sample cell' : ''})`,
   };
 }
 
