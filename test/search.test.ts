@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { objective, type SearchProblem } from '../src/search/objective.js';
+import { kneeBudget, roundUpToPreferred } from '../src/search/front.js';
 import { kneePoint, paretoFront } from '../src/search/pareto.js';
 import {
   evolutionSearch,
@@ -188,5 +189,33 @@ describe('pareto front', () => {
     // Further apart, the jump is a real tradeoff and stays the knee.
     const apart = front.map((p) => (p.code === 0 ? { ...p, latencyMs: 0.12 } : p));
     expect(kneePoint(apart)?.code).toBe(1);
+  });
+
+  it('rounds knee targets up to R20 preferred numbers', () => {
+    expect([0.95, 1, 1.01, 1.53, 1.9, 2.01, 12.3, 0.0171].map(roundUpToPreferred)).toEqual([
+      1, 1, 1.12, 1.6, 2, 2.24, 12.5, 0.018,
+    ]);
+  });
+
+  it('votes the knee over perturbed fronts and leaves the knee cell room to be certified', () => {
+    const latencies = Float64Array.from([0.5, 1, 2, 4, 8]);
+    const scores = Float64Array.from([0.3, 0.6, 0.65, 0.68, 0.7]);
+    const target = kneeBudget(
+      scores,
+      latencies,
+      0.5,
+      () => true,
+      { noise: 0.02, marginZ: 1.645 },
+      new Random(1),
+    );
+    expect(target.kneeCode).toBe(1);
+    expect(target.kneeMs).toBe(1);
+    // 1 ms x exp(1.645 x 2%) = 1.033 ms, rounded up to 1.12 ms.
+    expect(target.ms).toBe(1.12);
+    // A 1% change of one prediction does not move it between runs.
+    const nudged = Float64Array.from(latencies, (ms, code) => (code === 2 ? ms * 0.99 : ms));
+    expect(
+      kneeBudget(scores, nudged, 0.5, () => true, { noise: 0.02, marginZ: 1.645 }, new Random(2)).ms,
+    ).toBe(1.12);
   });
 });

@@ -257,7 +257,7 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
             }
           }
 
-          const { problem } = searchProblem(NB201, adapted, deviceScores, budgetMs);
+          const { problem } = searchProblem(NB201, adapted, deviceScores, budgetMs, options.noise, seed);
           let optimum = -Infinity;
           for (let code = 0; code < SPACE_SIZE; code++) optimum = Math.max(optimum, objective(problem, code));
           let controllerCells: number | undefined;

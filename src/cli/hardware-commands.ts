@@ -22,8 +22,11 @@ import { recordLatencyTable } from '../hardware/record-table.js';
 import { stderrLogger } from '../util/log.js';
 import {
   datasetOption,
+  loadList,
+  nonNegativeInteger,
   pathValue,
   positiveInteger,
+  positiveNumber,
   printJson,
   seedValue,
   spaceOption,
@@ -202,6 +205,56 @@ export function registerHardwareCommands(program: Command, bench: Command): void
       );
     },
   );
+
+  bench
+    .command('certify')
+    .description(
+      'does a certification keep its promise under load: false certification and rejection, A-vs-A, search stability',
+    )
+    .option('--load <list>', 'busy background processes to run, e.g. 0,1,2', loadList, [0, 1, 2])
+    .option('--trials <n>', 'verifications of each cell per load', positiveInteger, 10)
+    .option('--cells <n>', 'cells with a reference latency', positiveInteger, 4)
+    .option('--ab-runs <n>', 'A-vs-A reviews per load (0: none)', nonNegativeInteger, 20)
+    .option('--stability-runs <n>', 'cold search runs per setting (0: none)', nonNegativeInteger, 10)
+    .option('--stability-load <list>', 'loads at which search stability is measured', loadList, [0])
+    .option('--stability-budget <ms>', 'the budget of the stability runs with a budget', positiveNumber, 2)
+    .option('--seed <n>', 'seed of the cells, weights, inputs and visiting order', seedValue, 0)
+    .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
+    .option('--json', 'print one JSON object')
+    .action(
+      async (flags: {
+        load: number[];
+        trials: number;
+        cells: number;
+        abRuns: number;
+        stabilityRuns: number;
+        stabilityLoad: number[];
+        stabilityBudget: number;
+        seed: number;
+        dataset: Dataset;
+        json?: boolean;
+      }) => {
+        // Loaded on demand: benchmarks stay out of the pipeline's import graph.
+        const { formatCertifyBench, runCertifyBench } = await import('../bench/certify-bench.js');
+        const result = await runCertifyBench(
+          {
+            loads: flags.load,
+            trials: flags.trials,
+            cells: flags.cells,
+            dataset: flags.dataset,
+            seed: flags.seed,
+            referenceRepeats: 3,
+            abRuns: flags.abRuns,
+            stabilityRuns: flags.stabilityRuns,
+            stabilityLoads: flags.stabilityLoad,
+            stabilityBudgetMs: flags.stabilityBudget,
+          },
+          stderrLogger,
+        );
+        if (flags.json) return printJson(result);
+        process.stdout.write(`${formatCertifyBench(result)}\n`);
+      },
+    );
 
   bench
     .command('measure')

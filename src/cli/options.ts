@@ -9,6 +9,7 @@ import { DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
 import {
   decimalIn,
   integerAtLeast,
+  integerIn,
   listOf as listValue,
   OPTIONS,
   pathIn,
@@ -25,6 +26,20 @@ export function specOption<T>(spec: OptionSpec<T>, description: string = spec.de
 
 /** Parses a positive decimal integer option value. */
 export const positiveInteger = integerAtLeast(1).parse;
+
+/** Parses a non-negative decimal integer option value (0 turns something off). */
+export const nonNegativeInteger = integerAtLeast(0).parse;
+
+/** Parses a positive decimal number (e.g. milliseconds). */
+export const positiveNumber = decimalIn('a positive decimal number, e.g. 2 or 0.5', (v) => v > 0).parse;
+
+/** Parses `--load 0,1,2`: counts of busy background processes, 0 to 8 each. */
+export function loadList(text: string): number[] {
+  const integer = integerIn(0, 8, 'background process counts from 0 to 8, e.g. 0,1,2');
+  return listValue('background process counts', '0,1,2')
+    .parse(text)
+    .map((item) => integer.parse(item));
+}
 
 /**
  * `--samples` of the commands that measure designed cells, `what` saying what they are for: the

@@ -20,7 +20,7 @@
 //   share of a 0.3-1 ms network (per-run CV 7-19% against 5-9% over visits, the 10 default cells
 //   on one core while the other ran a benchmark), and the first run after a switch of network is
 //   20-30% slower (caches). A preemption still poisons only its own visit, which the median over
-//   visits discards.
+//   visits discards. Each timed visit starts with one untimed run (see runVisit).
 // - Timing: `rounds` interleaved rounds; each round visits every cell once in a fresh seeded order,
 //   so slow drift (thermal, frequency, neighbours' load) hits all cells alike and no cell always
 //   follows the same predecessor (whose cache footprint would bias it). The defaults (40 rounds,
@@ -384,6 +384,10 @@ export async function measureCells(
   const runVisit = async (entry: PreparedCell, event: VisitEvent): Promise<number> => {
     hooks.onVisit?.(event);
     const runs = event.phase === 'warmup' ? 1 : entry.runsPerVisit;
+    // The first run after another network pays for cold caches (20-30% slower on a sub-ms network,
+    // and by how much depends on which network ran before): it runs untimed, so a visit measures
+    // the network warm, as it runs when deployed back to back.
+    if (event.phase !== 'warmup') await entry.session.run(entry.feeds);
     const start = clock();
     for (let i = 0; i < runs; i++) await entry.session.run(entry.feeds);
     const perRun = (clock() - start) / runs;

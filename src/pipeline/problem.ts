@@ -3,7 +3,9 @@
 import { UsageError } from '../errors.js';
 import { fastestUsable, kneeBudget, type Usable } from '../search/front.js';
 import type { SearchProblem } from '../search/objective.js';
+import { DEFAULT_MARGIN_Z } from '../search/verification.js';
 import type { SearchSpace } from '../spaces/space.js';
+import { Random } from '../util/random.js';
 import { predictionFloor } from './adapt.js';
 import type { AdaptedDevice, SearchResult } from './types.js';
 
@@ -63,6 +65,8 @@ export function searchProblem(
   adapted: AdaptedDevice,
   scores: Float64Array,
   budgetMs: number | undefined,
+  noise: number,
+  seed: number,
 ): { problem: SearchProblem; budget: SearchResult['budget'] } {
   const { mean, std } = adapted.predicted;
   const conservative = Float64Array.from(mean, (m, code) => m + CONSERVATIVE_Z * std[code]!);
@@ -72,14 +76,25 @@ export function searchProblem(
   const budget =
     budgetMs !== undefined
       ? { ms: budgetMs, source: 'given' as const }
-      : {
-          ms: kneeBudget(
-            scores,
-            mean,
-            Math.min(...adapted.samples.map((sample) => sample.measuredMs)),
-            usableIn(space),
-          ),
-          source: 'knee' as const,
-        };
+      : kneeTarget(space, adapted, scores, noise, seed);
   return { problem: { space, taskScore: ranked, latencyMs: conservative, budgetMs: budget.ms }, budget };
+}
+
+/** The knee target of the predicted front, with room for a measurement of relative sd `noise`. */
+function kneeTarget(
+  space: SearchSpace,
+  adapted: AdaptedDevice,
+  scores: Float64Array,
+  noise: number,
+  seed: number,
+): SearchResult['budget'] {
+  const knee = kneeBudget(
+    scores,
+    adapted.predicted.mean,
+    Math.min(...adapted.samples.map((sample) => sample.measuredMs)),
+    usableIn(space),
+    { noise, marginZ: DEFAULT_MARGIN_Z },
+    new Random(seed).child('knee-votes'),
+  );
+  return { ms: knee.ms, source: 'knee', kneeMs: knee.kneeMs };
 }

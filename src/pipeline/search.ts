@@ -19,7 +19,7 @@ import {
   runStrategy,
 } from './strategy.js';
 import type { SearchJobOptions, SearchResult } from './types.js';
-import { verifyCandidates, withNoise } from './verify.js';
+import { typicalNoise, verifyCandidates, withNoise } from './verify.js';
 
 export async function runSearch(options: SearchJobOptions, logger: Logger): Promise<SearchResult> {
   const started = performance.now();
@@ -61,7 +61,14 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
           `${taskScoreId}; it still searches them, but 'simnas pretrain' again would match them`,
       );
     }
-    const { problem, budget } = searchProblem(options.space, adapted, scores, options.budgetMs);
+    const { problem, budget } = searchProblem(
+      options.space,
+      adapted,
+      scores,
+      options.budgetMs,
+      typicalNoise(device.measurementNoise?.() ?? new Map()),
+      options.seed,
+    );
     const evaluations = runStrategy(
       { strategy, evaluations: options.evaluations },
       problem,

@@ -87,7 +87,12 @@ export interface SearchResult {
   };
   readonly fingerprint?: HardwareFingerprint;
   /** The budget searched for, and whether the user gave it or it is the knee of the front. */
-  readonly budget: { readonly ms: number; readonly source: 'given' | 'knee' };
+  readonly budget: {
+    readonly ms: number;
+    readonly source: 'given' | 'knee';
+    /** Knee targets: the knee cell's predicted latency, before room for the margin and rounding. */
+    readonly kneeMs?: number;
+  };
   readonly samples: readonly MeasuredCell[];
   readonly verified: readonly (VerifiedCell & Pick<MeasuredCell, 'relativeNoise'>)[];
   readonly measurements: {

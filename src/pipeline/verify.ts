@@ -37,7 +37,7 @@ export function withNoise(
 }
 
 /** One noise level for cells not measured yet: the median of those seen so far, or the live floor. */
-function typicalNoise(noise: number | ReadonlyMap<number, number>): number {
+export function typicalNoise(noise: number | ReadonlyMap<number, number>): number {
   if (typeof noise === 'number') return noise;
   return noise.size > 0 ? median([...noise.values()]) : LIVE_REPEATABILITY;
 }

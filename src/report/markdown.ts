@@ -30,7 +30,10 @@ function render(report: SearchReport, frontRows: number): string {
   const budgetText =
     report.budget.source === 'given'
       ? `budget ${ms(report.budget.ms)}`
-      : `no budget given: target ${ms(report.budget.ms)}, the knee of the predicted front`;
+      : `no budget given: target ${ms(report.budget.ms)}, the knee of the predicted front` +
+        (report.budget.kneeMs !== undefined
+          ? ` (at ${ms(report.budget.kneeMs)}) with room for the noise margin, rounded up to a preferred number`
+          : '');
   const verdict = rec.certified
     ? '✅ within budget'
     : rec.measuredMs <= report.budget.ms

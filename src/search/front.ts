@@ -38,22 +38,90 @@ function onFront(code: number, scores: Float64Array, usable: Usable): boolean {
 }
 
 /**
- * The knee of the front predicted over every cell that may stand on it. Cells predicted faster
- * than the fastest measured sample are extrapolations (the design measures the cheapest kinds of
- * cell), and a target below every measurement could not be verified: the knee is taken among the
- * others.
+ * ISO 3 preferred numbers (R20: 20 per decade, about 12% apart). A knee target is rounded up to one
+ * of them, so that runs whose predictions differ by noise land on the same target, and a reader
+ * gets a round number.
+ */
+const R20 = [1, 1.12, 1.25, 1.4, 1.6, 1.8, 2, 2.24, 2.5, 2.8, 3.15, 3.55, 4, 4.5, 5, 5.6, 6.3, 7.1, 8, 9];
+
+/** The smallest R20 preferred number >= `ms`. */
+export function roundUpToPreferred(ms: number): number {
+  if (!(ms > 0) || !Number.isFinite(ms)) return ms;
+  const decade = 10 ** Math.floor(Math.log10(ms));
+  for (const step of [...R20, 10]) {
+    const value = Number((step * decade).toPrecision(6));
+    if (value >= ms * (1 - 1e-9)) return value;
+  }
+  return 10 * decade;
+}
+
+/** Perturbed fronts the knee is voted on, and the relative sd of their perturbation. */
+const KNEE_VOTES = 48;
+const KNEE_VOTE_NOISE = 0.03;
+
+export interface KneeTarget {
+  /** The target: the knee's predicted latency with room for the margin, rounded up (roundUpToPreferred). */
+  readonly ms: number;
+  /** The knee cell's predicted latency. */
+  readonly kneeMs: number;
+  readonly kneeCode: number;
+}
+
+/**
+ * The target when no budget is given: the knee of the front predicted over every cell that may
+ * stand on it. Cells predicted faster than the fastest measured sample are extrapolations (the
+ * design measures the cheapest kinds of cell), and a target below every measurement could not be
+ * verified: the knee is taken among the others.
+ *
+ * Stable under noise, since a team sees it change on every push otherwise (four cold runs on an
+ * idle machine chose four knees, 1.53-1.90 ms): the knee is voted on fronts whose latencies are
+ * perturbed by measurement-sized noise (seeded), so a front with two bends of about equal weight
+ * does not flip between them on a 1% change of one prediction; then the target leaves the knee
+ * cell room to be certified (`exp(marginZ * noise)`: without it the knee cell sat exactly on the
+ * target and passed verification about half of the time) and is rounded up to a preferred number.
  */
 export function kneeBudget(
   scores: Float64Array,
   latencies: Float64Array,
   fastestMeasuredMs: number,
   usable: Usable,
-): number {
-  const points = Array.from(latencies, (latencyMs, code) => ({ code, latencyMs, taskScore: scores[code]! }));
-  const candidates = points.filter(
-    (p) => p.latencyMs >= fastestMeasuredMs && onFront(p.code, scores, usable),
-  );
-  return kneePoint(paretoFront(candidates))?.latencyMs ?? fastestMeasuredMs;
+  room: { readonly noise: number; readonly marginZ: number },
+  random: { normal(): number },
+): KneeTarget {
+  const candidates = Array.from(latencies, (latencyMs, code) => ({
+    code,
+    latencyMs,
+    taskScore: scores[code]!,
+  })).filter((p) => p.latencyMs >= fastestMeasuredMs && onFront(p.code, scores, usable));
+  const votes = new Map<number, number>();
+  const vote = (points: typeof candidates): void => {
+    const knee = kneePoint(paretoFront(points));
+    if (knee) votes.set(knee.code, (votes.get(knee.code) ?? 0) + 1);
+  };
+  vote(candidates);
+  for (let i = 1; i < KNEE_VOTES; i++) {
+    vote(
+      candidates.map((p) => ({ ...p, latencyMs: p.latencyMs * Math.exp(KNEE_VOTE_NOISE * random.normal()) })),
+    );
+  }
+  // The most voted knee; ties go to the faster cell, then the lower code.
+  let kneeCode = -1;
+  for (const [code, count] of votes) {
+    const best = votes.get(kneeCode) ?? 0;
+    if (
+      count > best ||
+      (count === best &&
+        (latencies[code]! < latencies[kneeCode]! ||
+          (latencies[code] === latencies[kneeCode] && code < kneeCode)))
+    )
+      kneeCode = code;
+  }
+  const kneeMs = kneeCode >= 0 ? latencies[kneeCode]! : fastestMeasuredMs;
+  return {
+    ms: roundUpToPreferred(kneeMs * Math.exp(room.marginZ * room.noise)),
+    kneeMs,
+    kneeCode,
+  };
 }
 
 /** The front over every evaluated cell, measured latencies replacing predictions where known. */

@@ -58,7 +58,10 @@ export function recommend(
   const verifiedCount = verified.filter((v) => v.source === 'verification').length;
   const sampleCount = verified.length - verifiedCount;
   if (fitting.length > 0) {
-    const best = fitting.reduce((a, b) => (b.taskScore > a.taskScore ? b : a));
+    // Ties (equal task scores) go to the lower code, whatever order the cells were verified in.
+    const best = fitting.reduce((a, b) =>
+      b.taskScore > a.taskScore || (b.taskScore === a.taskScore && b.code < a.code) ? b : a,
+    );
     return {
       ...best,
       withinBudget: true,
