@@ -169,43 +169,50 @@ describe('measurement protocol on real networks', () => {
     expect(remeasured(2)).toEqual([1]);
   });
 
-  it('re-measures anchors beside new cells and corrects only a drift beyond its own error', async () => {
-    // Earlier, the machine was twice as fast as the scripted clock says now: both anchors read 2x
-    // (CHEAP, nearest to the new cell, is prepared first: index 1).
-    const script = scriptedClock((visit) => (visit.cellIndex === 0 ? 3 : visit.cellIndex === 1 ? 4 : 2));
-    const result = await measureCells(
-      [CONV],
-      { ...TINY, rounds: 50, windowMs: 60 },
-      {
-        buildModel: buildNb201Model,
-        clock: script.clock,
-        onVisit: script.onVisit,
-        anchors: {
-          cells: [
-            { architecture: MEDIUM, medianMs: 1 },
-            { architecture: CHEAP, medianMs: 2 },
-            { architecture: CONV, medianMs: 9 }, // the cell being measured is never its own anchor
-          ],
-          count: 2,
+  it('re-measures anchors beside new cells and corrects only a faster machine beyond the drift error', async () => {
+    // Earlier, the machine was twice as slow as the scripted clock says now: both anchors read 0.5x
+    // (MEDIUM, nearest to the new cell's 3 ms, is prepared first: index 1).
+    const anchored = async (earlier: readonly [number, number]) => {
+      const script = scriptedClock((visit) => (visit.cellIndex === 0 ? 3 : visit.cellIndex === 1 ? 2 : 4));
+      return measureCells(
+        [CONV],
+        { ...TINY, rounds: 50, windowMs: 60 },
+        {
+          buildModel: buildNb201Model,
+          clock: script.clock,
+          onVisit: script.onVisit,
+          anchors: {
+            cells: [
+              { architecture: MEDIUM, medianMs: earlier[0] },
+              { architecture: CHEAP, medianMs: earlier[1] },
+              { architecture: CONV, medianMs: 3 }, // the cell being measured is never its own anchor
+            ],
+            count: 2,
+          },
         },
-      },
-    );
-    const anchoring = result.protocol.anchoring!;
-    expect(anchoring.anchors.map((a) => a.cell).sort()).toEqual(
-      [formatCell(CHEAP), formatCell(MEDIUM)].sort(),
-    );
-    expect(anchoring.drift).toBeCloseTo(2, 9);
+      );
+    };
+    const faster = await anchored([4, 8]);
+    const anchoring = faster.protocol.anchoring!;
+    expect(anchoring.anchors.map((a) => a.cell)).toEqual([formatCell(MEDIUM), formatCell(CHEAP)]);
+    expect(anchoring.drift).toBeCloseTo(0.5, 9);
     expect(anchoring.corrected).toBe(true);
-    expect(result.cells[0]!.medianMs).toBeCloseTo(1.5, 9);
+    // Put on the earlier, slower scale: a candidate never reads faster than it was measured.
+    expect(faster.cells[0]!.medianMs).toBeCloseTo(6, 9);
     // Window: a round of three 1-run visits takes 9 scripted ms, so 60 ms is 7 rounds.
-    expect(result.protocol.roundsCompleted).toBe(7);
-    expect(result.cells[0]!.visits).toBe(7);
+    expect(faster.protocol.roundsCompleted).toBe(7);
+    expect(faster.cells[0]!.visits).toBe(7);
+
+    // Slower now than earlier: recorded, never corrected (it would certify on an assumption).
+    const slower = await anchored([1, 2]);
+    expect(slower.protocol.anchoring).toMatchObject({ drift: 2, corrected: false });
+    expect(slower.cells[0]!.medianMs).toBe(3);
 
     // No drift beyond the anchors' own error: nothing is corrected.
     expect(
       driftOf([
-        { cell: 'a', earlierMs: 1, nowMs: 1.01, error: 0.02 },
-        { cell: 'b', earlierMs: 2, nowMs: 1.99, error: 0.02 },
+        { cell: 'a', earlierMs: 1, nowMs: 0.99, error: 0.02 },
+        { cell: 'b', earlierMs: 2, nowMs: 1.97, error: 0.02 },
       ]).corrected,
     ).toBe(false);
   });
