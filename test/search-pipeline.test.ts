@@ -14,6 +14,7 @@ import { pretrain } from '../src/controller/pretrain.js';
 import { samplePrior, syntheticLatencies } from '../src/devices/synthetic.js';
 import { UsageError } from '../src/errors.js';
 import { runSearch, type SearchJobOptions } from '../src/pipeline/index.js';
+import { inDeployedForm } from '../src/pipeline/search.js';
 import { toReport, writeReport } from '../src/report/report.js';
 import { SPACE_SIZE } from '../src/spaces/nb201/cell.js';
 import { silentLogger } from '../src/util/log.js';
@@ -211,5 +212,38 @@ describe('search and pretrain command lines', () => {
     expect(await rejected('pretrain', '--steps', '0')).toMatch(
       /--steps: '0' is out of range; expected a positive integer \(rounded up to whole PPO iterations of 3072 steps/,
     );
+  });
+});
+
+describe('candidates in deployed form', () => {
+  it('replaces a cell with dead edges by its pruned form when that scores the same, once', () => {
+    const dead = nb201Space.parse(
+      '|avg_pool_3x3~0|+|nor_conv_1x1~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|',
+    );
+    const pruned = nb201Space.parse(
+      '|none~0|+|nor_conv_1x1~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|',
+    );
+    const other = nb201Space.parse(
+      '|none~0|+|nor_conv_1x1~0|nor_conv_1x1~1|+|skip_connect~0|skip_connect~1|nor_conv_3x3~2|',
+    );
+    const [deadCode, prunedCode, otherCode] = [dead, pruned, other].map((cell) => nb201Space.code(cell));
+    const scores = new Float64Array(SPACE_SIZE).fill(0.5);
+    const problem = {
+      space: nb201Space,
+      taskScore: scores,
+      latencyMs: new Float64Array(SPACE_SIZE).fill(1),
+      budgetMs: 2,
+    };
+    const evaluations = new Map([
+      [deadCode!, 0.5],
+      [otherCode!, 0.5],
+    ]);
+    inDeployedForm(evaluations, nb201Space, scores, problem);
+    expect([...evaluations.keys()]).toEqual([prunedCode]);
+    // A pruned form scored differently is not what was evaluated: the cell stays as it is.
+    scores[prunedCode!] = 0.4;
+    const kept = new Map([[deadCode!, 0.5]]);
+    inDeployedForm(kept, nb201Space, scores, problem);
+    expect([...kept.keys()]).toEqual([deadCode]);
   });
 });

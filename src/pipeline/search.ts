@@ -4,6 +4,9 @@ import { UsageError } from '../errors.js';
 import { hardwareFingerprint } from '../hardware/fingerprint.js';
 import { DEFAULT_BATCH_SIZE, folderImages } from '../proxies/images.js';
 import { tradeoffFront } from '../search/front.js';
+import { objective, type SearchProblem } from '../search/objective.js';
+import type { Evaluations } from '../search/strategies.js';
+import type { SearchSpace } from '../spaces/space.js';
 import { DATASET_SHAPES } from '../spaces/nb201/datasets.js';
 import { ensureWritableFolder } from '../util/folders.js';
 import type { Logger } from '../util/log.js';
@@ -76,6 +79,7 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
       new Random(options.seed).child('strategy'),
     );
     for (const code of evaluations.keys()) if (Number.isNaN(scores[code]!)) evaluations.delete(code);
+    inDeployedForm(evaluations, options.space, scores, problem);
     logger.info(`${strategy}: evaluated ${evaluations.size} cells on the latency model`);
     const check = await verifyCandidates(
       device,
@@ -149,5 +153,28 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
     };
   } finally {
     controller?.policy.dispose();
+  }
+}
+
+/**
+ * Architectures that are the same network as their deployed form (NB201: a cell with dead edges
+ * and its pruned form) become that form, in place: verification never measures one network twice
+ * under two names, and runs that happened to evaluate different spellings of a network recommend
+ * the same string (cold runs of `search --budget 2` here recommended four spellings of one
+ * network, a team would have seen its comment change). Only where the deployed form has the same
+ * task score, so nothing is recommended on a score it does not have.
+ */
+export function inDeployedForm(
+  evaluations: Evaluations,
+  space: SearchSpace,
+  scores: Float64Array,
+  problem: SearchProblem,
+): void {
+  if (!space.enumerable) return;
+  for (const code of [...evaluations.keys()]) {
+    const deployed = space.code(space.deployed(space.fromCode(code)));
+    if (deployed === code || !(Math.abs(scores[deployed]! - scores[code]!) <= 1e-9)) continue;
+    evaluations.delete(code);
+    if (!evaluations.has(deployed)) evaluations.set(deployed, objective(problem, deployed));
   }
 }
