@@ -32,7 +32,11 @@ describe('fixtures/', () => {
   it('the configs parse, and the ONNX model runs in the review timing at the sizes its config gives', async () => {
     const origin = { kind: 'working-tree', repoDir: FIXTURES } as const;
     const cell = parseConfig(fixture('configs/simnas.cell.json').toString(), 'simnas.cell.json', origin);
-    expect(cell).toMatchObject({ dataset: 'cifar10', budgetMs: 5, model: { kind: 'cell' } });
+    expect(cell).toMatchObject({
+      dataset: 'cifar10',
+      budgetMs: 5,
+      model: { kind: 'architecture', key: 'cell' },
+    });
     // The README's example config is this fixture.
     const readme = readFileSync(path.join(FIXTURES, '..', 'README.md'), 'utf8');
     const example = /```json\n([\s\S]*?)```/.exec(readme)?.[1];
