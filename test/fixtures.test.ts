@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 import { deterministicFixtures, FIXTURES } from '../scripts/make-fixtures.js';
 import { parseLatencyTable } from '../src/devices/recorded.js';
+import { spaceById } from '../src/spaces/index.js';
 import { networkCounts } from '../src/spaces/nb201/cost.js';
 import { readAndAggregate } from '../src/report/aggregate.js';
 import { prepareModel, releaseModel, timeSingle } from '../src/review/ab-timing.js';
@@ -69,7 +70,7 @@ describe('fixtures/', () => {
   it('the latency table recorded on this machine reads as a table, its latencies following FLOPs', () => {
     const file = path.join(FIXTURES, 'latency', 'this-machine.csv');
     expect(existsSync(file), 'run npx tsx scripts/make-fixtures.ts --measure').toBe(true);
-    const table = parseLatencyTable(readFileSync(file, 'utf8'), file);
+    const table = parseLatencyTable(readFileSync(file, 'utf8'), file, spaceById('nb201'));
     const latencies = table.latencies.get('this_machine')!;
     const codes = [...latencies.keys()].filter((code) => Number.isFinite(latencies[code]!));
     expect(codes.length).toBeGreaterThanOrEqual(24);

@@ -29,7 +29,7 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
         `enumerated, and simnas searches only spaces whose fitted model it can score in full for now`,
     );
   }
-  const device = createDevice(options.device, options.dataset, options.seed, logger);
+  const device = createDevice(options.device, options.space, options.dataset, options.seed, logger);
   // Everything that can be refused is checked before the first measurement.
   if (options.outDir) ensureWritableFolder(options.outDir, '--out');
   if (options.calibrationImages) {
