@@ -422,6 +422,7 @@ describe('live device', () => {
   it('measures cells on this machine with onnxruntime-node and records the protocol', async () => {
     const { LiveDevice } = await import('../src/devices/live.js');
     const device = new LiveDevice({
+      space: spaceById('nb201'),
       measure: { rounds: 3, warmupRuns: 1, minVisitMs: 1, dataset: 'ImageNet16-120' },
     });
     const cheap = parseCell('|skip_connect~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|');
@@ -441,7 +442,7 @@ describe('reusing device', () => {
     const inner = SyntheticDevice.sample(new Random(3), 'cifar10');
     const known = decodeCell(11);
     const fresh = decodeCell(4242);
-    const device = new ReusingDevice(inner, new Map([[11, 2.5]]), new Map([[11, 0.02]]));
+    const device = new ReusingDevice(spaceById('nb201'), inner, new Map([[11, 2.5]]), new Map([[11, 0.02]]));
     expect(device.noise.size).toBe(0);
     const result = await device.measure([known, fresh]);
     expect(result.latenciesMs[0]).toBe(2.5);

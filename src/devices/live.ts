@@ -1,18 +1,19 @@
 // The live device: this machine, measured with onnxruntime-node through the hardware module's
 // protocol (interleaved rounds, medians, re-measures of noisy cells). Each measure() call is one
 // protocol run over the requested cells; its protocol record is kept for reports.
-import { buildNb201Model } from '../hardware/nb201-model.js';
 import {
   DEFAULT_MEASURE_OPTIONS,
   measureCells,
   type MeasureOptions,
   type MeasurementResult,
 } from '../hardware/measure.js';
-import { type Cell, encodeCell } from '../spaces/nb201/cell.js';
+import type { Architecture, SearchSpace } from '../spaces/space.js';
 import type { Logger } from '../util/log.js';
 import type { Device, Measurement } from './device.js';
 
 export interface LiveDeviceOptions {
+  /** The space of the architectures measured (an enumerable one: results are keyed by code). */
+  readonly space: SearchSpace;
   readonly name?: string;
   readonly measure?: Partial<MeasureOptions>;
   readonly logger?: Logger;
@@ -30,9 +31,11 @@ export class LiveDevice implements Device {
   readonly name: string;
   private readonly options: MeasureOptions;
   private readonly logger: Logger | undefined;
+  private readonly space: SearchSpace;
   private results: MeasurementResult[] = [];
 
-  constructor(options: LiveDeviceOptions = {}) {
+  constructor(options: LiveDeviceOptions) {
+    this.space = options.space;
     this.name = options.name ?? 'this machine';
     this.options = { ...DEFAULT_MEASURE_OPTIONS, ...options.measure };
     this.logger = options.logger;
@@ -63,17 +66,17 @@ export class LiveDevice implements Device {
     return noise;
   }
 
-  async measure(cells: readonly Cell[]): Promise<Measurement> {
+  async measure(cells: readonly Architecture[]): Promise<Measurement> {
     const result = await measureCells(cells, this.options, {
-      buildModel: buildNb201Model,
+      space: this.space,
       ...(this.logger ? { logger: this.logger } : {}),
     });
     this.results.push(result);
     const byCode = new Map(result.cells.map((latency) => [latency.code, latency.medianMs]));
     const latenciesMs = Float64Array.from(cells, (cell) => {
-      const value = byCode.get(encodeCell(cell));
+      const value = byCode.get(this.space.code(cell));
       if (value === undefined)
-        throw new Error(`live measurement returned no latency for cell code ${encodeCell(cell)}`);
+        throw new Error(`live measurement returned no latency for cell code ${this.space.code(cell)}`);
       return value;
     });
     return { latenciesMs, measurementsSpent: cells.length };

@@ -17,6 +17,8 @@ export function createDevice(
 ): Device {
   if (spec.kind === 'table')
     return RecordedDevice.fromCsv(spec.path, spec.column, space, { noise: spec.noise, seed });
-  const live = new LiveDevice({ measure: { ...spec.measure, dataset, seed }, logger });
-  return spec.reuse && spec.reuse.size > 0 ? new ReusingDevice(live, spec.reuse, spec.reuseNoise) : live;
+  const live = new LiveDevice({ space, measure: { ...spec.measure, dataset, seed }, logger });
+  return spec.reuse && spec.reuse.size > 0
+    ? new ReusingDevice(space, live, spec.reuse, spec.reuseNoise)
+    : live;
 }
