@@ -74,10 +74,8 @@ export function residualAdd(layer: number, channels: number, size: number): Oper
     outChannels: channels,
     inSize: size,
     outSize: size,
-    kernel: 1,
-    stride: 1,
-    padding: 0,
-    groups: 1,
+    // No kernel: the window fields say "elementwise".
+    ...{ kernel: 1, stride: 1, padding: 0, groups: 1 },
     batchNorm: false,
     relu: false,
   };
