@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { designVariant, runLatencyBench } from '../src/bench/latency-bench.js';
 import { designSampleCells } from '../src/devices/design.js';
 import { DEFAULT_BANK_SEED } from '../src/devices/prior.js';
+import { spaceById } from '../src/spaces/index.js';
 import { type Cell, encodeCell, parseCell } from '../src/spaces/nb201/cell.js';
 import { readLatencyTable } from '../src/devices/recorded.js';
 import { runCliCaptured } from './support/cli.js';
@@ -22,7 +23,7 @@ if (!hasShared) console.warn(`skipping latency benchmark tests: ${SHARED} is abs
 describe.skipIf(!hasShared)('latency benchmark on recorded devices (reads ../shared)', () => {
   it('beats the naive baseline on the Edge TPU and stays near the ceiling on the FPGA', async () => {
     const result = await runLatencyBench({
-      table: readLatencyTable(HWNAS),
+      table: readLatencyTable(HWNAS, spaceById('nb201')),
       devices: ['edgetpu_latency', 'fpga_latency'],
       seeds: 4,
       designs: 2,
@@ -55,7 +56,7 @@ describe.skipIf(!hasShared)('latency benchmark on recorded devices (reads ../sha
   it('learns the prior, or computes the design, from another synthetic bank when asked', async () => {
     const run = (seeds: { bankSeed?: number; designBankSeed?: number }) =>
       runLatencyBench({
-        table: readLatencyTable(HWNAS),
+        table: readLatencyTable(HWNAS, spaceById('nb201')),
         devices: ['pixel3_latency'],
         seeds: 1,
         designs: 1,

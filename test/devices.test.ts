@@ -17,7 +17,7 @@ import {
 import { fitLatencyModel } from '../src/devices/latency-model.js';
 import { nonNegativeLeastSquares } from '../src/devices/linalg.js';
 import { weightBank } from '../src/devices/prior.js';
-import { parseLatencyTable, RecordedDevice, splitCsvLine } from '../src/devices/recorded.js';
+import { parseLatencyTable, RecordedDevice } from '../src/devices/recorded.js';
 import { ReusingDevice } from '../src/devices/reusing.js';
 import { samplePrior, SyntheticDevice } from '../src/devices/synthetic.js';
 import { UsageError } from '../src/errors.js';
@@ -31,6 +31,8 @@ import {
   parseCell,
   SPACE_SIZE,
 } from '../src/spaces/nb201/cell.js';
+import { spaceById } from '../src/spaces/index.js';
+import { splitCsvLine } from '../src/util/csv.js';
 import { Random } from '../src/util/random.js';
 import { median, spearman } from '../src/util/stats.js';
 
@@ -324,13 +326,14 @@ describe('latency model', () => {
 });
 
 describe('recorded devices and CSV tables', () => {
+  const NB201 = spaceById('nb201');
   const header = 'index,arch_str,fast,slow\n';
   const row = (index: number, cell: string, a: string, b: string): string => `${index},${cell},${a},${b}\n`;
   const c0 = formatCell(RESNET);
   const c1 = formatCell(ZERO_SOURCE);
 
   it('parses any wide table, empty cells meaning no data', async () => {
-    const table = parseLatencyTable(header + row(0, c0, '1.5', '') + row(1, c1, '2', '7'), 't.csv');
+    const table = parseLatencyTable(header + row(0, c0, '1.5', '') + row(1, c1, '2', '7'), 't.csv', NB201);
     expect(table.columns).toEqual(['fast', 'slow']);
     const fast = RecordedDevice.fromTable(table, 'fast');
     expect((await fast.measure([RESNET, ZERO_SOURCE])).latenciesMs).toEqual(Float64Array.from([1.5, 2]));
@@ -341,7 +344,7 @@ describe('recorded devices and CSV tables', () => {
   });
 
   it('adds seeded multiplicative noise', async () => {
-    const table = parseLatencyTable(header + row(0, c0, '10', '20'), 't.csv');
+    const table = parseLatencyTable(header + row(0, c0, '10', '20'), 't.csv', NB201);
     const a = await RecordedDevice.fromTable(table, 'fast', { noise: 0.03, seed: 1 }).measure([
       RESNET,
       RESNET,
@@ -361,20 +364,22 @@ describe('recorded devices and CSV tables', () => {
   });
 
   it('names file, row and column for bad input', () => {
-    expect(() => parseLatencyTable('index,cell,fast\n0,x,1\n', 'a.csv')).toThrow(
+    expect(() => parseLatencyTable('index,cell,fast\n0,x,1\n', 'a.csv', NB201)).toThrow(
       /a.csv: row 1 .*no 'arch_str'/,
     );
-    expect(() => parseLatencyTable(header + row(0, c0, 'abc', '1'), 'b.csv')).toThrow(
+    expect(() => parseLatencyTable(header + row(0, c0, 'abc', '1'), 'b.csv', NB201)).toThrow(
       /b.csv: row 2, column 'fast': 'abc' is not a latency/,
     );
-    expect(() => parseLatencyTable(header + row(0, c0, '-1', '1'), 'c.csv')).toThrow(/row 2, column 'fast'/);
-    expect(() => parseLatencyTable(header + row(0, 'nonsense', '1', '1'), 'd.csv')).toThrow(
+    expect(() => parseLatencyTable(header + row(0, c0, '-1', '1'), 'c.csv', NB201)).toThrow(
+      /row 2, column 'fast'/,
+    );
+    expect(() => parseLatencyTable(header + row(0, 'nonsense', '1', '1'), 'd.csv', NB201)).toThrow(
       /row 2, column 'arch_str'/,
     );
-    expect(() => parseLatencyTable(header + row(0, c0, '1', '1') + row(1, c0, '1', '1'), 'e.csv')).toThrow(
-      /already given in row 2/,
-    );
-    const table = parseLatencyTable(header + row(0, c0, '1', '1'), 'f.csv');
+    expect(() =>
+      parseLatencyTable(header + row(0, c0, '1', '1') + row(1, c0, '1', '1'), 'e.csv', NB201),
+    ).toThrow(/already given in row 2/);
+    const table = parseLatencyTable(header + row(0, c0, '1', '1'), 'f.csv', NB201);
     expect(() => RecordedDevice.fromTable(table, 'medium')).toThrow(
       /no column 'medium'; the device columns are: fast, slow/,
     );
@@ -384,8 +389,8 @@ describe('recorded devices and CSV tables', () => {
     const dir = mkdtempSync(join(tmpdir(), 'simnas-devices-'));
     const path = join(dir, 'lat.csv');
     writeFileSync(path, header + row(0, c0, '1', '2'));
-    expect(RecordedDevice.fromCsv(path, 'slow').allLatencies()[encodeCell(RESNET)]).toBe(2);
-    expect(() => RecordedDevice.fromCsv(join(dir, 'missing.csv'), 'slow')).toThrow(UsageError);
+    expect(RecordedDevice.fromCsv(path, 'slow', NB201).allLatencies()[encodeCell(RESNET)]).toBe(2);
+    expect(() => RecordedDevice.fromCsv(join(dir, 'missing.csv'), 'slow', NB201)).toThrow(UsageError);
   });
 });
 
@@ -417,6 +422,7 @@ describe('live device', () => {
   it('measures cells on this machine with onnxruntime-node and records the protocol', async () => {
     const { LiveDevice } = await import('../src/devices/live.js');
     const device = new LiveDevice({
+      space: spaceById('nb201'),
       measure: { rounds: 3, warmupRuns: 1, minVisitMs: 1, dataset: 'ImageNet16-120' },
     });
     const cheap = parseCell('|skip_connect~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|');
@@ -436,7 +442,7 @@ describe('reusing device', () => {
     const inner = SyntheticDevice.sample(new Random(3), 'cifar10');
     const known = decodeCell(11);
     const fresh = decodeCell(4242);
-    const device = new ReusingDevice(inner, new Map([[11, 2.5]]), new Map([[11, 0.02]]));
+    const device = new ReusingDevice(spaceById('nb201'), inner, new Map([[11, 2.5]]), new Map([[11, 0.02]]));
     expect(device.noise.size).toBe(0);
     const result = await device.measure([known, fresh]);
     expect(result.latenciesMs[0]).toBe(2.5);

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 import { deterministicFixtures, FIXTURES } from '../scripts/make-fixtures.js';
 import { parseLatencyTable } from '../src/devices/recorded.js';
+import { spaceById } from '../src/spaces/index.js';
 import { networkCounts } from '../src/spaces/nb201/cost.js';
 import { readAndAggregate } from '../src/report/aggregate.js';
 import { prepareModel, releaseModel, timeSingle } from '../src/review/ab-timing.js';
@@ -32,7 +33,11 @@ describe('fixtures/', () => {
   it('the configs parse, and the ONNX model runs in the review timing at the sizes its config gives', async () => {
     const origin = { kind: 'working-tree', repoDir: FIXTURES } as const;
     const cell = parseConfig(fixture('configs/simnas.cell.json').toString(), 'simnas.cell.json', origin);
-    expect(cell).toMatchObject({ dataset: 'cifar10', budgetMs: 5, model: { kind: 'cell' } });
+    expect(cell).toMatchObject({
+      dataset: 'cifar10',
+      budgetMs: 5,
+      model: { kind: 'architecture', key: 'cell' },
+    });
     // The README's example config is this fixture.
     const readme = readFileSync(path.join(FIXTURES, '..', 'README.md'), 'utf8');
     const example = /```json\n([\s\S]*?)```/.exec(readme)?.[1];
@@ -65,7 +70,7 @@ describe('fixtures/', () => {
   it('the latency table recorded on this machine reads as a table, its latencies following FLOPs', () => {
     const file = path.join(FIXTURES, 'latency', 'this-machine.csv');
     expect(existsSync(file), 'run npx tsx scripts/make-fixtures.ts --measure').toBe(true);
-    const table = parseLatencyTable(readFileSync(file, 'utf8'), file);
+    const table = parseLatencyTable(readFileSync(file, 'utf8'), file, spaceById('nb201'));
     const latencies = table.latencies.get('this_machine')!;
     const codes = [...latencies.keys()].filter((code) => Number.isFinite(latencies[code]!));
     expect(codes.length).toBeGreaterThanOrEqual(24);

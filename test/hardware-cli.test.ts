@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { runCli } from '../src/cli/program.js';
 import { readLatencyTable, RecordedDevice } from '../src/devices/recorded.js';
+import { spaceById } from '../src/spaces/index.js';
 import { decodeCell, effectiveCell, encodeCell, SPACE_SIZE } from '../src/spaces/nb201/cell.js';
 
 const CELL = '|skip_connect~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|';
@@ -110,7 +111,7 @@ describe('hardware commands', () => {
     );
     expect(first).toMatchObject({ measuredNow: 3, networksDone: 3 });
     expect(second).toMatchObject({ measuredNow: 2, networksDone: 5 });
-    const latencies = readLatencyTable(out).latencies.get('here')!;
+    const latencies = readLatencyTable(out, spaceById('nb201')).latencies.get('here')!;
     const measured = [...latencies.keys()].filter((code) => !Number.isNaN(latencies[code]!));
     // Every cell that deploys as a measured network carries that network's latency.
     const networks = new Set(measured.map((code) => encodeCell(effectiveCell(decodeCell(code)))));
@@ -119,7 +120,7 @@ describe('hardware commands', () => {
       expect(latencies[code]).toBe(latencies[encodeCell(effectiveCell(decodeCell(code)))]);
     }
     expect(latencies.length).toBe(SPACE_SIZE);
-    const device = RecordedDevice.fromCsv(out, 'here');
+    const device = RecordedDevice.fromCsv(out, 'here', spaceById('nb201'));
     expect(device.availableCount()).toBe(measured.length);
   });
 

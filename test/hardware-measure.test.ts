@@ -17,10 +17,12 @@ import {
   type VisitEvent,
 } from '../src/hardware/measure.js';
 import { availableExecutionProviders } from '../src/hardware/fingerprint.js';
-import { buildNb201Model } from '../src/hardware/nb201-model.js';
 import { defaultSampleCells, randomSampleCells } from '../src/hardware/sample-cells.js';
 import { formatCell, isConnected, parseCell } from '../src/spaces/nb201/cell.js';
 import { selectCells, runMainJob } from '../src/pipeline/index.js';
+import { spaceById } from '../src/spaces/index.js';
+
+const NB201 = spaceById('nb201');
 import { silentLogger } from '../src/util/log.js';
 
 const CHEAP = parseCell('|skip_connect~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|');
@@ -97,7 +99,7 @@ describe('measurement protocol on real networks', () => {
   it('measures 3 cells in interleaved rounds with the configured counts', async () => {
     const visits: VisitEvent[] = [];
     const result = await measureCells(CELLS, TINY, {
-      buildModel: buildNb201Model,
+      space: NB201,
       onVisit: (visit) => visits.push(visit),
       logger: silentLogger,
       interactiveProgress: false,
@@ -146,7 +148,7 @@ describe('measurement protocol on real networks', () => {
     const result = await measureCells(
       CELLS,
       { ...TINY, rounds: 8, maxRemeasures: 2, noisyError: 0.1 },
-      { buildModel: buildNb201Model, clock: script.clock, onVisit: script.onVisit, logger: silentLogger },
+      { space: NB201, clock: script.clock, onVisit: script.onVisit, logger: silentLogger },
     );
     const [steady, noisy, recovered] = result.cells;
     expect(steady).toMatchObject({ attempts: 1, noisy: false });
@@ -178,7 +180,7 @@ describe('measurement protocol on real networks', () => {
         [CONV],
         { ...TINY, rounds: 50, windowMs: 60 },
         {
-          buildModel: buildNb201Model,
+          space: NB201,
           clock: script.clock,
           onVisit: script.onVisit,
           anchors: {
@@ -223,7 +225,7 @@ describe('measurement protocol on real networks', () => {
     const outcome = await measureCells(
       [CHEAP],
       { ...TINY, rounds: 3, provider: separate.name },
-      { buildModel: buildNb201Model },
+      { space: NB201 },
     ).then(
       (result) => result.protocol.provider,
       (error: unknown) => error,
@@ -237,11 +239,7 @@ describe('measurement protocol on real networks', () => {
   });
 
   it('stops timing rounds when the time budget is spent, never before the minimum', async () => {
-    const result = await measureCells(
-      [CHEAP],
-      { ...TINY, rounds: 50, timeBudgetMs: 1 },
-      { buildModel: buildNb201Model },
-    );
+    const result = await measureCells([CHEAP], { ...TINY, rounds: 50, timeBudgetMs: 1 }, { space: NB201 });
     expect(result.protocol.roundsCompleted).toBe(MIN_ROUNDS);
     expect(result.protocol.stoppedByBudget).toBe(true);
     expect(result.cells[0]!.runs).toBe(MIN_ROUNDS);

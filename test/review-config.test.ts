@@ -21,6 +21,8 @@ import { formatCell } from '../src/spaces/nb201/cell.js';
 
 const CELL =
   '|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|';
+/** An FBNet architecture: 21 layers of k3_e1, the last k5_e6. */
+const FBNET = [...Array<string>(21).fill('k3_e1'), 'k5_e6'].join('-');
 const ORIGIN: ConfigOrigin = { kind: 'working-tree', repoDir: '.' };
 
 const parse = (value: unknown) =>
@@ -39,12 +41,28 @@ function gitRepo(): { dir: string; git: (...args: string[]) => string } {
 describe('review config', () => {
   it('parses a cell config with defaults', () => {
     const config = parse({ model: { cell: CELL } });
-    expect(config.searchSpace).toBe('nas-bench-201');
+    expect(config.space.id).toBe('nb201');
     expect(config.dataset).toBe('cifar10');
-    expect(config.model.kind).toBe('cell');
-    if (config.model.kind === 'cell') expect(formatCell(config.model.cell)).toBe(CELL);
+    expect(config.model).toMatchObject({ kind: 'architecture', key: 'cell', text: CELL });
+    if (config.model.kind === 'architecture') expect(formatCell(config.model.architecture)).toBe(CELL);
     expect(config.budgetMs).toBeUndefined();
     expect(config.thresholds).toEqual(DEFAULT_THRESHOLDS);
+  });
+
+  it('parses an architecture of the space the config names, and the old searchSpace as NB201', () => {
+    const fbnet = parse({ space: 'fbnet', dataset: 'imagenet', model: { arch: FBNET } });
+    expect(fbnet.space.id).toBe('fbnet');
+    expect(fbnet.dataset).toBe('imagenet');
+    expect(fbnet.model).toEqual({
+      kind: 'architecture',
+      key: 'arch',
+      architecture: [...Array<number>(21).fill(0), 7],
+      text: FBNET,
+    });
+    expect(parse({ space: 'fbnet', model: { arch: FBNET } }).dataset).toBe('cifar100');
+    const legacy = parse({ searchSpace: 'nas-bench-201', space: 'nb201', model: { arch: CELL } });
+    expect(legacy.space.id).toBe('nb201');
+    expect(legacy.model).toMatchObject({ key: 'arch', text: CELL });
   });
 
   it('parses an ONNX config with input shape, budget and partial thresholds', () => {
@@ -67,7 +85,11 @@ describe('review config', () => {
 
   it.each([
     ['not JSON', '{model: 1}', /^simnas\.json: not valid JSON/],
-    ['an array', [1], /found an array at the top level; expected a JSON object with keys 'searchSpace'/],
+    [
+      'an array',
+      [1],
+      /found an array at the top level; expected a JSON object with keys 'space', 'searchSpace'/,
+    ],
     [
       'a typo in a key',
       { modle: { cell: CELL } },
@@ -83,6 +105,41 @@ describe('review config', () => {
       'another search space',
       { searchSpace: 'darts', model: { cell: CELL } },
       /key 'searchSpace': found string "darts"; expected "nas-bench-201"/,
+    ],
+    [
+      'an unknown space',
+      { space: 'darts', model: { arch: CELL } },
+      /key 'space': found string "darts"; expected one of nb201, fbnet, macro/,
+    ],
+    [
+      'the old searchSpace beside another space',
+      { space: 'fbnet', searchSpace: 'nas-bench-201', model: { arch: FBNET } },
+      /key 'searchSpace': found "nas-bench-201" \(NB201\) beside "space": "fbnet"; expected one of them/,
+    ],
+    [
+      'a dataset of another space',
+      { space: 'fbnet', dataset: 'cifar10', model: { arch: FBNET } },
+      /key 'dataset': found string "cifar10"; expected one of cifar100, imagenet/,
+    ],
+    [
+      'an NB201 cell in an FBNet config',
+      { space: 'fbnet', model: { arch: CELL } },
+      /key 'model\.arch': invalid FBNet architecture: found 1 layer\(s\), expected 22/,
+    ],
+    [
+      'a bad FBNet layer',
+      { space: 'fbnet', model: { arch: FBNET.replace(/k5_e6$/, 'k5_e9') } },
+      /key 'model\.arch': invalid FBNet architecture: layer 22 is 'k5_e9' \(each of the 22 layers is one of k3_e1, /,
+    ],
+    [
+      'an FBNet config with neither arch nor onnx',
+      { space: 'fbnet', model: { archs: FBNET } },
+      /key 'model': found keys 'archs'; expected an object with either "arch" \(an architecture string of FBNet/,
+    ],
+    [
+      'arch and cell at once',
+      { model: { arch: CELL, cell: CELL } },
+      /key 'model': found both "cell" and "arch"; expected exactly one/,
     ],
     [
       'a bad cell',
@@ -225,6 +282,6 @@ describe('review config at a git ref', () => {
     git('add', '.');
     git('commit', '-q', '-m', 'nested');
     const config = await readConfigAtRef(path.join(dir, 'ml'), 'main', 'simnas.json');
-    expect(config?.model.kind).toBe('cell');
+    expect(config?.model.kind).toBe('architecture');
   });
 });

@@ -17,9 +17,10 @@ import { UsageError } from '../src/errors.js';
 import { Graph, toModelProto } from '../src/onnx/graph.js';
 import { prepareModel, releaseModel, timeAB, type AbTimingOptions } from '../src/review/ab-timing.js';
 import { DEFAULT_THRESHOLDS } from '../src/review/config.js';
-import { WORKING_TREE, reviewPullRequest, type ReviewOptions } from '../src/review/review.js';
+import { WORKING_TREE, proxyTaskScore, reviewPullRequest, type ReviewOptions } from '../src/review/review.js';
 import { decideVerdicts, renderReviewMarkdown, type SideFacts } from '../src/review/verdict.js';
-import { parseCell, type Cell } from '../src/spaces/nb201/cell.js';
+import { spaceById, type Architecture, type SearchSpace } from '../src/spaces/index.js';
+import { parseCell } from '../src/spaces/nb201/cell.js';
 import { silentLogger } from '../src/util/log.js';
 import { capture } from './support/capture.js';
 
@@ -66,7 +67,8 @@ const cellConfig = (cell: string, extra: object = {}): string =>
   JSON.stringify({ dataset: DATASET, model: { cell }, ...extra });
 
 /** A task score that is a plain function of the cell, so verdicts on it are predictable. */
-const convShare = async (cell: Cell): Promise<number> => cell.filter((op) => op === 3).length / 6;
+const convShare = async (_space: SearchSpace, cell: Architecture): Promise<number> =>
+  cell.filter((op) => op === 3).length / 6;
 
 function options(repo: Repo, overrides: Partial<ReviewOptions> = {}): ReviewOptions {
   return {
@@ -124,7 +126,13 @@ describe('review of NB201 cells', () => {
 
   it('never calls a cell compared with itself changed in at least 19 of 20 short runs', async () => {
     const cell = parseCell(SKIP);
-    const source = { kind: 'cell', label: SKIP, cell, dataset: DATASET } as const;
+    const source = {
+      kind: 'architecture',
+      label: SKIP,
+      space: spaceById('nb201'),
+      architecture: cell,
+      dataset: DATASET,
+    } as const;
     const base = await prepareModel(source, SHORT);
     const head = await prepareModel(source, SHORT);
     try {
@@ -197,6 +205,45 @@ describe('review of NB201 cells', () => {
     repo.write('simnas.json', JSON.stringify({ model: { cell: SKIP }, thresholds: { latencyPct: 3 } }));
     await expect(reviewPullRequest(options(repo), silentLogger)).rejects.toThrow(
       /simnas\.json: unknown key 'latencyPct' in 'thresholds'/,
+    );
+  }, 60_000);
+});
+
+describe('review of FBNet architectures (space in simnas.json)', () => {
+  // Every layer a skip (a 1x1 conv where the shape changes) against every layer k5_e6: far fewer MACs.
+  const fbnet = spaceById('fbnet');
+  const light = fbnet.format(Array<number>(22).fill(fbnet.choices[0]!.indexOf('skip')));
+  const heavy = fbnet.format(Array<number>(22).fill(fbnet.choices[0]!.indexOf('k5_e6')));
+
+  it('times two FBNet networks against each other, with no task score', async () => {
+    const repo = gitRepo();
+    const config = (arch: string) => JSON.stringify({ space: 'fbnet', model: { arch } });
+    repo.write('simnas.json', config(heavy));
+    repo.commit('base: heavy');
+    repo.write('simnas.json', config(light));
+    // The proxies score NB201 cells only (issue 22): an FBNet review has no task score.
+    const taskScore = proxyTaskScore(silentLogger);
+    const review = await reviewPullRequest(options(repo, { taskScore }), silentLogger);
+    expect(review.base).toMatchObject({ model: heavy, modelKind: 'arch', dataset: 'cifar100' });
+    expect(review.head).toMatchObject({ model: light, modelKind: 'arch', dataset: 'cifar100' });
+    expect(review.head.taskScore).toBeUndefined();
+    expect(review.latencyRatio!.high).toBeLessThan(0.95);
+    expect(review.verdict).toBe('improvement');
+    expect(renderReviewMarkdown(review)).toContain(`architecture \`${light}\`, cifar100`);
+  }, 60_000);
+
+  it('exits 2 naming the field for a bad FBNet string in simnas.json', async () => {
+    const repo = gitRepo();
+    repo.write('simnas.json', JSON.stringify({ space: 'fbnet', model: { arch: heavy } }));
+    repo.commit('base');
+    const stderr = capture(process.stderr);
+    repo.write(
+      'simnas.json',
+      JSON.stringify({ space: 'fbnet', model: { arch: heavy.replace(/k5_e6$/, 'k7_e6') } }),
+    );
+    expect(await runCli(['node', 'simnas', 'review', '--repo', repo.dir, '--no-task-score'])).toBe(2);
+    expect(stderr()).toMatch(
+      /simnas: simnas\.json: key 'model\.arch': invalid FBNet architecture: layer 22 is 'k7_e6' \(each of the 22 layers is one of k3_e1,/,
     );
   }, 60_000);
 });

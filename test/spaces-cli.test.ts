@@ -1,6 +1,6 @@
 // `--space` on the commands that take an architecture or measure: describe and cell print the
 // layer table and counts, measure and measure-table build the space's own networks (FBNet tables
-// keep the index of the CSV they were listed from and resume), and what a space lacks is refused
+// keep the index of the CSV they were listed from, resume, and replay as a recorded device), and what a space lacks is refused
 // with exit code 2 and a message that says what to do.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,9 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
+import { createDevice } from '../src/pipeline/device.js';
 import { spaceById } from '../src/spaces/index.js';
+import { silentLogger } from '../src/util/log.js';
 import { Random } from '../src/util/random.js';
 import { runCliCaptured } from './support/cli.js';
 
@@ -103,7 +105,7 @@ describe('--space on measurement', () => {
     }
   });
 
-  it('records an FBNet table from a CSV of architectures, keeping its index, and resumes it', async () => {
+  it('records an FBNet table from a CSV of architectures, keeping its index, resumes it and replays it', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'simnas-fbnet-table-'));
     const archs = join(folder, 'archs.csv');
     const listed = [2, 3, 4].map((seed) => fbnet.format(fbnet.sample(new Random(seed))));
@@ -142,6 +144,36 @@ describe('--space on measurement', () => {
       listed.map((arch, i) => `${10 + i},${arch}`),
     );
     for (const line of lines.slice(1)) expect(Number(line.split(',')[2])).toBeGreaterThan(0);
+
+    // The table replays as a recorded device (what `--device table:CSV:here` builds), keyed by `arch`.
+    const recorded = lines.slice(1).map((line) => Number(line.split(',')[2]));
+    const device = createDevice(
+      { kind: 'table', path: out, column: 'here', noise: 0 },
+      fbnet,
+      'cifar100',
+      0,
+      silentLogger,
+    );
+    const parsed = listed.map((arch) => fbnet.parse(arch));
+    expect([...(await device.measure(parsed.toReversed())).latenciesMs]).toEqual(recorded.toReversed());
+    const unlisted = fbnet.sample(new Random(99));
+    expect(device.hasData?.(unlisted)).toBe(false);
+    await expect(device.measure([unlisted])).rejects.toThrow(
+      `${out}: column 'here' has no latency for ${fbnet.format(unlisted)}`,
+    );
+    // An NB201 table read as FBNet says which column it lacks.
+    writeFileSync(join(folder, 'nb201.csv'), 'index,arch_str,here\n');
+    expect(() =>
+      createDevice(
+        { kind: 'table', path: join(folder, 'nb201.csv'), column: 'here', noise: 0 },
+        fbnet,
+        'cifar100',
+        0,
+        silentLogger,
+      ),
+    ).toThrow(
+      /row 1 \(header\) has no 'arch' column \(found: 'index', 'arch_str', 'here'\); expected a header 'index,arch,<device columns>'/,
+    );
   });
 
   it('refuses to record the whole FBNet space', async () => {

@@ -22,27 +22,9 @@ export interface CommentTarget {
   readonly issueNumber: number;
 }
 
-/** When the action comments (input `comment`); see commentOnPullRequest. */
-export const COMMENT_MODES = ['auto', 'always', 'on-change', 'never'] as const;
-export type CommentMode = (typeof COMMENT_MODES)[number];
+import type { CommentMode } from './comment-key.js';
 
-/** Characters a comment key may hold: safe inside an HTML comment and in a check run's name. */
-const KEY_PATTERN = /^[A-Za-z0-9._/:@+=-]{1,200}$/;
-
-export function validCommentKey(key: string): boolean {
-  return KEY_PATTERN.test(key);
-}
-
-/** The default key: one comment per hardware, dataset, search space and review config. */
-export function defaultCommentKey(parts: {
-  readonly hardwareTag: string;
-  readonly dataset: string;
-  readonly space: string;
-  readonly configPath: string;
-}): string {
-  const key = [parts.hardwareTag, parts.dataset, parts.space, parts.configPath].join('/');
-  return key.replace(/[^A-Za-z0-9._/:@+=-]/g, '_').slice(0, 200);
-}
+export { COMMENT_MODES, defaultCommentKey, validCommentKey, type CommentMode } from './comment-key.js';
 
 export function commentMarker(key: string): string {
   return `<!-- simnas:key=${key} -->`;

@@ -23,7 +23,7 @@ import type { StrategyChoice } from '../search/strategies.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
 import { ensureWritableFolder } from '../util/folders.js';
 import { quotePath } from '../util/quote.js';
-import { COMMENT_MODES, validCommentKey, type CommentMode } from './comment.js';
+import { COMMENT_MODES, validCommentKey, type CommentMode } from './comment-key.js';
 
 /** Tags name cache keys and comment markers: a safe alphabet. */
 const hardwareTagValue: ValueSpec<string> = {

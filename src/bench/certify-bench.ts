@@ -21,9 +21,13 @@ import { decideVerdicts, type SideFacts } from '../review/verdict.js';
 import { certifiedThresholdMs, DEFAULT_MARGIN_Z } from '../search/verification.js';
 import { encodeCell, formatCell, type Cell } from '../spaces/nb201/cell.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
+import { spaceById } from '../spaces/index.js';
 import type { Logger } from '../util/log.js';
 import { Random } from '../util/random.js';
 import { median } from '../util/stats.js';
+
+/** The space whose cells are verified (the live pipeline's default). */
+const NB201 = spaceById('nb201');
 
 /** Budget offsets from the reference latency, as fractions (the issue's -5% .. +5%). */
 export const CERTIFY_DELTAS = [-0.05, -0.02, -0.01, 0.01, 0.02, 0.05] as const;
@@ -185,7 +189,7 @@ export async function runCertifyBench(
   for (const load of options.loads) {
     const stopLoad = await startLoad(load);
     try {
-      const device = new LiveDevice({ measure, logger });
+      const device = new LiveDevice({ space: NB201, measure, logger });
       await logger.group(`load ${load}: measuring the ${samples.length} samples`, () =>
         device.measure(samples),
       );
@@ -276,7 +280,13 @@ async function abAgainstItself(
   const walls: number[] = [];
   for (let run = 0; run < options.abRuns; run++) {
     const timing = { seed: options.seed + run };
-    const source = { kind: 'cell' as const, label: formatCell(cell), cell, dataset: options.dataset };
+    const source = {
+      kind: 'architecture' as const,
+      label: formatCell(cell),
+      space: NB201,
+      architecture: cell,
+      dataset: options.dataset,
+    };
     const base = await prepareModel(source, timing);
     const head = await prepareModel(source, timing);
     try {

@@ -24,7 +24,7 @@ import {
 } from '../devices/layered-synthetic.js';
 import { cholesky, choleskySolve, nonNegativeLeastSquares, squareMatrix } from '../devices/linalg.js';
 import { DEFAULT_BANK_SEED } from '../devices/prior.js';
-import { splitCsvLine } from '../devices/recorded.js';
+import { splitCsvLine } from '../util/csv.js';
 import { operatorMacs } from '../spaces/operators.js';
 import type { Architecture } from '../spaces/space.js';
 import type { Logger } from '../util/log.js';

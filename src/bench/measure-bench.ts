@@ -11,8 +11,8 @@ import {
   type MeasureOptions,
   type MeasurementProtocol,
 } from '../hardware/measure.js';
-import { buildNb201Model } from '../hardware/nb201-model.js';
 import { randomSampleCells } from '../hardware/sample-cells.js';
+import { spaceById } from '../spaces/index.js';
 import { formatCell } from '../spaces/nb201/cell.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
 import type { Logger } from '../util/log.js';
@@ -80,7 +80,7 @@ export async function runMeasureBench(
   logger.info(
     `measure bench: ${cells.length} random cells (seed ${options.seed}) on ${fingerprint.tag}, twice`,
   );
-  const hooks = { buildModel: buildNb201Model, logger };
+  const hooks = { space: spaceById('nb201'), logger };
   const first = await logger.group('pass 1', () => measureCells(cells, measureOptions, hooks));
   const second = await logger.group('pass 2', () => measureCells(cells, measureOptions, hooks));
   const rows = cells.map((cell, index): MeasureBenchRow => {

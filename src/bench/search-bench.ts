@@ -118,7 +118,7 @@ const budgetLabel = (q: number): string => `p${Math.round(q * 100)}`;
 
 export async function runSearchBench(options: SearchBenchOptions): Promise<SearchBenchResult> {
   const logger = options.logger ?? silentLogger;
-  const table = readLatencyTable(options.table);
+  const table = readLatencyTable(options.table, NB201);
   const devices = options.devices ?? table.columns;
   for (const name of [...devices, ...(options.unseen ?? [])]) {
     if (!table.latencies.has(name)) {
@@ -133,7 +133,7 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
     }
   }
   const accuracyColumn = `${options.dataset}_test_acc`;
-  const accuracy = readLatencyTable(options.accuracy).latencies.get(accuracyColumn);
+  const accuracy = readLatencyTable(options.accuracy, NB201).latencies.get(accuracyColumn);
   if (!accuracy) throw new UsageError(`${options.accuracy}: no column '${accuracyColumn}'`);
   const { scores: rawScores, id } = await (
     options.taskScores ??

@@ -86,7 +86,7 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
         seed: number;
         json?: boolean;
       }) => {
-        const device = RecordedDevice.fromCsv(options.table, options.device, {
+        const device = RecordedDevice.fromCsv(options.table, options.device, spaceById(DEFAULT_SPACE_ID), {
           noise: options.noise,
           seed: options.seed,
         });
@@ -197,7 +197,7 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
           designBankSeed: options.designBankSeed,
           designs: options.designs,
           knownNoise: !options.unknownNoise,
-          table: readLatencyTable(options.table),
+          table: readLatencyTable(options.table, options.space),
           devices: options.devices,
           samples: options.samples,
           seeds: options.seeds,

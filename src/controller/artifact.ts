@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 import { UsageError } from '../errors.js';
-import { DATASETS, type Dataset } from '../spaces/nb201/datasets.js';
 import type { NamedWeights, PolicyShape } from './policy.js';
 import { quotePath } from '../util/quote.js';
 
@@ -46,7 +45,8 @@ export const controllerMetadataSchema = z.object({
   formatVersion: z.number().int(),
   simnasVersion: z.string(),
   searchSpace: z.string(),
-  dataset: z.enum(DATASETS),
+  // One of the space's datasets: loading compares it with the search's, which the space checked.
+  dataset: z.string().min(1),
   priorHash: z.string(),
   taskScoreId: z.string(),
   reward: z.object({
@@ -80,7 +80,7 @@ export interface ControllerArtifact {
 export interface ControllerExpectation {
   /** The `--space` id the search runs in. */
   readonly space: string;
-  readonly dataset: Dataset;
+  readonly dataset: string;
   readonly priorHash: string;
   readonly policy: PolicyShape;
 }

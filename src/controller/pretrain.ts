@@ -7,7 +7,6 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { InterruptedError, UsageError } from '../errors.js';
-import type { Dataset } from '../spaces/nb201/datasets.js';
 import { objective, OVER_BUDGET_PENALTY, type SearchProblem } from '../search/objective.js';
 import { ensureWritableFolder } from '../util/folders.js';
 import type { Logger } from '../util/log.js';
@@ -33,7 +32,7 @@ import type { SearchSpace } from '../spaces/space.js';
 import { initTensorflow, tf } from './tf.js';
 
 export interface PretrainSettings {
-  readonly dataset: Dataset;
+  readonly dataset: string;
   /** Environment steps in total (episodes x steps per episode x iterations). */
   readonly timesteps: number;
   readonly seed: number;

@@ -9,7 +9,7 @@
 // over 11 recorded devices, 3 seeds, in our tuning runs); with the whole bank as well, because the
 // parts alone do not value telling them apart (see MARGINAL_WEIGHT).
 import { type Cell, decodeCell, isConnected, SPACE_SIZE } from '../spaces/nb201/cell.js';
-import type { Dataset } from '../spaces/nb201/datasets.js';
+import { parseDataset, type Dataset } from '../spaces/nb201/datasets.js';
 import { UsageError } from '../errors.js';
 import { SAMPLE_COUNT_MAX, SAMPLE_COUNT_MIN } from '../options.js';
 import { FEATURE_COUNT, sparseFeatureMatrix } from './features.js';
@@ -19,7 +19,8 @@ import { DEFAULT_BANK_SEED, DEFAULT_BANK_SIZE, priorParts, weightBank, type Weig
 export const DEFAULT_SAMPLE_COUNT = 10;
 
 export interface DesignOptions {
-  readonly dataset?: Dataset;
+  /** One of NB201's datasets (the prior is per dataset); default cifar10. */
+  readonly dataset?: string;
   /** Restrict to cells for which this returns true (e.g. cells a recorded table has data for). */
   readonly available?: (code: number) => boolean;
   /** Seed of the synthetic bank the design is computed against (default: the shipped one). */
@@ -38,7 +39,7 @@ export function designSampleCells(
       `sample count ${count} is out of range; expected an integer from ${SAMPLE_COUNT_MIN} to ${SAMPLE_COUNT_MAX}`,
     );
   }
-  const dataset = options.dataset ?? 'cifar10';
+  const dataset: Dataset = parseDataset(options.dataset ?? 'cifar10');
   const bankSeed = options.bankSeed ?? DEFAULT_BANK_SEED;
   const key = `${dataset}:${count}:${bankSeed}`;
   if (!options.available && cache.has(key)) return cache.get(key)!;

@@ -1,7 +1,7 @@
 // The one interface every latency source implements (live hardware, a recorded table, a synthetic
 // device), so the controller, the search and the latency model never care which they talk to.
 import type { MeasurementCondition, MeasurementResult } from '../hardware/measure.js';
-import type { Cell } from '../spaces/nb201/cell.js';
+import type { Architecture } from '../spaces/space.js';
 
 export type DeviceKind = 'live' | 'recorded' | 'synthetic';
 
@@ -15,13 +15,13 @@ export interface Measurement {
 export interface Device {
   readonly name: string;
   readonly kind: DeviceKind;
-  measure(cells: readonly Cell[]): Promise<Measurement>;
+  measure(cells: readonly Architecture[]): Promise<Measurement>;
   /**
    * Whether `measure` can answer for `cell`; absent means every cell. A recorded table may have
    * holes (HW-NAS-Bench's Edge TPU column lacks 4,699 cells), and the search must neither sample
    * nor recommend what it could never verify.
    */
-  hasData?(cell: Cell): boolean;
+  hasData?(cell: Architecture): boolean;
   /**
    * The relative sd of a measurement: one number for every cell (a recorded table replayed with
    * noise), or per cell code for the cells measured so far (live hardware, from each cell's own

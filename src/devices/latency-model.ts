@@ -10,7 +10,7 @@
 // recorded columns unchanged, and held-out synthetic devices from 0.961 to 0.962.
 import { type Cell, encodeCell, SPACE_SIZE } from '../spaces/nb201/cell.js';
 import type { Architecture } from '../spaces/space.js';
-import type { Dataset } from '../spaces/nb201/datasets.js';
+import { parseDataset } from '../spaces/nb201/datasets.js';
 import { UsageError } from '../errors.js';
 import { cellFeatures, FEATURE_NAMES, sparseFeatureMatrix } from './features.js';
 import {
@@ -36,7 +36,7 @@ export interface LatencySamples {
 }
 
 export interface LatencyModelOptions {
-  readonly dataset?: Dataset;
+  readonly dataset?: string;
   /** Override the prior (tests, or a controller that brings its own bank). */
   readonly bank?: WeightBank;
   /**
@@ -80,7 +80,7 @@ export function fitLatencyModel(
   options: LatencyModelOptions = {},
 ): EnumerableLatencyModel {
   validateSamples(samples);
-  const bank = options.bank ?? weightBank(options.dataset ?? 'cifar10');
+  const bank = options.bank ?? weightBank(parseDataset(options.dataset ?? 'cifar10'));
   const fit = fitMixtureRegression(
     samples.cells.map((cell) => cellFeatures(cell)),
     samples.latenciesMs,

@@ -1,7 +1,6 @@
 // The live device: this machine, measured with onnxruntime-node through the hardware module's
 // protocol (interleaved rounds, medians, re-measures of noisy cells). Each measure() call is one
 // protocol run over the requested cells; its protocol record is kept for reports.
-import { buildNb201Model } from '../hardware/nb201-model.js';
 import {
   conditionOf,
   DEFAULT_MEASURE_OPTIONS,
@@ -10,11 +9,13 @@ import {
   type MeasureOptions,
   type MeasurementResult,
 } from '../hardware/measure.js';
-import { type Cell, encodeCell } from '../spaces/nb201/cell.js';
+import type { Architecture, SearchSpace } from '../spaces/space.js';
 import type { Logger } from '../util/log.js';
 import type { Device, Measurement } from './device.js';
 
 export interface LiveDeviceOptions {
+  /** The space of the architectures measured (an enumerable one: results are keyed by code). */
+  readonly space: SearchSpace;
   readonly name?: string;
   readonly measure?: Partial<MeasureOptions>;
   readonly logger?: Logger;
@@ -44,11 +45,13 @@ export class LiveDevice implements Device {
   private readonly options: MeasureOptions;
   private readonly logger: Logger | undefined;
   private readonly followUp: NonNullable<LiveDeviceOptions['followUp']>;
+  private readonly space: SearchSpace;
   private results: MeasurementResult[] = [];
   /** Every cell measured so far, with its latency: the pool anchors are drawn from. */
-  private readonly earlier: { architecture: Cell; medianMs: number }[] = [];
+  private readonly earlier: { architecture: Architecture; medianMs: number }[] = [];
 
-  constructor(options: LiveDeviceOptions = {}) {
+  constructor(options: LiveDeviceOptions) {
+    this.space = options.space;
     this.name = options.name ?? 'this machine';
     this.options = { ...DEFAULT_MEASURE_OPTIONS, ...options.measure };
     this.logger = options.logger;
@@ -82,13 +85,13 @@ export class LiveDevice implements Device {
     return noise;
   }
 
-  async measure(cells: readonly Cell[]): Promise<Measurement> {
+  async measure(cells: readonly Architecture[]): Promise<Measurement> {
     const followingUp = this.earlier.length > 0;
     const result = await measureCells(
       cells,
       followingUp ? { ...this.options, windowMs: this.followUp.windowMs } : this.options,
       {
-        buildModel: buildNb201Model,
+        space: this.space,
         ...(this.logger ? { logger: this.logger } : {}),
         ...(followingUp && this.followUp.anchors > 0
           ? { anchors: { cells: [...this.earlier], count: this.followUp.anchors } }
@@ -101,9 +104,9 @@ export class LiveDevice implements Device {
     );
     const byCode = new Map(result.cells.map((latency) => [latency.code, latency.medianMs]));
     const latenciesMs = Float64Array.from(cells, (cell) => {
-      const value = byCode.get(encodeCell(cell));
+      const value = byCode.get(this.space.code(cell));
       if (value === undefined)
-        throw new Error(`live measurement returned no latency for cell code ${encodeCell(cell)}`);
+        throw new Error(`live measurement returned no latency for cell code ${this.space.code(cell)}`);
       return value;
     });
     return { latenciesMs, measurementsSpent: cells.length };

@@ -1,64 +1,38 @@
-// Recorded devices: replay a latency table of the wide shape `index,arch_str,<one column per
-// device>` (rows keyed by `arch_str`, empty cell = not available), for any column name, with
-// optional seeded multiplicative noise so that replaying imitates measuring.
+// Recorded devices: replay a latency table of the wide shape `index,<arch column>,<one column per
+// device>` (rows keyed by the space's architecture column: `arch_str` in NB201's tables, `arch` in
+// FBNet's and NAS-Bench-Macro's and in what `measure-table --space S` writes; empty cell = not
+// available), for any column name, with optional seeded multiplicative noise so that replaying
+// imitates measuring.
 import { readFileSync } from 'node:fs';
 
-import { type Cell, encodeCell, formatCell, parseCell, SPACE_SIZE } from '../spaces/nb201/cell.js';
 import { UsageError } from '../errors.js';
+import type { Architecture, SearchSpace } from '../spaces/space.js';
+import { splitCsvLine } from '../util/csv.js';
+import { quote, quoteList, quotePath } from '../util/quote.js';
 import { Random } from '../util/random.js';
 import type { Device, Measurement } from './device.js';
-import { quote, quoteList, quotePath } from '../util/quote.js';
 
-/** A parsed wide latency table: one Float64Array per device column, indexed by cell code, NaN = no data. */
+/**
+ * A parsed wide latency table: one Float64Array per device column, NaN = no data. In an
+ * enumerable space the arrays are indexed by architecture code (every architecture has a slot);
+ * elsewhere by the table's row order, the architectures listed in `architectures`.
+ */
 export interface LatencyTable {
   readonly source: string;
+  readonly space: SearchSpace;
   readonly columns: readonly string[];
   readonly latencies: ReadonlyMap<string, Float64Array>;
   /** The `# ...` lines above the header, without the '#' (measure-table's settings line is one). */
   readonly comments: readonly string[];
+  /** An architecture's slot in the latency arrays; undefined when the table has no row for it. */
+  slot(architecture: Architecture): number | undefined;
 }
 
-const TABLE_SHAPE = "a header 'index,arch_str,<device columns>'";
+const tableShape = (space: SearchSpace) => `a header 'index,${space.archColumn},<device columns>'`;
 
-/** Splits one CSV line into fields, honouring double quotes ("" inside quotes is a quote). */
-export function splitCsvLine(line: string, where: string): string[] {
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  let wasQuoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') {
-        quoted = false;
-      } else {
-        field += ch;
-      }
-    } else if (ch === ',') {
-      fields.push(field);
-      field = '';
-      wasQuoted = false;
-    } else if (ch === '"' && field.length === 0 && !wasQuoted) {
-      quoted = true;
-      wasQuoted = true;
-    } else if (wasQuoted) {
-      throw new UsageError(
-        `${where}: unexpected ${quote(ch)} after a closing quote; quote whole fields only`,
-      );
-    } else {
-      field += ch;
-    }
-  }
-  if (quoted) throw new UsageError(`${where}: unterminated quoted field (fields cannot span lines)`);
-  fields.push(field);
-  return fields;
-}
-
-/** Parses a wide latency table; every problem names the file, the row and the column. */
-export function parseLatencyTable(text: string, source: string): LatencyTable {
+/** Parses a wide latency table of `space`'s architectures; every problem names the file, the row and the column. */
+export function parseLatencyTable(text: string, source: string, space: SearchSpace): LatencyTable {
+  const TABLE_SHAPE = tableShape(space);
   const nul = text.indexOf('\0');
   if (nul >= 0) {
     throw new UsageError(
@@ -74,18 +48,22 @@ export function parseLatencyTable(text: string, source: string): LatencyTable {
     throw new UsageError(`${source}: the file is empty; expected ${TABLE_SHAPE}`);
   const headerWhere = `${source}: row ${headerRow + 1} (header)`;
   const header = splitCsvLine(lines[headerRow]!, headerWhere).map((h) => h.trim());
-  const archColumn = header.indexOf('arch_str');
+  const archName = space.archColumn;
+  const archColumn = header.indexOf(archName);
   if (archColumn < 0) {
     throw new UsageError(
-      `${headerWhere} has no 'arch_str' column (found: ${quoteList(header)}); expected ${TABLE_SHAPE}`,
+      `${headerWhere} has no '${archName}' column (found: ${quoteList(header)}); expected ${TABLE_SHAPE}`,
     );
   }
   const deviceColumns = header.flatMap((name, i) =>
     i === archColumn || name === 'index' || name === '' ? [] : [i],
   );
+  const rows = lines.length - headerRow - 1;
+  const slots = space.enumerable ? space.size : rows;
   const latencies = new Map<string, Float64Array>();
-  for (const i of deviceColumns) latencies.set(header[i]!, new Float64Array(SPACE_SIZE).fill(Number.NaN));
-  const seenAt = new Map<number, number>();
+  for (const i of deviceColumns) latencies.set(header[i]!, new Float64Array(slots).fill(Number.NaN));
+  // The row each architecture (by key) was given in, and its slot.
+  const seenAt = new Map<string, { readonly row: number; readonly slot: number }>();
   for (let r = headerRow + 1; r < lines.length; r++) {
     const rowNumber = r + 1;
     const where = `${source}: row ${rowNumber}`;
@@ -93,20 +71,21 @@ export function parseLatencyTable(text: string, source: string): LatencyTable {
     if (fields.length !== header.length) {
       throw new UsageError(`${where}: ${fields.length} fields, the header has ${header.length}`);
     }
-    let cell: Cell;
+    let architecture: Architecture;
     try {
-      cell = parseCell(fields[archColumn]!);
+      architecture = space.parse(fields[archColumn]!);
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
-      throw new UsageError(`${where}, column 'arch_str': ${why}`);
+      throw new UsageError(`${where}, column '${archName}': ${why}`);
     }
-    const code = encodeCell(cell);
-    const earlier = seenAt.get(code);
+    const key = space.key(architecture);
+    const earlier = seenAt.get(key);
     if (earlier !== undefined)
       throw new UsageError(
-        `${where}, column 'arch_str': cell ${formatCell(cell)} already given in row ${earlier}`,
+        `${where}, column '${archName}': ${space.format(architecture)} already given in row ${earlier.row}`,
       );
-    seenAt.set(code, rowNumber);
+    const code = space.enumerable ? space.code(architecture) : seenAt.size;
+    seenAt.set(key, { row: rowNumber, slot: code });
     for (const i of deviceColumns) {
       const raw = fields[i]!.trim();
       if (raw === '') continue;
@@ -121,10 +100,20 @@ export function parseLatencyTable(text: string, source: string): LatencyTable {
       latencies.get(header[i]!)![code] = value;
     }
   }
-  return { source, columns: deviceColumns.map((i) => header[i]!), latencies, comments };
+  return {
+    source,
+    space,
+    columns: deviceColumns.map((i) => header[i]!),
+    latencies,
+    comments,
+    // An enumerable space's arrays have a slot for every code (NaN where no row gave it).
+    slot: space.enumerable
+      ? (architecture) => space.code(architecture)
+      : (architecture) => seenAt.get(space.key(architecture))?.slot,
+  };
 }
 
-export function readLatencyTable(path: string): LatencyTable {
+export function readLatencyTable(path: string, space: SearchSpace): LatencyTable {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -132,7 +121,7 @@ export function readLatencyTable(path: string): LatencyTable {
     const why = error instanceof Error ? error.message : String(error);
     throw new UsageError(`cannot read latency table ${quotePath(path)}: ${why}`);
   }
-  return parseLatencyTable(text, path);
+  return parseLatencyTable(text, path, space);
 }
 
 export interface RecordedOptions {
@@ -151,6 +140,7 @@ export class RecordedDevice implements Device {
     readonly name: string,
     readonly source: string,
     private readonly values: Float64Array,
+    private readonly table: LatencyTable,
     options: RecordedOptions,
   ) {
     this.noise = options.noise ?? 0;
@@ -160,8 +150,14 @@ export class RecordedDevice implements Device {
     this.random = new Random(options.seed ?? 0).child(`recorded:${name}`);
   }
 
-  static fromCsv(path: string, column: string, options: RecordedOptions = {}): RecordedDevice {
-    return RecordedDevice.fromTable(readLatencyTable(path), column, options);
+  /** Column `column` of the table at `path`, whose rows are architectures of `space`. */
+  static fromCsv(
+    path: string,
+    column: string,
+    space: SearchSpace,
+    options: RecordedOptions = {},
+  ): RecordedDevice {
+    return RecordedDevice.fromTable(readLatencyTable(path, space), column, options);
   }
 
   static fromTable(table: LatencyTable, column: string, options: RecordedOptions = {}): RecordedDevice {
@@ -171,20 +167,26 @@ export class RecordedDevice implements Device {
         `${table.source}: no column ${quote(column)}; the device columns are: ${table.columns.join(', ')}`,
       );
     }
-    return new RecordedDevice(column, table.source, values, options);
+    return new RecordedDevice(column, table.source, values, table, options);
   }
 
   measurementNoise(): number {
     return this.noise;
   }
 
-  /** True latencies (ms) by cell code, NaN where the table has no data. */
+  /** True latencies (ms) by architecture code (enumerable spaces; else by row), NaN where the table has no data. */
   allLatencies(): Float64Array {
     return this.values;
   }
 
-  hasData(cell: Cell): boolean {
-    return !Number.isNaN(this.values[encodeCell(cell)]!);
+  /** The recorded latency of an architecture, NaN when the table has none. */
+  private latencyOf(architecture: Architecture): number {
+    const slot = this.table.slot(architecture);
+    return slot === undefined ? Number.NaN : this.values[slot]!;
+  }
+
+  hasData(architecture: Architecture): boolean {
+    return !Number.isNaN(this.latencyOf(architecture));
   }
 
   /** Refuses to draw `count` sample cells from a column with data for fewer cells. */
@@ -205,16 +207,16 @@ export class RecordedDevice implements Device {
     return count;
   }
 
-  async measure(cells: readonly Cell[]): Promise<Measurement> {
-    const latenciesMs = Float64Array.from(cells, (cell) => {
-      const value = this.values[encodeCell(cell)]!;
+  async measure(architectures: readonly Architecture[]): Promise<Measurement> {
+    const latenciesMs = Float64Array.from(architectures, (architecture) => {
+      const value = this.latencyOf(architecture);
       if (Number.isNaN(value)) {
         throw new UsageError(
-          `${this.source}: column '${this.name}' has no latency for cell ${formatCell(cell)}`,
+          `${this.source}: column '${this.name}' has no latency for ${this.table.space.format(architecture)}`,
         );
       }
       return this.noise > 0 ? value * Math.exp(this.noise * this.random.normal()) : value;
     });
-    return { latenciesMs, measurementsSpent: cells.length };
+    return { latenciesMs, measurementsSpent: architectures.length };
   }
 }

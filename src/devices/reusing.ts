@@ -1,7 +1,7 @@
 // A device that answers from earlier measurements of the same hardware where it has them and
 // measures only the rest. The action restores those measurements from its cache (only when the
 // fingerprint and runtime versions match), so a warm run spends no real measurement twice.
-import { encodeCell, type Cell } from '../spaces/nb201/cell.js';
+import type { Architecture, SearchSpace } from '../spaces/space.js';
 import type { Device, Measurement } from './device.js';
 
 export class ReusingDevice implements Device {
@@ -18,6 +18,8 @@ export class ReusingDevice implements Device {
    * depends on it (certifying a cell against the budget) is decided as it was when measured.
    */
   constructor(
+    /** The space of the architectures (an enumerable one: earlier measurements are keyed by code). */
+    private readonly space: SearchSpace,
     readonly inner: Device,
     known: ReadonlyMap<number, number>,
     private readonly knownNoise: ReadonlyMap<number, number> = new Map(),
@@ -51,8 +53,8 @@ export class ReusingDevice implements Device {
     return this.known;
   }
 
-  async measure(cells: readonly Cell[]): Promise<Measurement> {
-    const codes = cells.map(encodeCell);
+  async measure(cells: readonly Architecture[]): Promise<Measurement> {
+    const codes = cells.map((cell) => this.space.code(cell));
     const unknown = [...new Set(codes.filter((code) => !this.known.has(code)))];
     const fresh =
       unknown.length > 0

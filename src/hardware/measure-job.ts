@@ -1,7 +1,8 @@
 // Measuring architectures of any search space on this machine: the fingerprint, the architectures
 // (given, or a seeded random sample), and one run of the measurement protocol through the space's
-// own networks. `simnas measure --space` runs it for spaces other than NB201, whose main job (with
-// its designed default sample) is still the pipeline's runMainJob.
+// own networks. measureArchitectures is the one measure flow: `simnas measure --space` reaches it
+// through measureSpaceSample, NB201's main job (with its designed default sample) through the
+// pipeline's runMainJob.
 import { UsageError } from '../errors.js';
 import type { Architecture, SearchSpace } from '../spaces/space.js';
 import type { Logger } from '../util/log.js';
@@ -33,6 +34,33 @@ export interface SpaceMeasureResult {
   readonly measurement: MeasurementResult;
 }
 
+export interface ArchitecturesMeasureJob {
+  readonly space: SearchSpace;
+  readonly architectures: readonly Architecture[];
+  /** Validated measurement settings. */
+  readonly measure: MeasureOptions;
+  /** How the progress group names what it measures, e.g. "10 cell(s)". */
+  readonly what: string;
+  readonly interactiveProgress?: boolean;
+}
+
+/** Fingerprints this machine and measures `architectures` with one run of the live protocol. */
+export async function measureArchitectures(
+  job: ArchitecturesMeasureJob,
+  logger: Logger,
+): Promise<{ fingerprint: HardwareFingerprint; measurement: MeasurementResult }> {
+  const fingerprint = await hardwareFingerprint();
+  logger.info(`hardware ${fingerprint.tag} [${fingerprint.hash}]`);
+  const measurement = await logger.group(`measuring ${job.what} on ${fingerprint.tag}`, () =>
+    measureCells(job.architectures, job.measure, {
+      space: job.space,
+      logger,
+      ...(job.interactiveProgress !== undefined ? { interactiveProgress: job.interactiveProgress } : {}),
+    }),
+  );
+  return { fingerprint, measurement };
+}
+
 export async function measureSpaceSample(job: SpaceMeasureJob, logger: Logger): Promise<SpaceMeasureResult> {
   const { space } = job;
   const given = job.architectures ?? [];
@@ -50,16 +78,15 @@ export async function measureSpaceSample(job: SpaceMeasureJob, logger: Logger): 
     given.length > 0
       ? [...given]
       : randomSampleArchitectures(space, job.sample ?? DEFAULT_SPACE_SAMPLE, measure.seed);
-  const fingerprint = await hardwareFingerprint();
-  logger.info(`hardware ${fingerprint.tag} [${fingerprint.hash}]`);
-  const measurement = await logger.group(
-    `measuring ${architectures.length} ${space.id} architecture(s) on ${fingerprint.tag}`,
-    () =>
-      measureCells(architectures, measure, {
-        space,
-        logger,
-        ...(job.interactiveProgress !== undefined ? { interactiveProgress: job.interactiveProgress } : {}),
-      }),
+  const { fingerprint, measurement } = await measureArchitectures(
+    {
+      space,
+      architectures,
+      measure,
+      what: `${architectures.length} ${space.id} architecture(s)`,
+      ...(job.interactiveProgress !== undefined ? { interactiveProgress: job.interactiveProgress } : {}),
+    },
+    logger,
   );
   return { space: space.id, fingerprint, cellSource: given.length > 0 ? 'given' : 'random', measurement };
 }

@@ -12,7 +12,7 @@
 // a rerun under other settings is refused instead of mixing two devices in one column.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 
-import { splitCsvLine } from '../devices/recorded.js';
+import { splitCsvLine } from '../util/csv.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
 import type { Architecture, SearchSpace } from '../spaces/space.js';

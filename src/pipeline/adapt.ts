@@ -8,7 +8,6 @@ import type { Device } from '../devices/device.js';
 import { fitLatencyModel } from '../devices/latency-model.js';
 import { RecordedDevice } from '../devices/recorded.js';
 import { defaultSampleCells } from '../hardware/sample-cells.js';
-import type { Dataset } from '../spaces/nb201/datasets.js';
 import type { SearchSpace } from '../spaces/space.js';
 import { ensureWritableFolder } from '../util/folders.js';
 import type { Logger } from '../util/log.js';
@@ -19,7 +18,7 @@ export async function adaptToDevice(
   device: Device,
   options: {
     space: SearchSpace;
-    dataset: Dataset;
+    dataset: string;
     samples: number;
     seed?: number;
     outDir?: string;

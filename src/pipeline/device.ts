@@ -4,13 +4,21 @@ import type { Device } from '../devices/device.js';
 import { LiveDevice } from '../devices/live.js';
 import { RecordedDevice } from '../devices/recorded.js';
 import { ReusingDevice } from '../devices/reusing.js';
-import type { Dataset } from '../spaces/nb201/datasets.js';
+import type { SearchSpace } from '../spaces/space.js';
 import type { Logger } from '../util/log.js';
 import type { DeviceSpec } from './types.js';
 
-export function createDevice(spec: DeviceSpec, dataset: Dataset, seed: number, logger: Logger): Device {
+export function createDevice(
+  spec: DeviceSpec,
+  space: SearchSpace,
+  dataset: string,
+  seed: number,
+  logger: Logger,
+): Device {
   if (spec.kind === 'table')
-    return RecordedDevice.fromCsv(spec.path, spec.column, { noise: spec.noise, seed });
-  const live = new LiveDevice({ measure: { ...spec.measure, dataset, seed }, logger });
-  return spec.reuse && spec.reuse.size > 0 ? new ReusingDevice(live, spec.reuse, spec.reuseNoise) : live;
+    return RecordedDevice.fromCsv(spec.path, spec.column, space, { noise: spec.noise, seed });
+  const live = new LiveDevice({ space, measure: { ...spec.measure, dataset, seed }, logger });
+  return spec.reuse && spec.reuse.size > 0
+    ? new ReusingDevice(space, live, spec.reuse, spec.reuseNoise)
+    : live;
 }

@@ -1,17 +1,17 @@
-// The main job's measuring half (`simnas measure`, the action's warm-up): fingerprint this machine
-// and measure a set of cells with the live protocol.
+// The main job's measuring half (`simnas measure`, the action's warm-up): NB201's cells (given,
+// random, or the dataset's designed default sample), measured by the one measure flow
+// (hardware/measure-job.ts) with the live protocol.
 import { UsageError } from '../errors.js';
-import { hardwareFingerprint, type HardwareFingerprint } from '../hardware/fingerprint.js';
+import type { HardwareFingerprint } from '../hardware/fingerprint.js';
 import {
   DEFAULT_MEASURE_OPTIONS,
-  measureCells,
   type MeasureOptions,
   type MeasurementResult,
   validateMeasureOptions,
 } from '../hardware/measure.js';
-import { buildNb201Model } from '../hardware/nb201-model.js';
+import { measureArchitectures } from '../hardware/measure-job.js';
 import { defaultSampleCells, randomSampleCells } from '../hardware/sample-cells.js';
-import type { Cell } from '../spaces/nb201/cell.js';
+import { DEFAULT_SPACE_ID, spaceById, type Architecture } from '../spaces/index.js';
 import type { Logger } from '../util/log.js';
 
 /** Where the measured cells came from. */
@@ -19,7 +19,7 @@ export type CellSource = 'default' | 'given' | 'random';
 
 export interface MainJobOptions extends Partial<MeasureOptions> {
   /** Cells to measure; default: the 10 default sample cells of the dataset. */
-  readonly cells?: readonly Cell[];
+  readonly cells?: readonly Architecture[];
   /** Draw this many random cells (under `seed`) instead of the default set. */
   readonly sample?: number;
   /** Progress bar on/off; default: on a TTY. */
@@ -43,7 +43,7 @@ export function measureOptionsFrom(options: MainJobOptions): MeasureOptions {
 export function selectCells(
   options: MainJobOptions,
   measure: MeasureOptions,
-): { cells: Cell[]; source: CellSource } {
+): { cells: Architecture[]; source: CellSource } {
   if (options.cells && options.cells.length > 0 && options.sample !== undefined) {
     throw new UsageError('give either cells or a sample size, not both');
   }
@@ -58,14 +58,18 @@ export async function runMainJob(options: MainJobOptions, logger: Logger): Promi
   // Validate before the slow parts so a bad provider or setting fails at once.
   const measureOptions = validateMeasureOptions(measureOptionsFrom(options));
   const { cells, source } = selectCells(options, measureOptions);
-  const fingerprint = await hardwareFingerprint();
-  logger.info(`hardware ${fingerprint.tag} [${fingerprint.hash}]`);
-  const measurement = await logger.group(`measuring ${cells.length} cell(s) on ${fingerprint.tag}`, () =>
-    measureCells(cells, measureOptions, {
-      buildModel: buildNb201Model,
-      logger,
-      interactiveProgress: options.interactiveProgress,
-    }),
+  const { fingerprint, measurement } = await measureArchitectures(
+    {
+      // The main job measures NB201 cells: its default sample is NB201's designed one.
+      space: spaceById(DEFAULT_SPACE_ID),
+      architectures: cells,
+      measure: measureOptions,
+      what: `${cells.length} cell(s)`,
+      ...(options.interactiveProgress !== undefined
+        ? { interactiveProgress: options.interactiveProgress }
+        : {}),
+    },
+    logger,
   );
   return { fingerprint, cellSource: source, measurement };
 }

@@ -2,12 +2,11 @@
 // search, verify, recommend).
 import { UsageError } from '../errors.js';
 import { hardwareFingerprint } from '../hardware/fingerprint.js';
-import { DEFAULT_BATCH_SIZE, folderImages } from '../proxies/images.js';
+import { readCalibrationImages } from '../proxies/provider.js';
 import { tradeoffFront } from '../search/front.js';
 import { objective, type SearchProblem } from '../search/objective.js';
 import type { Evaluations } from '../search/strategies.js';
 import type { SearchSpace } from '../spaces/space.js';
-import { DATASET_SHAPES } from '../spaces/nb201/datasets.js';
 import { ensureWritableFolder } from '../util/folders.js';
 import type { Logger } from '../util/log.js';
 import { Random } from '../util/random.js';
@@ -32,15 +31,11 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
         `enumerated, and simnas searches only spaces whose fitted model it can score in full for now`,
     );
   }
-  const device = createDevice(options.device, options.dataset, options.seed, logger);
+  const device = createDevice(options.device, options.space, options.dataset, options.seed, logger);
   // Everything that can be refused is checked before the first measurement.
   if (options.outDir) ensureWritableFolder(options.outDir, '--out');
   if (options.calibrationImages) {
-    await folderImages(
-      options.calibrationImages,
-      DATASET_SHAPES[options.dataset].inputSize,
-      DEFAULT_BATCH_SIZE,
-    );
+    await readCalibrationImages(options.calibrationImages, options.dataset);
   }
   const strategy = resolveStrategy(options, logger);
   const controller =

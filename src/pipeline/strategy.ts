@@ -25,7 +25,6 @@ import {
   type Evaluations,
   type StrategyName,
 } from '../search/strategies.js';
-import type { Dataset } from '../spaces/nb201/datasets.js';
 import type { SearchSpace } from '../spaces/space.js';
 import type { Logger } from '../util/log.js';
 import { packageFile } from '../util/package-files.js';
@@ -33,7 +32,7 @@ import { Random } from '../util/random.js';
 import type { SearchJobOptions } from './types.js';
 
 /** The controller shipped with simnas for a space and dataset. */
-export function bundledControllerPath(space: SearchSpace, dataset: Dataset): string {
+export function bundledControllerPath(space: SearchSpace, dataset: string): string {
   const name = bundledControllerName(space.id, dataset);
   return packageFile('controllers', name);
 }
@@ -65,7 +64,7 @@ export interface LoadedController {
 export function controllerLocation(
   file: string,
   space: SearchSpace,
-  dataset: Dataset,
+  dataset: string,
   cwd: string = process.cwd(),
 ): { path: string; bundled: boolean } {
   const absolute = path.resolve(cwd, file);
@@ -80,7 +79,7 @@ export function controllerLocation(
 export function loadController(
   path: string | undefined,
   space: SearchSpace,
-  dataset: Dataset,
+  dataset: string,
 ): LoadedController {
   const file = path ?? bundledControllerPath(space, dataset);
   if (!path && !existsSync(file)) {
@@ -148,7 +147,7 @@ const CONTROLLER_CLIMB_STARTS = 32;
 export function defaultTaskScores(
   options: SearchJobOptions,
   logger: Logger,
-): (dataset: Dataset) => Promise<{ scores: Float64Array; id: string }> {
+): (dataset: string) => Promise<{ scores: Float64Array; id: string }> {
   const provider = ProxyProvider.create({
     ...(options.calibrationImages ? { calibrationImages: options.calibrationImages } : {}),
     logger,

@@ -7,7 +7,6 @@ import type { MeasureOptions, MeasurementCondition, MeasurementResult } from '..
 import type { FrontPoint } from '../search/front.js';
 import type { Recommendation, VerifiedCell } from '../search/recommend.js';
 import type { StrategyChoice, StrategyName } from '../search/strategies.js';
-import type { Dataset } from '../spaces/nb201/datasets.js';
 import type { SearchSpace } from '../spaces/space.js';
 
 export type { FrontPoint } from '../search/front.js';
@@ -27,7 +26,7 @@ export type DeviceSpec =
 export interface SearchJobOptions {
   /** The search space: every architecture is parsed, coded, named and built through it. */
   readonly space: SearchSpace;
-  readonly dataset: Dataset;
+  readonly dataset: string;
   /** Latency budget in ms; without one, the knee of the predicted front is the target. */
   readonly budgetMs?: number;
   readonly samples: number;
@@ -54,7 +53,7 @@ export interface SearchJobOptions {
   /** Reuse of a cached latency-model fit, and a hook that receives this run's. */
   readonly adaptation?: AdaptationReuse;
   /** Replaces the proxy provider (tests). */
-  readonly taskScores?: (dataset: Dataset) => Promise<{ scores: Float64Array; id: string }>;
+  readonly taskScores?: (dataset: string) => Promise<{ scores: Float64Array; id: string }>;
 }
 
 export const DEFAULT_SEARCH: Omit<SearchJobOptions, 'space' | 'dataset' | 'device'> = {
@@ -75,7 +74,7 @@ export interface MeasuredCell {
 }
 
 export interface SearchResult {
-  readonly dataset: Dataset;
+  readonly dataset: string;
   readonly seed: number;
   readonly strategy: StrategyName;
   readonly device: {
@@ -159,7 +158,7 @@ export type LatencyFitSummary = SearchResult['latencyModel'];
  * Fitting builds the prior's weight bank (seconds); a warm run with the very same samples reuses it.
  */
 export interface AdaptationRecord {
-  readonly dataset: Dataset;
+  readonly dataset: string;
   /** [cell code, measured ms] in measurement order. */
   readonly samples: readonly (readonly [number, number])[];
   readonly fit: LatencyFitSummary;
@@ -186,5 +185,5 @@ export interface VerifyOptions {
    * Refit the latency model after each verification measurement (the dataset's prior), so the
    * next choice learns from the last; without it, the sample fit's predictions are used throughout.
    */
-  readonly refitDataset?: Dataset;
+  readonly refitDataset?: string;
 }

@@ -14,7 +14,6 @@ import {
   LAST_CHANCE_MIN_PASS,
 } from '../search/verification.js';
 import type { SearchSpace } from '../spaces/space.js';
-import type { Dataset } from '../spaces/nb201/datasets.js';
 import type { Logger } from '../util/log.js';
 import { median } from '../util/stats.js';
 import { predictionFloor } from './adapt.js';
@@ -158,7 +157,7 @@ function refitPredictions(
   measured: ReadonlyMap<number, number>,
   codes: readonly number[],
   base: AdaptedDevice['predicted'],
-  dataset: Dataset,
+  dataset: string,
 ): AdaptedDevice['predicted'] {
   const codesMeasured = [...measured.keys()];
   const model = fitLatencyModel(

@@ -6,12 +6,18 @@ import { createHash } from 'node:crypto';
 
 import { UsageError } from '../errors.js';
 import { SPACE_SIZE, decodeCell, effectiveCell, encodeCell, type Cell } from '../spaces/nb201/cell.js';
-import { DATASET_SHAPES, type Dataset } from '../spaces/nb201/datasets.js';
+import { DATASET_SHAPES, parseDataset, type Dataset } from '../spaces/nb201/datasets.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { DEFAULT_TABLE_SETTINGS } from './build.js';
 import { meanNaswot, meanProxies, meanSynflow, type ProxyValues } from './compute.js';
-import { DEFAULT_BATCH_SIZE, SYNTHETIC_IMAGES_ID, folderImages, syntheticImages } from './images.js';
+import {
+  DEFAULT_BATCH_SIZE,
+  SYNTHETIC_IMAGES_ID,
+  folderImages,
+  syntheticImages,
+  type FolderImages,
+} from './images.js';
 import type { ImageBatch } from './naswot.js';
 import { TASK_SCORE_FORMULA, taskScore, type ScoreNormaliser } from './score.js';
 import { skipOf } from './skip.js';
@@ -118,9 +124,10 @@ export class ProxyProvider {
    * whenever any score could: use it to key caches of anything trained on these scores.
    */
   async allTaskScores(
-    dataset: Dataset,
+    datasetName: string,
     { computeMissing = true }: { computeMissing?: boolean } = {},
   ): Promise<{ scores: Float64Array; id: string; computed: number }> {
+    const dataset = parseDataset(datasetName);
     const scores = new Float64Array(SPACE_SIZE).fill(Number.NaN);
     const missing: number[] = [];
     const tableUsable = this.useTableValues && (this.table?.matches(this.settings) ?? false);
@@ -182,7 +189,8 @@ export class ProxyProvider {
     return this.table.normaliser(dataset);
   }
 
-  async proxies(cell: Cell, dataset: Dataset): Promise<CellProxies> {
+  async proxies(cell: Cell, datasetName: string): Promise<CellProxies> {
+    const dataset = parseDataset(datasetName);
     const live = effectiveCell(cell);
     const code = encodeCell(live);
     const key = `${dataset}/${code}`;
@@ -244,4 +252,12 @@ export class ProxyProvider {
     }
     return batch;
   }
+}
+
+/**
+ * Reads a --calibration-images folder as the proxies will (images at `dataset`'s input size), so a
+ * search refuses a bad folder before it measures anything.
+ */
+export function readCalibrationImages(folder: string, dataset: string): Promise<FolderImages> {
+  return folderImages(folder, DATASET_SHAPES[parseDataset(dataset)].inputSize, DEFAULT_BATCH_SIZE);
 }

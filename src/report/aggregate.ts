@@ -8,7 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 
 import { errnoCode, UsageError } from '../errors.js';
-import { DATASETS, type Dataset } from '../spaces/nb201/datasets.js';
+import { DEFAULT_SPACE_ID, SPACE_IDS, spaceById } from '../spaces/index.js';
 import { COMMENT_LIMIT } from './markdown.js';
 import { REPORT_SCHEMA, REPORT_SCHEMA_VERSION } from './schema.js';
 import { quotePath } from '../util/quote.js';
@@ -29,7 +29,10 @@ const reportSchema = z.object({
   schema: z.literal(REPORT_SCHEMA),
   schemaVersion: z.number().int().min(1),
   simnasVersion: z.string(),
-  dataset: z.enum(DATASETS),
+  // A report names its space when it is not the default (reports before spaces are all NB201's).
+  space: z.enum(SPACE_IDS as [string, ...string[]]).optional(),
+  // One of the space's datasets (checked below, once the space is known).
+  dataset: z.string(),
   seed: z.number().int(),
   strategy: z.string(),
   device: z.object({ kind: z.string(), name: z.string() }),
@@ -64,7 +67,8 @@ export interface AggregateRow {
   /** Fingerprint hash; absent for recorded (table) devices, which have no fingerprint. */
   readonly fingerprintHash?: string;
   readonly deviceKind: string;
-  readonly dataset: Dataset;
+  /** One of the report's space's datasets. */
+  readonly dataset: string;
   readonly budgetMs: number;
   readonly budgetSource: 'given' | 'knee';
   readonly cell: string;
@@ -138,6 +142,13 @@ export function parseReport({ source, text }: ReportText): UnduplicatedRow {
     throw new UsageError(`${source} is not a valid simnas report: key '${key}': ${issue.message}`);
   }
   const report = parsed.data;
+  const space = spaceById(report.space ?? DEFAULT_SPACE_ID);
+  if (!space.datasets.includes(report.dataset)) {
+    throw new UsageError(
+      `${source} is not a valid simnas report: key 'dataset': ${JSON.stringify(report.dataset)} is not a ` +
+        `dataset of the ${space.id} space; expected one of ${space.datasets.join(', ')}`,
+    );
+  }
   const rec = report.recommendation;
   return {
     source,

@@ -31,9 +31,7 @@ import {
   runsPerVisitFor,
   timingSessionOptions,
 } from '../hardware/measure.js';
-import { buildNb201Model } from '../hardware/nb201-model.js';
-import type { Cell } from '../spaces/nb201/cell.js';
-import type { Dataset } from '../spaces/nb201/datasets.js';
+import type { Architecture, SearchSpace } from '../spaces/index.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { Random } from '../util/random.js';
 import { median, quantile } from '../util/stats.js';
@@ -41,9 +39,16 @@ import type { InputShapeOverrides } from './config.js';
 
 export type Milliseconds = number;
 
-/** What to measure: an NB201 cell's network (built as measurement builds it) or ONNX bytes. */
+/** What to measure: an architecture's network (built as measurement builds it) or ONNX bytes. */
 export type ModelSource =
-  | { readonly kind: 'cell'; readonly label: string; readonly cell: Cell; readonly dataset: Dataset }
+  | {
+      readonly kind: 'architecture';
+      readonly label: string;
+      readonly space: SearchSpace;
+      readonly architecture: Architecture;
+      /** One of the space's datasets. */
+      readonly dataset: string;
+    }
   | {
       readonly kind: 'onnx';
       /** The file's path, used in messages. */
@@ -56,9 +61,9 @@ export interface AbTimingOptions {
   /** Execution provider as onnxruntime-node names it. */
   readonly provider: string;
   readonly threads: number;
-  /** Seeds the cell networks' weights, the input values, the visiting order and the bootstrap. */
+  /** Seeds the architectures' networks' weights, the input values, the visiting order and the bootstrap. */
   readonly seed: number;
-  /** Batch size of NB201 cell networks (ONNX files take theirs from the model or `inputShape`). */
+  /** Batch size of architectures' networks (ONNX files take theirs from the model or `inputShape`). */
   readonly batchSize: number;
   readonly warmupRuns: number;
   /** Rounds to time; undefined: as many as fill about `targetMs` (at least MIN_AB_ROUNDS). */
@@ -189,8 +194,8 @@ export async function prepareModel(
 ): Promise<PreparedModel> {
   const options = validateAbOptions({ ...DEFAULT_AB_OPTIONS, ...requested });
   const bytes =
-    source.kind === 'cell'
-      ? buildNb201Model(source.cell, {
+    source.kind === 'architecture'
+      ? source.space.network(source.architecture, {
           dataset: source.dataset,
           batchSize: options.batchSize,
           seed: options.seed,

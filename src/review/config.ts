@@ -1,5 +1,6 @@
 // The repository's review config (default `simnas.json`): which model the pull request review
-// measures, on which dataset, against which budget and thresholds. Read from the working tree for
+// measures (an architecture of the config's search space, or an ONNX file), on which dataset,
+// against which budget and thresholds. Read from the working tree for
 // the head and from git (`git show <ref>:<path>`) for the base, so the base is always the committed
 // state of the base branch, never a file that happens to lie in the checkout. Every mistake is a
 // UsageError naming the file, the key, what was found and what is accepted.
@@ -11,12 +12,20 @@ import { z } from 'zod';
 
 import { errnoCode, UsageError } from '../errors.js';
 import { parseBudget } from '../search/budget.js';
-import { formatCell, parseCell, type Cell } from '../spaces/nb201/cell.js';
-import { DATASETS, type Dataset } from '../spaces/nb201/datasets.js';
+import {
+  DEFAULT_SPACE_ID,
+  SPACE_IDS,
+  spaceById,
+  type Architecture,
+  type SearchSpace,
+} from '../spaces/index.js';
 import { quote, quotePath } from '../util/quote.js';
 
 export const DEFAULT_CONFIG_PATH = 'simnas.json';
-export const SEARCH_SPACE = 'nas-bench-201';
+/** The old `searchSpace` key's one value, from when NB201 was the only space: it means `"space": "nb201"`. */
+export const LEGACY_SEARCH_SPACE = 'nas-bench-201';
+/** The space `searchSpace` named: the default one, NB201, the only space when that key was written. */
+const LEGACY_SPACE_ID = DEFAULT_SPACE_ID;
 
 export interface Thresholds {
   /** Latency change, in percent of the base, that counts as a regression or an improvement. */
@@ -30,8 +39,18 @@ export const DEFAULT_THRESHOLDS: Thresholds = { latencyPercent: 5, taskScorePoin
 /** Symbolic or dynamic input dimensions fixed by name (`"batch"`) or by position (`"0"`). */
 export type InputShapeOverrides = Readonly<Record<string, number>>;
 
+/**
+ * An architecture of the config's space, written under `model.arch` (any space) or `model.cell`
+ * (the key NB201 configs have always used; `key` records which, and the review reports it).
+ */
 export type ModelSpec =
-  | { readonly kind: 'cell'; readonly cell: Cell }
+  | {
+      readonly kind: 'architecture';
+      readonly key: ArchitectureKey;
+      readonly architecture: Architecture;
+      /** The architecture in the space's own text form. */
+      readonly text: string;
+    }
   | { readonly kind: 'onnx'; readonly path: string; readonly inputShape: InputShapeOverrides };
 
 /** Where a config was read from; ONNX files it names are read from the same place. */
@@ -39,9 +58,13 @@ export type ConfigOrigin =
   | { readonly kind: 'working-tree'; readonly repoDir: string }
   | { readonly kind: 'ref'; readonly repoDir: string; readonly ref: string };
 
+export type ArchitectureKey = 'cell' | 'arch';
+
 export interface ReviewConfig {
-  readonly searchSpace: typeof SEARCH_SPACE;
-  readonly dataset: Dataset;
+  /** The search space the model's architecture and dataset belong to (`space`, default nb201). */
+  readonly space: SearchSpace;
+  /** One of the space's datasets. */
+  readonly dataset: string;
   readonly model: ModelSpec;
   readonly budgetMs?: number;
   readonly thresholds: Thresholds;
@@ -51,21 +74,28 @@ export interface ReviewConfig {
 }
 
 const ACCEPTED_KEYS = {
-  top: ['searchSpace', 'dataset', 'model', 'budget', 'thresholds'],
-  cellModel: ['cell'],
+  top: ['space', 'searchSpace', 'dataset', 'model', 'budget', 'thresholds'],
+  architectureModel: ['cell', 'arch'],
   onnxModel: ['onnx', 'inputShape'],
   thresholds: ['latencyPercent', 'taskScorePoints'],
 } as const;
 
 // Each schema's error text says what is accepted; `describeIssue` adds the key and what was found.
-const cellText = z.string({ error: 'an NB201 cell string' }).transform((text, context): Cell => {
-  try {
-    return parseCell(text);
-  } catch (error) {
-    context.addIssue({ code: 'custom', message: (error as Error).message, params: { full: true } });
-    return z.NEVER;
-  }
-});
+function architectureText(space: SearchSpace) {
+  return z.string({ error: architectureNoun(space) }).transform((text, context): Architecture => {
+    try {
+      return space.parse(text);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message, params: { full: true } });
+      return z.NEVER;
+    }
+  });
+}
+
+/** How messages name the model's architecture text: "an NB201 cell string" (as ever), "an FBNet (...) architecture string". */
+function architectureNoun(space: SearchSpace): string {
+  return space.id === LEGACY_SPACE_ID ? 'an NB201 cell string' : `an architecture string of ${space.title}`;
+}
 
 const budgetText = z
   .string({ error: 'a latency budget string such as "5ms", "5" (ms), "0.005s" or "500us"' })
@@ -94,32 +124,48 @@ const dimension = z
   .min(1, { error: 'a positive integer dimension size' })
   .max(1_000_000, { error: 'a dimension size of at most 1,000,000' });
 
-const configSchema = z.strictObject({
-  searchSpace: z.literal(SEARCH_SPACE, { error: `"${SEARCH_SPACE}" (the only search space)` }).optional(),
-  dataset: z.enum(DATASETS, { error: `one of ${DATASETS.join(', ')}` }).optional(),
-  // Checked by parseModel: one of two shapes, each with its own precise messages.
-  model: z.unknown().optional(),
-  budget: budgetText.optional(),
-  thresholds: z
-    .strictObject(
-      {
-        latencyPercent: z
-          .number({ error: 'a percentage in (0, 100), e.g. 5' })
-          .gt(0, { error: 'a percentage in (0, 100), e.g. 5' })
-          .lt(100, { error: 'a percentage in (0, 100), e.g. 5' })
-          .optional(),
-        taskScorePoints: z
-          .number({ error: 'a task-score difference in [0, 1), e.g. 0.02' })
-          .min(0, { error: 'a task-score difference in [0, 1), e.g. 0.02' })
-          .lt(1, { error: 'a task-score difference in [0, 1), e.g. 0.02' })
-          .optional(),
-      },
-      { error: 'an object with latencyPercent and/or taskScorePoints' },
-    )
-    .optional(),
+const spaceName = z.enum(SPACE_IDS as [string, ...string[]], {
+  error: `one of ${SPACE_IDS.join(', ')} (the search space of model.arch and dataset; default ${DEFAULT_SPACE_ID})`,
 });
 
-const cellModelSchema = z.strictObject({ cell: cellText });
+/** The top level, its `dataset` checked against the space's datasets. */
+const configSchema = (space: SearchSpace) =>
+  z.strictObject({
+    space: spaceName.optional(),
+    searchSpace: z
+      .literal(LEGACY_SEARCH_SPACE, {
+        error: `"${LEGACY_SEARCH_SPACE}" (the old spelling of "space": "${LEGACY_SPACE_ID}"; name other spaces with "space")`,
+      })
+      .optional(),
+    dataset: z
+      .enum(space.datasets as [string, ...string[]], { error: `one of ${space.datasets.join(', ')}` })
+      .optional(),
+    // Checked by parseModel: one of two shapes, each with its own precise messages.
+    model: z.unknown().optional(),
+    budget: budgetText.optional(),
+    thresholds: z
+      .strictObject(
+        {
+          latencyPercent: z
+            .number({ error: 'a percentage in (0, 100), e.g. 5' })
+            .gt(0, { error: 'a percentage in (0, 100), e.g. 5' })
+            .lt(100, { error: 'a percentage in (0, 100), e.g. 5' })
+            .optional(),
+          taskScorePoints: z
+            .number({ error: 'a task-score difference in [0, 1), e.g. 0.02' })
+            .min(0, { error: 'a task-score difference in [0, 1), e.g. 0.02' })
+            .lt(1, { error: 'a task-score difference in [0, 1), e.g. 0.02' })
+            .optional(),
+        },
+        { error: 'an object with latencyPercent and/or taskScorePoints' },
+      )
+      .optional(),
+  });
+
+const architectureModelSchemas = (space: SearchSpace) => ({
+  arch: z.strictObject({ arch: architectureText(space) }),
+  cell: z.strictObject({ cell: architectureText(space) }),
+});
 const onnxModelSchema = z.strictObject({
   onnx: onnxPath,
   inputShape: z
@@ -127,9 +173,16 @@ const onnxModelSchema = z.strictObject({
     .optional(),
 });
 
-const MODEL_ACCEPTED =
-  'an object with either "cell" (an NB201 cell string) or "onnx" (a path to an .onnx file in the repository, ' +
-  'with optional "inputShape")';
+function modelAccepted(space: SearchSpace): string {
+  const architecture =
+    space.id === LEGACY_SPACE_ID
+      ? `"cell" (${architectureNoun(space)})`
+      : `"arch" (${architectureNoun(space)})`;
+  return (
+    `an object with either ${architecture} or "onnx" (a path to an .onnx file in the repository, ` +
+    'with optional "inputShape")'
+  );
+}
 
 /** Parses and validates a config's text; `file` is how messages name it (e.g. "simnas.json at main"). */
 export function parseConfig(text: string, file: string, origin: ConfigOrigin): ReviewConfig {
@@ -147,14 +200,23 @@ export function parseConfig(text: string, file: string, origin: ConfigOrigin): R
       `found ${describeValue(raw)} at the top level; expected a JSON object with keys ${listKeys(ACCEPTED_KEYS.top)}`,
     );
   }
-  const top = configSchema.safeParse(raw);
+  // The space decides what `dataset` and `model` accept; a bad `space` is reported by the schema.
+  const named = (raw as { space?: unknown }).space;
+  const space = spaceById(typeof named === 'string' && SPACE_IDS.includes(named) ? named : DEFAULT_SPACE_ID);
+  const top = configSchema(space).safeParse(raw);
   if (!top.success) fail(describeIssue(firstIssue(top.error.issues), raw, []));
   const parsed = top.data!;
-  if (!('model' in (raw as object))) fail(`missing key 'model'; expected ${MODEL_ACCEPTED}`);
-  const model = parseModel(parsed.model, raw, fail);
+  if (parsed.searchSpace !== undefined && space.id !== LEGACY_SPACE_ID) {
+    fail(
+      `key 'searchSpace': found "${parsed.searchSpace}" (NB201) beside "space": "${space.id}"; ` +
+        `expected one of them: drop 'searchSpace' (the old spelling of "space": "${LEGACY_SPACE_ID}")`,
+    );
+  }
+  if (!('model' in (raw as object))) fail(`missing key 'model'; expected ${modelAccepted(space)}`);
+  const model = parseModel(space, parsed.model, raw, fail);
   return {
-    searchSpace: SEARCH_SPACE,
-    dataset: parsed.dataset ?? 'cifar10',
+    space,
+    dataset: parsed.dataset ?? space.datasets[0]!,
     model,
     ...(parsed.budget !== undefined ? { budgetMs: parsed.budget } : {}),
     thresholds: { ...DEFAULT_THRESHOLDS, ...definedOnly(parsed.thresholds ?? {}) },
@@ -163,22 +225,32 @@ export function parseConfig(text: string, file: string, origin: ConfigOrigin): R
   };
 }
 
-function parseModel(model: unknown, raw: unknown, fail: (message: string) => never): ModelSpec {
+function parseModel(
+  space: SearchSpace,
+  model: unknown,
+  raw: unknown,
+  fail: (message: string) => never,
+): ModelSpec {
   if (typeof model !== 'object' || model === null || Array.isArray(model)) {
-    return fail(`key 'model': found ${describeValue(model)}; expected ${MODEL_ACCEPTED}`);
+    return fail(`key 'model': found ${describeValue(model)}; expected ${modelAccepted(space)}`);
   }
-  const hasCell = 'cell' in model;
-  const hasOnnx = 'onnx' in model;
-  if (hasCell && hasOnnx) {
-    return fail(`key 'model': found both "cell" and "onnx"; expected exactly one of them`);
+  const found = ([...ACCEPTED_KEYS.architectureModel, 'onnx'] as const).filter((key) => key in model);
+  if (found.length > 1) {
+    const keys = found.map((key) => `"${key}"`);
+    return fail(
+      `key 'model': found ${found.length === 2 ? 'both ' : ''}${keys.slice(0, -1).join(', ')} and ${keys.at(-1)}; ` +
+        'expected exactly one of them',
+    );
   }
-  if (!hasCell && !hasOnnx) {
-    return fail(`key 'model': found keys ${listKeys(Object.keys(model))}; expected ${MODEL_ACCEPTED}`);
+  if (found.length === 0) {
+    return fail(`key 'model': found keys ${listKeys(Object.keys(model))}; expected ${modelAccepted(space)}`);
   }
-  if (hasCell) {
-    const cell = cellModelSchema.safeParse(model);
-    if (!cell.success) return fail(describeIssue(firstIssue(cell.error.issues), raw, ['model']));
-    return { kind: 'cell', cell: cell.data.cell };
+  const key = found[0]!;
+  if (key !== 'onnx') {
+    const parsed = architectureModelSchemas(space)[key].safeParse(model);
+    if (!parsed.success) return fail(describeIssue(firstIssue(parsed.error.issues), raw, ['model']));
+    const architecture = (parsed.data as Record<ArchitectureKey, Architecture>)[key];
+    return { kind: 'architecture', key, architecture, text: space.format(architecture) };
   }
   const onnx = onnxModelSchema.safeParse(model);
   if (!onnx.success) return fail(describeIssue(firstIssue(onnx.error.issues), raw, ['model']));
@@ -220,7 +292,7 @@ function acceptedKeysAt(keyPath: readonly PropertyKey[]): readonly string[] {
   if (keyPath.length === 0) return ACCEPTED_KEYS.top;
   if (keyPath[0] === 'thresholds') return ACCEPTED_KEYS.thresholds;
   if (keyPath[0] === 'model')
-    return keyPath.length === 1 ? [...ACCEPTED_KEYS.onnxModel, ...ACCEPTED_KEYS.cellModel] : [];
+    return keyPath.length === 1 ? [...ACCEPTED_KEYS.onnxModel, ...ACCEPTED_KEYS.architectureModel] : [];
   return [];
 }
 
@@ -280,9 +352,9 @@ function describeFile(file: string, origin: ConfigOrigin): string {
   return origin.kind === 'ref' ? `${file} at ${origin.ref}` : file;
 }
 
-/** How a reader names the model, e.g. the cell string or the ONNX path. */
+/** How a reader names the model: the architecture string or the ONNX path. */
 export function describeModel(model: ModelSpec): string {
-  return model.kind === 'cell' ? formatCell(model.cell) : model.path;
+  return model.kind === 'architecture' ? model.text : model.path;
 }
 
 /** The config in the working tree under `repoDir`; a missing file is a UsageError saying so. */
@@ -301,7 +373,7 @@ export function readConfigFile(repoDir: string, configPath: string): ReviewConfi
         ? `${quotePath(configPath)} in ${repoDir} is a folder; expected a JSON config file`
         : code === 'ENOENT'
           ? `${configPath}: no such config file in ${repoDir}; create it (a JSON object with "model" and optionally ` +
-            '"dataset", "budget", "thresholds") or pass the path of yours'
+            '"space", "dataset", "budget", "thresholds") or pass the path of yours'
           : `${configPath}: cannot read (${code ?? (error as Error).message})`,
     );
   }

@@ -1,11 +1,10 @@
 // The pull-request review: read the config at the head (working tree or a ref) and at the base
-// (from git), load both models, time them interleaved on this machine, score cells, and judge.
+// (from git), load both models (architectures of the config's search space, or ONNX files), time
+// them interleaved on this machine, score architectures where the space has a task score, and judge.
 // Free of @actions/*: the action and `simnas review` are two front ends over this one function.
 import { UsageError } from '../errors.js';
 import { ProxyProvider } from '../proxies/provider.js';
-import type { Cell } from '../spaces/nb201/cell.js';
-import { formatCell } from '../spaces/nb201/cell.js';
-import type { Dataset } from '../spaces/nb201/datasets.js';
+import { DEFAULT_SPACE_ID, type Architecture, type SearchSpace } from '../spaces/index.js';
 import type { Logger } from '../util/log.js';
 import {
   prepareModel,
@@ -33,15 +32,25 @@ export type { Review } from './verdict.js';
 /** The head as the checked-out files are, rather than a commit. */
 export const WORKING_TREE = 'working-tree';
 
-/** Task score of a cell on a dataset; undefined (or NaN) when none can be had. */
-export type TaskScoreFunction = (cell: Cell, dataset: Dataset) => Promise<number | undefined>;
+/** Task score of an architecture on a dataset; undefined (or NaN) when none can be had. */
+export type TaskScoreFunction = (
+  space: SearchSpace,
+  architecture: Architecture,
+  dataset: string,
+) => Promise<number | undefined>;
 
-/** Task scores from the proxy table, or computed on demand (about 1 s) for cells it lacks. */
+/**
+ * Task scores from the proxy table, or computed on demand (about 1 s) for cells it lacks. The
+ * proxies score NB201 cells only for now (issue 22): other spaces' architectures get none.
+ */
 export function proxyTaskScore(logger: Logger): TaskScoreFunction {
   let provider: ProxyProvider | undefined;
-  return async (cell, dataset) => {
+  return async (space, architecture, dataset) => {
+    if (space.id !== DEFAULT_SPACE_ID) return undefined;
     provider ??= ProxyProvider.create({ logger });
-    return (await provider.proxies(cell, dataset)).taskScore;
+    // The config checked the dataset against the space's datasets.
+    return (await provider.proxies(architecture, dataset as Parameters<ProxyProvider['proxies']>[1]))
+      .taskScore;
   };
 }
 
@@ -196,11 +205,12 @@ async function loadBase(
 }
 
 async function modelSource(config: ReviewConfig): Promise<ModelSource> {
-  if (config.model.kind === 'cell') {
+  if (config.model.kind === 'architecture') {
     return {
-      kind: 'cell',
-      label: formatCell(config.model.cell),
-      cell: config.model.cell,
+      kind: 'architecture',
+      label: config.model.text,
+      space: config.space,
+      architecture: config.model.architecture,
       dataset: config.dataset,
     };
   }
@@ -219,11 +229,13 @@ async function sideFacts(
 ): Promise<SideFacts> {
   const model = side.config.model;
   const score =
-    model.kind === 'cell' && taskScore ? await taskScore(model.cell, side.config.dataset) : undefined;
+    model.kind === 'architecture' && taskScore
+      ? await taskScore(side.config.space, model.architecture, side.config.dataset)
+      : undefined;
   const interval: Interval = timing.medianInterval;
   return {
     ref: side.ref,
-    modelKind: model.kind,
+    modelKind: model.kind === 'architecture' ? model.key : 'onnx',
     model: describeModel(model),
     dataset: side.config.dataset,
     latencyMs: timing.medianMs,

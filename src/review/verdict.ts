@@ -50,8 +50,9 @@ export interface Verdict {
 export interface SideFacts {
   /** Where it was read: a git ref, or "working tree". */
   readonly ref: string;
-  readonly modelKind: 'cell' | 'onnx';
-  /** The cell string or the ONNX path. */
+  /** The config's model key: an architecture under `cell` (NB201's key) or `arch`, or an ONNX file. */
+  readonly modelKind: 'cell' | 'arch' | 'onnx';
+  /** The architecture string or the ONNX path. */
   readonly model: string;
   readonly dataset: string;
   readonly latencyMs: number;
@@ -283,7 +284,8 @@ export function renderReviewMarkdown(review: Review): string {
 }
 
 function modelCell(side: SideFacts): string {
-  return `${side.modelKind === 'cell' ? 'cell' : 'ONNX'} ${code(side.model)}${side.modelKind === 'cell' ? `, ${side.dataset}` : ''}`;
+  const noun = { cell: 'cell', arch: 'architecture', onnx: 'ONNX' }[side.modelKind];
+  return `${noun} ${code(side.model)}${side.modelKind === 'onnx' ? '' : `, ${side.dataset}`}`;
 }
 
 /** A full commit SHA as GitHub abbreviates it; branch names and the like unchanged. */

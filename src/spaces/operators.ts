@@ -65,6 +65,22 @@ export function operatorParams(op: Operator): number {
   }
 }
 
+/** The residual add closing a block of `layer` whose input and output are `channels` x `size` x `size`. */
+export function residualAdd(layer: number, channels: number, size: number): Operator {
+  return {
+    layer,
+    kind: 'add',
+    inChannels: channels,
+    outChannels: channels,
+    inSize: size,
+    outSize: size,
+    // No kernel: the window fields say "elementwise".
+    ...{ kernel: 1, stride: 1, padding: 0, groups: 1 },
+    batchNorm: false,
+    relu: false,
+  };
+}
+
 /** Output side of a convolution or pooling window. */
 export function convOutputSize(inSize: number, kernel: number, stride: number, padding: number): number {
   return Math.floor((inSize + 2 * padding - kernel) / stride) + 1;

@@ -4,7 +4,7 @@
 // network, the cost counts and the synthetic devices are all derived from that list.
 import { UsageError } from '../../errors.js';
 import { parseBlockNames } from '../layered-space.js';
-import { convOutputSize, type Operator } from '../operators.js';
+import { convOutputSize, residualAdd, type Operator } from '../operators.js';
 
 export const FBNET_BLOCKS = [
   'k3_e1',
@@ -173,16 +173,7 @@ export function blockOperators(block: FbnetBlock, shape: LayerShape): Operator[]
     relu: false,
   });
   if (inChannels === outChannels && stride === 1) {
-    ops.push({
-      ...base,
-      kind: 'add',
-      inChannels: outChannels,
-      outChannels,
-      inSize: outSize,
-      outSize,
-      batchNorm: false,
-      relu: false,
-    });
+    ops.push(residualAdd(layer, outChannels, outSize));
   }
   return ops;
 }

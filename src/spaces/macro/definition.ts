@@ -3,7 +3,7 @@
 // This module holds the definition and an architecture's operator list, from which the network
 // and the counts (equal to the published params and FLOPs) are derived.
 import { UsageError } from '../../errors.js';
-import { convOutputSize, type Operator } from '../operators.js';
+import { convOutputSize, residualAdd, type Operator } from '../operators.js';
 
 export const MACRO_BLOCKS = ['id', 'ir_3x3_t3', 'ir_5x5_t6'] as const;
 export const LAYERS_PER_STAGE = [2, 3, 3] as const;
@@ -86,16 +86,7 @@ function blockOperators(block: number, shape: MacroLayerShape): Operator[] {
     { ...base, kind: 'pointwise', inChannels: hidden, outChannels, inSize: outSize, outSize, relu: false },
   ];
   if (sameShape) {
-    ops.push({
-      ...base,
-      kind: 'add',
-      inChannels: outChannels,
-      outChannels,
-      inSize: outSize,
-      outSize,
-      batchNorm: false,
-      relu: false,
-    });
+    ops.push(residualAdd(layer, outChannels, outSize));
   }
   return ops;
 }

@@ -64,7 +64,7 @@ export const nb201Space: SearchSpace = {
     }));
   },
   network(architecture: Architecture, request: NetworkRequest): SpaceNetwork {
-    // The deployed (pruned) network at a static batch: what `hardware/nb201-model.ts` has always built.
+    // The deployed (pruned) network at a static batch: what NB201 measurement has always built.
     const network = buildNetwork(asCell(architecture), {
       dataset: parseDataset(request.dataset),
       batchSize: request.batchSize,
