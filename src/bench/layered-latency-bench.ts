@@ -425,7 +425,7 @@ function priorCoverage(
   const bank = layeredBank(space, dataset, LAYERED_BANK_SIZE, bankSeed);
   const d = bank.featureCount;
   const rows = columns.filter((_, i) => i % COVERAGE_STRIDE === 0);
-  const bankRanks = Array.from({ length: bank.size }, (_, k) =>
+  const bankRanks = Array.from({ length: bank.syntheticCount }, (_, k) =>
     ranks(Float64Array.from(rows, (active) => active.reduce((sum, a) => sum + bank.weights[k * d + a]!, 0))),
   );
   const bestOf = (values: Float64Array): number => {

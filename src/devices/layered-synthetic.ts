@@ -281,7 +281,7 @@ function spaceScales(table: LayerTable): SpaceScales {
 const activationIn = (op: Operator): number => op.inChannels * op.inSize * op.inSize;
 const activationOut = (op: Operator): number => op.outChannels * op.outSize * op.outSize;
 
-const logUniform = (random: Random, [low, high]: readonly [number, number]): number =>
+export const logUniform = (random: Random, [low, high]: readonly [number, number]): number =>
   Math.exp(Math.log(low) + random.next() * (Math.log(high) - Math.log(low)));
 const uniform = (random: Random, [low, high]: readonly [number, number]): number =>
   low + random.next() * (high - low);
