@@ -17,7 +17,6 @@ import {
   layerTable,
   type LayeredSpace,
   type LayerTable,
-  logUniform,
   sampleLayeredDevice,
 } from './layered-synthetic.js';
 import { meanAndCovariance, multiplyMatrices } from './linalg.js';
@@ -31,6 +30,7 @@ import {
   validateLatencies,
 } from './mixture-regression.js';
 import { DEFAULT_BANK_SEED } from './prior.js';
+import { logUniform } from './synthetic.js';
 
 export interface LayeredBank extends PriorBank {
   readonly table: LayerTable;
