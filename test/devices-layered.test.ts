@@ -25,6 +25,7 @@ import {
 } from '../src/devices/layered-synthetic.js';
 import { UsageError } from '../src/errors.js';
 import { bodyOperators, FBNET_SETTINGS, SKIP_BLOCK } from '../src/spaces/fbnet/definition.js';
+import { operatorMacs } from '../src/spaces/operators.js';
 import type { Architecture } from '../src/spaces/space.js';
 import { Random } from '../src/util/random.js';
 import { spearman } from '../src/util/stats.js';
@@ -123,8 +124,35 @@ describe('synthetic devices for layered networks', () => {
       expect(mean).toBeCloseTo(1, 10);
     }
     const parts = layeredParts(bank);
-    expect(parts.map((part) => part.label)).toEqual(['compute-bound', 'mixed', 'launch-bound']);
-    expect(parts.reduce((sum, part) => sum + part.members.length, 0)).toBe(BANK_SIZE);
+    expect(parts.map((part) => part.label)).toEqual(['compute-bound', 'mixed', 'launch-bound', 'macs']);
+    expect(parts.reduce((sum, part) => sum + part.members.length, 0)).toBe(bank.size);
+    expect(bank.syntheticCount).toBe(BANK_SIZE);
+    expect(parts[3]!.members.every((k) => k >= BANK_SIZE)).toBe(true);
+  });
+
+  it('price the MACs devices by total MACs alone, with a mean latency of 1', () => {
+    const bank = layeredBank(FBNET_LAYERED, DATASET, BANK_SIZE, 11);
+    const table = bank.table;
+    const d = bank.featureCount;
+    const macsOf = (arch: Architecture): number =>
+      arch.reduce(
+        (sum, block, layer) =>
+          sum + table.operators[table.offsets[layer]! + block]!.reduce((t, op) => t + operatorMacs(op), 0),
+        0,
+      );
+    const archs = randomArchitectures(30, 4);
+    const k = bank.size - 1;
+    const latency = (arch: Architecture): number =>
+      arch.reduce(
+        (sum, block, layer) => sum + bank.weights[k * d + 1 + table.offsets[layer]! + block]!,
+        bank.weights[k * d]!,
+      );
+    // Latency minus the constant is proportional to MACs.
+    const ratios = archs.map((arch) => (latency(arch) - bank.weights[k * d]!) / macsOf(arch));
+    for (const ratio of ratios) expect(ratio).toBeCloseTo(ratios[0]!, 12);
+    let mean = bank.weights[k * d]!;
+    for (let p = 0; p < 22; p++) for (let c = 0; c < 9; c++) mean += bank.weights[k * d + 1 + p * 9 + c]! / 9;
+    expect(mean).toBeCloseTo(1, 10);
   });
 });
 
@@ -173,6 +201,30 @@ describe('layered sample design and latency model', () => {
     expect(rhos[3]!).toBeGreaterThan(0.9);
     const meanCoverage = coverages.reduce((a, b) => a + b) / coverages.length;
     expect(meanCoverage).toBeGreaterThan(0.6);
+  });
+
+  it('recognizes a device priced by total MACs and ranks by MACs', () => {
+    const candidates = randomArchitectures(600, 9);
+    const design = designLayeredSamples(FBNET_LAYERED, 10, { candidates });
+    const macsOf = (arch: Architecture): number =>
+      arch.reduce(
+        (sum, block, layer) =>
+          sum + table.operators[table.offsets[layer]! + block]!.reduce((t, op) => t + operatorMacs(op), 0),
+        0,
+      );
+    const noise = new Random(21);
+    const model = fitLayeredLatencyModel(
+      FBNET_LAYERED,
+      {
+        architectures: design,
+        latenciesMs: design.map((arch) => (5 + macsOf(arch) / 1e7) * Math.exp(0.03 * noise.normal())),
+      },
+      { dataset: DATASET, bank },
+    );
+    expect(model.parameters.modeWeights.macs ?? 0).toBeGreaterThan(0.5);
+    const test = randomArchitectures(200, 22);
+    const predicted = Float64Array.from(test, (arch) => model.predict(arch).meanMs);
+    expect(spearman(predicted, Float64Array.from(test, macsOf))).toBeGreaterThan(0.9);
   });
 
   it('refuses bad samples and architectures, naming what is wrong', () => {

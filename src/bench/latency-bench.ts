@@ -17,8 +17,8 @@ import { cholesky, choleskySolve, nonNegativeLeastSquares, squareMatrix } from '
 import { type LatencyTable, RecordedDevice } from '../devices/recorded.js';
 import { samplePrior, syntheticLatenciesOf } from '../devices/synthetic.js';
 
-export interface LatencyBenchOptions {
-  readonly table: LatencyTable;
+/** What every latency bench (NB201's and layered spaces') takes besides its table and dataset. */
+export interface BenchRunOptions {
   /** Device columns to run; default all. */
   readonly devices?: readonly string[];
   readonly samples?: number;
@@ -37,7 +37,6 @@ export interface LatencyBenchOptions {
    * (a live measurement knows its repeat spread the same way). Default true.
    */
   readonly knownNoise?: boolean;
-  readonly dataset?: Dataset;
   /**
    * Seed of the synthetic bank the model's prior is learned from (default: the shipped one; variant
    * v adds v); the designs follow `designBankSeed`, so the two draws can be varied one at a time.
@@ -46,6 +45,47 @@ export interface LatencyBenchOptions {
   /** Seed of the synthetic bank the designs are computed against (default: the shipped one; variant v adds v). */
   readonly designBankSeed?: number;
   readonly logger?: Logger;
+}
+
+export interface LatencyBenchOptions extends BenchRunOptions {
+  readonly table: LatencyTable;
+  readonly dataset?: Dataset;
+}
+
+/** A bench's run settings with their defaults filled in. */
+export function benchSettings(options: BenchRunOptions): {
+  samples: number;
+  seeds: number;
+  noise: number;
+  designs: number;
+  bankSeed: number;
+  designBankSeed: number;
+  logger: Logger;
+} {
+  const seeds = options.seeds ?? 20;
+  return {
+    samples: options.samples ?? 10,
+    seeds,
+    noise: options.noise ?? 0.03,
+    designs: Math.min(options.designs ?? DEFAULT_DESIGN_VARIANTS, seeds),
+    bankSeed: options.bankSeed ?? DEFAULT_BANK_SEED,
+    designBankSeed: options.designBankSeed ?? DEFAULT_BANK_SEED,
+    logger: options.logger ?? silentLogger,
+  };
+}
+
+/** Refuses device names the table has no column for, listing the ones it has. */
+export function requireColumns(
+  source: string,
+  names: readonly string[],
+  latencies: ReadonlyMap<string, unknown>,
+  columns: readonly string[],
+): void {
+  for (const name of names) {
+    if (!latencies.has(name)) {
+      throw new UsageError(`${source}: no column '${name}'; the device columns are: ${columns.join(', ')}`);
+    }
+  }
 }
 
 export interface DeviceBenchResult {
@@ -103,22 +143,10 @@ const Z90 = 1.6448536269514722;
 export async function runLatencyBench(options: LatencyBenchOptions): Promise<LatencyBenchResult> {
   const started = performance.now();
   const { table } = options;
-  const samples = options.samples ?? 10;
-  const seeds = options.seeds ?? 20;
-  const noise = options.noise ?? 0.03;
-  const designs = Math.min(options.designs ?? DEFAULT_DESIGN_VARIANTS, seeds);
+  const { samples, seeds, noise, designs, bankSeed, designBankSeed, logger } = benchSettings(options);
   const dataset = options.dataset ?? 'cifar10';
-  const bankSeed = options.bankSeed ?? DEFAULT_BANK_SEED;
-  const designBankSeed = options.designBankSeed ?? DEFAULT_BANK_SEED;
-  const logger = options.logger ?? silentLogger;
   const names = options.devices ?? table.columns;
-  for (const name of names) {
-    if (!table.latencies.has(name)) {
-      throw new UsageError(
-        `${table.source}: no column '${name}'; the device columns are: ${table.columns.join(', ')}`,
-      );
-    }
-  }
+  requireColumns(table.source, names, table.latencies, table.columns);
   // Built only once the columns are known to exist: drawing a prior's bank takes seconds.
   const priorBanks = Array.from({ length: designs }, (_, variant) =>
     weightBank(dataset, DEFAULT_BANK_SIZE, bankSeed + variant),
@@ -151,26 +179,24 @@ export async function runLatencyBench(options: LatencyBenchOptions): Promise<Lat
         { dataset, bank, ...(options.knownNoise === false ? {} : { measurementNoise: noise }) },
       );
       const { mean: predicted, std } = model.predictAll();
-      const predictedAvailable = Float64Array.from(availableCodes, (code) => predicted[code]!);
-      let inside = 0;
-      for (const code of availableCodes)
-        if (Math.abs(truth[code]! - predicted[code]!) <= Z90 * std[code]!) inside++;
       const baseline = await naiveBaseline(
         device,
         availableCodes,
         samples,
         new Random(seed).child(`baseline:${name}`),
       );
-      const baselineAvailable = Float64Array.from(availableCodes, (code) => baseline[code]!);
-      runs.push({
-        variant: seed % designs,
-        rho: spearman(predictedAvailable, truthAvailable),
-        mape: meanAbsolutePercentageError(predictedAvailable, truthAvailable),
-        coverage: inside / availableCodes.length,
-        looMape: model.looError.mape,
-        baselineRho: spearman(baselineAvailable, truthAvailable),
-        baselineMape: meanAbsolutePercentageError(baselineAvailable, truthAvailable),
-      });
+      const at = (values: ArrayLike<number>): Float64Array =>
+        Float64Array.from(availableCodes, (code) => values[code]!);
+      runs.push(
+        scoreSeedRun(
+          seed % designs,
+          truthAvailable,
+          at(predicted),
+          at(std),
+          at(baseline),
+          model.looError.mape,
+        ),
+      );
     }
     const result = summarizeDevice(
       name,
@@ -247,6 +273,31 @@ function syntheticSpeed(dataset: Dataset): {
     return performance.now() - start;
   });
   return { synthetic_devices_per_s: perSecond, synthetic_all_latencies_ms: median(times) };
+}
+
+/**
+ * One seed's figures from aligned arrays of the truth, the model's means and interval sds, and a
+ * baseline's predictions, over the rows it is scored on.
+ */
+export function scoreSeedRun(
+  variant: number,
+  truth: Float64Array,
+  predicted: Float64Array,
+  std: Float64Array,
+  baseline: Float64Array,
+  looMape: number,
+): SeedRun {
+  let inside = 0;
+  for (let i = 0; i < truth.length; i++) if (Math.abs(truth[i]! - predicted[i]!) <= Z90 * std[i]!) inside++;
+  return {
+    variant,
+    rho: spearman(predicted, truth),
+    mape: meanAbsolutePercentageError(predicted, truth),
+    coverage: inside / truth.length,
+    looMape,
+    baselineRho: spearman(baseline, truth),
+    baselineMape: meanAbsolutePercentageError(baseline, truth),
+  };
 }
 
 /** One noise seed's figures on one device. */

@@ -23,21 +23,21 @@ import {
   sampleLayeredDevice,
 } from '../devices/layered-synthetic.js';
 import { cholesky, choleskySolve, nonNegativeLeastSquares, squareMatrix } from '../devices/linalg.js';
-import { DEFAULT_BANK_SEED } from '../devices/prior.js';
 import { splitCsvLine } from '../util/csv.js';
 import { operatorMacs } from '../spaces/operators.js';
 import type { Architecture } from '../spaces/space.js';
-import type { Logger } from '../util/log.js';
-import { silentLogger } from '../util/log.js';
 import { Random } from '../util/random.js';
 import { mean, pearson, ranks, spearman } from '../util/stats.js';
 import type { BenchLayeredSpace } from './layered-spaces.js';
 import {
-  DEFAULT_DESIGN_VARIANTS,
+  benchSettings,
+  type BenchRunOptions,
   type DeviceBenchResult,
   formatDeviceRows,
   meanAbsolutePercentageError,
   overallOf,
+  requireColumns,
+  scoreSeedRun,
   type SeedRun,
   summarizeDevice,
 } from './latency-bench.js';
@@ -121,20 +121,10 @@ export function readLayeredTable(path: string, space: BenchLayeredSpace): Layere
   return parseLayeredTable(text, path, space);
 }
 
-export interface LayeredBenchOptions {
+export interface LayeredBenchOptions extends BenchRunOptions {
   readonly table: LayeredTable;
   readonly space: BenchLayeredSpace;
-  readonly devices?: readonly string[];
-  readonly samples?: number;
-  readonly seeds?: number;
-  readonly noise?: number;
-  /** Variants the seeds rotate through, as in the NB201 bench: each a design and a prior from bank seed + v. */
-  readonly designs?: number;
-  readonly knownNoise?: boolean;
   readonly dataset?: string;
-  readonly bankSeed?: number;
-  readonly designBankSeed?: number;
-  readonly logger?: Logger;
 }
 
 export interface LayeredDeviceBenchResult extends DeviceBenchResult {
@@ -166,31 +156,20 @@ export interface LayeredBenchResult {
 export async function runLayeredLatencyBench(options: LayeredBenchOptions): Promise<LayeredBenchResult> {
   const started = performance.now();
   const { table, space } = options;
-  const samples = options.samples ?? 10;
-  const seeds = options.seeds ?? 20;
-  const noise = options.noise ?? 0.03;
-  const designs = Math.min(options.designs ?? DEFAULT_DESIGN_VARIANTS, seeds);
+  const { samples, seeds, noise, designs, bankSeed, designBankSeed, logger } = benchSettings(options);
   const dataset = options.dataset ?? space.datasets[0]!;
   if (!space.datasets.includes(dataset)) {
     throw new UsageError(
       `dataset '${dataset}' is not one of the ${space.id} space's: ${space.datasets.join(', ')}`,
     );
   }
-  const bankSeed = options.bankSeed ?? DEFAULT_BANK_SEED;
-  const designBankSeed = options.designBankSeed ?? DEFAULT_BANK_SEED;
-  const logger = options.logger ?? silentLogger;
   if (!Number.isInteger(samples) || samples < 2) {
     throw new UsageError(`--samples ${samples}: the latency model needs at least 2 measured architectures`);
   }
   const names = options.devices ?? table.columns;
+  requireColumns(table.source, names, table.latencies, table.columns);
   for (const name of names) {
-    const values = table.latencies.get(name);
-    if (!values) {
-      throw new UsageError(
-        `${table.source}: no column '${name}'; the device columns are: ${table.columns.join(', ')}`,
-      );
-    }
-    const missing = values.findIndex((value) => Number.isNaN(value));
+    const missing = table.latencies.get(name)!.findIndex((value) => Number.isNaN(value));
     if (missing >= 0) {
       throw new UsageError(
         `${table.source}: column '${name}' has no latency in row ${missing + 2}; the ${space.id} benchmark needs every row measured`,
@@ -243,11 +222,6 @@ export async function runLayeredLatencyBench(options: LayeredBenchOptions): Prom
       const scored = Array.from({ length: rows }, (_, i) => i).filter((i) => !inDesign.has(i));
       const truthScored = Float64Array.from(scored, (i) => truth[i]!);
       const predictions = scored.map((i) => model.predict(table.architectures[i]!));
-      const predicted = Float64Array.from(predictions, (p) => p.meanMs);
-      let inside = 0;
-      predictions.forEach((p, k) => {
-        if (Math.abs(truthScored[k]! - p.meanMs) <= Z90 * p.stdMs) inside++;
-      });
       const macsBaseline = macsFit(design, measured, macs);
       const macsPredicted = Float64Array.from(scored, (i) => macsBaseline(macs[i]!));
       const featureRows = new Random(seed).child(`baseline:${name}`).sample(
@@ -263,13 +237,14 @@ export async function runLayeredLatencyBench(options: LayeredBenchOptions): Prom
         handFeatures[i]!.reduce((sum, x, j) => sum + x * weights[j]!, 0),
       );
       runs.push({
-        variant,
-        rho: spearman(predicted, truthScored),
-        mape: meanAbsolutePercentageError(predicted, truthScored),
-        coverage: inside / scored.length,
-        looMape: model.looError.mape,
-        baselineRho: spearman(macsPredicted, truthScored),
-        baselineMape: meanAbsolutePercentageError(macsPredicted, truthScored),
+        ...scoreSeedRun(
+          variant,
+          truthScored,
+          Float64Array.from(predictions, (p) => p.meanMs),
+          Float64Array.from(predictions, (p) => p.stdMs),
+          macsPredicted,
+          model.looError.mape,
+        ),
         featureRho: spearman(featurePredicted, truthScored),
         featureMape: meanAbsolutePercentageError(featurePredicted, truthScored),
       });
@@ -315,9 +290,6 @@ export async function runLayeredLatencyBench(options: LayeredBenchOptions): Prom
     seconds: (performance.now() - started) / 1000,
   };
 }
-
-/** z such that 90% of a normal lies within ±z. */
-const Z90 = 1.6448536269514722;
 
 function totalMacs(layers: LayerTable, architecture: Architecture): number {
   let sum = 0;
@@ -425,7 +397,7 @@ function priorCoverage(
   const bank = layeredBank(space, dataset, LAYERED_BANK_SIZE, bankSeed);
   const d = bank.featureCount;
   const rows = columns.filter((_, i) => i % COVERAGE_STRIDE === 0);
-  const bankRanks = Array.from({ length: bank.size }, (_, k) =>
+  const bankRanks = Array.from({ length: bank.syntheticCount }, (_, k) =>
     ranks(Float64Array.from(rows, (active) => active.reduce((sum, a) => sum + bank.weights[k * d + a]!, 0))),
   );
   const bestOf = (values: Float64Array): number => {

@@ -22,7 +22,7 @@ import type { Operator } from '../spaces/operators.js';
 import { operatorMacs } from '../spaces/operators.js';
 import type { Architecture } from '../spaces/space.js';
 import type { Random } from '../util/random.js';
-import { hash32, hashedNormal } from './synthetic.js';
+import { hash32, hashedNormal, logUniform, uniform } from './synthetic.js';
 
 /** What synthetic devices for layered networks need of a space. */
 export interface LayeredSpace {
@@ -280,11 +280,6 @@ function spaceScales(table: LayerTable): SpaceScales {
 
 const activationIn = (op: Operator): number => op.inChannels * op.inSize * op.inSize;
 const activationOut = (op: Operator): number => op.outChannels * op.outSize * op.outSize;
-
-const logUniform = (random: Random, [low, high]: readonly [number, number]): number =>
-  Math.exp(Math.log(low) + random.next() * (Math.log(high) - Math.log(low)));
-const uniform = (random: Random, [low, high]: readonly [number, number]): number =>
-  low + random.next() * (high - low);
 
 /** A stable 32-bit hash of an operator's shape (what a runtime chooses its kernel by). */
 function shapeHash(op: Operator): number {

@@ -179,9 +179,11 @@ export interface SyntheticParameters {
   readonly scaleMs: number;
 }
 
-const logUniform = (random: Random, [low, high]: readonly [number, number]): number =>
+/** A draw log-uniform in [low, high] (synthetic devices of every space draw their parameters so). */
+export const logUniform = (random: Random, [low, high]: readonly [number, number]): number =>
   Math.exp(Math.log(low) + random.next() * (Math.log(high) - Math.log(low)));
-const uniform = (random: Random, [low, high]: readonly [number, number]): number =>
+/** A draw uniform in [low, high]. */
+export const uniform = (random: Random, [low, high]: readonly [number, number]): number =>
   low + random.next() * (high - low);
 
 /** Draws one synthetic device's parameters from the prior. */
