@@ -1,9 +1,9 @@
 // The repository's review config (default `simnas.json`): which model the pull request review
 // measures (an architecture of the config's search space, or an ONNX file), on which dataset,
-// against which budget and thresholds. Read from the working tree for
-// the head and from git (`git show <ref>:<path>`) for the base, so the base is always the committed
-// state of the base branch, never a file that happens to lie in the checkout. Every mistake is a
-// UsageError naming the file, the key, what was found and what is accepted.
+// against which budget and thresholds. Read from the working tree for the head and from git
+// (`git show <ref>:<path>`) for the base, so the base is always the committed state of the base
+// branch, never a file that happens to lie in the checkout. Every mistake is a UsageError naming
+// the file, the key, what was found and what is accepted.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -174,10 +174,8 @@ const onnxModelSchema = z.strictObject({
 });
 
 function modelAccepted(space: SearchSpace): string {
-  const architecture =
-    space.id === LEGACY_SPACE_ID
-      ? `"cell" (${architectureNoun(space)})`
-      : `"arch" (${architectureNoun(space)})`;
+  // NB201 configs are shown their own key, "cell"; "arch" works in every space.
+  const architecture = `${space.id === LEGACY_SPACE_ID ? '"cell"' : '"arch"'} (${architectureNoun(space)})`;
   return (
     `an object with either ${architecture} or "onnx" (a path to an .onnx file in the repository, ` +
     'with optional "inputShape")'
