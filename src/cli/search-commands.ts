@@ -2,6 +2,7 @@
 // results out: the flow is src/pipeline.ts, pretraining is src/controller/pretrain.ts.
 import path from 'node:path';
 
+import { LIVE_REPEATABILITY } from '../devices/live.js';
 import { Option, type Command } from 'commander';
 
 import { PRIOR_HASH } from '../controller/prior.js';
@@ -260,7 +261,12 @@ export function registerSearchCommands(program: Command, bench: Command): void {
         .default(parseBudgetQuantiles(DEFAULT_BENCH_BUDGETS), DEFAULT_BENCH_BUDGETS),
     )
     .option('--seeds <n>', 'seeds per device', positiveInteger, 10)
-    .option('--noise <fraction>', 'multiplicative measurement noise', fractionValue, 0.03)
+    .option(
+      '--noise <fraction>',
+      'multiplicative measurement noise (default: the live protocol\'s measured repeatability)',
+      fractionValue,
+      LIVE_REPEATABILITY,
+    )
     .addOption(
       new Option('--strategies <list>', 'strategies to compare')
         .argParser((text: string) => listOf('strategies', 'evolution,random')(text).map(parseStrategy))
