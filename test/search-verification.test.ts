@@ -66,7 +66,9 @@ describe('measurement margin', () => {
     expect(rec.certified).toBe(false);
     // Nothing is certified on hope: under the budget but inside the margin is not within budget.
     expect(rec.withinBudget).toBe(false);
-    expect(rec.reason).toMatch(/^could not certify: measured 9\.90 ms ± 0\.30 ms against 10\.0 ms, inside the noise margin/);
+    expect(rec.reason).toMatch(
+      /^could not certify: measured 9\.90 ms ± 0\.30 ms against 10\.0 ms, inside the noise margin/,
+    );
   });
 });
 

@@ -263,7 +263,7 @@ export function registerSearchCommands(program: Command, bench: Command): void {
     .option('--seeds <n>', 'seeds per device', positiveInteger, 10)
     .option(
       '--noise <fraction>',
-      'multiplicative measurement noise (default: the live protocol\'s measured repeatability)',
+      "multiplicative measurement noise (default: the live protocol's measured repeatability)",
       fractionValue,
       LIVE_REPEATABILITY,
     )
