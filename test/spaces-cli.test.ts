@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 
 import { createDevice } from '../src/pipeline/device.js';
@@ -68,6 +69,38 @@ describe('--space on the space commands', () => {
     const proxies = await runCliCaptured('proxies', 'show', '--space', 'fbnet', FBNET_ARCH);
     expect(proxies.code).toBe(2);
     expect(proxies.stderr).toMatch(/NB201's proxies only.*--space nb201/);
+  });
+
+  it('exports FBNet-C as an ONNX network onnxruntime runs, with the config FBNet_Infer takes', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'simnas-export-'));
+    const fbnetC = fbnet.references.find((r) => r.name === 'FBNet-C')!.architecture;
+    const onnx = join(folder, 'fbnet-c.onnx');
+    const run = await runCliCaptured('export', '--space', 'fbnet', fbnetC, '--onnx', onnx, '--json');
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as { publicForm: { config: Record<string, unknown> } };
+    expect(result.publicForm.config).toEqual({
+      op_idx_list: fbnet.parse(fbnetC),
+      num_classes: 100,
+      dataset: 'cifar100',
+    });
+    const session = await ort.InferenceSession.create(readFileSync(onnx));
+    const input = new ort.Tensor('float32', new Float32Array(3 * 32 * 32).fill(0.5), [1, 3, 32, 32]);
+    const output = await session.run({ [session.inputNames[0]!]: input });
+    expect(output[session.outputNames[0]!]!.dims).toEqual([1, 100]);
+    await session.release();
+
+    const cell = spaceById('nb201').references[0]!.architecture;
+    const nb201 = await runCliCaptured('export', cell, '--dataset', 'ImageNet16-120');
+    expect(nb201.code).toBe(0);
+    expect(nb201.stdout).toContain(`"arch_str":"${cell}"`);
+    expect(nb201.stdout).toContain('"num_classes":120');
+
+    const short = await runCliCaptured('export', '--space', 'fbnet', fbnetC.split('-').slice(1).join('-'));
+    expect(short.code).toBe(2);
+    expect(short.stderr).toMatch(/found 21 layer\(s\), expected 22/);
+    const unwritable = await runCliCaptured('export', cell, '--onnx', join(folder, 'missing', 'x.onnx'));
+    expect(unwritable.code).toBe(2);
+    expect(unwritable.stderr).toMatch(/--onnx: cannot write/);
   });
 
   it('gives a Macro architecture its published code as key', async () => {

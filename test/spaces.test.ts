@@ -84,6 +84,26 @@ describe.each(SPACE_IDS.map((id) => [id]))('search space %s', (id) => {
     }
   });
 
+  it('lists well-known designs that parse, and gives every architecture its public model form', () => {
+    expect(space.references.length).toBeGreaterThan(0);
+    for (const reference of space.references) {
+      const architecture = space.parse(reference.architecture);
+      expect(space.format(architecture)).toBe(reference.architecture);
+      expect(reference.source.length).toBeGreaterThan(10);
+    }
+    for (const a of samples.slice(0, 5)) {
+      for (const dataset of space.datasets) {
+        const form = space.publicForm(a, dataset);
+        expect(form.definition).toMatch(/\w/);
+        // The form names the architecture completely: the text form or the index list.
+        const named = Object.values(form.config).some(
+          (value) => value === space.format(a) || (Array.isArray(value) && value.join() === a.join()),
+        );
+        expect(named).toBe(true);
+      }
+    }
+  });
+
   it('rejects garbage with a usage error', () => {
     expect(() => space.parse('')).toThrow(UsageError);
     expect(() => space.parse('not an architecture')).toThrow(UsageError);
@@ -114,5 +134,38 @@ describe('FBNet architecture strings through the space', () => {
     const rows = fbnet.describe(arch, 'cifar100');
     expect(rows[5]).toMatchObject({ layer: 6, stage: 3, channels: '24->32', stride: 2, block: 'k3_e6' });
     expect(fbnet.describe(arch, 'imagenet')[1]).toMatchObject({ stride: 2, input: '112x112' });
+  });
+});
+
+describe('well-known designs', () => {
+  it("maps FBNet-A/B/C onto FBNet's layers with the published ImageNet cost (249 / 295 / 375 M MACs)", () => {
+    const fbnet = spaceById('fbnet');
+    const macs = (name: string) => {
+      const reference = fbnet.references.find((r) => r.name === name)!;
+      return fbnet.counts(fbnet.parse(reference.architecture), 'imagenet').flopsM;
+    };
+    // Within 5%: this space's head has 1,984 channels (FBNet-A's own has 1,504) and counts the
+    // classifier; a block read onto the wrong stage moves a network by more.
+    expect(Math.abs(macs('FBNet-A') / 249 - 1)).toBeLessThan(0.05);
+    expect(Math.abs(macs('FBNet-B') / 295 - 1)).toBeLessThan(0.05);
+    expect(Math.abs(macs('FBNet-C') / 375 - 1)).toBeLessThan(0.05);
+  });
+
+  it('gives the public forms the public definitions take', () => {
+    const nb201 = spaceById('nb201');
+    const resnet = nb201.parse(nb201.references[0]!.architecture);
+    expect(nb201.publicForm(resnet, 'cifar100').config).toEqual({
+      name: 'infer.tiny',
+      C: 16,
+      N: 5,
+      arch_str: nb201.references[0]!.architecture,
+      num_classes: 100,
+    });
+    const fbnet = spaceById('fbnet');
+    expect(fbnet.publicForm(fbnet.parse(fbnet.references[0]!.architecture), 'cifar100').config).toEqual({
+      op_idx_list: Array<number>(22).fill(3),
+      num_classes: 100,
+      dataset: 'cifar100',
+    });
   });
 });

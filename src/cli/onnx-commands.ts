@@ -5,7 +5,6 @@ import type { Command } from 'commander';
 
 import { describeCell } from '../spaces/nb201/cost.js';
 import { timeArchitectures, timeCells, type TimingSummary } from '../onnx/timing.js';
-import { UsageError } from '../errors.js';
 import { refusalNamed } from '../options.js';
 import { DEFAULT_SPACE_ID } from '../spaces/index.js';
 import type { SearchSpace } from '../spaces/space.js';
@@ -15,7 +14,7 @@ import { stderrLogger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
 import { positiveInteger, printJson, seedValue, spaceOption } from './options.js';
-import { formatRows } from './space-commands.js';
+import { formatRows, spaceDataset } from './space-commands.js';
 
 const CELL_EXAMPLE = '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|';
 
@@ -106,18 +105,6 @@ function timingRows(summary: TimingSummary): string {
     `session ${t.sessionMs.toFixed(1)} ms  first run ${t.firstRunMs.toFixed(1)} ms  ` +
     `model ${(t.modelBytes / 2 ** 20).toFixed(2)} MiB\n`;
   return row('median', summary.median) + row('p90', summary.p90);
-}
-
-/** The space's dataset named by `--dataset` (its first when none is), or a UsageError listing them. */
-function spaceDataset(space: SearchSpace, dataset: string | undefined): string {
-  if (dataset === undefined) return space.datasets[0]!;
-  const found = space.datasets.find((name) => name.toLowerCase() === dataset.trim().toLowerCase());
-  if (!found) {
-    throw new UsageError(
-      `unknown dataset '${dataset}' for the ${space.id} space; expected one of ${space.datasets.join(', ')}`,
-    );
-  }
-  return found;
 }
 
 function describeLayers(

@@ -1,5 +1,9 @@
 // Commands about the search space itself (no hardware involved): `simnas cell` (an architecture's
-// encoding) and the shared rendering of a space's description rows, which `describe` also prints.
+// encoding), `simnas export` (the network as ONNX and the architecture in the form the space's
+// public model definition takes, so that what simnas recommends can be trained) and the shared
+// rendering of a space's description rows, which `describe` also prints.
+import { writeFileSync } from 'node:fs';
+
 import type { Command } from 'commander';
 
 import {
@@ -13,7 +17,8 @@ import {
 } from '../spaces/nb201/cell.js';
 import { DEFAULT_SPACE_ID } from '../spaces/index.js';
 import type { ArchitectureRow, SearchSpace } from '../spaces/space.js';
-import { printJson, spaceOption } from './options.js';
+import { UsageError } from '../errors.js';
+import { positiveInteger, printJson, seedValue, spaceOption } from './options.js';
 
 /** A space's description rows as an aligned text table (numbers right-aligned). */
 export function formatRows(rows: readonly ArchitectureRow[]): string {
@@ -27,6 +32,18 @@ export function formatRows(rows: readonly ArchitectureRow[]): string {
       .join('  ')
       .trimEnd();
   return [line(columns), ...cells.map(line)].join('\n');
+}
+
+/** The space's dataset named by `--dataset` (its first when none is), or a UsageError listing them. */
+export function spaceDataset(space: SearchSpace, dataset: string | undefined): string {
+  if (dataset === undefined) return space.datasets[0]!;
+  const found = space.datasets.find((name) => name.toLowerCase() === dataset.trim().toLowerCase());
+  if (!found) {
+    throw new UsageError(
+      `unknown dataset '${dataset}' for the ${space.id} space; expected one of ${space.datasets.join(', ')}`,
+    );
+  }
+  return found;
 }
 
 /** What `cell` prints for spaces other than NB201: the text form, the key (and code), the layers. */
@@ -73,4 +90,75 @@ export function registerSpaceCommands(program: Command): void {
           '\n',
       );
     });
+
+  program
+    .command('export')
+    .description(
+      "write an architecture's network as ONNX and print it in the form its space's public model definition takes",
+    )
+    .argument('<arch>', "NB201 cell string, or block names joined by '-' (--space fbnet|macro)")
+    .addOption(spaceOption())
+    .option('--dataset <name>', "one of the space's datasets (its first by default)")
+    .option('--onnx <file>', 'write the network here (inference form, weights freshly initialised)')
+    .option('--batch-size <n>', 'fixed batch dimension of the network', positiveInteger, 1)
+    .option('--seed <n>', 'seed of the weight initialisation', seedValue, 0)
+    .option('--json', 'print JSON')
+    .action(
+      (
+        text: string,
+        options: {
+          space: SearchSpace;
+          dataset?: string;
+          onnx?: string;
+          batchSize: number;
+          seed: number;
+          json?: boolean;
+        },
+      ) => exportArchitecture(text, options),
+    );
+}
+
+function exportArchitecture(
+  text: string,
+  options: {
+    space: SearchSpace;
+    dataset?: string;
+    onnx?: string;
+    batchSize: number;
+    seed: number;
+    json?: boolean;
+  },
+): void {
+  const { space } = options;
+  const architecture = space.parse(text);
+  const dataset = spaceDataset(space, options.dataset);
+  const publicForm = space.publicForm(architecture, dataset);
+  if (options.onnx !== undefined) {
+    const network = space.network(architecture, {
+      dataset,
+      batchSize: options.batchSize,
+      seed: options.seed,
+    });
+    try {
+      writeFileSync(options.onnx, network.bytes);
+    } catch (error) {
+      throw new UsageError(`--onnx: cannot write '${options.onnx}': ${(error as Error).message}`);
+    }
+  }
+  const info = {
+    space: space.id,
+    architecture: space.format(architecture),
+    dataset,
+    ...space.counts(architecture, dataset),
+    publicForm,
+    ...(options.onnx !== undefined ? { onnx: options.onnx } : {}),
+  };
+  if (options.json) return printJson(info);
+  process.stdout.write(
+    `${info.architecture}  (${space.title}, ${dataset})\n` +
+      (options.onnx !== undefined
+        ? `wrote ${options.onnx} (batch ${options.batchSize}, seed ${options.seed})\n`
+        : '') +
+      `train it with ${publicForm.definition}:\n${JSON.stringify(publicForm.config)}\n`,
+  );
 }

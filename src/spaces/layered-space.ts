@@ -6,7 +6,15 @@ import { UsageError } from '../errors.js';
 import type { Random } from '../util/random.js';
 import { buildLayeredGraph, buildLayeredNetwork, type LayeredNetworkSpec } from './layered-network.js';
 import { type Operator, operatorMacs, operatorParams } from './operators.js';
-import type { Architecture, ArchitectureRow, NetworkCounts, NetworkRequest, SearchSpace } from './space.js';
+import type {
+  Architecture,
+  ArchitectureRow,
+  NetworkCounts,
+  NetworkRequest,
+  PublicForm,
+  ReferenceDesign,
+  SearchSpace,
+} from './space.js';
 
 /** One input setting (dataset) of a layered network. */
 export interface LayeredSetting {
@@ -30,6 +38,10 @@ export interface LayeredDefinition<S extends LayeredSetting> {
   bodyOperators(architecture: Architecture, setting: S): Operator[];
   /** Columns that place a layer ("stage": 2, "channels": "24->32", "stride": 2). */
   layerColumns(layer: number, setting: S): ArchitectureRow;
+  /** Well-known designs; each must parse. */
+  readonly references: readonly ReferenceDesign[];
+  /** The architecture as the space's public model definition takes it. */
+  publicForm(architecture: Architecture, setting: S): PublicForm;
   /** Raised for malformed text (a UsageError subclass naming the space). */
   readonly parseError: new (message: string) => UsageError;
 }
@@ -165,6 +177,8 @@ export function layeredSpace<S extends LayeredSetting>(definition: LayeredDefini
     isUsable: () => true,
     deployed: (architecture) => check(architecture),
 
+    references: definition.references,
+    publicForm: (architecture, dataset) => definition.publicForm(check(architecture), settingOf(dataset)),
     counts(architecture, dataset) {
       const setting = settingOf(dataset);
       const operators = definition.operators(check(architecture), setting);

@@ -45,6 +45,27 @@ export interface ArchitectureRow {
   readonly [column: string]: string | number;
 }
 
+/**
+ * A well-known design of a space, measured beside a recommendation on the same runner so that a
+ * user sees what the search bought.
+ */
+export interface ReferenceDesign {
+  readonly name: string;
+  /** The space's text form. */
+  readonly architecture: string;
+  /** Where its definition comes from. */
+  readonly source: string;
+}
+
+/**
+ * An architecture in the form the space's public model definition takes, so that a user can train
+ * what simnas recommends: `definition` names the function or class, `config` is its argument.
+ */
+export interface PublicForm {
+  readonly definition: string;
+  readonly config: Readonly<Record<string, string | number | readonly number[]>>;
+}
+
 export interface SearchSpace {
   /** The `--space` name. */
   readonly id: string;
@@ -93,6 +114,10 @@ export interface SearchSpace {
 
   /** Params and FLOPs as the space's benchmark publishes them. */
   counts(architecture: Architecture, dataset: string): NetworkCounts;
+  /** Well-known designs of the space (possibly none). */
+  readonly references: readonly ReferenceDesign[];
+  /** The architecture as the space's public model definition takes it (report.json, `simnas export`). */
+  publicForm(architecture: Architecture, dataset: string): PublicForm;
   /** Rows for `simnas describe` and reports. */
   describe(architecture: Architecture, dataset: string): ArchitectureRow[];
   network(architecture: Architecture, request: NetworkRequest): SpaceNetwork;

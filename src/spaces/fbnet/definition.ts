@@ -5,6 +5,7 @@
 import { UsageError } from '../../errors.js';
 import { parseBlockNames } from '../layered-space.js';
 import { convOutputSize, residualAdd, type Operator } from '../operators.js';
+import type { ReferenceDesign } from '../space.js';
 
 export const FBNET_BLOCKS = [
   'k3_e1',
@@ -34,6 +35,68 @@ export const FBNET_BLOCK_SPECS: readonly FbnetBlock[] = FBNET_BLOCKS.map((name) 
   const [kernel, expansion, groups] = /^k(\d)_e(\d)(?:_g(\d))?$/.exec(name)!.slice(1);
   return { name, kernel: Number(kernel), expansion: Number(expansion), groups: Number(groups ?? 1) };
 });
+
+const FBNET_SOURCE = 'FBNetV1 (Wu et al., 2019), facebookresearch/mobile-vision MODEL_ARCH_FBNET';
+
+/** `name` of every layer: 22 copies of one block. */
+const uniform = (block: FbnetBlockName): string => Array<string>(22).fill(block).join('-');
+
+/**
+ * The well-known designs of this space. FBNet-A/B/C are the FBNetV1 paper's searched networks (Wu
+ * et al., CVPR 2019) as the authors' code defines them (`MODEL_ARCH_FBNET` in facebookresearch/
+ * mobile-vision, mobile_cv/arch/fbnet_v2/fbnet_modeldef_cls.py), read layer by layer onto this
+ * space's 22 layers (its stages of 4 merge there: 64+112 and 184+352 channels); `ir_kK_g2` with
+ * expansion 1 is `kK_e1_g2`. Copies of maskrcnn-benchmark's older definition differ at one layer of
+ * FBNet-A (layer 16: k5_e1 there, k5_e3 here); the authors' current code is followed. The
+ * MobileNetV2-like network is every layer `k3_e6` (MobileNetV2's block, expansion 6, 3x3 depthwise).
+ * The head and stem stay the space's (HW-NAS-Bench's), so only the block choices are the papers'.
+ */
+export const FBNET_REFERENCES: readonly ReferenceDesign[] = [
+  {
+    name: 'MobileNetV2-like (all k3_e6)',
+    architecture: uniform('k3_e6'),
+    source: 'MobileNetV2 (Sandler et al., 2018) inverted-residual block in every layer',
+  },
+  {
+    name: 'FBNet-A',
+    architecture: [
+      'skip',
+      ...['k3_e3', 'k3_e1', 'skip', 'skip'],
+      ...['k5_e6', 'k3_e3', 'k5_e1', 'k3_e3'],
+      ...['k5_e6', 'k5_e3', 'k5_e1_g2', 'k5_e6'],
+      ...['k3_e6', 'k5_e1_g2', 'k5_e3', 'k3_e1_g2'],
+      ...['k5_e6', 'k5_e6', 'k5_e3', 'k5_e6'],
+      'k5_e6',
+    ].join('-'),
+    source: FBNET_SOURCE,
+  },
+  {
+    name: 'FBNet-B',
+    architecture: [
+      'k3_e1',
+      ...['k3_e6', 'k5_e1', 'k3_e1', 'k3_e1'],
+      ...['k5_e6', 'k5_e3', 'k3_e6', 'k5_e6'],
+      ...['k5_e6', 'k5_e6', 'skip', 'k5_e3'],
+      ...['k5_e6', 'k3_e1', 'k5_e1', 'k5_e3'],
+      ...['k5_e6', 'k5_e1', 'k5_e6', 'k5_e6'],
+      'k3_e6',
+    ].join('-'),
+    source: FBNET_SOURCE,
+  },
+  {
+    name: 'FBNet-C',
+    architecture: [
+      'k3_e1',
+      ...['k3_e6', 'skip', 'k3_e1', 'k3_e1'],
+      ...['k5_e6', 'k5_e3', 'k5_e6', 'k3_e6'],
+      ...['k5_e6', 'k5_e3', 'k5_e6', 'k5_e6'],
+      ...['k5_e6', 'k5_e6', 'k5_e6', 'k5_e3'],
+      ...['k5_e6', 'k5_e6', 'k5_e6', 'k5_e6'],
+      'k3_e6',
+    ].join('-'),
+    source: FBNET_SOURCE,
+  },
+];
 
 export const SKIP_BLOCK = FBNET_BLOCKS.indexOf('skip');
 export const LAYERS_PER_STAGE = [1, 4, 4, 4, 4, 4, 1] as const;

@@ -4,6 +4,7 @@ import { layeredSpace } from '../layered-space.js';
 import {
   bodyOperators,
   FBNET_BLOCKS,
+  FBNET_REFERENCES,
   FBNET_SETTINGS,
   FbnetParseError,
   LAYER_COUNT,
@@ -29,5 +30,10 @@ export const fbnetSpace = layeredSpace({
       input: `${shape.inSize}x${shape.inSize}`,
     };
   },
+  references: FBNET_REFERENCES,
+  publicForm: (architecture, setting) => ({
+    definition: "HW-NAS-Bench's FBNet_Infer (hw_nas_bench_api/fbnet_models)",
+    config: { op_idx_list: architecture, num_classes: setting.classes, dataset: setting.name },
+  }),
   parseError: FbnetParseError,
 });

@@ -29,5 +29,16 @@ export const macroSpace = layeredSpace({
       input: `${shape.inSize}x${shape.inSize}`,
     };
   },
+  // The space's two uniform networks: no published design lives in it (its best-trained network is
+  // ground truth, which the pipeline does not know).
+  references: (['ir_3x3_t3', 'ir_5x5_t6'] as const).map((block) => ({
+    name: `all ${block}`,
+    architecture: Array<string>(LAYER_COUNT).fill(block).join('-'),
+    source: 'the uniform network of one NAS-Bench-Macro block',
+  })),
+  publicForm: (architecture, setting) => ({
+    definition: "NAS-Bench-Macro's Network (xiusu/NAS-Bench-Macro, train/model.py)",
+    config: { arch: architecture, num_classes: setting.classes },
+  }),
   parseError: MacroParseError,
 });

@@ -26,7 +26,7 @@ import {
   SPACE_SIZE,
 } from './cell.js';
 import { networkCost } from './cost.js';
-import { DATASETS, parseDataset } from './datasets.js';
+import { DATASET_SHAPES, DATASETS, parseDataset } from './datasets.js';
 import { buildNetwork, buildNetworkGraph } from './network.js';
 
 const asCell = (architecture: Architecture): Cell => architecture as Cell;
@@ -53,6 +53,23 @@ export const nb201Space: SearchSpace = {
   isUsable: (architecture) => isConnected(asCell(architecture)),
   deployed: (architecture) => effectiveCell(asCell(architecture)),
 
+  references: [
+    {
+      name: 'ResNet-like cell',
+      architecture: '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|',
+      source: "NAS-Bench-201's ResNet cell (x + conv3x3(conv3x3(x))), as NATS-Bench names it",
+    },
+  ],
+  publicForm: (architecture, dataset) => ({
+    definition: "NATS-Bench's get_cell_based_tiny_net (xautodl.models)",
+    config: {
+      name: 'infer.tiny',
+      C: 16,
+      N: 5,
+      arch_str: formatCell(asCell(architecture)),
+      num_classes: DATASET_SHAPES[parseDataset(dataset)].classes,
+    },
+  }),
   counts: (architecture, dataset) => networkCost(asCell(architecture), parseDataset(dataset)).nominal,
   describe(architecture, dataset): ArchitectureRow[] {
     parseDataset(dataset);
