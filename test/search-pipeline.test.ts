@@ -73,9 +73,25 @@ describe('search pipeline on a recorded device', () => {
     expect(result.recommendation.reason).toContain(`${result.measurements.verification} verified cells`);
     expect(result.recommendation.reason).not.toContain(`${result.verified.length} verified cells`);
 
+    // The ResNet cell measured beside it, counted apart, and the recommendation in NATS-Bench's form.
+    expect(result.references).toHaveLength(1);
+    const [resnet] = result.references!;
+    expect(resnet!.name).toBe('ResNet-like cell');
+    expect(
+      resnet!.measuredMs / table.latencies[nb201Space.code(nb201Space.parse(resnet!.cell))]!,
+    ).toBeCloseTo(1, 0);
+    expect(result.measurements.references).toBe(1);
+    expect(result.recommendation.publicForm!.config).toMatchObject({
+      arch_str: result.recommendation.cell,
+      num_classes: 10,
+    });
+
     const files = await writeReport(toReport(result), outDir);
     const markdown = readFileSync(files.markdown, 'utf8');
     expect(markdown).toContain(result.recommendation.cell);
+    expect(markdown).toContain('#### Beside well-known designs');
+    expect(markdown).toContain(`| ResNet-like cell \`${resnet!.cell.replaceAll('|', '\\|')}\` |`);
+    expect(markdown).toContain(`**Train it** with NATS-Bench's get_cell_based_tiny_net`);
     expect(markdown).toContain(`${sample!.cell.replaceAll('|', '\\|')}\` (sample)`);
     expect(markdown).toContain('```mermaid');
     expect(markdown.length).toBeLessThan(65_536);

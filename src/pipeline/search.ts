@@ -13,6 +13,7 @@ import { Random } from '../util/random.js';
 import { adaptToDevice, measurableScores, writePartial } from './adapt.js';
 import { createDevice } from './device.js';
 import { checkBudget, searchProblem, usableIn } from './problem.js';
+import { measureReferences } from './references.js';
 import {
   controllerLocation,
   defaultTaskScores,
@@ -91,7 +92,10 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
       logger,
     );
     writePartial(options.outDir, 'verified.json', { budgetMs: budget.ms, verified: check.verified });
+    const references = await measureReferences(device, options.space, (code) => scores[code]!, logger);
+    const recommended = options.space.fromCode(check.recommendation.code);
     return {
+      space: options.space.id,
       dataset: options.dataset,
       seed: options.seed,
       strategy,
@@ -114,6 +118,7 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
         verification: check.measurementsSpent,
         total: adapted.measurementsSpent + check.measurementsSpent,
         reused: device.reusedCount ?? 0,
+        references: references.measurementsSpent,
       },
       cellsWithoutScore: scores.filter((s) => Number.isNaN(s)).length,
       latencyModel: adapted.fit,
@@ -141,7 +146,11 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
         usable: usableIn(options.space),
         format: (code) => options.space.format(options.space.fromCode(code)),
       }),
-      recommendation: check.recommendation,
+      recommendation: {
+        ...check.recommendation,
+        publicForm: options.space.publicForm(recommended, options.dataset),
+      },
+      references: references.references,
       ...(device.protocol ? { protocol: device.protocol } : {}),
       ...(device.conditions && device.conditions.length > 0 ? { conditions: device.conditions } : {}),
       wallMs: performance.now() - started,

@@ -7,7 +7,7 @@ import type { MeasureOptions, MeasurementCondition, MeasurementResult } from '..
 import type { FrontPoint } from '../search/front.js';
 import type { Recommendation, VerifiedCell } from '../search/recommend.js';
 import type { StrategyChoice, StrategyName } from '../search/strategies.js';
-import type { SearchSpace } from '../spaces/space.js';
+import type { PublicForm, SearchSpace } from '../spaces/space.js';
 
 export type { FrontPoint } from '../search/front.js';
 
@@ -73,7 +73,19 @@ export interface MeasuredCell {
   readonly relativeNoise?: number;
 }
 
+/** A well-known design of the space (SearchSpace.references), measured beside the recommendation. */
+export interface MeasuredReference {
+  readonly name: string;
+  readonly cell: string;
+  readonly source: string;
+  readonly measuredMs: number;
+  /** null where the design has no task score (not in the proxy table). */
+  readonly taskScore: number | null;
+}
+
 export interface SearchResult {
+  /** The search space's id (reports before spaces were pluggable lack it: NB201). */
+  readonly space?: string;
   readonly dataset: string;
   readonly seed: number;
   readonly strategy: StrategyName;
@@ -100,6 +112,8 @@ export interface SearchResult {
     readonly total: number;
     /** Cells answered from earlier measurements of this hardware (a warm cache), not measured again. */
     readonly reused: number;
+    /** The well-known designs measured beside the recommendation: not part of the method's 10 + 5. */
+    readonly references?: number;
   };
   /** Cells without a task score (not in the proxy table, not computed), left out of the search. */
   readonly cellsWithoutScore: number;
@@ -135,7 +149,10 @@ export interface SearchResult {
   };
   readonly cellsEvaluated: number;
   readonly front: readonly FrontPoint[];
-  readonly recommendation: Recommendation;
+  /** The recommended architecture in the form the space's public model definition takes. */
+  readonly recommendation: Recommendation & { readonly publicForm?: PublicForm };
+  /** The space's well-known designs, measured on the same device after verification. */
+  readonly references?: readonly MeasuredReference[];
   readonly protocol?: MeasurementResult['protocol'];
   /** Live devices: the conditions of every measurement call (samples first, then verifications). */
   readonly conditions?: readonly MeasurementCondition[];

@@ -4,6 +4,7 @@
 // the run) folded away. GitHub caps comments at 65,536 characters, so the front table is
 // truncated, with a note, when it would not fit.
 import { frontMermaid } from './chart.js';
+import { DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
 import { hardwareName, type SearchReport } from './schema.js';
 
 export const COMMENT_LIMIT = 65_536;
@@ -50,6 +51,7 @@ function render(report: SearchReport, frontRows: number): string {
     '',
     `${rec.reason}. ${budgetText[0]!.toUpperCase()}${budgetText.slice(1)}.`,
     '',
+    ...referenceTable(report),
   ];
   const front = [...report.front].sort((a, b) => b.taskScore - a.taskScore);
   if (frontRows > 0) {
@@ -80,7 +82,7 @@ function render(report: SearchReport, frontRows: number): string {
   lines.push(
     '<details><summary>Details: samples, latency model, controller, protocol</summary>',
     '',
-    `**Measurements**: ${report.measurements.samples} sample cells + ${report.measurements.verification} verification = ${report.measurements.total} real measurements${report.measurements.reused > 0 ? `, ${report.measurements.reused} cells reused from earlier measurements of this hardware` : ''}; ${report.cellsEvaluated} cells evaluated on the latency model by the ${report.strategy} strategy.`,
+    `**Measurements**: ${report.measurements.samples} sample cells + ${report.measurements.verification} verification = ${report.measurements.total} real measurements${report.measurements.references ? ` (and ${report.measurements.references} of well-known designs, apart)` : ''}${report.measurements.reused > 0 ? `, ${report.measurements.reused} cells reused from earlier measurements of this hardware` : ''}; ${report.cellsEvaluated} cells evaluated on the latency model by the ${report.strategy} strategy.`,
     '',
     ...(report.cellsWithoutScore > 0
       ? [
@@ -100,6 +102,7 @@ function render(report: SearchReport, frontRows: number): string {
     '|---|---|',
     ...report.samples.map((s) => `| ${tableCode(s.cell)} | ${ms(s.measuredMs)} |`),
     '',
+    ...architectureTable(report),
     `**Latency model**: leave-one-out error ${report.latencyModel.looMapePercent.toFixed(1)}% (RMSE ${ms(report.latencyModel.looRmseMs)}) over the samples.`,
     '',
     ...candidateTable(report),
@@ -119,6 +122,51 @@ function render(report: SearchReport, frontRows: number): string {
     '',
   );
   return lines.join('\n');
+}
+
+/**
+ * The recommendation beside the space's well-known designs, all measured on this device: what the
+ * search bought over what a team would deploy without it.
+ */
+function referenceTable(report: SearchReport): string[] {
+  const references = report.references ?? [];
+  if (references.length === 0) return [];
+  const rec = report.recommendation;
+  const fits = (measuredMs: number) => (measuredMs <= report.budget.ms ? 'yes' : 'no');
+  return [
+    `#### Beside well-known designs (measured on this ${report.device.kind === 'table' ? 'device' : 'runner'})`,
+    '',
+    '| design | measured latency | task score | under the budget |',
+    '|---|---|---|---|',
+    `| **recommended** ${tableCode(rec.cell)} | ${ms(rec.measuredMs)} | ${score(rec.taskScore)} | ${fits(rec.measuredMs)} |`,
+    ...references.map(
+      (r) =>
+        `| ${r.name} ${tableCode(r.cell)} | ${ms(r.measuredMs)} | ${r.taskScore === null ? 'n/a' : score(r.taskScore)} | ${fits(r.measuredMs)} |`,
+    ),
+    '',
+  ];
+}
+
+/** The recommended architecture position by position, and the config that trains it. */
+function architectureTable(report: SearchReport): string[] {
+  const space = spaceById(report.space ?? DEFAULT_SPACE_ID);
+  const rec = report.recommendation;
+  const rows = space.describe(space.parse(rec.cell), report.dataset);
+  const columns = Object.keys(rows[0] ?? {});
+  return [
+    `**Recommended architecture** (${space.title}, ${report.dataset}):`,
+    '',
+    `| ${columns.join(' | ')} |`,
+    `|${columns.map(() => '---').join('|')}|`,
+    ...rows.map((row) => `| ${columns.map((c) => String(row[c])).join(' | ')} |`),
+    '',
+    ...(rec.publicForm
+      ? [
+          `**Train it** with ${rec.publicForm.definition}: \`${JSON.stringify(rec.publicForm.config)}\` (or \`simnas export\` for the ONNX network).`,
+          '',
+        ]
+      : []),
+  ];
 }
 
 /**
@@ -171,6 +219,7 @@ export function reproduceCommand(report: SearchReport): string {
     if (report.protocol)
       args.push('--provider', report.protocol.provider, '--threads', String(report.protocol.threads));
   }
+  if (report.space !== undefined && report.space !== DEFAULT_SPACE_ID) args.push('--space', report.space);
   args.push('--dataset', report.dataset, '--strategy', report.strategy);
   if (report.controller && !report.controller.bundled) args.push('--controller', report.controller.path);
   const { settings } = report;
@@ -200,7 +249,7 @@ function conditionsText(conditions: NonNullable<SearchReport['conditions']>): st
     const drifts = rest.flatMap((c) => (c.anchoring ? [c.anchoring.drift] : []));
     const corrected = rest.filter((c) => c.anchoring?.corrected).length;
     parts.push(
-      `${rest.length} verification(s): ${cores(rest.map((c) => c.backgroundCores))}` +
+      `${rest.length} later call(s) (verifications, well-known designs): ${cores(rest.map((c) => c.backgroundCores))}` +
         (drifts.length > 0
           ? `, anchors' drift x${Math.min(...drifts).toFixed(3)}-x${Math.max(...drifts).toFixed(3)} (${corrected} corrected)`
           : ''),
