@@ -183,6 +183,10 @@ export async function runSearchCommand(flags: SearchFlags): Promise<void> {
       `  ${rec.reason}`,
       `  ${report.measurements.total} real measurements (${report.measurements.samples} samples + ${report.measurements.verification} verification), ` +
         `${report.cellsEvaluated} cells evaluated by ${report.strategy}, ${(report.wallMs / 1000).toFixed(1)} s`,
+      ...(report.references ?? []).map(
+        (r) =>
+          `  beside ${r.name}: measured ${r.measuredMs.toPrecision(3)} ms, task score ${r.taskScore === null ? 'n/a' : r.taskScore.toFixed(4)}`,
+      ),
       `report: ${files.json}, ${files.markdown}, ${files.svg}`,
       '',
     ].join('\n'),
