@@ -83,15 +83,20 @@ describe('pretraining', () => {
     const b = await pretrain(SMALL, toyInputs(), { outDir: tempDir(), logger: silentLogger });
     expect(weightsOf(a.artifact)).toEqual(weightsOf(b.artifact));
     const regrets = a.curve.flatMap((p) => (p.evaluationRegret === undefined ? [] : [p.evaluationRegret]));
-    expect(regrets).toHaveLength(2);
+    // The curve starts with the untrained policy's evaluation (iteration 0, before any update).
+    expect(regrets).toHaveLength(3);
+    expect(a.curve[0]).toMatchObject({ iteration: 0, timesteps: 0 });
+    expect(a.curve[0]!.meanReward).toBeUndefined();
     const csv = readFileSync(a.curvePath, 'utf8').trim().split('\n');
     expect(csv[0]).toContain('evaluationRegret');
-    expect(csv).toHaveLength(1 + 8);
+    expect(csv).toHaveLength(1 + 1 + 8);
+    expect(csv[1]).toMatch(/^0,0,0,,,,,,\d/);
     // An untrained policy wanders (mean reward near 0); a learning one climbs toward better cells.
+    const trained = a.curve.slice(1);
     const meanReward = (points: typeof a.curve): number =>
-      points.reduce((sum, p) => sum + p.meanReward, 0) / points.length;
-    expect(meanReward(a.curve.slice(0, 2))).toBeLessThan(0.2);
-    expect(meanReward(a.curve.slice(4))).toBeGreaterThan(meanReward(a.curve.slice(0, 4)) + 0.3);
+      points.reduce((sum, p) => sum + p.meanReward!, 0) / points.length;
+    expect(meanReward(trained.slice(0, 2))).toBeLessThan(0.2);
+    expect(meanReward(trained.slice(4))).toBeGreaterThan(meanReward(trained.slice(0, 4)) + 0.3);
   });
 
   it('resumes an interrupted or extended run bit for bit: same weights and curve as an uninterrupted one', async () => {

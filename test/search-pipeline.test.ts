@@ -200,6 +200,15 @@ describe('search pipeline on a recorded device', () => {
       priorHash: PRIOR_HASH,
     });
     expect(result.cellsEvaluated).toBeGreaterThan(12);
+    // The same deployment with a freshly initialised policy: no artifact, a recommendation all the same.
+    const untrained = await runSearch(
+      options(table.file, { budgetMs, strategy: 'controller-untrained' }),
+      silentLogger,
+    );
+    expect(untrained.strategy).toBe('controller-untrained');
+    expect(untrained.controller).toBeUndefined();
+    expect(untrained.cellsEvaluated).toBeGreaterThan(12);
+    expect(untrained.recommendation.measuredMs).toBeGreaterThan(0);
     await expect(
       runSearch(
         options(table.file, { strategy: 'controller', controllerPath: path.join(dir, 'nope.json') }),

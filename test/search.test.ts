@@ -9,6 +9,7 @@ import {
   evolutionSearch,
   exhaustiveSearch,
   hillClimb,
+  localSearch,
   mutate,
   randomSearch,
   topCells,
@@ -105,7 +106,30 @@ describe('strategies', () => {
     expect(climbed.size).toBeGreaterThan(start.size);
   });
 
+  it('local search evaluates the requested number of cells, ending each climb on a local optimum', () => {
+    const found = localSearch(problem, 300, new Random(2));
+    expect(found.size).toBe(300);
+    // Its best cell was reached by climbing: no neighbour it evaluated is better.
+    const [best] = topCells(found, 1);
+    const evaluatedNeighbours = neighbours(decodeCell(best!))
+      .map((n) => found.get(encodeCell(n)))
+      .filter((v) => v !== undefined);
+    expect(evaluatedNeighbours.length).toBeGreaterThan(0);
+    for (const value of evaluatedNeighbours) expect(value).toBeLessThanOrEqual(found.get(best!)!);
+    // And it beats random search at equal cells on this problem, over seeds.
+    let local = 0;
+    let random = 0;
+    for (let seed = 0; seed < 10; seed++) {
+      local += Math.max(...localSearch(problem, 200, new Random(seed)).values());
+      random += Math.max(...randomSearch(problem, 200, new Random(seed)).values());
+    }
+    expect(local).toBeGreaterThan(random);
+  });
+
   it('is deterministic for a seed', () => {
+    expect(topCells(localSearch(problem, 100, new Random(5)), 5)).toEqual(
+      topCells(localSearch(problem, 100, new Random(5)), 5),
+    );
     const a = topCells(evolutionSearch(problem, { cells: 100 }, new Random(5)), 5);
     const b = topCells(evolutionSearch(problem, { cells: 100 }, new Random(5)), 5);
     expect(a).toEqual(b);

@@ -17,8 +17,10 @@ import {
   adaptToDevice,
   loadController,
   measurableScores,
+  deployedPolicy,
   runStrategy,
   searchProblem,
+  untrainedPolicy,
   verifyCandidates,
   type LoadedController,
 } from '../pipeline/index.js';
@@ -146,7 +148,7 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
   if (scoredCount < SPACE_SIZE) {
     logger.warn(`task scores cover ${scoredCount} of ${SPACE_SIZE} cells; figures are over those cells only`);
   }
-  const controller: LoadedController | undefined = options.strategies.includes('controller')
+  const controller: LoadedController | undefined = options.strategies.some((s) => s.startsWith('controller'))
     ? loadController(options.controllerPath, NB201, options.dataset)
     : undefined;
   const order = [...options.strategies].sort((a, b) => STRATEGIES.indexOf(a) - STRATEGIES.indexOf(b));
@@ -263,12 +265,20 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
           let controllerCells: number | undefined;
           for (const strategy of order) {
             const started = performance.now();
+            // The untrained policy has the pretrained one's shape and episode length, fresh weights per seed.
+            const policy =
+              strategy === 'controller'
+                ? deployedPolicy(controller!)
+                : strategy === 'controller-untrained'
+                  ? untrainedPolicy(NB201, seed, controller)
+                  : undefined;
             const evaluations = runStrategy(
               { strategy, evaluations: options.evaluations ?? controllerCells ?? 500 },
               problem,
-              controller,
+              policy,
               new Random(seed).child(`strategy:${strategy}`),
             );
+            if (strategy === 'controller-untrained') policy!.policy.dispose();
             if (strategy === 'controller') controllerCells = evaluations.size;
             const verifyDevice = RecordedDevice.fromTable(table, name, {
               noise: options.noise,

@@ -27,7 +27,7 @@ import {
 import { actionCount, observationSize, SearchEnvironment } from './environment.js';
 import { ActorCritic, type PolicyShape } from './policy.js';
 import { DEFAULT_PPO, ppoIteration, type IterationStats, type PpoConfig } from './ppo.js';
-import { proposeCells } from './rollout.js';
+import { deployController } from './rollout.js';
 import type { SearchSpace } from '../spaces/space.js';
 import { initTensorflow, tf } from './tf.js';
 
@@ -78,11 +78,15 @@ export interface PretrainInputs {
   readonly priorHash: string;
 }
 
-export interface CurvePoint extends IterationStats {
+/** One row of the training curve; iteration 0 (before any update) has only the evaluation. */
+export interface CurvePoint extends Partial<IterationStats> {
   readonly iteration: number;
   readonly timesteps: number;
   readonly seconds: number;
-  /** Mean (exhaustive optimum - controller's best) in task-score units on held-out devices. */
+  /**
+   * Mean (exhaustive optimum - best objective the deployed controller finds) in task-score units on
+   * held-out synthetic devices, deployed as the search deploys it (episodes, then hill climbs).
+   */
   readonly evaluationRegret?: number;
 }
 
@@ -219,6 +223,16 @@ export async function pretrain(
   const evaluationProblems = Array.from({ length: 8 }, (_, k) =>
     syntheticProblem(inputs, settings.budgetQuantiles, root.child(`evaluation-${k}`)),
   );
+  if (start === 0) {
+    // Where the untrained policy starts, deployed as the search would deploy it: the curve's first
+    // point, so what pretraining buys is read off the curve itself.
+    curve.push({
+      iteration: 0,
+      timesteps: 0,
+      seconds: 0,
+      evaluationRegret: evaluationRegret(evaluationProblems, policy, settings, root),
+    });
+  }
   const progress = createProgress({ label: 'pretrain', total: iterations, logger });
   progress.tick(start);
   const began = performance.now();
@@ -311,10 +325,10 @@ function evaluationRegret(
     let optimum = -Infinity;
     for (let code = 0; code < problem.space.size; code++)
       optimum = Math.max(optimum, objective(problem, code));
-    const visited = proposeCells(
+    const visited = deployController(
       problem,
       policy,
-      { episodes: 16, steps: settings.stepsPerEpisode },
+      settings.stepsPerEpisode,
       root.child(`evaluation-rollout-${k}`),
     );
     total += optimum - Math.max(...visited.values());

@@ -3,6 +3,7 @@
 // the best visited cells and verifies them; the controller only proposes.
 import type { Random } from '../util/random.js';
 import type { SearchProblem } from '../search/objective.js';
+import { hillClimb, type Evaluations } from '../search/strategies.js';
 import { SearchEnvironment } from './environment.js';
 import type { ActorCritic } from './policy.js';
 import { sampleActions } from './ppo.js';
@@ -36,4 +37,34 @@ export function proposeCells(
     env.step(sampleActions(logits, options.episodes, actionRandom).actions);
   }
   return env.visited;
+}
+
+/**
+ * Controller episodes at deployment and the proposals a hill climb then settles on their local
+ * optimum. In `simnas bench search` (HELP and HW-NAS-Bench devices, p25/p50/p75 budgets, 10
+ * seeds) 64 episodes plus 16 climbs reached 99.3% / 99.1% of the exhaustive optimum of the same
+ * objective with about 770 cells, mean regret 1.04/0.62/0.47 and 0.86/0.62/0.40 points, and lost
+ * to random search at equal cells at p50 on HW-NAS-Bench; 32 climbs reach 99.5% / 99.4% with about
+ * 1,100 cells, 1.02/0.60/0.42 and 0.80/0.57/0.36, ahead of random at every budget on both tables
+ * (48, on 3 seeds: 99.7%, 1,420 cells, no better regret). On exact latencies 32 episodes without
+ * climbing reached 96%.
+ */
+export const CONTROLLER_EPISODES = 64;
+export const CONTROLLER_CLIMB_STARTS = 32;
+
+/**
+ * How a controller is deployed on one problem, by the search and by pretraining's evaluation alike:
+ * CONTROLLER_EPISODES episodes, then hill climbs from the CONTROLLER_CLIMB_STARTS best proposals.
+ */
+export function deployController(
+  problem: SearchProblem,
+  policy: ActorCritic,
+  stepsPerEpisode: number,
+  random: Random,
+): Evaluations {
+  return hillClimb(
+    problem,
+    proposeCells(problem, policy, { episodes: CONTROLLER_EPISODES, steps: stepsPerEpisode }, random),
+    CONTROLLER_CLIMB_STARTS,
+  );
 }

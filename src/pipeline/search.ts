@@ -17,9 +17,11 @@ import { measureReferences } from './references.js';
 import {
   controllerLocation,
   defaultTaskScores,
+  deployedPolicy,
   loadController,
   resolveStrategy,
   runStrategy,
+  untrainedPolicy,
 } from './strategy.js';
 import type { SearchJobOptions, SearchResult } from './types.js';
 import { typicalNoise, verifyCandidates, withNoise } from './verify.js';
@@ -42,6 +44,11 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
   const controller =
     strategy === 'controller'
       ? loadController(options.controllerPath, options.space, options.dataset)
+      : undefined;
+  const policy = controller
+    ? deployedPolicy(controller)
+    : strategy === 'controller-untrained'
+      ? untrainedPolicy(options.space, options.seed)
       : undefined;
   try {
     const fingerprint =
@@ -71,7 +78,7 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
     const evaluations = runStrategy(
       { strategy, evaluations: options.evaluations },
       problem,
-      controller,
+      policy,
       new Random(options.seed).child('strategy'),
     );
     for (const code of evaluations.keys()) if (Number.isNaN(scores[code]!)) evaluations.delete(code);
@@ -156,7 +163,7 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
       wallMs: performance.now() - started,
     };
   } finally {
-    controller?.policy.dispose();
+    policy?.policy.dispose();
   }
 }
 

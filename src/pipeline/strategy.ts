@@ -10,9 +10,9 @@ import {
   type ControllerArtifact,
 } from '../controller/artifact.js';
 import { ActorCritic } from '../controller/policy.js';
-import { policyShapeFor } from '../controller/pretrain.js';
+import { DEFAULT_PRETRAIN, policyShapeFor } from '../controller/pretrain.js';
 import { PRIOR_HASH } from '../controller/prior.js';
-import { proposeCells } from '../controller/rollout.js';
+import { deployController } from '../controller/rollout.js';
 import { UsageError } from '../errors.js';
 import { ProxyProvider } from '../proxies/provider.js';
 import { effectiveCodes, PROXY_TABLE_SPACE } from '../proxies/table.js';
@@ -20,7 +20,7 @@ import type { SearchProblem } from '../search/objective.js';
 import {
   evolutionSearch,
   exhaustiveSearch,
-  hillClimb,
+  localSearch,
   randomSearch,
   type Evaluations,
   type StrategyName,
@@ -85,7 +85,7 @@ export function loadController(
   if (!path && !existsSync(file)) {
     throw new UsageError(
       `no bundled controller for ${dataset} in the ${space.id} space (${file}); pretrain one with 'simnas pretrain --dataset ${dataset}' ` +
-        `and pass --controller, or choose --strategy evolution|random|exhaustive`,
+        `and pass --controller, or choose --strategy controller-untrained|evolution|local|random|exhaustive`,
     );
   }
   const artifact = readArtifact(file);
@@ -104,10 +104,33 @@ export function loadController(
   return { path: file, sha256: artifact.sha256, artifact, policy };
 }
 
+/** What the controller strategies deploy: a policy and the episode length it runs. */
+export interface DeployedPolicy {
+  readonly policy: ActorCritic;
+  readonly stepsPerEpisode: number;
+}
+
+export function deployedPolicy(controller: LoadedController): DeployedPolicy {
+  return { policy: controller.policy, stepsPerEpisode: controller.artifact.metadata.reward.stepsPerEpisode };
+}
+
+/**
+ * The controller's policy with freshly initialised (seeded) weights, of the shape and episode
+ * length of `like` (a loaded controller) or of `simnas pretrain`'s defaults: deployed the same way
+ * as the pretrained one, it shows what pretraining buys.
+ */
+export function untrainedPolicy(space: SearchSpace, seed: number, like?: LoadedController): DeployedPolicy {
+  const hidden = like?.artifact.metadata.policy.hidden ?? DEFAULT_PRETRAIN.hidden;
+  return {
+    policy: new ActorCritic(policyShapeFor(space, hidden), new Random(seed).child('untrained policy')),
+    stepsPerEpisode: like?.artifact.metadata.reward.stepsPerEpisode ?? DEFAULT_PRETRAIN.stepsPerEpisode,
+  };
+}
+
 export function runStrategy(
   options: { readonly strategy: StrategyName; readonly evaluations: number },
   problem: SearchProblem,
-  controller: LoadedController | undefined,
+  policy: DeployedPolicy | undefined,
   random: Random,
 ): Evaluations {
   switch (options.strategy) {
@@ -117,32 +140,14 @@ export function runStrategy(
       return randomSearch(problem, options.evaluations, random);
     case 'evolution':
       return evolutionSearch(problem, { cells: options.evaluations }, random);
+    case 'local':
+      return localSearch(problem, options.evaluations, random);
     case 'controller':
-      return hillClimb(
-        problem,
-        proposeCells(
-          problem,
-          controller!.policy,
-          { episodes: CONTROLLER_EPISODES, steps: controller!.artifact.metadata.reward.stepsPerEpisode },
-          random,
-        ),
-        CONTROLLER_CLIMB_STARTS,
-      );
+    case 'controller-untrained':
+      if (!policy) throw new Error(`the ${options.strategy} strategy needs a policy`);
+      return deployController(problem, policy.policy, policy.stepsPerEpisode, random);
   }
 }
-
-/**
- * Controller episodes at deployment and the proposals a hill climb then settles on their local
- * optimum. In `simnas bench search` (HELP and HW-NAS-Bench devices, p25/p50/p75 budgets, 10
- * seeds) 64 episodes plus 16 climbs reached 99.3% / 99.1% of the exhaustive optimum of the same
- * objective with about 770 cells, mean regret 1.04/0.62/0.47 and 0.86/0.62/0.40 points, and lost
- * to random search at equal cells at p50 on HW-NAS-Bench; 32 climbs reach 99.5% / 99.4% with about
- * 1,100 cells, 1.02/0.60/0.42 and 0.80/0.57/0.36, ahead of random at every budget on both tables
- * (48, on 3 seeds: 99.7%, 1,420 cells, no better regret). On exact latencies 32 episodes without
- * climbing reached 96%.
- */
-const CONTROLLER_EPISODES = 64;
-const CONTROLLER_CLIMB_STARTS = 32;
 
 export function defaultTaskScores(
   options: SearchJobOptions,

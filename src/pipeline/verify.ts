@@ -12,6 +12,7 @@ import {
   computesSomething,
   DEFAULT_MARGIN_Z,
   LAST_CHANCE_MIN_PASS,
+  SELECTION_BIAS_SDS,
 } from '../search/verification.js';
 import type { SearchSpace } from '../spaces/space.js';
 import type { Logger } from '../util/log.js';
@@ -94,6 +95,7 @@ export async function verifyCandidates(
       expectedNoise: typicalNoise(noise),
       measured,
       usable,
+      selectionBiasSds: options.selectionBiasSds ?? SELECTION_BIAS_SDS,
       ...(lastChance ? { minPass: LAST_CHANCE_MIN_PASS } : {}),
     });
     if (next === undefined) break;

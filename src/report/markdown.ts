@@ -109,7 +109,9 @@ function render(report: SearchReport, frontRows: number): string {
     `**Task score**: \`${report.taskScoreId}\` (training-free proxies; higher is better).`,
     report.controller
       ? `**Controller**: ${controllerText(report.controller, report.dataset)}.`
-      : `**Controller**: not used (strategy ${report.strategy}).`,
+      : report.strategy === 'controller-untrained'
+        ? `**Controller**: the controller's policy untrained (freshly initialised weights under seed ${report.seed}), deployed as the pretrained one is: the ablation of pretraining.`
+        : `**Controller**: not used (strategy ${report.strategy}).`,
     report.protocol
       ? `**Protocol**: onnxruntime ${report.protocol.onnxruntimeVersion} (${report.protocol.provider}, ${report.protocol.threads} thread(s), batch ${report.protocol.batchSize}), samples in ${report.protocol.rounds} interleaved rounds, median over visits (each visit's runs timed as one group); each verification measured with sample cells as drift anchors.`
       : '',

@@ -5,7 +5,19 @@ import type { Architecture, SearchSpace } from '../spaces/space.js';
 import type { Random } from '../util/random.js';
 import { objective, type SearchProblem } from './objective.js';
 
-export const STRATEGIES = ['controller', 'evolution', 'random', 'exhaustive'] as const;
+/**
+ * `controller-untrained` is the controller's policy with freshly initialised weights, deployed the
+ * same way (episodes, then hill climbs): the ablation that shows what pretraining buys. `local` is
+ * repeated steepest-ascent hill climbing from random starts.
+ */
+export const STRATEGIES = [
+  'controller',
+  'controller-untrained',
+  'evolution',
+  'local',
+  'random',
+  'exhaustive',
+] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 /** What a user may ask for: a strategy, or `auto` (the controller when one exists, else evolution). */
 export const STRATEGY_CHOICES = ['auto', ...STRATEGIES] as const;
@@ -65,6 +77,33 @@ export function evolutionSearch(
     evaluate(child);
     population.push(child);
     population.shift();
+  }
+  return out;
+}
+
+/**
+ * Local search: steepest-ascent hill climbs (every single-position neighbour evaluated, the best
+ * improving one taken) from random starting cells, restarting at a local optimum, until `cells`
+ * distinct cells have been evaluated.
+ */
+export function localSearch(problem: SearchProblem, cells: number, random: Random): Evaluations {
+  const { space } = problem;
+  const limit = Math.min(cells, space.size);
+  const out: Evaluations = new Map();
+  const evaluate = recordingObjective(problem, out);
+  for (let tries = 0; out.size < limit && tries < limit * 50; tries++) {
+    let current = random.int(space.size);
+    evaluate(current);
+    while (out.size < limit) {
+      let best = current;
+      for (const neighbour of space.neighbours(space.fromCode(current))) {
+        if (out.size >= limit) break;
+        const code = space.code(neighbour);
+        if (evaluate(code) > evaluate(best)) best = code;
+      }
+      if (best === current) break;
+      current = best;
+    }
   }
   return out;
 }
