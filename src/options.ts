@@ -221,7 +221,8 @@ export const OPTIONS = {
   strategy: {
     flag: '--strategy <name>',
     input: 'strategy',
-    description: 'search strategy (auto: the controller if one is given or bundled, else evolution)',
+    description:
+      'search strategy (auto: the controller if --controller is given, else exhaustive where the space can be enumerated, else evolution; see the README)',
     value: oneOf(STRATEGY_CHOICES) as ValueSpec<StrategyChoice>,
     defaultText: 'auto',
   },

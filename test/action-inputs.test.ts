@@ -72,7 +72,11 @@ describe('action inputs', () => {
     ],
     ['samples', '201', /Invalid input 'samples': '201' is out of range; expected an integer from 2 to 200/],
     ['verify', '1.5', /Invalid input 'verify'/],
-    ['strategy', 'greedy', /expected one of auto, controller, evolution, random, exhaustive/],
+    [
+      'strategy',
+      'greedy',
+      /expected one of auto, controller, controller-untrained, evolution, local, random, exhaustive/,
+    ],
     ['cache', 'yes', /Invalid input 'cache': 'yes' is not accepted; expected true or false/],
     ['comment', 'sometimes', /expected one of auto, always, on-change, never/],
     [

@@ -92,7 +92,8 @@ describe('the action on a pull request (two runs, v2 cache protocol)', () => {
     );
     cold = await runBuiltAction({
       workspace,
-      inputs: inputs(),
+      // The controller by name: `auto` searches NB201 exhaustively, and this run tests the bundle's controller.
+      inputs: inputs({ strategy: 'controller' }),
       env: { ...cache.env('v2'), ...context(github, 1, 7) },
     });
     expectSucceeded(cold);
@@ -138,7 +139,7 @@ describe('the action on a pull request (two runs, v2 cache protocol)', () => {
     github.state.failNext({ status: 502 });
     warm = await runBuiltAction({
       workspace,
-      inputs: inputs({ comment: 'on-change', 'check-run': 'true' }),
+      inputs: inputs({ strategy: 'controller', comment: 'on-change', 'check-run': 'true' }),
       env: { ...cache.env('v2'), ...context(github, 2, 7) },
     });
     expectSucceeded(warm);
@@ -235,7 +236,8 @@ describe('the action degrades optional subsystems to warnings', () => {
   });
 
   it('a cache service answering 500 costs seconds: one call, its time limit, then no more calls', async () => {
-    const settings = inputs({ comment: 'never', samples: '5', verify: '1' });
+    // The controller by name, so that its cache slot is the first call (auto restores no controller).
+    const settings = inputs({ strategy: 'controller', comment: 'never', samples: '5', verify: '1' });
     // The fork run above is the same run without a cache: the wall time an outage adds.
     const offline = noCache!;
     cache.state.failAll = 500;

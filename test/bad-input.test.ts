@@ -128,7 +128,7 @@ const cliCases: readonly CliCase[] = [
   [
     'choice',
     () => ['search', '--strategy', 'greedy'],
-    { names: '--strategy', says: 'expected one of auto, controller, evolution' },
+    { names: '--strategy', says: 'expected one of auto, controller, controller-untrained, evolution' },
   ],
   ['choice', () => ['measure', '--provider', 'tpu9'], { names: "'tpu9'", says: /available: .*cpu/i }],
   // Echoed values: cut, escaped, never raw.

@@ -229,7 +229,7 @@ describe('search and pretrain command lines', () => {
 
   it('lists auto with the strategies when --strategy is unknown', async () => {
     expect(await rejected('search', '--strategy', 'foo')).toMatch(
-      /--strategy: 'foo' is not accepted; expected one of auto, controller, evolution, random, exhaustive/,
+      /--strategy: 'foo' is not accepted; expected one of auto, controller, controller-untrained, evolution, local, random, exhaustive/,
     );
   });
 

@@ -59,8 +59,9 @@ export async function chooseController(
   caches: CacheOutcomes,
 ): Promise<ControllerChoice> {
   const { strategy } = settings;
-  if (strategy !== 'controller' && strategy !== 'auto') return { strategy };
+  // `auto` uses a controller only when the workflow names one (see resolveStrategy).
   if (settings.controllerPath) return { strategy, path: settings.controllerPath };
+  if (strategy !== 'controller') return { strategy };
   if (!settings.cache) {
     caches.controller = 'disabled';
     return { strategy };
