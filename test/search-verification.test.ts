@@ -191,6 +191,15 @@ describe('choosing cells to verify', () => {
     );
   });
 
+  it('judges candidates as slower than predicted by the selection-bias shift, so it bets more safely', () => {
+    const [bold] = pick({ ...base, count: 1 });
+    const [shifted] = pick({ ...base, count: 1, selectionBiasSds: 2 });
+    // Two sds slower: index i passes as index i + 2 would unshifted (means 0.5 ms apart, sd 0.5),
+    // so the best single bet, score x chance, moves to a faster cell (index 6 -> 5).
+    expect(shifted!).toBeLessThan(bold!);
+    expect(pick({ ...base, count: 1, selectionBiasSds: 0 })).toEqual([bold]);
+  });
+
   it('asks a measurement to clear the margin, so it prefers cells further below the budget', () => {
     const exact = pick({ ...base, count: 1 });
     const margined = pick({
