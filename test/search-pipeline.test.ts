@@ -159,6 +159,16 @@ describe('search pipeline on a recorded device', () => {
       /no cell has a task score for cifar10: NASWOT on the images of --calibration-images is not in the proxy table; pass --compute-missing-scores/,
     );
     expect(existsSync(path.join(outDir, 'samples.json'))).toBe(false);
+    // An evaluation budget below what the strategy needs to start.
+    await expect(
+      runSearch(options(table.file, { strategy: 'evolution', evaluations: 5, outDir }), silentLogger),
+    ).rejects.toThrow(
+      /--evaluations 5 is below what the evolution strategy needs to start \(its population of 20 cells\); pass --evaluations 20 or more/,
+    );
+    await expect(
+      runSearch(options(table.file, { strategy: 'local', evaluations: 20, outDir }), silentLogger),
+    ).rejects.toThrow(/one climb step: a cell and its 24 neighbours\); pass --evaluations 25 or more/);
+    expect(existsSync(path.join(outDir, 'samples.json'))).toBe(false);
   });
 
   it('runs a pretrained controller and refuses one that cannot be read', async () => {

@@ -95,7 +95,7 @@ export function addSearchOptions(command: Command): Command {
       .addOption(specOption(OPTIONS.controller, 'controller artifact (default: the bundled one)'))
       .option(
         '--evaluations <n>',
-        'cells random/evolution may evaluate',
+        'cells random, evolution and local search may evaluate (evolution needs 20 or more to start)',
         positiveInteger,
         DEFAULT_SEARCH.evaluations,
       )

@@ -15,6 +15,7 @@ import { createDevice } from './device.js';
 import { checkBudget, searchProblem, usableIn } from './problem.js';
 import { measureReferences } from './references.js';
 import {
+  checkEvaluations,
   controllerLocation,
   defaultTaskScores,
   deployedPolicy,
@@ -41,6 +42,7 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
     await readCalibrationImages(options.calibrationImages, options.dataset);
   }
   const strategy = resolveStrategy(options, logger);
+  checkEvaluations(strategy, options.evaluations, options.space);
   const controller =
     strategy === 'controller'
       ? loadController(options.controllerPath, options.space, options.dataset)

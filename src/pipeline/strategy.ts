@@ -59,6 +59,28 @@ export function resolveStrategy(
   return 'evolution';
 }
 
+/** Evolution's population: the cells it draws before it can select and mutate. */
+export const EVOLUTION_POPULATION = 20;
+
+/**
+ * Refuses an evaluation budget below what the strategy needs to start: evolution its population,
+ * local search one full step of a climb (a cell and all its neighbours). Exhaustive search and the
+ * controllers run their own number of cells.
+ */
+export function checkEvaluations(strategy: StrategyName, evaluations: number, space: SearchSpace): void {
+  const neighbours = space.choices.reduce((sum, names) => sum + names.length - 1, 0);
+  const needed = strategy === 'evolution' ? EVOLUTION_POPULATION : strategy === 'local' ? 1 + neighbours : 1;
+  if (evaluations < needed) {
+    throw new UsageError(
+      `--evaluations ${evaluations} is below what the ${strategy} strategy needs to start ` +
+        (strategy === 'evolution'
+          ? `(its population of ${EVOLUTION_POPULATION} cells)`
+          : `(one climb step: a cell and its ${neighbours} neighbours)`) +
+        `; pass --evaluations ${needed} or more`,
+    );
+  }
+}
+
 export interface LoadedController {
   readonly path: string;
   /** SHA-256 of the artifact file, first 16 hex digits. */
@@ -146,7 +168,11 @@ export function runStrategy(
     case 'random':
       return randomSearch(problem, options.evaluations, random);
     case 'evolution':
-      return evolutionSearch(problem, { cells: options.evaluations }, random);
+      return evolutionSearch(
+        problem,
+        { cells: options.evaluations, population: EVOLUTION_POPULATION },
+        random,
+      );
     case 'local':
       return localSearch(problem, options.evaluations, random);
     case 'controller':
