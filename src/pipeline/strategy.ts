@@ -40,13 +40,13 @@ export function bundledControllerPath(space: SearchSpace, dataset: string): stri
 /**
  * `auto`: the controller when one is given (`--controller`); otherwise the strategy `simnas bench
  * search` shows best in such a space. In NB201 (HELP table, 20 devices, and HW-NAS-Bench's 5
- * devices, cifar10, 3 seeds, p25/p50/p75, 4.5% noise) mean accuracy regret over the six
- * (table, budget) cells: controller-untrained 0.650 (with twice the cells), exhaustive 0.660,
- * local 0.688, evolution 0.698 (0.6% violations on HELP), the pretrained controller 0.771,
- * random 0.841: the pretrained controller loses to its untrained self and to evolution at equal
- * cells, so it is not the default. Exhaustive search of the fitted model is within seed noise of
- * the best, has no violations and needs no policy: the default wherever the space can be
- * enumerated. Elsewhere (FBNet) nothing can be enumerated and no controller has won yet: evolution.
+ * devices, cifar10, 3 seeds, p25/p50/p75, 4.5% noise; README.md has the table) mean accuracy
+ * regret over the six (table, budget) cells: exhaustive 0.619, controller-untrained 0.657 (with
+ * twice the cells), evolution 0.671 (0.6% violations on HELP), local 0.701, the pretrained
+ * controller 0.749, random 0.820: the pretrained controller loses to its untrained self and to
+ * evolution at equal cells, so it is not the default. Exhaustive search of the fitted model is
+ * best, has no violations and needs no policy: the default wherever the space can be enumerated.
+ * Elsewhere (FBNet) nothing can be enumerated and no controller has won yet: evolution.
  */
 export function resolveStrategy(
   options: Pick<SearchJobOptions, 'strategy' | 'controllerPath' | 'space' | 'dataset'>,
