@@ -174,6 +174,33 @@ describe('search benchmark', () => {
 describe('simnas bench search options', () => {
   afterEach(() => vi.restoreAllMocks());
 
+  it("resolves --strategies auto to the space's default, and refuses an unknown strategy", async () => {
+    const { table, accuracy } = fixtures();
+    const stdout = capture(process.stdout);
+    const args = ['bench', 'search', '--table', table, '--accuracy', accuracy, '--devices', 'dev_a'];
+    const code = await runCli([
+      'node',
+      'simnas',
+      ...args,
+      '--seeds',
+      '1',
+      '--budgets',
+      'p50',
+      '--strategies',
+      'auto',
+      '--json',
+    ]);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout()) as { summary: Record<string, unknown> };
+    expect(Object.keys(result.summary)).toContain('exhaustive');
+    expect(Object.keys(result.summary)).not.toContain('controller');
+    const stderr = capture(process.stderr);
+    expect(await runCli(['node', 'simnas', ...args, '--strategies', 'greedy'])).toBe(2);
+    expect(stderr()).toMatch(
+      /unknown strategy 'greedy'; expected one of auto, controller, controller-untrained, evolution, local, random, exhaustive/,
+    );
+  });
+
   it.each(['p0', 'p25,p100', 'p5x', ','])(
     'exits 2 for --budgets %j, saying p1 to p99 are accepted',
     async (budgets) => {

@@ -9,13 +9,19 @@ import { PRIOR_HASH } from '../controller/prior.js';
 import { CONTROLLER_FILE, DEFAULT_PRETRAIN, pretrain } from '../controller/pretrain.js';
 import { samplePrior, syntheticLatencies } from '../devices/synthetic.js';
 import { UsageError } from '../errors.js';
-import { DEFAULT_SEARCH, runSearch, type DeviceSpec, type SearchJobOptions } from '../pipeline/index.js';
+import {
+  DEFAULT_SEARCH,
+  resolveStrategy,
+  runSearch,
+  type DeviceSpec,
+  type SearchJobOptions,
+} from '../pipeline/index.js';
 import { DEFAULT_SPACE_ID, spaceById, type SearchSpace } from '../spaces/index.js';
 import { ProxyProvider } from '../proxies/provider.js';
 import { reportFiles, toReport, writeReport } from '../report/report.js';
 import { StagedFolder } from '../util/staged-folder.js';
 import { integerIn, OPTIONS } from '../options.js';
-import { STRATEGIES, type StrategyChoice, type StrategyName } from '../search/strategies.js';
+import { STRATEGIES, STRATEGY_CHOICES, type StrategyChoice } from '../search/strategies.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
 import { stderrLogger } from '../util/log.js';
 import {
@@ -48,10 +54,10 @@ export function parseDeviceSpec(text: string, noise = 0): DeviceSpec {
   );
 }
 
-function parseStrategy(text: string): StrategyName {
-  const found = STRATEGIES.find((s) => s === text);
+function parseStrategy(text: string): StrategyChoice {
+  const found = STRATEGY_CHOICES.find((s) => s === text);
   if (!found)
-    throw new UsageError(`unknown strategy ${quote(text)}; expected one of ${STRATEGIES.join(', ')}`);
+    throw new UsageError(`unknown strategy ${quote(text)}; expected one of ${STRATEGY_CHOICES.join(', ')}`);
   return found;
 }
 
@@ -223,7 +229,7 @@ interface SearchBenchFlags {
   budgets: number[];
   seeds: number;
   noise: number;
-  strategies: StrategyName[];
+  strategies: StrategyChoice[];
   controller?: string;
   evaluations?: number;
   unseen?: string[];
@@ -272,7 +278,7 @@ export function registerSearchCommands(program: Command, bench: Command): void {
       LIVE_REPEATABILITY,
     )
     .addOption(
-      new Option('--strategies <list>', 'strategies to compare')
+      new Option('--strategies <list>', "strategies to compare (auto: the space's default)")
         .argParser((text: string) => listOf('strategies', 'evolution,random')(text).map(parseStrategy))
         .default([...STRATEGIES], STRATEGIES.join(',')),
     )
@@ -296,7 +302,22 @@ export function registerSearchCommands(program: Command, bench: Command): void {
         budgets: flags.budgets,
         seeds: flags.seeds,
         noise: flags.noise,
-        strategies: flags.strategies,
+        // `auto` is what a search would run: the space's default (or the controller --controller names).
+        strategies: [
+          ...new Set(
+            flags.strategies.map((strategy) =>
+              resolveStrategy(
+                {
+                  strategy,
+                  space: spaceById(DEFAULT_SPACE_ID),
+                  dataset: flags.dataset,
+                  ...(flags.controller ? { controllerPath: flags.controller } : {}),
+                },
+                stderrLogger,
+              ),
+            ),
+          ),
+        ],
         ...(flags.controller ? { controllerPath: flags.controller } : {}),
         ...(flags.evaluations ? { evaluations: flags.evaluations } : {}),
         ...(flags.unseen ? { unseen: flags.unseen } : {}),
