@@ -103,32 +103,19 @@ export function registerSpaceCommands(program: Command): void {
     .option('--batch-size <n>', 'fixed batch dimension of the network', positiveInteger, 1)
     .option('--seed <n>', 'seed of the weight initialisation', seedValue, 0)
     .option('--json', 'print JSON')
-    .action(
-      (
-        text: string,
-        options: {
-          space: SearchSpace;
-          dataset?: string;
-          onnx?: string;
-          batchSize: number;
-          seed: number;
-          json?: boolean;
-        },
-      ) => exportArchitecture(text, options),
-    );
+    .action(exportArchitecture);
 }
 
-function exportArchitecture(
-  text: string,
-  options: {
-    space: SearchSpace;
-    dataset?: string;
-    onnx?: string;
-    batchSize: number;
-    seed: number;
-    json?: boolean;
-  },
-): void {
+interface ExportFlags {
+  readonly space: SearchSpace;
+  readonly dataset?: string;
+  readonly onnx?: string;
+  readonly batchSize: number;
+  readonly seed: number;
+  readonly json?: boolean;
+}
+
+function exportArchitecture(text: string, options: ExportFlags): void {
   const { space } = options;
   const architecture = space.parse(text);
   const dataset = spaceDataset(space, options.dataset);
