@@ -192,7 +192,7 @@ function rankable(values: readonly number[]): number[] {
   return values.map((v) => (v === Number.NEGATIVE_INFINITY ? -Number.MAX_VALUE : v));
 }
 
-function scoreFigures(
+export function scoreFigures(
   scores: readonly number[],
   accuracy: readonly number[],
   flops: readonly number[],

@@ -5,7 +5,9 @@ import { Option, type Command } from 'commander';
 import { invalidValue, UsageError } from '../errors.js';
 import { buildProxyTable, runTableWorker } from '../proxies/build.js';
 import { ProxyProvider } from '../proxies/provider.js';
-import { defaultTablePath } from '../proxies/table.js';
+import { defaultProxyCacheDir } from '../proxies/network-proxies.js';
+import { NETWORK_REFERENCE_SIZE, createTaskScorer } from '../proxies/task-scorer.js';
+import { PROXY_TABLE_SPACE, defaultTablePath } from '../proxies/table.js';
 import { formatCell, parseCell } from '../spaces/nb201/cell.js';
 import {
   DATASETS,
@@ -16,7 +18,6 @@ import {
 } from '../spaces/nb201/datasets.js';
 import { integerAtLeast } from '../options.js';
 import { stderrLogger } from '../util/log.js';
-import { DEFAULT_SPACE_ID } from '../spaces/index.js';
 import type { SearchSpace } from '../spaces/space.js';
 import { pathValue, positiveInteger, printJson, spaceOption } from './options.js';
 
@@ -70,8 +71,10 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
 
   proxies
     .command('show')
-    .description("a cell's proxies and task score (from the table, or computed on demand)")
-    .argument('<cell>', `NB201 cell string, e.g. ${CELL_EXAMPLE}`)
+    .description(
+      "an architecture's proxies and task score (NB201: from the table or on demand; other spaces: on demand, cached)",
+    )
+    .argument('<arch>', `architecture in the space's text form, e.g. ${CELL_EXAMPLE}`)
     .addOption(allDatasetsOption())
     .addOption(spaceOption())
     .option('--calibration-images <dir>', 'PNG/JPEG images for NASWOT instead of synthetic ones', pathValue)
@@ -88,11 +91,25 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
           json?: boolean;
         },
       ) => {
-        if (options.space.id !== DEFAULT_SPACE_ID) {
-          throw new UsageError(
-            `proxies show computes NB201's proxies only for now; --space ${options.space.id} has none yet ` +
-              `(use --space ${DEFAULT_SPACE_ID}, or 'simnas describe --space ${options.space.id}' for its size)`,
+        if (options.space.id !== PROXY_TABLE_SPACE) {
+          // A layered space: computed on demand on its first (default) dataset, cached on disk.
+          const space = options.space;
+          const architecture = space.parse(text);
+          const scorer = await createTaskScorer(space, {
+            calibrationImages: options.calibrationImages,
+            logger: stderrLogger,
+          });
+          const started = performance.now();
+          const values = await scorer.values(architecture);
+          const taskScore = await scorer.score(architecture);
+          const ms = performance.now() - started;
+          const shown = { arch: space.format(architecture), dataset: scorer.dataset, values, taskScore, ms };
+          if (options.json) return printJson(shown);
+          process.stdout.write(
+            `${scorer.dataset.padEnd(15)} naswot ${values.naswot.toFixed(3)}  relus ${values.relus}  ` +
+              `params ${values.paramsM.toFixed(3)} M  FLOPs ${values.flopsM.toFixed(1)} M  task score ${taskScore.toFixed(4)}  (${ms.toFixed(0)} ms)\n`,
           );
+          return;
         }
         const cell = parseCell(text);
         const datasets = options.dataset;
@@ -122,15 +139,29 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
   bench
     .command('proxies')
     .description(
-      'proxies and task score vs NB201 test accuracy and FreeREA published values (reads ../shared)',
+      'proxies and task score vs trained accuracy: NB201 with FreeREA published values, or a layered ' +
+        'space (--space macro) on demand (reads ../shared)',
     )
-    .requiredOption('--accuracy <csv>', 'nb201_accuracy.csv')
-    .requiredOption('--reference <csv>', 'nb201_proxies_freerea.csv')
+    .requiredOption('--accuracy <csv>', 'nb201_accuracy.csv, or macro_accuracy.csv with --space macro')
+    .option('--reference <csv>', 'nb201_proxies_freerea.csv (NB201 only)')
+    .addOption(spaceOption())
     .addOption(allDatasetsOption())
-    .option('--table <file>', 'proxy table', defaultTablePath())
+    .option('--table <file>', 'proxy table (NB201)', defaultTablePath())
+    .option('--accuracy-column <name>', "accuracy column of a layered space's table", 'mean_acc')
+    .option('--limit <n>', 'layered spaces: score a seeded random sample of this many rows', positiveInteger)
+    .option(
+      '--cache-dir <dir>',
+      `layered spaces: proxy cache folder (default ${defaultProxyCacheDir()})`,
+      pathValue,
+    )
+    .option(
+      '--reference-networks <n>',
+      `layered spaces: random networks the task score is normalised over (default ${NETWORK_REFERENCE_SIZE})`,
+      (text: string) => integerAtLeast(2).parse(text),
+    )
     .option(
       '--timing-cells <n>',
-      'random cells per dataset timed for on-demand computation (0: skip)',
+      'random cells (networks) per dataset timed for on-demand computation (0: skip)',
       nonNegativeInteger,
       10,
     )
@@ -144,15 +175,42 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
     .action(
       async (options: {
         accuracy: string;
-        reference: string;
+        reference?: string;
+        space: SearchSpace;
         dataset: readonly Dataset[];
         table: string;
+        accuracyColumn: string;
+        limit?: number;
+        cacheDir?: string;
+        referenceNetworks?: number;
         timingCells: number;
         imageAblation: number;
         json?: boolean;
       }) => {
+        if (options.space.id !== PROXY_TABLE_SPACE) {
+          // Loaded on demand: benchmarks read ground truth, which the rest of simnas must never reach.
+          const { formatNetworkProxiesBench, runNetworkProxiesBench } =
+            await import('../bench/network-proxies-bench.js');
+          const result = await runNetworkProxiesBench({
+            space: options.space,
+            accuracyCsv: options.accuracy,
+            accuracyColumn: options.accuracyColumn,
+            limit: options.limit,
+            timingNetworks: options.timingCells,
+            cacheDir: options.cacheDir,
+            referenceSize: options.referenceNetworks,
+            logger: stderrLogger,
+          });
+          if (options.json) return printJson(result);
+          process.stdout.write(formatNetworkProxiesBench(result));
+          return;
+        }
+        if (!options.reference) {
+          throw new UsageError(
+            `bench proxies --space ${PROXY_TABLE_SPACE} needs --reference <csv> (FreeREA's published proxies, nb201_proxies_freerea.csv)`,
+          );
+        }
         const datasets = options.dataset;
-        // Loaded on demand: benchmarks read ground truth, which the rest of simnas must never reach.
         const { formatProxiesBench, runProxiesBench } = await import('../bench/proxies-bench.js');
         const result = await runProxiesBench({
           accuracyCsv: options.accuracy,

@@ -12,7 +12,7 @@
 // a rerun under other settings is refused instead of mixing two devices in one column.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 
-import { splitCsvLine } from '../util/csv.js';
+import { parseArchitectureField, splitCsvLine } from '../util/csv.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
 import type { Architecture, SearchSpace } from '../spaces/space.js';
@@ -95,14 +95,7 @@ function tableRows(space: SearchSpace, archs: string | undefined): TableRow[] {
   return lines.slice(1).flatMap((line, r) => {
     const where = `${archs}: row ${r + 2}`;
     const fields = splitCsvLine(line, where);
-    let architecture: Architecture;
-    try {
-      architecture = space.parse(fields[archAt] ?? '');
-    } catch (error) {
-      throw new UsageError(
-        `${where}, column '${header[archAt]}': ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
+    const architecture = parseArchitectureField(space, fields[archAt], where, header[archAt]!);
     const key = space.key(architecture);
     if (seen.has(key)) return [];
     seen.add(key);

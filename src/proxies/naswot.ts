@@ -16,6 +16,7 @@ import { attr, serializeModel, type Graph } from '../onnx/graph.js';
 import { BATCH_NORM_EPSILON, buildNetworkGraph, type Nb201Graph } from '../spaces/nb201/network.js';
 import { isConnected, type Cell } from '../spaces/nb201/cell.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
+import type { SpaceGraph } from '../spaces/space.js';
 import { logAbsDet } from './logdet.js';
 
 export const NASWOT_KERNEL_OUTPUT = 'naswot_kernel';
@@ -61,6 +62,17 @@ export async function naswotOfNetwork(network: Nb201Graph, images: ImageBatch, t
     );
   }
   addNaswotKernel(network);
+  const result = await runProbe(network, images, threads);
+  const kernel = Float64Array.from(result[NASWOT_KERNEL_OUTPUT]!.data as Float32Array);
+  return logAbsDet(kernel, images.count);
+}
+
+/** Runs a probe graph (its input: the network's) on `images` in a one-off onnxruntime session. */
+export async function runProbe(
+  network: SpaceGraph,
+  images: ImageBatch,
+  threads: number,
+): Promise<ort.InferenceSession.OnnxValueMapType> {
   const session = await ort.InferenceSession.create(serializeModel(network.graph), {
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
@@ -70,9 +82,7 @@ export async function naswotOfNetwork(network: Nb201Graph, images: ImageBatch, t
   });
   try {
     const feeds = { [network.input.name]: new ort.Tensor('float32', images.data, [...network.input.dims]) };
-    const result = await session.run(feeds);
-    const kernel = Float64Array.from(result[NASWOT_KERNEL_OUTPUT]!.data as Float32Array);
-    return logAbsDet(kernel, images.count);
+    return await session.run(feeds);
   } finally {
     await session.release();
   }
@@ -85,7 +95,7 @@ export async function naswotOfNetwork(network: Nb201Graph, images: ImageBatch, t
 export function addNaswotKernel(network: Nb201Graph): number {
   const { graph } = network;
   for (const bn of network.batchNorms) {
-    replaceWithBatchStatistics(graph, bn.node, bn.input, bn.output);
+    replaceWithBatchStatistics(graph, bn.node, bn.input, bn.output, BATCH_NORM_EPSILON);
     // Running statistics and the identity affine parameters are no longer read.
     for (const unused of [bn.scale, bn.bias, bn.mean, bn.variance]) graph.initializers.delete(unused);
   }
@@ -122,9 +132,28 @@ export function addNaswotKernel(network: Nb201Graph): number {
   }
   if (grams.length === 0) throw new Error('naswot: the network has no ReLU');
   if (2 * units >= 2 ** 24) throw new RangeError(`naswot: ${units} ReLU units overflow float32 integers`);
+  const unitCount = graph.addInitializer('naswot.units', [], new Float32Array([units]));
+  addKernelOutput(graph, batch, grams, unitCount, 'float32');
+  return units;
+}
+
+/**
+ * Makes K = 2 G - n_a - n_b + D the graph's one output (NASWOT_KERNEL_OUTPUT), from the Gram
+ * matrices `grams` of the binary codes (summed to G), and D, the scalar tensor `units`; `precision`
+ * is the element type of both.
+ */
+export function addKernelOutput(
+  graph: Graph,
+  batch: number,
+  grams: readonly string[],
+  units: string,
+  precision: 'float32' | 'float64',
+): void {
   const agreeing = graph.add('Sum', grams, { name: 'naswot.active_pairs' });
+  const values = (length: number) =>
+    precision === 'float32' ? new Float32Array(length) : new Float64Array(length);
   // n_a = G[a, a], as a column and as a row: K = 2 G - n_a - n_b + D.
-  const identity = new Float32Array(batch * batch);
+  const identity = values(batch * batch);
   for (let a = 0; a < batch; a++) identity[a * batch + a] = 1;
   const eye = graph.addInitializer('naswot.identity', [batch, batch], identity);
   const diagonal = graph.add('Mul', [agreeing, eye], { name: 'naswot.diagonal' });
@@ -137,19 +166,25 @@ export function addNaswotKernel(network: Nb201Graph): number {
     name: 'naswot.active_row',
     attributes: { perm: attr.ints([1, 0]) },
   });
-  const two = graph.addInitializer('naswot.two', [], new Float32Array([2]));
+  const twoValue = values(1);
+  twoValue[0] = 2;
+  const two = graph.addInitializer('naswot.two', [], twoValue);
   const doubled = graph.add('Mul', [agreeing, two], { name: 'naswot.doubled' });
   const lessRow = graph.add('Sub', [doubled, active], { name: 'naswot.less_a' });
   const lessBoth = graph.add('Sub', [lessRow, activeRow], { name: 'naswot.less_b' });
-  const unitCount = graph.addInitializer('naswot.units', [], new Float32Array([units]));
-  graph.addNode('Add', [lessBoth, unitCount], { name: 'naswot.kernel', outputs: [NASWOT_KERNEL_OUTPUT] });
+  graph.addNode('Add', [lessBoth, units], { name: 'naswot.kernel', outputs: [NASWOT_KERNEL_OUTPUT] });
   graph.outputs.splice(0, graph.outputs.length);
-  graph.addOutput(NASWOT_KERNEL_OUTPUT, [batch, batch]);
-  return units;
+  graph.addOutput(NASWOT_KERNEL_OUTPUT, [batch, batch], precision);
 }
 
 /** y = (x - mean_batch) / sqrt(var_batch + eps), per channel over N, H, W (gamma 1, beta 0 at init). */
-function replaceWithBatchStatistics(graph: Graph, nodeName: string, input: string, output: string): void {
+export function replaceWithBatchStatistics(
+  graph: Graph,
+  nodeName: string,
+  input: string,
+  output: string,
+  epsilonValue: number,
+): void {
   const index = graph.nodes.findIndex((node) => node.name === nodeName);
   if (index < 0) throw new Error(`naswot: BatchNormalization node '${nodeName}' not found`);
   graph.nodes.splice(index, 1);
@@ -158,7 +193,7 @@ function replaceWithBatchStatistics(graph: Graph, nodeName: string, input: strin
   const centred = graph.add('Sub', [input, mean], { name: `${nodeName}.centred` });
   const squared = graph.add('Mul', [centred, centred], { name: `${nodeName}.squared` });
   const variance = graph.add('ReduceMean', [squared], { name: `${nodeName}.batch_var`, attributes: axes });
-  const epsilon = graph.addInitializer(`${nodeName}.epsilon`, [], new Float32Array([BATCH_NORM_EPSILON]));
+  const epsilon = graph.addInitializer(`${nodeName}.epsilon`, [], new Float32Array([epsilonValue]));
   const shifted = graph.add('Add', [variance, epsilon], { name: `${nodeName}.var_eps` });
   const deviation = graph.add('Sqrt', [shifted], { name: `${nodeName}.std` });
   graph.addNode('Div', [centred, deviation], { name: `${nodeName}.normalised`, outputs: [output] });

@@ -58,18 +58,15 @@ import {
 import { DATASET_SHAPES, type Dataset } from '../spaces/nb201/datasets.js';
 import type { ProxyValues } from './compute.js';
 import { SKIP_RANGE } from './skip.js';
+import { combineTerms, distributionOf, percentile, type Distribution } from './terms.js';
+
+export { distributionOf, percentile, type Distribution } from './terms.js';
 
 export type Bounds = readonly [number, number];
 
 export interface ScoreBounds {
   readonly naswot: Bounds;
   readonly logsynflow: Bounds;
-}
-
-/** A weighted empirical distribution: sorted values and the running total of their weights. */
-export interface Distribution {
-  readonly values: Float64Array;
-  readonly cumulative: Float64Array;
 }
 
 /** What a cell is ranked against: the space's distributions of each ranked quantity on a dataset. */
@@ -166,22 +163,6 @@ export function naswotPerUnit(naswot: number, reluUnitCount: number, batchSize: 
   return naswot - batchSize * Math.log(reluUnitCount);
 }
 
-/** The distribution of the finite `values`, each counted `weights[i]` times (default once). */
-export function distributionOf(values: readonly number[], weights?: readonly number[]): Distribution {
-  const order = values
-    .map((_, i) => i)
-    .filter((i) => Number.isFinite(values[i]))
-    .sort((a, b) => values[a]! - values[b]!);
-  const sorted = Float64Array.from(order, (i) => values[i]!);
-  const cumulative = new Float64Array(order.length);
-  let total = 0;
-  order.forEach((i, k) => {
-    total += weights?.[i] ?? 1;
-    cumulative[k] = total;
-  });
-  return { values: sorted, cumulative };
-}
-
 /** One connected cell of the reference population and how many of the space's cells it stands for. */
 export interface ReferenceCell {
   readonly features: CellFeatures;
@@ -209,29 +190,6 @@ export function normaliserOf(
   };
 }
 
-/** Fraction of the distribution's weight below `value`, ties counting half: in [0, 1]. */
-export function percentile({ values, cumulative }: Distribution, value: number): number {
-  const n = values.length;
-  if (n === 0) return 0;
-  const firstAtLeast = lowerBound(values, value, false);
-  const firstAbove = lowerBound(values, value, true);
-  const below = firstAtLeast > 0 ? cumulative[firstAtLeast - 1]! : 0;
-  const upTo = firstAbove > 0 ? cumulative[firstAbove - 1]! : 0;
-  return (below + upTo) / 2 / cumulative[n - 1]!;
-}
-
-/** First index whose value is >= target (or > target when `strictly`). */
-function lowerBound(values: Float64Array, target: number, strictly: boolean): number {
-  let low = 0;
-  let high = values.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    if (values[mid]! < target || (strictly && values[mid]! === target)) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
-
 /** The task score of `cell` with proxy `values` on the normaliser's dataset (see the header). */
 export function taskScore(cell: Cell, values: ProxyValues, normaliser: ScoreNormaliser): number {
   return taskScoreOf(cellFeatures(cell, normaliser.dataset), values, normaliser);
@@ -247,15 +205,14 @@ export function taskScoreOf(
   if (values.naswot === Number.NEGATIVE_INFINITY) return 0;
   const w = TASK_SCORE_WEIGHTS;
   const perUnit = naswotPerUnit(values.naswot, features.reluUnits, normaliser.batchSize);
-  return (
-    (w.naswotPerUnit * percentile(normaliser.naswotPerUnit, perUnit) +
-      w.params * percentile(normaliser.params, features.paramsM) +
-      w.skip * minMax(values.skip, SKIP_RANGE) +
-      w.pools * (1 - features.pools / CELL_EDGES) +
-      w.residual * (features.identityPaths === 1 ? 1 : 0) +
-      w.spatial * spatialContext(features)) /
-    (w.naswotPerUnit + w.params + w.skip + w.pools + w.residual + w.spatial)
-  );
+  return combineTerms([
+    [w.naswotPerUnit, percentile(normaliser.naswotPerUnit, perUnit)],
+    [w.params, percentile(normaliser.params, features.paramsM)],
+    [w.skip, minMax(values.skip, SKIP_RANGE)],
+    [w.pools, 1 - features.pools / CELL_EDGES],
+    [w.residual, features.identityPaths === 1 ? 1 : 0],
+    [w.spatial, spatialContext(features)],
+  ]);
 }
 
 /** The spatial term: a live 3x3 window, full credit for a conv's, part for a pooling's. */

@@ -125,7 +125,7 @@ export function layeredSpace<S extends LayeredSetting>(definition: LayeredDefini
       batchSize: request.batchSize,
       seed: request.seed,
       operators: definition.operators(check(architecture), setting),
-      foldBatchNorm: true,
+      foldBatchNorm: !request.unfoldedBatchNorm,
     };
   };
 

@@ -38,6 +38,12 @@ export interface NetworkRequest {
   readonly batchSize: number;
   /** Seeds the weight initialisation. */
   readonly seed: number;
+  /**
+   * Keep every BatchNormalization as its own node, at its initial parameters, instead of folding it
+   * into the convolution (what a proxy that normalises with batch statistics needs). Default false;
+   * a space that never folds ignores it.
+   */
+  readonly unfoldedBatchNorm?: boolean;
 }
 
 /** One row of a human-readable description of an architecture (a layer, or an edge). */

@@ -2,6 +2,7 @@
 // fields, "" for a quote, no field spanning lines); shared by the recorded-table reader
 // (devices/recorded.ts), measure-table's resumable writer (hardware/record-table.ts) and the benchmarks.
 import { UsageError } from '../errors.js';
+import type { Architecture, SearchSpace } from '../spaces/space.js';
 import { quote } from './quote.js';
 
 /** Splits one CSV line into fields, honouring double quotes ("" inside quotes is a quote). */
@@ -39,4 +40,20 @@ export function splitCsvLine(line: string, where: string): string[] {
   if (quoted) throw new UsageError(`${where}: unterminated quoted field (fields cannot span lines)`);
   fields.push(field);
   return fields;
+}
+
+/** The architecture in one CSV field; a bad one is a UsageError naming the row (`where`) and column. */
+export function parseArchitectureField(
+  space: SearchSpace,
+  field: string | undefined,
+  where: string,
+  column: string,
+): Architecture {
+  try {
+    return space.parse(field ?? '');
+  } catch (error) {
+    throw new UsageError(
+      `${where}, column '${column}': ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
 }
