@@ -17,6 +17,8 @@ import { NASWOT_KERNEL_OUTPUT } from '../src/proxies/naswot.js';
 import { syntheticImages } from '../src/proxies/images.js';
 import { PROXY_CACHE_FILE } from '../src/proxies/network-proxies.js';
 import { networkTaskScore, smoothPercentile } from '../src/proxies/network-score.js';
+import { ProxyProvider } from '../src/proxies/provider.js';
+import { TASK_SCORE_FORMULA } from '../src/proxies/score.js';
 import { NETWORK_NASWOT_BATCH, createTaskScorer } from '../src/proxies/task-scorer.js';
 import { combineTerms } from '../src/proxies/terms.js';
 import { FBNET_SETTINGS } from '../src/spaces/fbnet/definition.js';
@@ -150,6 +152,18 @@ describe('task scorer for layered spaces', () => {
       expect(await fresh.values(arch)).toEqual(values);
     }, 60_000);
   }
+
+  it('scores NB201 through the same API with its table rule (the figures ProxyProvider gives)', async () => {
+    const space = spaceById('nb201');
+    const scorer = await createTaskScorer(space, { dataset: 'cifar10' });
+    const cell = space.parse(
+      '|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|',
+    );
+    const expected = await ProxyProvider.create().proxies(cell, 'cifar10');
+    expect(await scorer.score(cell)).toBe(expected.taskScore);
+    expect(await scorer.values(cell)).toEqual(expected.values);
+    expect(scorer.formula).toBe(TASK_SCORE_FORMULA);
+  });
 
   it('uses another cache entry for other settings (a truncated line is skipped with a warning)', async () => {
     const space = spaceById('macro');

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { computeNetworkProxies, type NetworkProxyValues } from '../proxies/network-proxies.js';
 import { NETWORK_SCORE_FORMULA, nb201RatioScore, networkTaskScore } from '../proxies/network-score.js';
-import { NETWORK_SEEDS, createTaskScorer } from '../proxies/task-scorer.js';
+import { NETWORK_SEEDS, createNetworkTaskScorer } from '../proxies/task-scorer.js';
 import { syntheticImages } from '../proxies/images.js';
 import type { Architecture, SearchSpace } from '../spaces/space.js';
 import { parseArchitectureField, splitCsvLine } from '../util/csv.js';
@@ -157,7 +157,7 @@ export async function runNetworkProxiesBench(
   }
   if (rows.length < 10)
     throw new UsageError(`bench proxies needs at least 10 rows to rank; got ${rows.length}`);
-  const scorer = await createTaskScorer(space, {
+  const scorer = await createNetworkTaskScorer(space, {
     cacheDir: options.cacheDir,
     referenceSize: options.referenceSize,
     logger,

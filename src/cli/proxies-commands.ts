@@ -6,7 +6,7 @@ import { invalidValue, UsageError } from '../errors.js';
 import { buildProxyTable, runTableWorker } from '../proxies/build.js';
 import { ProxyProvider } from '../proxies/provider.js';
 import { defaultProxyCacheDir } from '../proxies/network-proxies.js';
-import { NETWORK_REFERENCE_SIZE, createTaskScorer } from '../proxies/task-scorer.js';
+import { NETWORK_REFERENCE_SIZE, createNetworkTaskScorer } from '../proxies/task-scorer.js';
 import { PROXY_TABLE_SPACE, defaultTablePath } from '../proxies/table.js';
 import { formatCell, parseCell } from '../spaces/nb201/cell.js';
 import {
@@ -95,7 +95,7 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
           // A layered space: computed on demand on its first (default) dataset, cached on disk.
           const space = options.space;
           const architecture = space.parse(text);
-          const scorer = await createTaskScorer(space, {
+          const scorer = await createNetworkTaskScorer(space, {
             calibrationImages: options.calibrationImages,
             logger: stderrLogger,
           });

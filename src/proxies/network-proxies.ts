@@ -17,7 +17,7 @@ import type { ImageBatch } from './naswot.js';
 export const NETWORK_PROXY_VERSION = 'simnas-network-proxies-1';
 
 /** Proxy values of one architecture on one dataset. */
-export interface NetworkProxyValues {
+export type NetworkProxyValues = {
   /** Mean log|det K| over the seeds. */
   readonly naswot: number;
   /** D, ReLU units per input. */
@@ -26,7 +26,7 @@ export interface NetworkProxyValues {
   readonly relus: number;
   readonly paramsM: number;
   readonly flopsM: number;
-}
+};
 
 export interface NetworkProxySettings {
   /** NASWOT minibatch: the kernel's order B. */

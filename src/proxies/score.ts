@@ -39,6 +39,7 @@
 // cifar10's regret under the devices' exact latencies as it was (0.46 / 0.36 / 0.26) and lowers
 // the p25 FLOPs regret on all three datasets (8 random halves: 0.80 / 0.48 / 1.75 -> 0.69 / 0.37 /
 // 1.17).
+// The terms are mixed by combineTerms (terms.ts), the one rule every space's score goes through.
 // A disconnected cell (naswot -Infinity: it computes nothing) scores 0.
 // A cell outside a partial table is placed on the table's distribution (an unbiased sample of the
 // space, see build.ts), so on-demand and table cells are scored alike. The earlier rules stay

@@ -1,8 +1,9 @@
-// What a search calls for the task score of any architecture in any space without a proxy table:
-// `createTaskScorer(space, options)` computes proxies on demand (network-proxies.ts), caches them
-// in memory and on disk, places them on the space's reference sample and scores them with the one
-// term-mixing rule (terms.ts). The reference sample is NETWORK_REFERENCE_SIZE seeded random
-// architectures, computed on first use and cached like any other value.
+// What a search calls for the task score of any architecture in any space: `createTaskScorer(space,
+// options)`. The space the proxy table covers (NB201) is scored by ProxyProvider from the table (or
+// on demand); every other space computes its proxies on demand (network-proxies.ts), caches them
+// in memory and on disk, and places them on the space's reference sample: NETWORK_REFERENCE_SIZE
+// seeded random architectures, computed on first use and cached like any other value. Both scores
+// are mixes of terms by the one rule in terms.ts.
 import { UsageError } from '../errors.js';
 import type { Architecture, SearchSpace } from '../spaces/space.js';
 import { silentLogger, type Logger } from '../util/log.js';
@@ -10,6 +11,9 @@ import { createProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
 import { SYNTHETIC_IMAGES_ID, folderImages, syntheticImages } from './images.js';
 import type { ImageBatch } from './naswot.js';
+import { ProxyProvider } from './provider.js';
+import { TASK_SCORE_FORMULA } from './score.js';
+import { PROXY_ALGORITHM, PROXY_TABLE_SPACE } from './table.js';
 import {
   NetworkProxyCache,
   computeNetworkProxies,
@@ -59,25 +63,77 @@ export interface TaskScorer {
   readonly formula: string;
   /** Changes whenever any score could (proxy version, settings, images, reference). */
   readonly id: string;
-  readonly normaliser: NetworkScoreNormaliser;
-  values(architecture: Architecture): Promise<NetworkProxyValues>;
+  /** The proxy values the score is made of, by name. */
+  values(architecture: Architecture): Promise<Readonly<Record<string, number>>>;
+  /** The task score, in [0, 1]; higher is better. */
   score(architecture: Architecture): Promise<number>;
-  /** Values computed (not read from a cache) so far. */
+  /** Values computed (not read from a table or cache) so far. */
   readonly computed: number;
 }
 
-/** The scorer of `space` on `dataset`; computes (or reads from the cache) the reference sample first. */
+/** The scorer of a space without a proxy table. */
+export interface NetworkTaskScorer extends TaskScorer {
+  readonly normaliser: NetworkScoreNormaliser;
+  values(architecture: Architecture): Promise<NetworkProxyValues>;
+}
+
+/** The task scorer of any space (see the header). */
 export async function createTaskScorer(
   space: SearchSpace,
   options: TaskScorerOptions = {},
 ): Promise<TaskScorer> {
-  const logger = options.logger ?? silentLogger;
-  const dataset = options.dataset ?? space.datasets[0]!;
-  if (!space.datasets.includes(dataset)) {
+  return space.id === PROXY_TABLE_SPACE
+    ? tableTaskScorer(space, options)
+    : createNetworkTaskScorer(space, options);
+}
+
+function checkedDataset(space: SearchSpace, dataset: string | undefined): string {
+  const chosen = dataset ?? space.datasets[0]!;
+  if (!space.datasets.includes(chosen)) {
     throw new UsageError(
-      `unknown dataset '${dataset}' for the ${space.id} space; expected one of ${space.datasets.join(', ')}`,
+      `unknown dataset '${chosen}' for the ${space.id} space; expected one of ${space.datasets.join(', ')}`,
     );
   }
+  return chosen;
+}
+
+/** NB201: the proxy table's values and rule, through ProxyProvider (`cacheDir` does not apply). */
+function tableTaskScorer(space: SearchSpace, options: TaskScorerOptions): TaskScorer {
+  const dataset = checkedDataset(space, options.dataset);
+  const provider = ProxyProvider.create({
+    calibrationImages: options.calibrationImages,
+    threads: options.threads,
+    logger: options.logger,
+  });
+  let computed = 0;
+  const proxies = async (architecture: Architecture) => {
+    const found = await provider.proxies(architecture, dataset);
+    if (found.source !== 'table') computed++;
+    return found;
+  };
+  return {
+    space,
+    dataset,
+    formula: TASK_SCORE_FORMULA,
+    id: `${PROXY_ALGORITHM}/${dataset}/${options.calibrationImages ? 'calibration images' : SYNTHETIC_IMAGES_ID}`,
+    values: async (architecture) => (await proxies(architecture)).values,
+    score: async (architecture) => (await proxies(architecture)).taskScore,
+    get computed() {
+      return computed;
+    },
+  };
+}
+
+/**
+ * The on-demand scorer of `space` (any space; NB201's own rule needs createTaskScorer); computes
+ * (or reads from the cache) the reference sample first.
+ */
+export async function createNetworkTaskScorer(
+  space: SearchSpace,
+  options: TaskScorerOptions = {},
+): Promise<NetworkTaskScorer> {
+  const logger = options.logger ?? silentLogger;
+  const dataset = checkedDataset(space, options.dataset);
   const referenceSize = options.referenceSize ?? NETWORK_REFERENCE_SIZE;
   if (!Number.isInteger(referenceSize) || referenceSize < 2) {
     throw new UsageError(
