@@ -41,7 +41,8 @@ export interface NetworkScoreNormaliser {
  * smallest relus share was kept. FLOPs and params earn weight 0 (a quarter of NASWOT's weight
  * beside these two: 0.289 and 0.286), and NB201's ratio (naswot 1 : params 2, nb201RatioScore)
  * ranks half A at Spearman 0.59 with a mean regret of 3.9 points.
- * No FBNet architecture has a trained accuracy: FBNet uses these Macro weights.
+ * The terms were normalised over 64 reference networks then (16 since: the same picks, see
+ * NETWORK_REFERENCE_SIZE). No FBNet architecture has a trained accuracy: FBNet uses these Macro weights.
  */
 export const NETWORK_SCORE_WEIGHTS = {
   naswot: 1,
