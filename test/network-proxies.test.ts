@@ -254,6 +254,15 @@ describe.skipIf(!haveMacro)('bench proxies --space macro (reads ../shared/data/m
   }, 60_000);
 });
 
+describe('proxies show in a layered space', () => {
+  it('names a dataset the space lacks, before computing anything', async () => {
+    const arch = 'ir_5x5_t6-id-ir_3x3_t3-id-ir_3x3_t3-id-ir_5x5_t6-id';
+    const bad = await runCliCaptured('proxies', 'show', '--space', 'macro', arch, '--dataset', 'mnist');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown dataset 'mnist' for the macro space; expected one of cifar10/);
+  });
+});
+
 describe('bench proxies --space macro: bad input', () => {
   const write = (text: string): string => {
     const file = path.join(tempFolder(), 'macro.csv');

@@ -75,7 +75,10 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
       "an architecture's proxies and task score (NB201: from the table or on demand; other spaces: on demand, cached)",
     )
     .argument('<arch>', `architecture in the space's text form, e.g. ${CELL_EXAMPLE}`)
-    .addOption(allDatasetsOption())
+    .option(
+      '--dataset <name>',
+      "NB201: cifar10, cifar100, ImageNet16-120 or all (default all); other spaces: one of the space's datasets (default its first)",
+    )
     .addOption(spaceOption())
     .option('--calibration-images <dir>', 'PNG/JPEG images for NASWOT instead of synthetic ones', pathValue)
     .option('--no-table', "compute every value now (the table still gives the task score's bounds)")
@@ -84,7 +87,7 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
       async (
         text: string,
         options: {
-          dataset: readonly Dataset[];
+          dataset?: string;
           space: SearchSpace;
           calibrationImages?: string;
           table: boolean;
@@ -92,10 +95,11 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
         },
       ) => {
         if (options.space.id !== PROXY_TABLE_SPACE) {
-          // A layered space: computed on demand on its first (default) dataset, cached on disk.
+          // A layered space: computed on demand, cached on disk.
           const space = options.space;
           const architecture = space.parse(text);
           const scorer = await createNetworkTaskScorer(space, {
+            dataset: options.dataset?.trim(),
             calibrationImages: options.calibrationImages,
             logger: stderrLogger,
           });
@@ -112,7 +116,12 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
           return;
         }
         const cell = parseCell(text);
-        const datasets = options.dataset;
+        let datasets: readonly Dataset[] = DATASETS;
+        try {
+          if (options.dataset !== undefined) datasets = datasetsOrAll(options.dataset);
+        } catch (error) {
+          throw error instanceof UsageError ? new UsageError(`--dataset: ${error.message}`) : error;
+        }
         const provider = ProxyProvider.create({
           calibrationImages: options.calibrationImages,
           useTableValues: options.table,
