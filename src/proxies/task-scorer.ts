@@ -43,8 +43,8 @@ export const NETWORK_SEEDS: readonly number[] = [0];
  * dataset and settings (then cached). Checked on the 1,468 NAS-Bench-Macro networks the weights were
  * chosen from: with the normaliser taken over 50 random sets of 16 of them instead of all, the score
  * ranks the networks as the full one does at Spearman >= 0.9965 (median 0.9996; 64: >= 0.9997) and
- * accuracy at 0.905-0.91 either way. 16 costs a quarter of 64's first-use time (about 18 s of one
- * core for FBNet CIFAR-100 instead of 70 s).
+ * accuracy at 0.905-0.91 either way. 16 costs a quarter of 64's first-use time (about 9 s of one
+ * core for FBNet CIFAR-100 instead of 36 s at a load average of 3.5).
  */
 export const NETWORK_REFERENCE_SIZE = 16;
 const REFERENCE_SEED = 0;
