@@ -188,11 +188,11 @@ describe('search --space', () => {
     expect(unknown.stderr).toMatch(/--space: 'nb202' is not accepted; expected one of nb201, fbnet, macro/);
   });
 
-  it('refuses a space without task scores, naming the space, before measuring', async () => {
+  it('refuses a space it cannot search yet, naming the space, before measuring', async () => {
     const out = path.join(tempDir(), 'r');
     const macro = await cli('search', '--space', 'macro', '--strategy', 'evolution', '--out', out);
     expect(macro.code).toBe(2);
-    expect(macro.stderr).toMatch(/no task score is available for the macro space yet/);
+    expect(macro.stderr).toMatch(/the macro space cannot be searched yet: only nb201 can/);
     expect(macro.stderr).not.toMatch(/\n\s+at /);
   });
 });

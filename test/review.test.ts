@@ -215,22 +215,25 @@ describe('review of FBNet architectures (space in simnas.json)', () => {
   const light = fbnet.format(Array<number>(22).fill(fbnet.choices[0]!.indexOf('skip')));
   const heavy = fbnet.format(Array<number>(22).fill(fbnet.choices[0]!.indexOf('k5_e6')));
 
-  it('times two FBNet networks against each other, with no task score', async () => {
+  it('times two FBNet networks against each other and scores them with the layered task score', async () => {
     const repo = gitRepo();
     const config = (arch: string) => JSON.stringify({ space: 'fbnet', model: { arch } });
     repo.write('simnas.json', config(heavy));
     repo.commit('base: heavy');
     repo.write('simnas.json', config(light));
-    // The proxies score NB201 cells only (issue 22): an FBNet review has no task score.
-    const taskScore = proxyTaskScore(silentLogger);
+    const taskScore = proxyTaskScore(silentLogger, {
+      cacheDir: mkdtempSync(path.join(tmpdir(), 'simnas-review-cache-')),
+    });
     const review = await reviewPullRequest(options(repo, { taskScore }), silentLogger);
     expect(review.base).toMatchObject({ model: heavy, modelKind: 'arch', dataset: 'cifar100' });
     expect(review.head).toMatchObject({ model: light, modelKind: 'arch', dataset: 'cifar100' });
-    expect(review.head.taskScore).toBeUndefined();
     expect(review.latencyRatio!.high).toBeLessThan(0.95);
-    expect(review.verdict).toBe('improvement');
+    // Every layer a skip is far faster and far worse: 22 layers without a ReLU but the 1x1 convolutions
+    // where the shape changes score below every k5_e6 layer.
+    expect(review.head.taskScore!).toBeLessThan(review.base!.taskScore! - 0.1);
+    expect(review.verdict).toBe('task-score-regression');
     expect(renderReviewMarkdown(review)).toContain(`architecture \`${light}\`, cifar100`);
-  }, 60_000);
+  }, 120_000);
 
   it('exits 2 naming the field for a bad FBNet string in simnas.json', async () => {
     const repo = gitRepo();

@@ -193,8 +193,9 @@ export function defaultTaskScores(
   return async (dataset) => {
     if (options.space.id !== PROXY_TABLE_SPACE) {
       throw new UsageError(
-        `no task score is available for the ${options.space.id} space yet (the proxy table covers ` +
-          `${PROXY_TABLE_SPACE}); its architectures can be measured and described, not searched`,
+        `the ${options.space.id} space cannot be searched yet: only ${PROXY_TABLE_SPACE} can (its task scores ` +
+          `are in the proxy table; the search of other spaces is not built); its architectures can be ` +
+          `measured, described, exported, scored ('simnas proxies show --space ${options.space.id}') and reviewed`,
       );
     }
     const partial = await provider.allTaskScores(dataset, { computeMissing: false });

@@ -3,8 +3,8 @@
 // them interleaved on this machine, score architectures where the space has a task score, and judge.
 // Free of @actions/*: the action and `simnas review` are two front ends over this one function.
 import { UsageError } from '../errors.js';
-import { ProxyProvider } from '../proxies/provider.js';
-import { DEFAULT_SPACE_ID, type Architecture, type SearchSpace } from '../spaces/index.js';
+import { createTaskScorer, type TaskScorer } from '../proxies/task-scorer.js';
+import type { Architecture, SearchSpace } from '../spaces/index.js';
 import type { Logger } from '../util/log.js';
 import {
   prepareModel,
@@ -40,17 +40,21 @@ export type TaskScoreFunction = (
 ) => Promise<number | undefined>;
 
 /**
- * Task scores from the proxy table, or computed on demand (about 1 s) for cells it lacks. The
- * proxies score NB201 cells only for now (issue 22): other spaces' architectures get none.
+ * Task scores of any space's architectures, through the one task scorer a search uses (NB201: the
+ * proxy table, or computed on demand for cells it lacks; other spaces: their proxies computed on
+ * demand, about 0.3-0.6 s a network, and cached on disk in `cacheDir`, the user's cache folder
+ * by default). One scorer per space and dataset, built on first use.
  */
-export function proxyTaskScore(logger: Logger): TaskScoreFunction {
-  let provider: ProxyProvider | undefined;
+export function proxyTaskScore(logger: Logger, options: { cacheDir?: string } = {}): TaskScoreFunction {
+  const scorers = new Map<string, Promise<TaskScorer>>();
   return async (space, architecture, dataset) => {
-    if (space.id !== DEFAULT_SPACE_ID) return undefined;
-    provider ??= ProxyProvider.create({ logger });
-    // The config checked the dataset against the space's datasets.
-    return (await provider.proxies(architecture, dataset as Parameters<ProxyProvider['proxies']>[1]))
-      .taskScore;
+    const key = `${space.id}/${dataset}`;
+    let scorer = scorers.get(key);
+    if (!scorer) {
+      scorer = createTaskScorer(space, { dataset, logger, ...options });
+      scorers.set(key, scorer);
+    }
+    return (await scorer).score(architecture);
   };
 }
 
