@@ -17,6 +17,7 @@ import {
   LAYERED_BANK_SIZE,
 } from '../devices/layered-model.js';
 import {
+  type LayeredMechanism,
   layeredLatency,
   layerTable,
   type LayerTable,
@@ -125,6 +126,8 @@ export interface LayeredBenchOptions extends BenchRunOptions {
   readonly table: LayeredTable;
   readonly space: BenchLayeredSpace;
   readonly dataset?: string;
+  /** Mechanisms of the prior to leave out of the model's banks (ablation; the designs stay). */
+  readonly without?: readonly LayeredMechanism[];
 }
 
 export interface LayeredDeviceBenchResult extends DeviceBenchResult {
@@ -146,6 +149,8 @@ export interface LayeredBenchResult {
   readonly dataset: string;
   readonly bank_seed: number;
   readonly design_bank_seed: number;
+  /** Mechanisms of the prior left out (ablation), none for the shipped prior. */
+  readonly without: readonly string[];
   /** The shipped variant's design (among the table's rows). */
   readonly sample_architectures: readonly string[];
   readonly devices: readonly LayeredDeviceBenchResult[];
@@ -158,6 +163,7 @@ export async function runLayeredLatencyBench(options: LayeredBenchOptions): Prom
   const { table, space } = options;
   const { samples, seeds, noise, designs, bankSeed, designBankSeed, logger } = benchSettings(options);
   const dataset = options.dataset ?? space.datasets[0]!;
+  const without = new Set(options.without ?? []);
   if (!space.datasets.includes(dataset)) {
     throw new UsageError(
       `dataset '${dataset}' is not one of the ${space.id} space's: ${space.datasets.join(', ')}`,
@@ -187,7 +193,7 @@ export async function runLayeredLatencyBench(options: LayeredBenchOptions): Prom
   const macs = table.architectures.map((arch) => totalMacs(layers, arch));
   const handFeatures = table.architectures.map((arch) => handMadeFeatures(layers, arch));
   const priorBanks = Array.from({ length: designs }, (_, v) =>
-    layeredBank(space, dataset, LAYERED_BANK_SIZE, bankSeed + v),
+    layeredBank(space, dataset, LAYERED_BANK_SIZE, bankSeed + v, without),
   );
   const variantDesigns = Array.from({ length: designs }, (_, v) => {
     logger.info(`design variant ${v + 1}/${designs} among the table's ${rows} rows`);
@@ -199,7 +205,7 @@ export async function runLayeredLatencyBench(options: LayeredBenchOptions): Prom
     const rowOf = new Map(table.architectures.map((arch, i) => [arch.join(','), i]));
     return design.map((arch) => rowOf.get(arch.join(','))!);
   });
-  const coverage = priorCoverage(space, dataset, columns, bankSeed);
+  const coverage = priorCoverage(space, dataset, columns, bankSeed, without);
   const results: LayeredDeviceBenchResult[] = [];
   for (const name of names) {
     const truth = table.latencies.get(name)!;
@@ -279,6 +285,7 @@ export async function runLayeredLatencyBench(options: LayeredBenchOptions): Prom
     dataset,
     bank_seed: bankSeed,
     design_bank_seed: designBankSeed,
+    without: [...without],
     sample_architectures: variantDesigns[0]!.map((row) => space.format(table.architectures[row]!)),
     devices: results,
     overall: {
@@ -393,8 +400,9 @@ function priorCoverage(
   dataset: string,
   columns: readonly Int32Array[],
   bankSeed: number,
+  without: ReadonlySet<LayeredMechanism>,
 ): { bestRho: (truth: Float64Array) => number; percentile: (rho: number) => number } {
-  const bank = layeredBank(space, dataset, LAYERED_BANK_SIZE, bankSeed);
+  const bank = layeredBank(space, dataset, LAYERED_BANK_SIZE, bankSeed, without);
   const d = bank.featureCount;
   const rows = columns.filter((_, i) => i % COVERAGE_STRIDE === 0);
   const bankRanks = Array.from({ length: bank.syntheticCount }, (_, k) =>
@@ -409,7 +417,7 @@ function priorCoverage(
   const random = new Random(bankSeed).child(`layered-coverage-probes:${space.id}`);
   const layers = bank.table;
   const probeBest = Float64Array.from({ length: COVERAGE_PROBES }, (_, k) => {
-    const device = sampleLayeredDevice(random.child(String(k)), layers);
+    const device = sampleLayeredDevice(random.child(String(k)), layers, without);
     const architectures = rows.map((active) =>
       Array.from(active.subarray(1), (column, p) => column - 1 - layers.offsets[p]!),
     );
@@ -429,7 +437,7 @@ export function formatLayeredLatencyBench(result: LayeredBenchResult): string {
     ['best synth', (r) => (r as LayeredDeviceBenchResult).best_synthetic_rho.toFixed(4)],
   ]);
   return [
-    `${result.space} latency model from ${result.samples} designed samples (among the table's ${result.rows} rows), ${result.seeds} seed${result.seeds === 1 ? '' : 's'} over ${result.designs} variant${result.designs === 1 ? '' : 's'}, ${(100 * result.noise).toFixed(1)}% measurement noise, prior for ${result.dataset} learned from synthetic bank ${result.bank_seed}, designs against bank ${result.design_bank_seed} (variant v: both seeds + v)`,
+    `${result.space} latency model from ${result.samples} designed samples (among the table's ${result.rows} rows), ${result.seeds} seed${result.seeds === 1 ? '' : 's'} over ${result.designs} variant${result.designs === 1 ? '' : 's'}, ${(100 * result.noise).toFixed(1)}% measurement noise, prior for ${result.dataset} learned from synthetic bank ${result.bank_seed}, designs against bank ${result.design_bank_seed} (variant v: both seeds + v)${result.without.length > 0 ? `; prior without ${result.without.join(', ')}` : ''}`,
     `table ${result.table}; rho, MAPE and coverage on the rows not measured; 'base rho': total MACs fitted to the same samples; 'feat rho': 9 hand-made operator features, non-negative fit to ${result.samples} random rows; 'ceiling': per-layer least squares cross-fitted over 5 folds; 'best synth': best single bank device; 'prior pct': share of fresh synthetic devices the bank matches worse; ${result.seconds.toFixed(1)} s`,
     ...lines,
   ].join('\n');

@@ -10,6 +10,7 @@ import {
 } from '../bench/layered-latency-bench.js';
 import { type BenchLayeredSpace, layeredSpaceById } from '../bench/layered-spaces.js';
 import { designLayeredSamples } from '../devices/layered-model.js';
+import { LAYERED_MECHANISMS, type LayeredMechanism } from '../devices/layered-synthetic.js';
 import { UsageError } from '../errors.js';
 import { designSampleCells } from '../devices/design.js';
 import { DEFAULT_BANK_SEED } from '../devices/prior.js';
@@ -23,6 +24,7 @@ import { stderrLogger } from '../util/log.js';
 import {
   datasetOption,
   fractionValue,
+  listOf,
   nameList,
   positiveInteger,
   printJson,
@@ -30,6 +32,20 @@ import {
   seedValue,
   spaceOption,
 } from './options.js';
+
+const mechanismNames = listOf('prior mechanisms', LAYERED_MECHANISMS.join(','));
+
+/** Parses `--without`: names of the layered prior's mechanisms, refusing any other. */
+function mechanismList(value: string): LayeredMechanism[] {
+  return mechanismNames(value).map((name) => {
+    if (!(LAYERED_MECHANISMS as readonly string[]).includes(name)) {
+      throw new UsageError(
+        `'${name}' is not a mechanism of the layered prior; expected some of ${LAYERED_MECHANISMS.join(', ')}`,
+      );
+    }
+    return name as LayeredMechanism;
+  });
+}
 
 export function registerDevicesCommands(program: Command, bench: Command): void {
   const devices = program
@@ -153,12 +169,18 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
         .argParser(seedValue)
         .default(DEFAULT_BANK_SEED, `${DEFAULT_BANK_SEED}, the shipped bank`),
     )
+    .option(
+      '--without <mechanisms>',
+      `layered spaces: leave these mechanisms out of the prior, to show what they bring (${LAYERED_MECHANISMS.join(', ')})`,
+      mechanismList,
+    )
     .option('--json', 'print one JSON object')
     .action(
       async (
         options: {
           space: SearchSpace;
           table: string;
+          without?: LayeredMechanism[];
           devices?: string[];
           samples: number;
           seeds: number;
@@ -186,11 +208,17 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
             seeds: options.seeds,
             noise: options.noise,
             dataset: spaceDataset(space, options.dataset, command),
+            ...(options.without ? { without: options.without } : {}),
             logger: stderrLogger,
           });
           if (options.json) return printJson(layered);
           process.stdout.write(`${formatLayeredLatencyBench(layered)}\n`);
           return;
+        }
+        if (options.without) {
+          throw new UsageError(
+            `--without leaves mechanisms out of the prior of layered spaces; the ${options.space.id} prior has none to leave out (use --space fbnet)`,
+          );
         }
         const result = await runLatencyBench({
           bankSeed: options.bankSeed,

