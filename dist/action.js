@@ -29221,7 +29221,14 @@ function parseBudget(text) {
 }
 
 // src/search/strategies.ts
-var STRATEGIES = ["controller", "evolution", "random", "exhaustive"];
+var STRATEGIES = [
+  "controller",
+  "controller-untrained",
+  "evolution",
+  "local",
+  "random",
+  "exhaustive"
+];
 var STRATEGY_CHOICES = ["auto", ...STRATEGIES];
 
 // src/spaces/nb201/datasets.ts
@@ -29856,7 +29863,7 @@ function layeredSpace(definition) {
       batchSize: request.batchSize,
       seed: request.seed,
       operators: definition.operators(check2(architecture), setting),
-      foldBatchNorm: true
+      foldBatchNorm: !request.unfoldedBatchNorm
     };
   };
   return {
@@ -29901,6 +29908,8 @@ function layeredSpace(definition) {
     },
     isUsable: () => true,
     deployed: (architecture) => check2(architecture),
+    references: definition.references,
+    publicForm: (architecture, dataset) => definition.publicForm(check2(architecture), settingOf(dataset)),
     counts(architecture, dataset) {
       const setting = settingOf(dataset);
       const operators = definition.operators(check2(architecture), setting);
@@ -29943,6 +29952,54 @@ var FBNET_BLOCK_SPECS = FBNET_BLOCKS.map((name) => {
   const [kernel, expansion, groups] = /^k(\d)_e(\d)(?:_g(\d))?$/.exec(name).slice(1);
   return { name, kernel: Number(kernel), expansion: Number(expansion), groups: Number(groups ?? 1) };
 });
+var FBNET_SOURCE = "FBNetV1 (Wu et al., 2019), facebookresearch/mobile-vision MODEL_ARCH_FBNET";
+var uniform = (block) => Array(22).fill(block).join("-");
+var FBNET_REFERENCES = [
+  {
+    name: "MobileNetV2-like (all k3_e6)",
+    architecture: uniform("k3_e6"),
+    source: "MobileNetV2 (Sandler et al., 2018) inverted-residual block in every layer"
+  },
+  {
+    name: "FBNet-A",
+    architecture: [
+      "skip",
+      ...["k3_e3", "k3_e1", "skip", "skip"],
+      ...["k5_e6", "k3_e3", "k5_e1", "k3_e3"],
+      ...["k5_e6", "k5_e3", "k5_e1_g2", "k5_e6"],
+      ...["k3_e6", "k5_e1_g2", "k5_e3", "k3_e1_g2"],
+      ...["k5_e6", "k5_e6", "k5_e3", "k5_e6"],
+      "k5_e6"
+    ].join("-"),
+    source: FBNET_SOURCE
+  },
+  {
+    name: "FBNet-B",
+    architecture: [
+      "k3_e1",
+      ...["k3_e6", "k5_e1", "k3_e1", "k3_e1"],
+      ...["k5_e6", "k5_e3", "k3_e6", "k5_e6"],
+      ...["k5_e6", "k5_e6", "skip", "k5_e3"],
+      ...["k5_e6", "k3_e1", "k5_e1", "k5_e3"],
+      ...["k5_e6", "k5_e1", "k5_e6", "k5_e6"],
+      "k3_e6"
+    ].join("-"),
+    source: FBNET_SOURCE
+  },
+  {
+    name: "FBNet-C",
+    architecture: [
+      "k3_e1",
+      ...["k3_e6", "skip", "k3_e1", "k3_e1"],
+      ...["k5_e6", "k5_e3", "k5_e6", "k3_e6"],
+      ...["k5_e6", "k5_e3", "k5_e6", "k5_e6"],
+      ...["k5_e6", "k5_e6", "k5_e6", "k5_e3"],
+      ...["k5_e6", "k5_e6", "k5_e6", "k5_e6"],
+      "k3_e6"
+    ].join("-"),
+    source: FBNET_SOURCE
+  }
+];
 var SKIP_BLOCK = FBNET_BLOCKS.indexOf("skip");
 var LAYERS_PER_STAGE = [1, 4, 4, 4, 4, 4, 1];
 var STAGE_CHANNELS = [16, 24, 32, 64, 112, 184, 352];
@@ -30114,6 +30171,11 @@ var fbnetSpace = layeredSpace({
       input: `${shape.inSize}x${shape.inSize}`
     };
   },
+  references: FBNET_REFERENCES,
+  publicForm: (architecture, setting) => ({
+    definition: "HW-NAS-Bench's FBNet_Infer (hw_nas_bench_api/fbnet_models)",
+    config: { op_idx_list: architecture, num_classes: setting.classes, dataset: setting.name }
+  }),
   parseError: FbnetParseError
 });
 
@@ -30231,6 +30293,17 @@ var macroSpace = layeredSpace({
       input: `${shape.inSize}x${shape.inSize}`
     };
   },
+  // The space's two uniform networks: no published design lives in it (its best-trained network is
+  // ground truth, which the pipeline does not know).
+  references: ["ir_3x3_t3", "ir_5x5_t6"].map((block) => ({
+    name: `all ${block}`,
+    architecture: Array(LAYER_COUNT2).fill(block).join("-"),
+    source: "the uniform network of one NAS-Bench-Macro block"
+  })),
+  publicForm: (architecture, setting) => ({
+    definition: "NAS-Bench-Macro's Network (xiusu/NAS-Bench-Macro, train/model.py)",
+    config: { arch: architecture, num_classes: setting.classes }
+  }),
   parseError: MacroParseError
 });
 
@@ -30704,6 +30777,23 @@ var nb201Space = {
   neighbours: (architecture) => neighbours(asCell(architecture)),
   isUsable: (architecture) => isConnected(asCell(architecture)),
   deployed: (architecture) => effectiveCell(asCell(architecture)),
+  references: [
+    {
+      name: "ResNet-like cell",
+      architecture: "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|skip_connect~2|",
+      source: "NAS-Bench-201's ResNet cell (x + conv3x3(conv3x3(x))), as NATS-Bench names it"
+    }
+  ],
+  publicForm: (architecture, dataset) => ({
+    definition: "NATS-Bench's get_cell_based_tiny_net (xautodl.models)",
+    config: {
+      name: "infer.tiny",
+      C: 16,
+      N: 5,
+      arch_str: formatCell(asCell(architecture)),
+      num_classes: DATASET_SHAPES[parseDataset(dataset)].classes
+    }
+  }),
   counts: (architecture, dataset) => networkCost(asCell(architecture), parseDataset(dataset)).nominal,
   describe(architecture, dataset) {
     parseDataset(dataset);
@@ -30853,7 +30943,7 @@ var OPTIONS = {
   strategy: {
     flag: "--strategy <name>",
     input: "strategy",
-    description: "search strategy (auto: the controller if one is given or bundled, else evolution)",
+    description: "search strategy (auto: the controller if --controller is given, else exhaustive where the space can be enumerated, else evolution; see the README)",
     value: oneOf(STRATEGY_CHOICES),
     defaultText: "auto"
   },
