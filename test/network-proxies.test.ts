@@ -13,7 +13,7 @@ import * as ort from 'onnxruntime-node';
 
 import { serializeModel } from '../src/onnx/graph.js';
 import { addGraphNaswotKernel, naswotOfGraph } from '../src/proxies/graph-naswot.js';
-import { NASWOT_KERNEL_OUTPUT } from '../src/proxies/naswot.js';
+import { NASWOT_KERNEL_OUTPUT } from '../src/proxies/naswot-kernel.js';
 import { syntheticImages } from '../src/proxies/images.js';
 import { PROXY_CACHE_FILE } from '../src/proxies/network-proxies.js';
 import { networkTaskScore, smoothPercentile } from '../src/proxies/network-score.js';

@@ -24,7 +24,8 @@ import {
 } from '../src/proxies/conv64.js';
 import { folderImages, syntheticImages } from '../src/proxies/images.js';
 import { logAbsDet } from '../src/proxies/logdet.js';
-import { NASWOT_KERNEL_OUTPUT, addNaswotKernel, naswotOf } from '../src/proxies/naswot.js';
+import { addNaswotKernel, naswotOf } from '../src/proxies/naswot.js';
+import { NASWOT_KERNEL_OUTPUT } from '../src/proxies/naswot-kernel.js';
 import {
   cellFeatures,
   distributionOf,

@@ -203,6 +203,4 @@ export interface VerifyOptions {
    * next choice learns from the last; without it, the sample fit's predictions are used throughout.
    */
   readonly refitDataset?: string;
-  /** See SELECTION_BIAS_SDS (the default); benchmarks vary it. */
-  readonly selectionBiasSds?: number;
 }

@@ -95,7 +95,7 @@ export async function verifyCandidates(
       expectedNoise: typicalNoise(noise),
       measured,
       usable,
-      selectionBiasSds: options.selectionBiasSds ?? SELECTION_BIAS_SDS,
+      selectionBiasSds: SELECTION_BIAS_SDS,
       ...(lastChance ? { minPass: LAST_CHANCE_MIN_PASS } : {}),
     });
     if (next === undefined) break;

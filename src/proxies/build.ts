@@ -15,7 +15,7 @@ import { createProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
 import { meanNaswot, meanSynflow } from './compute.js';
 import { DEFAULT_BATCH_SIZE, SYNTHETIC_IMAGES_ID, syntheticImages } from './images.js';
-import type { ImageBatch } from './naswot.js';
+import type { ImageBatch } from './naswot-kernel.js';
 import {
   PROXY_ALGORITHM,
   describeRows,

@@ -4,7 +4,7 @@
 import { buildNetworkGraph } from '../spaces/nb201/network.js';
 import { effectiveCell, isConnected, type Cell } from '../spaces/nb201/cell.js';
 import { DATASET_SHAPES, type Dataset } from '../spaces/nb201/datasets.js';
-import type { ImageBatch } from './naswot.js';
+import type { ImageBatch } from './naswot-kernel.js';
 import { naswotOf, naswotOfNetwork } from './naswot.js';
 import { skipOf } from './skip.js';
 import { synflowOf, synflowOfGraph, type SynflowValues } from './synflow.js';

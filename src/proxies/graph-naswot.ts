@@ -10,16 +10,16 @@ import type { SpaceGraph } from '../spaces/space.js';
 import { logAbsDet } from './logdet.js';
 import {
   NASWOT_KERNEL_OUTPUT,
+  ONNX_BOOL,
+  ONNX_FLOAT,
   addKernelOutput,
   replaceWithBatchStatistics,
   runProbe,
   type ImageBatch,
-} from './naswot.js';
+} from './naswot-kernel.js';
 
 const UNITS_OUTPUT = 'naswot_units';
-/** onnx.TensorProto.DataType codes for Cast. */
-const ONNX_FLOAT = 1;
-const ONNX_BOOL = 9;
+/** onnx.TensorProto.DataType code of float64 for Cast. */
 const ONNX_DOUBLE = 11;
 /** ONNX's default BatchNormalization epsilon, when the node does not set one. */
 const ONNX_DEFAULT_EPSILON = 1e-5;

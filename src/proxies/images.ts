@@ -17,7 +17,7 @@ import { PNG } from 'pngjs';
 
 import { errnoCode, UsageError } from '../errors.js';
 import { Random } from '../util/random.js';
-import type { ImageBatch } from './naswot.js';
+import type { ImageBatch } from './naswot-kernel.js';
 import { quotePath } from '../util/quote.js';
 
 /** Identifies the synthetic generator in table metadata; bump when its output changes. */

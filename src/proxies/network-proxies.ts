@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Architecture, SearchSpace } from '../spaces/space.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { naswotOfGraph } from './graph-naswot.js';
-import type { ImageBatch } from './naswot.js';
+import type { ImageBatch } from './naswot-kernel.js';
 
 /** Bump whenever a value below would change for the same inputs: cached values then go unused. */
 export const NETWORK_PROXY_VERSION = 'simnas-network-proxies-1';

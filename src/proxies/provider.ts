@@ -18,7 +18,7 @@ import {
   syntheticImages,
   type FolderImages,
 } from './images.js';
-import type { ImageBatch } from './naswot.js';
+import type { ImageBatch } from './naswot-kernel.js';
 import { TASK_SCORE_FORMULA, taskScore, type ScoreNormaliser } from './score.js';
 import { skipOf } from './skip.js';
 import {

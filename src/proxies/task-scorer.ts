@@ -10,7 +10,7 @@ import { silentLogger, type Logger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
 import { SYNTHETIC_IMAGES_ID, folderImages, syntheticImages } from './images.js';
-import type { ImageBatch } from './naswot.js';
+import type { ImageBatch } from './naswot-kernel.js';
 import { ProxyProvider } from './provider.js';
 import { TASK_SCORE_FORMULA } from './score.js';
 import { PROXY_ALGORITHM, PROXY_TABLE_SPACE } from './table.js';
