@@ -30,6 +30,7 @@ describe('bench certify', () => {
         dataset: 'cifar10',
         seed: 3,
         referenceRepeats: 1,
+        referenceRounds: 5,
         abRuns: 1,
         stabilityRuns: 0,
         stabilityLoads: [],
@@ -56,6 +57,9 @@ describe('bench certify', () => {
     expect(result.calibration[0]).toMatchObject({ load: 1, verifications: 1 });
     // The background process was seen while measuring.
     expect(result.calibration[0]!.background_cores).toBeGreaterThan(0.3);
+    // The machine's speed in the job against the reference, from the samples measured in both.
+    expect(result.calibration[0]!.speed).toBeGreaterThan(0.1);
+    expect(result.calibration[0]!.speed).toBeLessThan(10);
     expect(result.ab[0]).toMatchObject({ load: 1, runs: 1 });
     expect(formatCertifyBench(result)).toMatch(/false-cert/);
   }, 120_000);

@@ -420,7 +420,7 @@ describe('default probe set', () => {
 
 describe('live device', () => {
   it('measures cells on this machine with onnxruntime-node and records the protocol', async () => {
-    const { LiveDevice } = await import('../src/devices/live.js');
+    const { LiveDevice, LIVE_REPEATABILITY } = await import('../src/devices/live.js');
     const device = new LiveDevice({
       space: spaceById('nb201'),
       measure: { rounds: 3, warmupRuns: 1, minVisitMs: 1, dataset: 'ImageNet16-120' },
@@ -434,6 +434,29 @@ describe('live device', () => {
     expect(result.latenciesMs[0]).toBeGreaterThan(result.latenciesMs[1]!);
     expect(device.measurements).toHaveLength(1);
     expect(device.measurements[0]!.protocol.roundsCompleted).toBe(3);
+
+    // Before any anchors, the noise of every cell carries the prior dispersion.
+    const prior = device.dispersion();
+    expect(prior).toBeGreaterThan(0);
+    for (const cell of device.measurements[0]!.cells) {
+      expect(device.measurementNoise().get(cell.code)).toBeCloseTo(
+        Math.hypot(cell.standardError, prior, LIVE_REPEATABILITY),
+        12,
+      );
+    }
+    // A follow-up is measured beside both earlier cells as anchors and put on their scale; the
+    // anchors' dispersion is pooled with the prior into every cell's noise.
+    const third = parseCell('|nor_conv_1x1~0|+|none~0|skip_connect~1|+|none~0|none~1|skip_connect~2|');
+    await device.measure([third]);
+    const anchoring = device.measurements[1]!.protocol.anchoring!;
+    expect(anchoring.anchors).toHaveLength(2);
+    const pooled = Math.sqrt((4 * 0.02 ** 2 + anchoring.dispersion ** 2) / 5);
+    expect(device.dispersion()).toBeCloseTo(pooled, 12);
+    const followUp = device.measurements[1]!.cells[0]!;
+    expect(device.measurementNoise().get(followUp.code)).toBeCloseTo(
+      Math.hypot(followUp.standardError, pooled, LIVE_REPEATABILITY),
+      12,
+    );
   });
 });
 

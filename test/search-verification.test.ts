@@ -70,6 +70,23 @@ describe('measurement margin', () => {
       /^could not certify: measured 9\.90 ms ± 0\.30 ms against 10\.0 ms, inside the noise margin/,
     );
   });
+
+  it('treats cells measured within noise of the fastest as tied, and takes the best task score among them', () => {
+    const margin = { noise: 0.03, marginZ: 1.645 };
+    // 10.2 ms is within 3% * sqrt(2) of 10.0 ms; 10.6 ms is not.
+    const cells = [verified(1, 10.0, 0.5), verified(2, 10.2, 0.8), verified(3, 10.6, 0.9)];
+    const rec = recommend(cells, 9.5, margin);
+    expect(rec).toMatchObject({ code: 2, certified: false, tied: [cells[0]!.cell] });
+    expect(rec.reason).toMatch(
+      /this is the best task score among the 2 measured within noise of the fastest/,
+    );
+    // Whichever of the tied cells read fastest, the pick is the same.
+    const swapped = [verified(1, 10.2, 0.5), verified(2, 10.0, 0.8), verified(3, 10.6, 0.9)];
+    expect(recommend(swapped, 9.5, margin).code).toBe(2);
+    // Without noise nothing is tied.
+    expect(recommend(cells, 9.5)).toMatchObject({ code: 1 });
+    expect(recommend(cells, 9.5).tied).toBeUndefined();
+  });
 });
 
 describe('the recommendation among verified cells and a competing sample', () => {

@@ -242,4 +242,26 @@ describe('pareto front', () => {
       kneeBudget(scores, nudged, 0.5, () => true, { noise: 0.02, marginZ: 1.645 }, new Random(2)).ms,
     ).toBe(1.12);
   });
+
+  it('takes the faster of two bends of equal weight in every run, not the most voted one', () => {
+    // On log2 latency the chord runs from (0, 0.2) to (6, 0.82): cells 1 and 4 stand equally far
+    // above it, so the perturbed fronts split their votes between them.
+    const latencies = Float64Array.from([0.5, 1, 2, 4, 8, 16, 32]);
+    const scores = Float64Array.from([0.2, 0.5, 0.51, 0.52, 0.2 + 0.62 * (0.3 / 0.62 + 0.5), 0.815, 0.82]);
+    const front = Array.from(latencies, (latencyMs, code) => ({ code, latencyMs, taskScore: scores[code]! }));
+    const gaps = [1, 4].map((i) => (scores[i]! - 0.2) / 0.62 - i / 6);
+    expect(gaps[0]).toBeCloseTo(gaps[1]!, 9);
+    expect(kneePoint(front)).toBeDefined();
+    for (let seed = 1; seed <= 8; seed++) {
+      const target = kneeBudget(
+        scores,
+        latencies,
+        0.5,
+        () => true,
+        { noise: 0.02, marginZ: 1.645 },
+        new Random(seed),
+      );
+      expect(target).toMatchObject({ kneeCode: 1, ms: 1.12 });
+    }
+  });
 });

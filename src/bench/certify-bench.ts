@@ -52,8 +52,10 @@ export interface CertifyBenchOptions {
   readonly cells: number;
   readonly dataset: Dataset;
   readonly seed: number;
-  /** Independent reference measurements per cell (fresh sessions each), 60 rounds each. */
+  /** Independent reference measurements per cell (fresh sessions each). */
   readonly referenceRepeats: number;
+  /** Rounds of each reference measurement (the CLI: 60). */
+  readonly referenceRounds: number;
   /** A-vs-A reviews per load (0 skips them). */
   readonly abRuns: number;
   /** Cold `simnas search` runs per setting (0 skips them). */
@@ -92,7 +94,13 @@ export interface CalibrationRow {
    */
   readonly beyond_z: number;
   readonly background_cores: number;
-  readonly anchors_corrected: number;
+  /**
+   * The machine's speed at this load against the reference: the samples' latencies during the
+   * reference measurement over their latencies when this load's job measured them (the
+   * median over the samples; 0.8 = the job ran 25% slower). Every verification stands on the job's scale, so below 1
+   * the reference reads as a budget the job cannot see, and certifications turn conservative.
+   */
+  readonly speed: number;
 }
 
 export interface AbRow {
@@ -169,19 +177,27 @@ export async function runCertifyBench(
   const measure = { ...DEFAULT_MEASURE_OPTIONS, dataset: options.dataset, seed: options.seed };
 
   // The reference: several independent long measurements (fresh sessions each), on the quiet
-  // machine, before any background load.
-  const repeats: number[][] = cells.map(() => []);
+  // machine, before any background load. The samples are measured in the same rounds, so that the
+  // machine's speed then can be set against its speed in each load's job.
+  const repeats: number[][] = [...cells, ...samples].map(() => []);
   for (let r = 0; r < options.referenceRepeats; r++) {
     const result = await logger.group(`reference ${r + 1} of ${options.referenceRepeats}`, () =>
-      measureCells(cells, { ...measure, rounds: 60, seed: options.seed + r }, { logger }),
+      measureCells(
+        [...cells, ...samples],
+        { ...measure, rounds: options.referenceRounds, seed: options.seed + r },
+        { logger },
+      ),
     );
     result.cells.forEach((cell, i) => repeats[i]!.push(cell.medianMs));
   }
-  const reference = cells.map((cell, i) => {
-    const values = repeats[i]!;
-    const ms = median(values);
-    return { cell: formatCell(cell), ms, spread: (Math.max(...values) - Math.min(...values)) / ms };
-  });
+  const [reference, sampleReference] = [
+    cells.map((cell, i) => {
+      const values = repeats[i]!;
+      const ms = median(values);
+      return { cell: formatCell(cell), ms, spread: (Math.max(...values) - Math.min(...values)) / ms };
+    }),
+    repeats.slice(cells.length).map(median),
+  ];
 
   const results: CertifyRow[] = [];
   const calibration: CalibrationRow[] = [];
@@ -190,8 +206,11 @@ export async function runCertifyBench(
     const stopLoad = await startLoad(load);
     try {
       const device = new LiveDevice({ space: NB201, measure, logger });
-      await logger.group(`load ${load}: measuring the ${samples.length} samples`, () =>
+      const sampled = await logger.group(`load ${load}: measuring the ${samples.length} samples`, () =>
         device.measure(samples),
+      );
+      const speed = Math.exp(
+        median(Array.from(sampled.latenciesMs, (ms, i) => Math.log(sampleReference[i]! / ms))),
       );
       const outcomes: { cell: number; ms: number; noise: number; wallMs: number }[] = [];
       const order = random.child(`certify-order-${load}`);
@@ -233,7 +252,7 @@ export async function runCertifyBench(
         beyond_z:
           outcomes.filter((o, i) => errors[i]! < -DEFAULT_MARGIN_Z * o.noise).length / outcomes.length,
         background_cores: median(conditions.map((c) => c.backgroundCores)),
-        anchors_corrected: conditions.filter((c) => c.anchoring?.corrected).length,
+        speed,
       });
       if (options.abRuns > 0) ab.push(await abAgainstItself(cells, options, load, logger));
     } finally {
@@ -395,7 +414,7 @@ const percent = (fraction: number, digits = 1): string => `${(fraction * 100).to
 export function formatCertifyBench(result: CertifyBenchResult): string {
   const lines = [
     `simnas bench certify on ${result.machine.cpu} (${result.machine.cores} cores, Node ${result.machine.node}), seed ${result.seed}; ` +
-      `certified = measured <= budget x exp(-${result.marginZ} x noise), noise = hypot(own standard error, floor ${percent(result.floor)})`,
+      `certified = measured <= budget x exp(-${result.marginZ} x noise), noise = hypot(own standard error with the drift's, anchors' dispersion, floor ${percent(result.floor)})`,
     '',
     'reference (long measurement on the quiet machine): ' +
       result.reference.map((r) => `${r.ms.toFixed(3)} ms (±${percent(r.spread / 2)})`).join(', '),
@@ -409,12 +428,12 @@ export function formatCertifyBench(result: CertifyBenchResult): string {
         `${(r.delta > 0 ? percent(r.false_rejection) : '').padStart(12)}  ${r.wall_s.toFixed(2).padStart(6)}`,
     ),
     '',
-    'load  verifications  bias    spread  claimed  fast by 1.645 sd  busy cores  drift corrected',
+    'load  verifications  bias    spread  claimed  fast by 1.645 sd  busy cores  speed vs reference',
     ...result.calibration.map(
       (c) =>
         `${String(c.load).padEnd(4)}  ${String(c.verifications).padStart(13)}  ${percent(c.bias).padStart(6)}  ` +
         `${percent(c.spread).padStart(6)}  ${percent(c.claimed).padStart(7)}  ${percent(c.beyond_z).padStart(15)}  ` +
-        `${c.background_cores.toFixed(2).padStart(10)}  ${String(c.anchors_corrected).padStart(15)}`,
+        `${c.background_cores.toFixed(2).padStart(10)}  ${c.speed.toFixed(3).padStart(18)}`,
     ),
   ];
   if (result.ab.length > 0) {

@@ -244,6 +244,7 @@ export function registerHardwareCommands(program: Command, bench: Command): void
             dataset: flags.dataset,
             seed: flags.seed,
             referenceRepeats: 3,
+            referenceRounds: 60,
             abRuns: flags.abRuns,
             stabilityRuns: flags.stabilityRuns,
             stabilityLoads: flags.stabilityLoad,

@@ -24,24 +24,31 @@ export interface LiveDeviceOptions {
 }
 
 /**
- * Relative sd of a live measurement beyond what its own spread shows (the machine's speed wanders
- * by a few percent over minutes; a session's memory layout), added in quadrature to each cell's
- * standard error. Chosen from `simnas bench certify` (this 2-core VM, nothing else running): one
- * verification against a long reference measurement spread by 4.7% at load 0 and 5.4% with one
- * busy process, while the cells' own standard errors claimed 2.0-2.2% (16-20% of verifications read
- * faster than the reference by more than 1.645 claimed sds). The rerun with this floor is the check
- * (README, Live measurement). Was 0.015, calibrated on 30-cell measurements, not single
- * verifications.
+ * Relative sd of a live measurement beyond what its own spread and the anchors show, added in
+ * quadrature to each cell's noise. PLACEHOLDER: calibrated with `simnas bench certify`.
  */
-export const LIVE_REPEATABILITY = 0.045;
+export const LIVE_REPEATABILITY = 0.01;
+
+/**
+ * How unevenly the machine's drift hits different networks before any anchors were seen, as a
+ * pseudo-observation with this many degrees of freedom: with three anchors a single verification's
+ * own dispersion (2 degrees of freedom) is too rough to trust alone, and a calm-looking first
+ * one would certify on it. Not tuned.
+ */
+const PRIOR_DISPERSION = 0.02;
+const PRIOR_DISPERSION_DF = 4;
 
 /**
  * How measurements after the first (the verification of candidates, one at a time) are made: with
  * this many sample cells re-measured alongside as drift anchors, over a window of this length.
  * 1.5 s keeps a verified candidate within the 2 s a certification may cost, and gives a
- * sub-millisecond network some 60 visits (a 1-2% standard error of its median on a quiet machine).
+ * sub-millisecond network some 40 visits beside three anchors (a 1% standard error of its median on
+ * a quiet machine). Three anchors rather than two: the drift's error falls as 1/sqrt(anchors), and
+ * each verification adds one degree of freedom per anchor beyond the first to the dispersion the
+ * noise is judged by (two anchors gave it one); a fourth would take a quarter of the candidate's
+ * visits. Not tuned.
  */
-export const FOLLOW_UP_ANCHORS = 2;
+export const FOLLOW_UP_ANCHORS = 3;
 export const FOLLOW_UP_WINDOW_MS = 1500;
 
 export class LiveDevice implements Device {
@@ -77,14 +84,35 @@ export class LiveDevice implements Device {
   }
 
   /**
-   * Per measured cell: the standard error of its median (from its own spread over visits, and the
-   * anchors' drift where that was corrected) combined with the floor no single measurement shows.
+   * How unevenly the machine's drift hit different networks over this job's measurements: the
+   * anchors' dispersion, pooled over every measurement with anchors so far and the prior (alone
+   * before the first: what a verification not made yet is expected to suffer).
+   */
+  dispersion(): number {
+    let squares = PRIOR_DISPERSION_DF * PRIOR_DISPERSION ** 2;
+    let df = PRIOR_DISPERSION_DF;
+    for (const result of this.results) {
+      const anchoring = result.protocol.anchoring;
+      if (!anchoring || anchoring.anchors.length < 2) continue;
+      squares += (anchoring.anchors.length - 1) * anchoring.dispersion ** 2;
+      df += anchoring.anchors.length - 1;
+    }
+    return Math.sqrt(squares / df);
+  }
+
+  /**
+   * Per measured cell, the relative sd of its latency on the job's scale: the standard error of its
+   * median (from its own spread over visits, and the anchors' drift where there were anchors), the
+   * anchors' dispersion (a network's own response to the machine's drift differs from the anchors'
+   * median by about as much as the anchors differ from each other: measured under load, noise
+   * claimed without it was 1.5-2.7 times too small, with it 1.1-1.2) and the floor.
    */
   measurementNoise(): Map<number, number> {
+    const dispersion = this.dispersion();
     const noise = new Map<number, number>();
     for (const result of this.results) {
       for (const cell of result.cells) {
-        noise.set(cell.code, Math.hypot(cell.standardError, LIVE_REPEATABILITY));
+        noise.set(cell.code, Math.hypot(cell.standardError, dispersion, LIVE_REPEATABILITY));
       }
     }
     return noise;

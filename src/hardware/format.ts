@@ -25,11 +25,11 @@ export function formatLatencyTable(result: MeasurementResult): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-/** "drift x1.04 ± 1.1% over 2 anchors, corrected" */
+/** "drift x1.04 ± 1.1% over 3 anchors, corrected for" */
 export function describeAnchoring(anchoring: Anchoring): string {
   return (
     `drift x${anchoring.drift.toFixed(3)} ± ${(anchoring.driftError * 100).toFixed(1)}% over ` +
-    `${anchoring.anchors.length} anchor(s), ${anchoring.corrected ? 'corrected' : 'within noise, not corrected'}`
+    `${anchoring.anchors.length} anchor(s), corrected for`
   );
 }
 

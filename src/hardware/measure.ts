@@ -44,20 +44,20 @@
 //   verification of one candidate uses it, so its cost does not grow with the network's size.
 // - Anchors (optional): cells measured earlier in the same job (the samples) are measured again in
 //   the same rounds as the new cells, the ones nearest in latency to them. Their ratio now/earlier
-//   is the drift of the machine since then (load, frequency, thermal state), recorded always.
-//   Where the machine is faster now by more than twice the drift's own standard error, the new
-//   cells' latencies are divided by it (made slower), so that they stand on the scale of the
-//   earlier measurements they are compared with, and their standard error grows by the drift's.
-//   A machine that is slower now is never corrected for: that would make a candidate read faster
-//   than it was measured, and certify on an assumption (on a machine whose neighbour's load came
-//   and went, correcting both ways certified cells 1-5% over budget 10-25% of the time, `bench
-//   certify`); it only costs a false rejection. No visible drift: nothing is corrected (a
-//   correction would only add the anchors' noise).
-// - Ambient load is recorded, not corrected: over the timing phase, the CPU time other processes
-//   used (all cores' busy time from os.cpus() minus our own process.cpuUsage()) as an average
-//   number of busy cores, plus the 1-minute load average. Contention on a shared machine slows
-//   every run alike (shared caches, SMT siblings, memory bandwidth), which interleaving cannot
-//   undo between two separate measurements; the figure tells a reader how far to trust them.
+//   is the drift of the machine since then (load, frequency, thermal state, neighbours), and the
+//   new cells' latencies are divided by it: every latency of a job stands on the scale of its
+//   samples, whichever way the machine moved, and the new cells' standard errors grow by the
+//   drift's. Measured on this 2-core VM while other work came and went (scratch runs under two
+//   helpers' benchmarks): one verification of the same cell scattered by 13-60% (robust sd) in
+//   absolute terms and by 6-9% relative to its anchors. Correcting only when the machine was faster
+//   (the rule before) left a verification read under load on the loaded scale: the machine's load
+//   then decided the verdict, not the cell. How unevenly the drift hit the anchors (their
+//   dispersion) is recorded too: a certification's noise includes it (src/devices/live.ts).
+// - Ambient load is recorded: over the timing phase, the CPU time other processes used (all cores'
+//   busy time from os.cpus() minus our own process.cpuUsage()) as an average number of busy cores,
+//   plus the 1-minute load average. Contention on a shared machine slows runs (shared caches,
+//   memory bandwidth), and not every network alike, which the anchors undo only in part; the figure
+//   tells a reader how far to trust a measurement.
 // - `timeBudgetMs` caps the wall time of the whole call: rounds stop early once it is spent (never
 //   before `MIN_ROUNDS` rounds) and no re-measure starts after it. Sessions are always released.
 import os from 'node:os';
@@ -177,7 +177,7 @@ export interface AnchorPool {
   readonly count: number;
 }
 
-/** What the anchors saw: the machine's drift since the earlier measurement, and whether it was corrected. */
+/** What the anchors saw: the machine's drift since the earlier measurement, which the new cells were divided by. */
 export interface Anchoring {
   readonly anchors: readonly {
     readonly cell: string;
@@ -188,8 +188,12 @@ export interface Anchoring {
   readonly drift: number;
   /** Relative standard error of the drift (from the anchors' spread and their own standard errors). */
   readonly driftError: number;
-  /** Whether the new cells' latencies were divided by the drift (below 1 by more than 2 errors). */
-  readonly corrected: boolean;
+  /**
+   * Standard deviation of the anchors' log ratios now/earlier (n - 1 degrees of freedom; 0 for one
+   * anchor): how unevenly the machine's drift hit different networks, which a new cell divided by
+   * the drift inherits as one more network (see LiveDevice.measurementNoise).
+   */
+  readonly dispersion: number;
 }
 
 export interface CellLatency {
@@ -202,14 +206,14 @@ export interface CellLatency {
   readonly code: number;
   /** The space's key, only in spaces too large for integer codes. */
   readonly key?: string;
-  /** Median over visits of the time per run (divided by the anchors' drift where it was corrected). */
+  /** Median over visits of the time per run (divided by the anchors' drift, where there were anchors). */
   readonly medianMs: Milliseconds;
   /** 90th percentile and minimum over visits of the time per run. */
   readonly p90Ms: Milliseconds;
   readonly minMs: Milliseconds;
   /** Robust coefficient of variation over visits, 1.4826 * MAD / median (a fraction, 0.02 = 2%). */
   readonly cv: number;
-  /** Relative standard error of the median, 1.2533 * CV / sqrt(visits) (and the drift's, if corrected). */
+  /** Relative standard error of the median, 1.2533 * CV / sqrt(visits) (and the drift's, with anchors). */
   readonly standardError: number;
   readonly noisy: boolean;
   /** Timed visits and runs behind the figures (all attempts pooled). */
@@ -530,13 +534,13 @@ export async function measureCells(
               };
             }),
           );
-    const scale = anchoring?.corrected ? anchoring.drift : 1;
+    const scale = anchoring?.drift ?? 1;
     const results = measuredCells.map((index): CellLatency => {
       const entry = prepared[index]!;
       const visits = pooled.get(index)!;
       const cv = robustCv(visits);
       const ownError = medianStandardError(cv, visits.length);
-      const standardError = anchoring?.corrected ? Math.hypot(ownError, anchoring.driftError) : ownError;
+      const standardError = anchoring ? Math.hypot(ownError, anchoring.driftError) : ownError;
       return {
         cell: space.format(entry.cell),
         ...(space.enumerable
@@ -618,7 +622,7 @@ function chooseAnchors(
     .map(({ cell }) => cell);
 }
 
-/** Anchor ratios now/earlier -> the drift, its standard error, and whether it is worth correcting. */
+/** Anchor ratios now/earlier -> the drift and its standard error. */
 export function driftOf(
   anchors: readonly { cell: string; earlierMs: number; nowMs: number; error: number }[],
 ): Anchoring {
@@ -629,12 +633,13 @@ export function driftOf(
   const own = Math.sqrt(anchors.reduce((sum, a) => sum + 2 * a.error ** 2, 0)) / anchors.length;
   const spread =
     anchors.length > 1 ? robustCv(logRatios.map((r) => Math.exp(r))) / Math.sqrt(anchors.length) : 0;
-  const driftError = Math.hypot(own, spread);
+  const mean = logRatios.reduce((sum, r) => sum + r, 0) / logRatios.length;
+  const squares = logRatios.reduce((sum, r) => sum + (r - mean) ** 2, 0);
   return {
     anchors: anchors.map(({ cell, earlierMs, nowMs }) => ({ cell, earlierMs, nowMs })),
     drift,
-    driftError,
-    corrected: Math.log(drift) < -2 * driftError,
+    driftError: Math.hypot(own, spread),
+    dispersion: anchors.length > 1 ? Math.sqrt(squares / (anchors.length - 1)) : 0,
   };
 }
 

@@ -236,7 +236,10 @@ export function reproduceCommand(report: SearchReport): string {
   return args.map(shellWord).join(' ');
 }
 
-/** "samples: 0.1 busy cores (load 0.4); verifications: 0.1-1.2 busy cores, drift x0.98-x1.06 (1 corrected)" */
+/**
+ * "samples: 0.1 busy cores (load 0.4); 6 later calls: 0.1-1.2 busy cores, anchors' drift
+ * x0.98-x1.06 (latencies corrected for it), anchors disagreeing by up to 1.2%"
+ */
 function conditionsText(conditions: NonNullable<SearchReport['conditions']>): string {
   const cores = (values: number[]): string => {
     const low = Math.min(...values).toFixed(1);
@@ -248,12 +251,16 @@ function conditionsText(conditions: NonNullable<SearchReport['conditions']>): st
     `samples: ${cores([first!.backgroundCores])} (load average ${first!.loadAverage[0].toFixed(1)})`,
   ];
   if (rest.length > 0) {
-    const drifts = rest.flatMap((c) => (c.anchoring ? [c.anchoring.drift] : []));
-    const corrected = rest.filter((c) => c.anchoring?.corrected).length;
+    const anchorings = rest.flatMap((c) => (c.anchoring ? [c.anchoring] : []));
+    const drifts = anchorings.map((a) => a.drift);
+    const dispersions = anchorings.map((a) => a.dispersion);
     parts.push(
       `${rest.length} later call(s) (verifications, well-known designs): ${cores(rest.map((c) => c.backgroundCores))}` +
         (drifts.length > 0
-          ? `, anchors' drift x${Math.min(...drifts).toFixed(3)}-x${Math.max(...drifts).toFixed(3)} (${corrected} corrected)`
+          ? `, anchors' drift x${Math.min(...drifts).toFixed(3)}-x${Math.max(...drifts).toFixed(3)} (latencies corrected for it)`
+          : '') +
+        (dispersions.length > 0
+          ? `, anchors disagreeing by up to ${(Math.max(...dispersions) * 100).toFixed(1)}%`
           : ''),
     );
   }

@@ -58,6 +58,12 @@ export function roundUpToPreferred(ms: number): number {
 /** Perturbed fronts the knee is voted on, and the relative sd of their perturbation. */
 const KNEE_VOTES = 48;
 const KNEE_VOTE_NOISE = 0.03;
+/**
+ * The share of the votes a target needs to be chosen over a slower one (one value tried, looking
+ * at knee targets over 10 simulated cold runs, 2% noise, on six HELP columns: the most frequent
+ * target 8.17 -> 8.67 of 10 runs; README.md has the check on the other columns).
+ */
+const KNEE_MIN_SHARE = 0.25;
 
 export interface KneeTarget {
   /** The target: the knee's predicted latency with room for the margin, rounded up (roundUpToPreferred). */
@@ -93,10 +99,17 @@ export function kneeBudget(
     latencyMs,
     taskScore: scores[code]!,
   })).filter((p) => p.latencyMs >= fastestMeasuredMs && onFront(p.code, scores, usable));
-  const votes = new Map<number, number>();
+  const targetOf = (code: number): number =>
+    roundUpToPreferred(latencies[code]! * Math.exp(room.marginZ * room.noise));
+  // Votes are tallied by the target they lead to (cells a few percent apart round to one target),
+  // and per target by knee cell.
+  const votes = new Map<number, Map<number, number>>();
   const vote = (points: typeof candidates): void => {
     const knee = kneePoint(paretoFront(points));
-    if (knee) votes.set(knee.code, (votes.get(knee.code) ?? 0) + 1);
+    if (!knee) return;
+    const target = targetOf(knee.code);
+    const cells = votes.get(target) ?? new Map<number, number>();
+    votes.set(target, cells.set(knee.code, (cells.get(knee.code) ?? 0) + 1));
   };
   vote(candidates);
   for (let i = 1; i < KNEE_VOTES; i++) {
@@ -104,10 +117,22 @@ export function kneeBudget(
       candidates.map((p) => ({ ...p, latencyMs: p.latencyMs * Math.exp(KNEE_VOTE_NOISE * random.normal()) })),
     );
   }
-  // The most voted knee; ties go to the faster cell, then the lower code.
+  if (votes.size === 0) {
+    return { ms: roundUpToPreferred(fastestMeasuredMs), kneeMs: fastestMeasuredMs, kneeCode: -1 };
+  }
+  const total = (cells: Map<number, number>): number => [...cells.values()].reduce((a, b) => a + b, 0);
+  const targets = [...votes.entries()].sort(([a], [b]) => a - b);
+  const mostVoted = Math.max(...targets.map(([, cells]) => total(cells)));
+  // The fastest target holding a fair share of the votes, not the most voted one: a front with two
+  // bends of about equal weight splits the votes near half and half, and the most voted of the two
+  // then flips with every run's noise; the faster one holds its share in every run.
+  const [ms, cells] =
+    targets.find(([, cells]) => total(cells) >= KNEE_MIN_SHARE * KNEE_VOTES) ??
+    targets.find(([, cells]) => total(cells) === mostVoted)!;
+  // Its knee cell: the most voted; ties go to the faster cell, then the lower code.
   let kneeCode = -1;
-  for (const [code, count] of votes) {
-    const best = votes.get(kneeCode) ?? 0;
+  for (const [code, count] of cells) {
+    const best = cells.get(kneeCode) ?? 0;
     if (
       count > best ||
       (count === best &&
@@ -116,12 +141,7 @@ export function kneeBudget(
     )
       kneeCode = code;
   }
-  const kneeMs = kneeCode >= 0 ? latencies[kneeCode]! : fastestMeasuredMs;
-  return {
-    ms: roundUpToPreferred(kneeMs * Math.exp(room.marginZ * room.noise)),
-    kneeMs,
-    kneeCode,
-  };
+  return { ms, kneeMs: latencies[kneeCode]!, kneeCode };
 }
 
 /** The front over every evaluated cell, measured latencies replacing predictions where known. */

@@ -38,6 +38,11 @@ export interface Recommendation extends VerifiedCell {
   /** The measured latency a cell had to stay under to be certified (the budget less the margin). */
   readonly certifiedBelowMs: number;
   readonly reason: string;
+  /**
+   * With no cell certified: the other verified cells measured within measurement noise of the
+   * fastest, tied with it on latency (the pick among them is the best task score, then the lower code).
+   */
+  readonly tied?: readonly string[];
 }
 
 /** No margin: the measurement is taken as exact (a noise-free recorded device). */
@@ -70,7 +75,19 @@ export function recommend(
       reason: fittingReason(fitting, verifiedCount, marginNote),
     };
   }
-  const fastest = verified.reduce((a, b) => (b.measuredMs < a.measuredMs ? b : a));
+  const noiseOf = (cell: VerifiedCell): number =>
+    typeof margin.noise === 'number' ? margin.noise : (margin.noise.get(cell.code) ?? 0);
+  const quickest = verified.reduce((a, b) => (b.measuredMs < a.measuredMs ? b : a));
+  // Cells measured within noise of the quickest are tied with it: which of them read fastest is
+  // the noise's choice and changed from run to run, so the best task score among them is taken
+  // (then the lower code), the same in every run that measures them alike.
+  const tiedCells = verified.filter(
+    (v) => Math.log(v.measuredMs / quickest.measuredMs) <= Math.hypot(noiseOf(v), noiseOf(quickest)),
+  );
+  const fastest = tiedCells.reduce((a, b) =>
+    b.taskScore > a.taskScore || (b.taskScore === a.taskScore && b.code < a.code) ? b : a,
+  );
+  const tied = tiedCells.filter((v) => v !== fastest).map((v) => v.cell);
   // With no sample certified, the pipeline's competing sample is its fastest one.
   const samples =
     sampleCount === 0
@@ -78,7 +95,11 @@ export function recommend(
       : sampleCount === 1
         ? ' nor the fastest sample'
         : ` nor ${sampleCount} sample cells`;
-  const noise = typeof margin.noise === 'number' ? margin.noise : (margin.noise.get(fastest.code) ?? 0);
+  const which =
+    tied.length > 0
+      ? `the best task score among the ${tied.length + 1} measured within noise of the fastest`
+      : 'the fastest of them';
+  const noise = noiseOf(fastest);
   const spread = noise > 0 ? ` ± ${(fastest.measuredMs * noise).toPrecision(2)} ms` : '';
   const against = `measured ${fastest.measuredMs.toPrecision(3)} ms${spread} against ${budgetMs.toPrecision(3)} ms`;
   // Nothing is certified on hope: a measurement under the budget but inside its own noise margin
@@ -88,13 +109,14 @@ export function recommend(
     withinBudget: false,
     certified: false,
     certifiedBelowMs: threshold(fastest),
+    ...(tied.length > 0 ? { tied } : {}),
     reason:
       fastest.measuredMs <= budgetMs
         ? `could not certify: ${against}${fastest.source === 'sample' ? ' (a sample cell)' : ''}, inside the ` +
           `noise margin (certified below ${threshold(fastest).toPrecision(3)} ms); none of the ${verifiedCount} ` +
-          `verified cells${samples} measured clear of it, so this is the fastest of them`
+          `verified cells${samples} measured clear of it, so this is ${which}`
         : `none of the ${verifiedCount} verified cells${samples} measured within ${budgetMs.toPrecision(3)} ms${marginNote}; ` +
-          `this is the fastest of them (${against}${fastest.source === 'sample' ? ', a sample cell' : ''})`,
+          `this is ${which} (${against}${fastest.source === 'sample' ? ', a sample cell' : ''})`,
   };
 }
 
