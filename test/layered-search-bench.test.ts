@@ -86,7 +86,7 @@ describe('layered search benchmark', () => {
       [['--devices', 'pixel3'], /no column 'pixel3'; the device columns are: dev_x, dev_y/],
       [['--strategies', 'evolution', '--evaluations', '10'], /--evaluations 10 is below .* population of 20/],
       [['--strategies', 'local', '--evaluations', '100'], /a cell and its 176 neighbours.*--evaluations 177/],
-      [['--evaluations', '150'], /below what the local strategy needs/],
+      [['--strategies', 'evolution,local', '--evaluations', '150'], /below what the local strategy needs/],
       [
         ['--strategies', 'controller'],
         /'controller' cannot run in the fbnet benchmark yet; expected auto or evolution/,

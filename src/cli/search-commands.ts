@@ -10,6 +10,7 @@ import { CONTROLLER_FILE, DEFAULT_PRETRAIN, pretrain } from '../controller/pretr
 import { samplePrior, syntheticLatencies } from '../devices/synthetic.js';
 import { UsageError } from '../errors.js';
 import {
+  checkEvaluations,
   DEFAULT_SEARCH,
   resolveStrategy,
   runSearch,
@@ -22,7 +23,7 @@ import { reportFiles, toReport, writeReport } from '../report/report.js';
 import { StagedFolder } from '../util/staged-folder.js';
 import { integerIn, OPTIONS } from '../options.js';
 import { STRATEGIES, STRATEGY_CHOICES, type StrategyChoice } from '../search/strategies.js';
-import { ARCHITECTURE_STRATEGIES } from '../search/architecture-search.js';
+import { ARCHITECTURE_STRATEGIES, type ArchitectureStrategy } from '../search/architecture-search.js';
 import {
   DEFAULT_BEST_KNOWN_FACTOR,
   DEFAULT_LAYERED_EVALUATIONS,
@@ -417,7 +418,7 @@ async function layeredSearchBench(flags: SearchBenchFlags, command: Command): Pr
   const dataset = spaceDataset(space, flags.dataset, command);
   const chosen =
     command.getOptionValueSource('strategies') === 'default'
-      ? [...ARCHITECTURE_STRATEGIES]
+      ? defaultLayeredStrategies(space, flags.evaluations ?? DEFAULT_LAYERED_EVALUATIONS)
       : flags.strategies.map((strategy) =>
           resolveStrategy(
             { strategy, space, dataset, ...(flags.controller ? { controllerPath: flags.controller } : {}) },
@@ -450,4 +451,19 @@ async function layeredSearchBench(flags: SearchBenchFlags, command: Command): Pr
   });
   if (flags.json) return printJson(result);
   process.stdout.write(formatLayeredSearchBench(result));
+}
+
+/** Every strategy that can start with `evaluations` (local search needs a whole climb step). */
+function defaultLayeredStrategies(space: SearchSpace, evaluations: number): ArchitectureStrategy[] {
+  return ARCHITECTURE_STRATEGIES.filter((strategy) => {
+    try {
+      checkEvaluations(strategy, evaluations, space);
+      return true;
+    } catch {
+      stderrLogger.info(
+        `--evaluations ${evaluations} is too few for ${strategy}: left out of the default strategies`,
+      );
+      return false;
+    }
+  });
 }
