@@ -8,7 +8,11 @@ import path from 'node:path';
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { formatLayeredSearchBench, runLayeredSearchBench } from '../src/bench/layered-search-bench.js';
+import {
+  formatLayeredSearchBench,
+  runLayeredSearchBench,
+  taskScoreBound,
+} from '../src/bench/layered-search-bench.js';
 import { layeredSpaceById } from '../src/bench/layered-spaces.js';
 import { runCli } from '../src/cli/program.js';
 import { createNetworkTaskScorer } from '../src/proxies/task-scorer.js';
@@ -45,18 +49,21 @@ describe('layered search benchmark', () => {
     const space = layeredSpaceById('macro');
     const table = additiveTable(space, 60, ['dev_a', 'dev_b']);
     const scorer = await createNetworkTaskScorer(space, { referenceSize: 2, cacheDir: null });
+    const settings = {
+      samples: 6,
+      budgets: [0.5],
+      seeds: 1,
+      strategies: ['random', 'evolution'] as const,
+      evaluations: 20,
+      bestKnownFactor: 1,
+    };
     const result = await runLayeredSearchBench({
+      ...settings,
       space,
       table,
       devices: ['dev_b'],
-      samples: 6,
       verify: 5,
-      budgets: [0.5],
-      seeds: 1,
       noise: 0.03,
-      strategies: ['random', 'evolution'],
-      evaluations: 20,
-      bestKnownFactor: 1,
       cacheDir: null,
       scorer,
     });
@@ -75,6 +82,7 @@ describe('layered search benchmark', () => {
     expect(result.summary.random!.beat_best_known).toBe(0);
     expect(result.results[0]!.regret).toBeGreaterThanOrEqual(0);
     expect(result.task_scores_computed).toBeLessThanOrEqual(6 + 20 + 20);
+    expect(taskScoreBound(settings, 1)).toBe(6 + 20 + (20 + 20));
     expect(formatLayeredSearchBench(result)).toMatch(/random\t[\d.]+\t[\d.]+%/);
   }, 120_000);
 

@@ -48,8 +48,9 @@ import type { SearchBenchOptions } from './search-bench.js';
  * CIFAR-100, an idle core; 2 s at a load average of 8). The best-known runs dominate: per device
  * and budget every strategy runs again with bestKnownFactor x the evaluations, and only random
  * search's draws are shared across devices and budgets. At 100 evaluations, factor 5, evolution and
- * random, 3 columns x 3 budgets x 1 seed: at most 10 + 500 + 9 x (480 + 80), about 5,500 task
- * scores. The issue's factor of 20 (`--best-known-factor 20`) is about 20,500, three hours or more.
+ * random, 3 columns x 3 budgets x 1 seed: at most 10 + 500 + 9 x (500 + 100), about 5,900 task
+ * scores (taskScoreBound). The issue's factor of 20 (`--best-known-factor 20`) is about 21,000: three
+ * hours or more.
  * Local search needs one full climb step to start (an architecture and its 176 neighbours in
  * FBNet), so it runs only when asked for with `--evaluations 177` or more.
  */
@@ -209,6 +210,10 @@ export async function runLayeredSearchBench(
       { dataset, bank, measurementNoise: options.noise },
     );
   const design = designLayeredSamples(space, options.samples, { dataset });
+  logger.info(
+    `at most ${taskScoreBound(options, names.length).toLocaleString('en-US')} task scores to compute ` +
+      `(fewer where runs share architectures or the cache has them)`,
+  );
   const designScores = await scores(design);
 
   const additiveFit: LayeredSearchBenchResult['additive_fit'][number][] = [];
@@ -345,6 +350,29 @@ export async function runLayeredSearchBench(
     median_ms_per_evaluation: costs.length > 0 ? median(costs) : Number.NaN,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * Distinct task scores a run may compute: the samples, the best-known runs (random search's draws
+ * are the same for every column and budget) and the seeds' runs (seed 0's random run is a prefix
+ * of its best-known run).
+ */
+export function taskScoreBound(
+  options: Pick<
+    LayeredSearchBenchOptions,
+    'samples' | 'strategies' | 'evaluations' | 'bestKnownFactor' | 'budgets' | 'seeds'
+  >,
+  devices: number,
+): number {
+  const pairs = devices * options.budgets.length;
+  const known = options.evaluations * options.bestKnownFactor;
+  const others = options.strategies.filter((s) => s !== 'random').length;
+  const random = options.strategies.includes('random') ? 1 : 0;
+  return (
+    options.samples +
+    random * (known + (options.seeds - 1) * options.evaluations) +
+    others * pairs * (known + options.seeds * options.evaluations)
+  );
 }
 
 interface SampleFit {
