@@ -122,6 +122,26 @@ export function readLayeredTable(path: string, space: BenchLayeredSpace): Layere
   return parseLayeredTable(text, path, space);
 }
 
+/**
+ * The device columns to benchmark (`devices`, default all), refusing an unknown column and one
+ * with a hole (`need` says why a hole matters).
+ */
+export function completeColumns(
+  table: LayeredTable,
+  devices: readonly string[] | undefined,
+  need: string,
+): readonly string[] {
+  const names = devices ?? table.columns;
+  requireColumns(table.source, names, table.latencies, table.columns);
+  for (const name of names) {
+    const missing = table.latencies.get(name)!.findIndex((value) => Number.isNaN(value));
+    if (missing >= 0) {
+      throw new UsageError(`${table.source}: column '${name}' has no latency in row ${missing + 2}; ${need}`);
+    }
+  }
+  return names;
+}
+
 export interface LayeredBenchOptions extends BenchRunOptions {
   readonly table: LayeredTable;
   readonly space: BenchLayeredSpace;
@@ -172,16 +192,7 @@ export async function runLayeredLatencyBench(options: LayeredBenchOptions): Prom
   if (!Number.isInteger(samples) || samples < 2) {
     throw new UsageError(`--samples ${samples}: the latency model needs at least 2 measured architectures`);
   }
-  const names = options.devices ?? table.columns;
-  requireColumns(table.source, names, table.latencies, table.columns);
-  for (const name of names) {
-    const missing = table.latencies.get(name)!.findIndex((value) => Number.isNaN(value));
-    if (missing >= 0) {
-      throw new UsageError(
-        `${table.source}: column '${name}' has no latency in row ${missing + 2}; the ${space.id} benchmark needs every row measured`,
-      );
-    }
-  }
+  const names = completeColumns(table, options.devices, `the ${space.id} benchmark needs every row measured`);
   const rows = table.architectures.length;
   if (rows < samples + 10) {
     throw new UsageError(
@@ -364,27 +375,44 @@ const CEILING_FOLDS = 5;
 function crossFittedCeiling(columns: readonly Int32Array[], truth: Float64Array, d: number): number {
   const predicted = new Float64Array(truth.length);
   for (let fold = 0; fold < CEILING_FOLDS; fold++) {
-    const gram = squareMatrix(d);
-    const rhs = new Float64Array(d);
+    const weights = fitLayerWeights(columns, truth, d, (i) => i % CEILING_FOLDS !== fold);
     columns.forEach((active, i) => {
-      if (i % CEILING_FOLDS === fold) return;
-      for (const a of active) {
-        rhs[a] = rhs[a]! + truth[i]!;
-        for (const b of active) gram.data[a * d + b] = gram.data[a * d + b]! + 1;
-      }
-    });
-    // The constant is the sum of each layer's indicators: a whisper of ridge picks one solution.
-    for (let i = 0; i < d; i++)
-      gram.data[i * d + i] = gram.data[i * d + i]! + 1e-6 * (1 + gram.data[i * d + i]!);
-    const weights = choleskySolve(cholesky(gram), rhs);
-    columns.forEach((active, i) => {
-      if (i % CEILING_FOLDS !== fold) return;
-      let sum = 0;
-      for (const a of active) sum += weights[a]!;
-      predicted[i] = sum;
+      if (i % CEILING_FOLDS === fold) predicted[i] = layeredSum(weights, active);
     });
   }
   return spearman(predicted, truth);
+}
+
+/**
+ * Least squares of one indicator per (layer, choice) plus a constant (`layeredColumns`) on the rows
+ * `include` keeps (default all): a per-block latency table.
+ */
+export function fitLayerWeights(
+  columns: readonly Int32Array[],
+  truth: ArrayLike<number>,
+  d: number,
+  include: (row: number) => boolean = () => true,
+): Float64Array {
+  const gram = squareMatrix(d);
+  const rhs = new Float64Array(d);
+  columns.forEach((active, i) => {
+    if (!include(i)) return;
+    for (const a of active) {
+      rhs[a] = rhs[a]! + truth[i]!;
+      for (const b of active) gram.data[a * d + b] = gram.data[a * d + b]! + 1;
+    }
+  });
+  // The constant is the sum of each layer's indicators: a whisper of ridge picks one solution.
+  for (let i = 0; i < d; i++)
+    gram.data[i * d + i] = gram.data[i * d + i]! + 1e-6 * (1 + gram.data[i * d + i]!);
+  return choleskySolve(cholesky(gram), rhs);
+}
+
+/** An architecture's latency under per-block weights: the sum over its active columns. */
+export function layeredSum(weights: Float64Array, active: Int32Array): number {
+  let sum = 0;
+  for (const a of active) sum += weights[a]!;
+  return sum;
 }
 
 const COVERAGE_STRIDE = 5;

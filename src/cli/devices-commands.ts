@@ -243,7 +243,7 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
  * The input setting of a layered space: its first unless `--dataset` names one of its own (the
  * option's NB201 default does not apply to it).
  */
-function spaceDataset(space: BenchLayeredSpace, dataset: string, command: Command): string {
+export function spaceDataset(space: BenchLayeredSpace, dataset: string, command: Command): string {
   if (command.getOptionValueSource('dataset') === 'default') return space.datasets[0]!;
   if (!space.datasets.includes(dataset)) {
     throw new UsageError(

@@ -10,6 +10,7 @@ import { CONTROLLER_FILE, DEFAULT_PRETRAIN, pretrain } from '../controller/pretr
 import { samplePrior, syntheticLatencies } from '../devices/synthetic.js';
 import { UsageError } from '../errors.js';
 import {
+  checkEvaluations,
   DEFAULT_SEARCH,
   resolveStrategy,
   runSearch,
@@ -22,6 +23,13 @@ import { reportFiles, toReport, writeReport } from '../report/report.js';
 import { StagedFolder } from '../util/staged-folder.js';
 import { integerIn, OPTIONS } from '../options.js';
 import { STRATEGIES, STRATEGY_CHOICES, type StrategyChoice } from '../search/strategies.js';
+import { ARCHITECTURE_STRATEGIES, type ArchitectureStrategy } from '../search/architecture-search.js';
+import {
+  DEFAULT_BEST_KNOWN_FACTOR,
+  DEFAULT_LAYERED_EVALUATIONS,
+  DEFAULT_LAYERED_SEEDS,
+} from '../bench/layered-search-bench.js';
+import { spaceDataset } from './devices-commands.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
 import { stderrLogger } from '../util/log.js';
 import {
@@ -220,9 +228,10 @@ interface PretrainFlags {
 }
 
 interface SearchBenchFlags {
+  space: SearchSpace;
   table: string;
   devices?: string[];
-  accuracy: string;
+  accuracy?: string;
   dataset: Dataset;
   samples: number;
   verify: number;
@@ -233,6 +242,7 @@ interface SearchBenchFlags {
   controller?: string;
   evaluations?: number;
   unseen?: string[];
+  bestKnownFactor: number;
   json?: boolean;
 }
 
@@ -259,9 +269,13 @@ export function registerSearchCommands(program: Command, bench: Command): void {
   bench
     .command('search')
     .description('the whole search on recorded devices vs the oracle, each strategy and the naive baseline')
-    .requiredOption('--table <csv>', 'latency table (index,arch_str,<device columns>)')
+    .addOption(spaceOption())
+    .requiredOption(
+      '--table <csv>',
+      'latency table (index,arch_str,<device columns>; index,arch,op_idx,<device columns> in layered spaces)',
+    )
     .option('--devices <list>', 'comma-separated device columns (default: all)', nameList)
-    .requiredOption('--accuracy <csv>', 'accuracy table with <dataset>_test_acc (nb201_accuracy.csv)')
+    .option('--accuracy <csv>', 'accuracy table with <dataset>_test_acc (nb201_accuracy.csv; NB201 only)')
     .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
     .addOption(samplesOption('sample cells per device'))
     .option('--verify <n>', 'verification measurements', positiveInteger, DEFAULT_SEARCH.verify)
@@ -285,12 +299,24 @@ export function registerSearchCommands(program: Command, bench: Command): void {
     .option('--controller <file>', 'controller artifact (default: the bundled one)')
     .option(
       '--evaluations <n>',
-      'cells for random/evolution (default: as many as the controller)',
+      `cells for random/evolution (default: as many as the controller; layered spaces: ${DEFAULT_LAYERED_EVALUATIONS} task scores per run)`,
       positiveInteger,
     )
     .option('--unseen <list>', 'devices not used to choose the prior, summarized separately', nameList)
+    .option(
+      '--best-known-factor <n>',
+      'layered spaces: the best-known runs get this many times the evaluations, with exact latency',
+      positiveInteger,
+      DEFAULT_BEST_KNOWN_FACTOR,
+    )
     .option('--json', 'print one JSON object')
-    .action(async (flags: SearchBenchFlags) => {
+    .action(async (flags: SearchBenchFlags, command: Command) => {
+      if (flags.space.id !== DEFAULT_SPACE_ID) return layeredSearchBench(flags, command);
+      if (!flags.accuracy) {
+        throw new UsageError(
+          `bench search --space ${DEFAULT_SPACE_ID} needs --accuracy <csv> (nb201_accuracy.csv: <dataset>_test_acc columns)`,
+        );
+      }
       const { formatSearchBench, runSearchBench } = await import('../bench/search-bench.js');
       const result = await runSearchBench({
         table: flags.table,
@@ -378,4 +404,66 @@ export function registerSearchCommands(program: Command, bench: Command): void {
         process.off('SIGTERM', onSignal);
       }
     });
+}
+
+/**
+ * `bench search --space <layered space>`: strategies over architectures with the real task score
+ * (src/bench/layered-search-bench.ts); `auto` is the space's default strategy.
+ */
+async function layeredSearchBench(flags: SearchBenchFlags, command: Command): Promise<void> {
+  const { layeredSpaceById } = await import('../bench/layered-spaces.js');
+  const { formatLayeredSearchBench, runLayeredSearchBench } =
+    await import('../bench/layered-search-bench.js');
+  const space = layeredSpaceById(flags.space.id);
+  const dataset = spaceDataset(space, flags.dataset, command);
+  const chosen =
+    command.getOptionValueSource('strategies') === 'default'
+      ? defaultLayeredStrategies(space, flags.evaluations ?? DEFAULT_LAYERED_EVALUATIONS)
+      : flags.strategies.map((strategy) =>
+          resolveStrategy(
+            { strategy, space, dataset, ...(flags.controller ? { controllerPath: flags.controller } : {}) },
+            stderrLogger,
+          ),
+        );
+  const strategies = [...new Set(chosen)].map((strategy) => {
+    const found = ARCHITECTURE_STRATEGIES.find((s) => s === strategy);
+    if (!found) {
+      throw new UsageError(
+        `--strategies: ${quote(strategy)} cannot run in the ${space.id} benchmark yet; expected auto or ${ARCHITECTURE_STRATEGIES.join(', ')}`,
+      );
+    }
+    return found;
+  });
+  const result = await runLayeredSearchBench({
+    space,
+    table: flags.table,
+    ...(flags.devices ? { devices: flags.devices } : {}),
+    dataset,
+    samples: flags.samples,
+    verify: flags.verify,
+    budgets: flags.budgets,
+    seeds: command.getOptionValueSource('seeds') === 'default' ? DEFAULT_LAYERED_SEEDS : flags.seeds,
+    noise: flags.noise,
+    strategies,
+    evaluations: flags.evaluations ?? DEFAULT_LAYERED_EVALUATIONS,
+    bestKnownFactor: flags.bestKnownFactor,
+    logger: stderrLogger,
+  });
+  if (flags.json) return printJson(result);
+  process.stdout.write(formatLayeredSearchBench(result));
+}
+
+/** Every strategy that can start with `evaluations` (local search needs a whole climb step). */
+function defaultLayeredStrategies(space: SearchSpace, evaluations: number): ArchitectureStrategy[] {
+  return ARCHITECTURE_STRATEGIES.filter((strategy) => {
+    try {
+      checkEvaluations(strategy, evaluations, space);
+      return true;
+    } catch {
+      stderrLogger.info(
+        `--evaluations ${evaluations} is too few for ${strategy}: left out of the default strategies`,
+      );
+      return false;
+    }
+  });
 }

@@ -7,7 +7,8 @@ import type { MeasureOptions, MeasurementCondition, MeasurementResult } from '..
 import type { FrontPoint } from '../search/front.js';
 import type { Recommendation, VerifiedCell } from '../search/recommend.js';
 import type { StrategyChoice, StrategyName } from '../search/strategies.js';
-import type { PublicForm, SearchSpace } from '../spaces/space.js';
+import type { Architecture, PublicForm, SearchSpace } from '../spaces/space.js';
+import type { LatencyModel } from '../devices/latency-model.js';
 
 export type { FrontPoint } from '../search/front.js';
 
@@ -203,4 +204,11 @@ export interface VerifyOptions {
    * next choice learns from the last; without it, the sample fit's predictions are used throughout.
    */
   readonly refitDataset?: string;
+  /**
+   * The architecture behind a code; default `space.fromCode`. A space that cannot be enumerated
+   * numbers the architectures its search scored (and its samples) and verifies those numbers.
+   */
+  readonly architectureOf?: (code: number) => Architecture;
+  /** Fits the latency model the refits use; default NB201's model with `refitDataset`'s prior. */
+  readonly fitModel?: (samples: { cells: Architecture[]; latenciesMs: number[] }) => LatencyModel;
 }

@@ -2,7 +2,7 @@
 // latency model after each, and apply the recommendation rule to what was measured.
 import type { Device } from '../devices/device.js';
 import { LIVE_REPEATABILITY } from '../devices/live.js';
-import { fitLatencyModel } from '../devices/latency-model.js';
+import { fitLatencyModel, type LatencyModel } from '../devices/latency-model.js';
 import { recommend, type Recommendation, type VerifiedCell } from '../search/recommend.js';
 import type { Evaluations } from '../search/strategies.js';
 import {
@@ -14,7 +14,7 @@ import {
   LAST_CHANCE_MIN_PASS,
   SELECTION_BIAS_SDS,
 } from '../search/verification.js';
-import type { SearchSpace } from '../spaces/space.js';
+import type { Architecture } from '../spaces/space.js';
 import type { Logger } from '../util/log.js';
 import { median } from '../util/stats.js';
 import { predictionFloor } from './adapt.js';
@@ -60,7 +60,8 @@ export async function verifyCandidates(
   recommendation: Recommendation;
 }> {
   const { space } = options;
-  const usable = (code: number): boolean => space.isUsable(space.fromCode(code));
+  const architectureOf = options.architectureOf ?? ((code: number) => space.fromCode(code));
+  const usable = (code: number): boolean => space.isUsable(architectureOf(code));
   const marginZ = options.marginZ ?? DEFAULT_MARGIN_Z;
   const noiseNow = (): number | ReadonlyMap<number, number> =>
     typeof options.noise === 'number' ? options.noise : options.noise();
@@ -100,8 +101,8 @@ export async function verifyCandidates(
     });
     if (next === undefined) break;
     const result = await logger.group(
-      `verifying candidate ${toMeasure.length + 1} by measuring it: ${space.format(space.fromCode(next))}`,
-      () => device.measure([space.fromCode(next)]),
+      `verifying candidate ${toMeasure.length + 1} by measuring it: ${space.format(architectureOf(next))}`,
+      () => device.measure([architectureOf(next)]),
     );
     toMeasure.push(next);
     measured.set(next, result.latenciesMs[0]!);
@@ -112,7 +113,11 @@ export async function verifyCandidates(
         bestCertified(measured, options.scores, options.budgetMs, { noise: noiseNow(), marginZ }, usable)
           ?.score ?? -Infinity;
       const contenders = plausible.filter((code) => options.scores[code]! > floor && !measured.has(code));
-      predicted = refitPredictions(space, measured, contenders, adapted.predicted, options.refitDataset);
+      const fit =
+        options.fitModel ??
+        ((samples: { cells: Architecture[]; latenciesMs: number[] }) =>
+          fitLatencyModel(samples, { dataset: options.refitDataset }));
+      predicted = refitPredictions(architectureOf, measured, contenders, adapted.predicted, fit);
     }
   }
   const margin = { noise: noiseNow(), marginZ };
@@ -138,7 +143,7 @@ export async function verifyCandidates(
   ];
   const verified: VerifiedCell[] = candidates.map(({ code, source }) => ({
     code,
-    cell: space.format(space.fromCode(code)),
+    cell: space.format(architectureOf(code)),
     measuredMs: measured.get(code)!,
     predictedMs: adapted.predicted.mean[code]!,
     predictedStdMs: adapted.predicted.std[code]!,
@@ -155,25 +160,22 @@ export async function verifyCandidates(
 
 /** Predictions of a model refitted to every measurement so far, for `codes`; others keep `base`. */
 function refitPredictions(
-  space: SearchSpace,
+  architectureOf: (code: number) => Architecture,
   measured: ReadonlyMap<number, number>,
   codes: readonly number[],
   base: AdaptedDevice['predicted'],
-  dataset: string,
+  fit: (samples: { cells: Architecture[]; latenciesMs: number[] }) => LatencyModel,
 ): AdaptedDevice['predicted'] {
   const codesMeasured = [...measured.keys()];
-  const model = fitLatencyModel(
-    {
-      cells: codesMeasured.map((code) => space.fromCode(code)),
-      latenciesMs: codesMeasured.map((c) => measured.get(c)!),
-    },
-    { dataset },
-  );
+  const model = fit({
+    cells: codesMeasured.map(architectureOf),
+    latenciesMs: codesMeasured.map((c) => measured.get(c)!),
+  });
   const mean = Float64Array.from(base.mean);
   const std = Float64Array.from(base.std);
   const floor = predictionFloor(measured.values());
   for (const code of codes) {
-    const prediction = model.predict(space.fromCode(code));
+    const prediction = model.predict(architectureOf(code));
     mean[code] = Math.max(prediction.meanMs, floor);
     std[code] = prediction.stdMs;
   }

@@ -24,6 +24,11 @@ export const OVER_BUDGET_PENALTY = 5;
 
 /** The objective every strategy maximizes: task score, minus a steep penalty above the budget. */
 export function objective(problem: SearchProblem, code: number): number {
-  const ratio = problem.latencyMs[code]! / problem.budgetMs;
-  return problem.taskScore[code]! - (ratio > 1 ? OVER_BUDGET_PENALTY * Math.min(2, Math.log2(ratio)) : 0);
+  return penalizedScore(problem.taskScore[code]!, problem.latencyMs[code]!, problem.budgetMs);
+}
+
+/** The objective of one architecture from its task score and latency (any space, dense or not). */
+export function penalizedScore(taskScore: number, latencyMs: number, budgetMs: number): number {
+  const ratio = latencyMs / budgetMs;
+  return taskScore - (ratio > 1 ? OVER_BUDGET_PENALTY * Math.min(2, Math.log2(ratio)) : 0);
 }
