@@ -2,13 +2,14 @@
 // for any space whose architectures list their primitive operators (SearchSpace.operators). A
 // device prices each operator from its shape through a handful of physical parameters (per-kernel
 // launch or dispatch cost, how launch overlaps execution, the efficiency of dense 1x1, grouped 1x1,
-// depthwise KxK (with a per-filter setup cost) and dense convolutions, activation and weight
-// traffic through a roofline with a cache cliff, SIMD channel padding, unfused BatchNorm/ReLU
-// kernels, the channel shuffle, the residual add, identity layers, batch size) plus shape-specific
-// kernel choices, interactions between neighbouring layers, measurement noise and timer
-// resolution. Each layer's operators follow from its own choice, so a device is a table of
-// per-(position, choice) costs plus a constant (stem and head): what the latency model's features
-// express exactly; the interactions and noise are the misfit no per-layer model can remove.
+// depthwise KxK (with a per-channel setup cost, and a generic path for channel counts the fast
+// kernels do not cover) and dense convolutions, activation and weight traffic through a roofline
+// with a cache cliff, SIMD channel padding, unfused BatchNorm/ReLU kernels, the channel shuffle,
+// the residual add, identity layers, batch size) plus shape-specific kernel choices, interactions
+// between neighbouring layers, measurement noise and timer resolution. Each layer's operators
+// follow from its own choice, so a device is a table of per-(position, choice) costs plus a
+// constant (stem and head): what the latency model's features express exactly; the interactions
+// and noise are the misfit no per-layer model can remove.
 //
 // How the mechanisms were chosen: by studying the shared FBNet table's 20 device columns (HELP's
 // 1080 Ti, 2080 Ti, Titan X and Titan Xp at batch 1, 32 and 64, Xeon Gold 6240, Silver 4114 and
@@ -205,23 +206,50 @@ export const LAYERED_PRIOR = {
   fallbackFactor: [1.5, 8] as const,
   /**
    * Per-filter cost of depthwise convolutions, on this share of batch-1 devices: a direct depthwise
-   * kernel sets up each channel's filter (loads its K² taps, enters its loops), which small maps
-   * cannot amortize; the cost is this many output pixels' worth of the channel's compute,
-   * log-uniform (so per channel and tap, whatever the map size). Evidence: non-negative fits of
-   * MACs by kind and resolution put the Xeons' and the Samsung A50's depthwise cost per MAC 4x
-   * higher at 4x4 than at 8x8 (Gold 6240: 16.0 vs 3.7 per million MACs; A50 26 vs 5.3), the ratio
-   * of the areas: a cost per channel and tap, not per MAC; the FPGA's grows with area (none). The
-   * range comes from fits of the 9 baseline features plus this one to all rows (the Xeons fit best
-   * from 1,000 pixels on, the A50 from 256 on), not from benchmark runs; the share was not varied.
-   * Batch 1 only, because a batched kernel amortizes the setup over its images: chosen looking at
-   * the benchmark, where charging it on batched devices too (once per call) cost the batch-32/64
-   * GPUs 0.002-0.005 and Pixel 3 0.004 more (per image: Pixel 3 0.014). Channel-count cliffs
-   * (every depthwise or grouped operator on some channel counts slow, for the Xeons' 24-channel
-   * layers) were tried beside it and dropped: no gain on the Xeons, the phones 0.10 lower. Leave it
-   * out with `bench latency --without filter-cost`.
+   * kernel sets up each channel (loads its filter, enters its loops), which small maps cannot
+   * amortize; the cost is this many MACs' worth of dense 1x1 compute per channel, log-uniform,
+   * whatever the map size and the kernel size. Evidence: non-negative fits of MACs by kind and
+   * resolution put the Xeons' and the Samsung A50's depthwise cost per MAC 4x higher at 4x4 than at
+   * 8x8 (Gold 6240: 16.0 vs 3.7 per million MACs; A50 26 vs 5.3), the ratio of the areas. Fits of
+   * the 9 baseline features plus depthwise MACs, channels and channels x K² to all rows put it on
+   * channels alone (weight on channels x K² zero on the three Xeons and the Essential Phone, 3% of
+   * it on the A50): Gold 6240 0.887 -> 0.946 rho with channels instead of channels x K², Silver
+   * 4114 0.868 -> 0.919, Silver 4210R 0.912 -> 0.954, A50 0.889 -> 0.901; the kernel size barely
+   * changes a block's cost there (k5 = k3 within 5% outside the 24-channel layers). The cost per
+   * channel is 12,000-14,000 dense-1x1 MACs on the Xeons, 7,000-8,000 on the phones, 1,300-2,000
+   * on the FPGA and Pixel 3; the range is those fits' (whole rows, not benchmark runs) with margin;
+   * the share was not varied. The previous form, per channel and tap (x K², through the depthwise
+   * kernel-size law), is what those fits reject. Batch 1 only, because a batched kernel amortizes
+   * the setup over its images: chosen looking at the benchmark (with the per-tap form), where
+   * charging it on batched devices too (once per call) cost the batch-32/64 GPUs 0.002-0.005 and
+   * Pixel 3 0.004 more (per image: Pixel 3 0.014). Leave it out with `bench latency --without
+   * filter-cost`.
    */
   filterCostShare: 0.5,
-  filterCostPixels: [64, 16384] as const,
+  filterCostMacs: [500, 50000] as const,
+  /**
+   * Uncovered channel counts of depthwise kernels, on this share of devices: a runtime's fast
+   * depthwise kernels cover some channel counts only; each distinct channel count of the space's
+   * depthwise operators is left uncovered with a per-device rate (uniform), and there a generic
+   * path runs instead, its compute multiplied by a factor (log-uniform). Unlike the fallback kernels
+   * above (per shape), it strikes every depthwise operator of that channel count, whatever its map
+   * size, stride or kernel size. Evidence (fits as for the per-filter cost, plus one free cost per
+   * depthwise channel count): on all three Xeons the 24-channel depthwise convolutions (the e1
+   * blocks of the 32x32 stage and its stride-2 exit) cost 0.9-1.8 ms where their channel count
+   * gives 0.06 (the other 15 channel counts of the space follow one smooth law of channels, the 72
+   * and 16 channels at the same 32x32 included); alike at stride 1 and 2 and at k3 and k5 within
+   * 40%; with the per-channel cost, one free cost for 24 channels takes the Xeons' fits from
+   * 0.946/0.919/0.954 to 0.961/0.947/0.988 (ceilings 0.963/0.948/0.994). The two phones show the
+   * 24-channel operators 3-17x dearer (small beside their noise); Pixel 3 and Eyeriss do not, nor
+   * the batch-1 GPUs; the batched GPUs at most 0.1 ms at the stride-2 shapes (under 1% of their
+   * latency). So batch-1 devices only; factor and rate from those fits (one of 16 channel counts;
+   * ~15x the compute), the share from three (to five) of 20 columns, not from benchmark runs (a
+   * share of 0.5 and rates to 0.25 scored the same on 9 columns, 4 seeds). Leave it out with
+   * `bench latency --without generic-depthwise`.
+   */
+  genericShare: 0.3,
+  genericRate: [0, 0.15] as const,
+  genericFactor: [2, 30] as const,
   /** Stem, head and runtime overhead over the mean architecture's searchable layers, log-uniform. */
   overheadFraction: [0.02, 1.5] as const,
   /**
@@ -252,6 +280,8 @@ export interface LayeredDevice {
   readonly meanMs: number;
   /** Share of the mean latency that kernel launches account for (the part the mixture splits on). */
   readonly launchShare: number;
+  /** Images per call (1 or a power of two). */
+  readonly batch: number;
   /** Whether some of its operator shapes run fallback kernels (see LAYERED_PRIOR.fallbackShare). */
   readonly fallbacks: boolean;
   readonly interactionMs: number;
@@ -320,8 +350,12 @@ function shapeHashOf(op: Operator): number {
 }
 
 /** Mechanisms of the prior that a benchmark can leave out to show what they bring (ablation). */
-export type LayeredMechanism = 'filter-cost' | 'kind-macs';
-export const LAYERED_MECHANISMS: readonly LayeredMechanism[] = ['filter-cost', 'kind-macs'];
+export type LayeredMechanism = 'filter-cost' | 'kind-macs' | 'generic-depthwise';
+export const LAYERED_MECHANISMS: readonly LayeredMechanism[] = [
+  'filter-cost',
+  'kind-macs',
+  'generic-depthwise',
+];
 
 /**
  * Draws one synthetic device for a layered space and prices its table. Mechanisms in `without`
@@ -357,10 +391,20 @@ export function sampleLayeredDevice(
   const fallbackRate = random.next() < H.fallbackShare ? uniform(random, H.fallbackRate) : 0;
   const fallbackFactor = logUniform(random, H.fallbackFactor);
   const filterDraw = random.child('filter-cost');
-  const filterPixels =
+  const filterMacs =
     filterDraw.next() < H.filterCostShare && batch === 1 && !without.has('filter-cost')
-      ? logUniform(filterDraw, H.filterCostPixels)
+      ? logUniform(filterDraw, H.filterCostMacs)
       : 0;
+  const genericDraw = random.child('generic-depthwise');
+  const genericRate =
+    genericDraw.next() < H.genericShare && batch === 1 && !without.has('generic-depthwise')
+      ? uniform(genericDraw, H.genericRate)
+      : 0;
+  const genericFactor = logUniform(genericDraw, H.genericFactor);
+  const genericSeed = genericDraw.int(2 ** 31);
+  /** Whether a depthwise operator of this many channels runs the generic path. */
+  const uncovered = (channels: number): boolean =>
+    genericRate > 0 && (hash32(genericSeed ^ 0x1b873593, channels) + 0.5) / 4294967296 < genericRate;
   const pad = (channels: number): number => Math.ceil(channels / width) * width;
 
   let launchTotal = 0;
@@ -402,13 +446,13 @@ export function sampleLayeredDevice(
         const k2 = op.kernel * op.kernel;
         const kernelFactor =
           (k2 ** -flatness * Math.exp(H.kernelJitterSd * hashedNormal(kernelSeed, op.kernel))) / depthwise;
-        const filterSetup = filterPixels * pad(op.outChannels) * k2;
-        cost = kernel(
-          (paddedMacs(op) + filterSetup) * macUnit * jitter * kernelFactor,
-          moved + k2 * op.outChannels * weightTime,
-          workingSet,
-          meanWeight,
-        );
+        const setup = filterMacs * pad(op.outChannels);
+        const compute =
+          (paddedMacs(op) * kernelFactor + setup) *
+          macUnit *
+          jitter *
+          (uncovered(op.outChannels) ? genericFactor : 1);
+        cost = kernel(compute, moved + k2 * op.outChannels * weightTime, workingSet, meanWeight);
         break;
       }
       case 'shuffle':
@@ -453,6 +497,7 @@ export function sampleLayeredDevice(
     overheadMs: overhead * scale,
     meanMs,
     launchShare: Math.min(1, launchTotal / unscaledMean),
+    batch,
     fallbacks: fallbackRate > 0,
     interactionMs,
     noiseSd,
