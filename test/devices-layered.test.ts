@@ -125,39 +125,6 @@ describe('synthetic devices for layered networks', () => {
     );
   });
 
-  it('run every depthwise operator of an uncovered channel count on the generic path, and nothing else', () => {
-    const channels = (op: Operator): number => (op.kind === 'depthwise' ? op.outChannels : -1);
-    let found = 0;
-    for (let k = 0; k < 80 && found < 3; k++) {
-      const full = sampleLayeredDevice(new Random(9).child(String(k)), table);
-      const plain = sampleLayeredDevice(
-        new Random(9).child(String(k)),
-        table,
-        new Set(['generic-depthwise']),
-      );
-      expect(full.noiseSd).toBe(plain.noiseSd);
-      // Costs are scaled to the device's drawn mean latency: unchanged blocks share the lowest ratio.
-      const ratios = Array.from(full.costs, (cost, j) => cost / plain.costs[j]!);
-      const unchanged = Math.min(...ratios);
-      const dearer = new Set<number>();
-      ratios.forEach((ratio, j) => {
-        if (ratio > unchanged * (1 + 1e-9))
-          for (const op of table.operators[j]!) if (op.kind === 'depthwise') dearer.add(channels(op));
-      });
-      if (dearer.size === 0) continue;
-      found++;
-      expect(full.batch).toBe(1);
-      // Every block whose depthwise convolution has one of those channel counts is dearer, whatever
-      // its layer, stride or kernel size; no other block changes.
-      table.operators.forEach((ops, j) => {
-        if (ops.some((op) => dearer.has(channels(op))))
-          expect(ratios[j]!).toBeGreaterThan(unchanged * (1 + 1e-9));
-        else expect(ratios[j]! / unchanged).toBeCloseTo(1, 9);
-      });
-    }
-    expect(found).toBeGreaterThan(0);
-  });
-
   it('give whole-network latencies near their per-layer sum (interactions and noise only)', () => {
     const device = sampleLayeredDevice(new Random(7), table);
     for (const arch of randomArchitectures(20, 3)) {

@@ -5,10 +5,10 @@
 // weights need no projection. The mixture's parts split the bank by how much of a device's latency
 // is kernel launches: launch-bound devices (GPUs at batch 1) price every block alike while
 // compute-bound ones price them by arithmetic, and one Gaussian over both would blur the two; and
-// by batch size (1 or more images per call), so that mechanisms only batch-1 devices have (the
-// per-filter cost and uncovered channel counts of depthwise kernels) stay out of the parts batched
-// devices choose. A last part holds devices priced by MACs alone (each operator kind at its own
-// rate): the fallback where the measurements are mostly noise (see MACS_DEVICES).
+// by batch size (1 or more images per call), so that what only batch-1 devices have (the per-filter
+// cost of depthwise kernels) stays out of the parts batched devices choose. A last part holds
+// devices priced by MACs alone (each operator kind at its own rate): the fallback where the
+// measurements are mostly noise (see MACS_DEVICES).
 import { UsageError } from '../errors.js';
 import { type Operator, operatorMacs } from '../spaces/operators.js';
 import type { Architecture } from '../spaces/space.js';
@@ -348,11 +348,9 @@ const MARGINAL_WEIGHT = 2;
  * which only some devices have. Designed against it, the picks chase its direction and lose the
  * wide latency range that noisy devices need. Chosen looking at the benchmark: designed against
  * per-filter costs and channel-count cliffs (since dropped), the Essential Phone fell from 0.979 to
- * 0.840 in efficiency on 5 designs (8 columns: 0.950 to 0.932). The generic depthwise kernels of
- * uncovered channel counts are left out too, untried in the design: the design stays the one the
- * figures before them were measured with.
+ * 0.840 in efficiency on 5 designs (8 columns: 0.950 to 0.932).
  */
-const DESIGN_WITHOUT: ReadonlySet<LayeredMechanism> = new Set(['filter-cost', 'generic-depthwise']);
+const DESIGN_WITHOUT: ReadonlySet<LayeredMechanism> = new Set(['filter-cost']);
 /** Random architectures the product's design picks from before improving each pick. */
 const DESIGN_POOL = 3000;
 /** Passes of one-position-at-a-time improvement of each pick. */

@@ -2,14 +2,13 @@
 // for any space whose architectures list their primitive operators (SearchSpace.operators). A
 // device prices each operator from its shape through a handful of physical parameters (per-kernel
 // launch or dispatch cost, how launch overlaps execution, the efficiency of dense 1x1, grouped 1x1,
-// depthwise KxK (with a per-channel setup cost, and a generic path for channel counts the fast
-// kernels do not cover) and dense convolutions, activation and weight traffic through a roofline
-// with a cache cliff, SIMD channel padding, unfused BatchNorm/ReLU kernels, the channel shuffle,
-// the residual add, identity layers, batch size) plus shape-specific kernel choices, interactions
-// between neighbouring layers, measurement noise and timer resolution. Each layer's operators
-// follow from its own choice, so a device is a table of per-(position, choice) costs plus a
-// constant (stem and head): what the latency model's features express exactly; the interactions
-// and noise are the misfit no per-layer model can remove.
+// depthwise KxK (with a per-channel setup cost) and dense convolutions, activation and weight
+// traffic through a roofline with a cache cliff, SIMD channel padding, unfused BatchNorm/ReLU
+// kernels, the channel shuffle, the residual add, identity layers, batch size) plus shape-specific
+// kernel choices, interactions between neighbouring layers, measurement noise and timer
+// resolution. Each layer's operators follow from its own choice, so a device is a table of
+// per-(position, choice) costs plus a constant (stem and head): what the latency model's features
+// express exactly; the interactions and noise are the misfit no per-layer model can remove.
 //
 // How the mechanisms were chosen: by studying the shared FBNet table's 20 device columns (HELP's
 // 1080 Ti, 2080 Ti, Titan X and Titan Xp at batch 1, 32 and 64, Xeon Gold 6240, Silver 4114 and
@@ -223,33 +222,17 @@ export const LAYERED_PRIOR = {
    * the setup over its images: chosen looking at the benchmark (with the per-tap form), where
    * charging it on batched devices too (once per call) cost the batch-32/64 GPUs 0.002-0.005 and
    * Pixel 3 0.004 more (per image: Pixel 3 0.014). Leave it out with `bench latency --without
-   * filter-cost`.
+   * filter-cost`. Tried beside it and dropped: uncovered channel counts, for the Xeons' 24-channel
+   * depthwise convolutions, which cost 15x what the smooth law of the other 15 channel counts gives
+   * them at both strides and kernel sizes (fits with one free cost for them: 0.961/0.947/0.988
+   * against ceilings 0.963/0.948/0.994). On 30% of batch-1 devices each depthwise channel count was
+   * left uncovered at a per-device rate (0-0.15), its compute x2-30: the best single synthetic
+   * device did not move on the Xeons, and in the full benchmark (10 seeds over 5 designs) it
+   * raised the Silvers 0.874 -> 0.880 and 0.902 -> 0.912, left the Gold level (0.886) and put both
+   * phones below total MACs (Essential 0.712 -> 0.678, A50 0.868 -> 0.853; MACs 0.699, 0.866).
    */
   filterCostShare: 0.5,
   filterCostMacs: [500, 50000] as const,
-  /**
-   * Uncovered channel counts of depthwise kernels, on this share of devices: a runtime's fast
-   * depthwise kernels cover some channel counts only; each distinct channel count of the space's
-   * depthwise operators is left uncovered with a per-device rate (uniform), and there a generic
-   * path runs instead, its compute multiplied by a factor (log-uniform). Unlike the fallback kernels
-   * above (per shape), it strikes every depthwise operator of that channel count, whatever its map
-   * size, stride or kernel size. Evidence (fits as for the per-filter cost, plus one free cost per
-   * depthwise channel count): on all three Xeons the 24-channel depthwise convolutions (the e1
-   * blocks of the 32x32 stage and its stride-2 exit) cost 0.9-1.8 ms where their channel count
-   * gives 0.06 (the other 15 channel counts of the space follow one smooth law of channels, the 72
-   * and 16 channels at the same 32x32 included); alike at stride 1 and 2 and at k3 and k5 within
-   * 40%; with the per-channel cost, one free cost for 24 channels takes the Xeons' fits from
-   * 0.946/0.919/0.954 to 0.961/0.947/0.988 (ceilings 0.963/0.948/0.994). The two phones show the
-   * 24-channel operators 3-17x dearer (small beside their noise); Pixel 3 and Eyeriss do not, nor
-   * the batch-1 GPUs; the batched GPUs at most 0.1 ms at the stride-2 shapes (under 1% of their
-   * latency). So batch-1 devices only; factor and rate from those fits (one of 16 channel counts;
-   * ~15x the compute), the share from three (to five) of 20 columns, not from benchmark runs (a
-   * share of 0.5 and rates to 0.25 scored the same on 9 columns, 4 seeds). Leave it out with
-   * `bench latency --without generic-depthwise`.
-   */
-  genericShare: 0.3,
-  genericRate: [0, 0.15] as const,
-  genericFactor: [2, 30] as const,
   /** Stem, head and runtime overhead over the mean architecture's searchable layers, log-uniform. */
   overheadFraction: [0.02, 1.5] as const,
   /**
@@ -350,12 +333,8 @@ function shapeHashOf(op: Operator): number {
 }
 
 /** Mechanisms of the prior that a benchmark can leave out to show what they bring (ablation). */
-export type LayeredMechanism = 'filter-cost' | 'kind-macs' | 'generic-depthwise';
-export const LAYERED_MECHANISMS: readonly LayeredMechanism[] = [
-  'filter-cost',
-  'kind-macs',
-  'generic-depthwise',
-];
+export type LayeredMechanism = 'filter-cost' | 'kind-macs';
+export const LAYERED_MECHANISMS: readonly LayeredMechanism[] = ['filter-cost', 'kind-macs'];
 
 /**
  * Draws one synthetic device for a layered space and prices its table. Mechanisms in `without`
@@ -395,16 +374,6 @@ export function sampleLayeredDevice(
     filterDraw.next() < H.filterCostShare && batch === 1 && !without.has('filter-cost')
       ? logUniform(filterDraw, H.filterCostMacs)
       : 0;
-  const genericDraw = random.child('generic-depthwise');
-  const genericRate =
-    genericDraw.next() < H.genericShare && batch === 1 && !without.has('generic-depthwise')
-      ? uniform(genericDraw, H.genericRate)
-      : 0;
-  const genericFactor = logUniform(genericDraw, H.genericFactor);
-  const genericSeed = genericDraw.int(2 ** 31);
-  /** Whether a depthwise operator of this many channels runs the generic path. */
-  const uncovered = (channels: number): boolean =>
-    genericRate > 0 && (hash32(genericSeed ^ 0x1b873593, channels) + 0.5) / 4294967296 < genericRate;
   const pad = (channels: number): number => Math.ceil(channels / width) * width;
 
   let launchTotal = 0;
@@ -447,11 +416,7 @@ export function sampleLayeredDevice(
         const kernelFactor =
           (k2 ** -flatness * Math.exp(H.kernelJitterSd * hashedNormal(kernelSeed, op.kernel))) / depthwise;
         const setup = filterMacs * pad(op.outChannels);
-        const compute =
-          (paddedMacs(op) * kernelFactor + setup) *
-          macUnit *
-          jitter *
-          (uncovered(op.outChannels) ? genericFactor : 1);
+        const compute = (paddedMacs(op) * kernelFactor + setup) * macUnit * jitter;
         cost = kernel(compute, moved + k2 * op.outChannels * weightTime, workingSet, meanWeight);
         break;
       }
