@@ -2,7 +2,7 @@
 // for any space whose architectures list their primitive operators (SearchSpace.operators). A
 // device prices each operator from its shape through a handful of physical parameters (per-kernel
 // launch or dispatch cost, how launch overlaps execution, the efficiency of dense 1x1, grouped 1x1,
-// depthwise KxK (with a per-filter setup cost) and dense convolutions, activation and weight
+// depthwise KxK (with a per-channel setup cost) and dense convolutions, activation and weight
 // traffic through a roofline with a cache cliff, SIMD channel padding, unfused BatchNorm/ReLU
 // kernels, the channel shuffle, the residual add, identity layers, batch size) plus shape-specific
 // kernel choices, interactions between neighbouring layers, measurement noise and timer
@@ -205,23 +205,34 @@ export const LAYERED_PRIOR = {
   fallbackFactor: [1.5, 8] as const,
   /**
    * Per-filter cost of depthwise convolutions, on this share of batch-1 devices: a direct depthwise
-   * kernel sets up each channel's filter (loads its K² taps, enters its loops), which small maps
-   * cannot amortize; the cost is this many output pixels' worth of the channel's compute,
-   * log-uniform (so per channel and tap, whatever the map size). Evidence: non-negative fits of
-   * MACs by kind and resolution put the Xeons' and the Samsung A50's depthwise cost per MAC 4x
-   * higher at 4x4 than at 8x8 (Gold 6240: 16.0 vs 3.7 per million MACs; A50 26 vs 5.3), the ratio
-   * of the areas: a cost per channel and tap, not per MAC; the FPGA's grows with area (none). The
-   * range comes from fits of the 9 baseline features plus this one to all rows (the Xeons fit best
-   * from 1,000 pixels on, the A50 from 256 on), not from benchmark runs; the share was not varied.
-   * Batch 1 only, because a batched kernel amortizes the setup over its images: chosen looking at
-   * the benchmark, where charging it on batched devices too (once per call) cost the batch-32/64
-   * GPUs 0.002-0.005 and Pixel 3 0.004 more (per image: Pixel 3 0.014). Channel-count cliffs
-   * (every depthwise or grouped operator on some channel counts slow, for the Xeons' 24-channel
-   * layers) were tried beside it and dropped: no gain on the Xeons, the phones 0.10 lower. Leave it
-   * out with `bench latency --without filter-cost`.
+   * kernel sets up each channel (loads its filter, enters its loops), which small maps cannot
+   * amortize; the cost is this many MACs' worth of dense 1x1 compute per channel, log-uniform,
+   * whatever the map size and the kernel size. Evidence: non-negative fits of MACs by kind and
+   * resolution put the Xeons' and the Samsung A50's depthwise cost per MAC 4x higher at 4x4 than at
+   * 8x8 (Gold 6240: 16.0 vs 3.7 per million MACs; A50 26 vs 5.3), the ratio of the areas. Fits of
+   * the 9 baseline features plus depthwise MACs, channels and channels x K² to all rows put it on
+   * channels alone (weight on channels x K² zero on the three Xeons and the Essential Phone, 3% of
+   * it on the A50): Gold 6240 0.887 -> 0.946 rho with channels instead of channels x K², Silver
+   * 4114 0.868 -> 0.919, Silver 4210R 0.912 -> 0.954, A50 0.889 -> 0.901; the kernel size barely
+   * changes a block's cost there (k5 = k3 within 5% outside the 24-channel layers). The cost per
+   * channel is 12,000-14,000 dense-1x1 MACs on the Xeons, 7,000-8,000 on the phones, 1,300-2,000
+   * on the FPGA and Pixel 3; the range is those fits' (whole rows, not benchmark runs) with margin;
+   * the share was not varied. The previous form, per channel and tap (x K², through the depthwise
+   * kernel-size law), is what those fits reject. Batch 1 only, because a batched kernel amortizes
+   * the setup over its images: chosen looking at the benchmark (with the per-tap form), where
+   * charging it on batched devices too (once per call) cost the batch-32/64 GPUs 0.002-0.005 and
+   * Pixel 3 0.004 more (per image: Pixel 3 0.014). Leave it out with `bench latency --without
+   * filter-cost`. Tried beside it and dropped: uncovered channel counts, for the Xeons' 24-channel
+   * depthwise convolutions, which cost 15x what the smooth law of the other 15 channel counts gives
+   * them at both strides and kernel sizes (fits with one free cost for them: 0.961/0.947/0.988
+   * against ceilings 0.963/0.948/0.994). On 30% of batch-1 devices each depthwise channel count was
+   * left uncovered at a per-device rate (0-0.15), its compute x2-30: the best single synthetic
+   * device did not move on the Xeons, and in the full benchmark (10 seeds over 5 designs) it
+   * raised the Silvers 0.874 -> 0.880 and 0.902 -> 0.912, left the Gold level (0.886) and put both
+   * phones below total MACs (Essential 0.712 -> 0.678, A50 0.868 -> 0.853; MACs 0.699, 0.866).
    */
   filterCostShare: 0.5,
-  filterCostPixels: [64, 16384] as const,
+  filterCostMacs: [500, 50000] as const,
   /** Stem, head and runtime overhead over the mean architecture's searchable layers, log-uniform. */
   overheadFraction: [0.02, 1.5] as const,
   /**
@@ -252,6 +263,8 @@ export interface LayeredDevice {
   readonly meanMs: number;
   /** Share of the mean latency that kernel launches account for (the part the mixture splits on). */
   readonly launchShare: number;
+  /** Images per call (1 or a power of two). */
+  readonly batch: number;
   /** Whether some of its operator shapes run fallback kernels (see LAYERED_PRIOR.fallbackShare). */
   readonly fallbacks: boolean;
   readonly interactionMs: number;
@@ -357,9 +370,9 @@ export function sampleLayeredDevice(
   const fallbackRate = random.next() < H.fallbackShare ? uniform(random, H.fallbackRate) : 0;
   const fallbackFactor = logUniform(random, H.fallbackFactor);
   const filterDraw = random.child('filter-cost');
-  const filterPixels =
+  const filterMacs =
     filterDraw.next() < H.filterCostShare && batch === 1 && !without.has('filter-cost')
-      ? logUniform(filterDraw, H.filterCostPixels)
+      ? logUniform(filterDraw, H.filterCostMacs)
       : 0;
   const pad = (channels: number): number => Math.ceil(channels / width) * width;
 
@@ -402,13 +415,9 @@ export function sampleLayeredDevice(
         const k2 = op.kernel * op.kernel;
         const kernelFactor =
           (k2 ** -flatness * Math.exp(H.kernelJitterSd * hashedNormal(kernelSeed, op.kernel))) / depthwise;
-        const filterSetup = filterPixels * pad(op.outChannels) * k2;
-        cost = kernel(
-          (paddedMacs(op) + filterSetup) * macUnit * jitter * kernelFactor,
-          moved + k2 * op.outChannels * weightTime,
-          workingSet,
-          meanWeight,
-        );
+        const setup = filterMacs * pad(op.outChannels);
+        const compute = (paddedMacs(op) * kernelFactor + setup) * macUnit * jitter;
+        cost = kernel(compute, moved + k2 * op.outChannels * weightTime, workingSet, meanWeight);
         break;
       }
       case 'shuffle':
@@ -453,6 +462,7 @@ export function sampleLayeredDevice(
     overheadMs: overhead * scale,
     meanMs,
     launchShare: Math.min(1, launchTotal / unscaledMean),
+    batch,
     fallbacks: fallbackRate > 0,
     interactionMs,
     noiseSd,
