@@ -2,7 +2,7 @@
 // results out: the flow is src/pipeline.ts, pretraining is src/controller/pretrain.ts.
 import path from 'node:path';
 
-import { LIVE_REPEATABILITY } from '../devices/live.js';
+import { MEASURED_VERIFICATION_NOISE } from '../devices/live.js';
 import { Option, type Command } from 'commander';
 
 import { PRIOR_HASH } from '../controller/prior.js';
@@ -289,7 +289,7 @@ export function registerSearchCommands(program: Command, bench: Command): void {
       '--noise <fraction>',
       "multiplicative measurement noise (default: the live protocol's measured repeatability)",
       fractionValue,
-      LIVE_REPEATABILITY,
+      MEASURED_VERIFICATION_NOISE,
     )
     .addOption(
       new Option('--strategies <list>', "strategies to compare (auto: the space's default)")
