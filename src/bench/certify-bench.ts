@@ -190,14 +190,12 @@ export async function runCertifyBench(
     );
     result.cells.forEach((cell, i) => repeats[i]!.push(cell.medianMs));
   }
-  const [reference, sampleReference] = [
-    cells.map((cell, i) => {
-      const values = repeats[i]!;
-      const ms = median(values);
-      return { cell: formatCell(cell), ms, spread: (Math.max(...values) - Math.min(...values)) / ms };
-    }),
-    repeats.slice(cells.length).map(median),
-  ];
+  const reference = cells.map((cell, i) => {
+    const values = repeats[i]!;
+    const ms = median(values);
+    return { cell: formatCell(cell), ms, spread: (Math.max(...values) - Math.min(...values)) / ms };
+  });
+  const sampleReference = repeats.slice(cells.length).map(median);
 
   const results: CertifyRow[] = [];
   const calibration: CalibrationRow[] = [];

@@ -99,15 +99,14 @@ export function kneeBudget(
     latencyMs,
     taskScore: scores[code]!,
   })).filter((p) => p.latencyMs >= fastestMeasuredMs && onFront(p.code, scores, usable));
-  const targetOf = (code: number): number =>
-    roundUpToPreferred(latencies[code]! * Math.exp(room.marginZ * room.noise));
+  const roomFactor = Math.exp(room.marginZ * room.noise);
   // Votes are tallied by the target they lead to (cells a few percent apart round to one target),
   // and per target by knee cell.
   const votes = new Map<number, Map<number, number>>();
   const vote = (points: typeof candidates): void => {
     const knee = kneePoint(paretoFront(points));
     if (!knee) return;
-    const target = targetOf(knee.code);
+    const target = roundUpToPreferred(latencies[knee.code]! * roomFactor);
     const cells = votes.get(target) ?? new Map<number, number>();
     votes.set(target, cells.set(knee.code, (cells.get(knee.code) ?? 0) + 1));
   };
@@ -118,17 +117,21 @@ export function kneeBudget(
     );
   }
   if (votes.size === 0) {
-    return { ms: roundUpToPreferred(fastestMeasuredMs), kneeMs: fastestMeasuredMs, kneeCode: -1 };
+    return {
+      ms: roundUpToPreferred(fastestMeasuredMs * roomFactor),
+      kneeMs: fastestMeasuredMs,
+      kneeCode: -1,
+    };
   }
-  const total = (cells: Map<number, number>): number => [...cells.values()].reduce((a, b) => a + b, 0);
-  const targets = [...votes.entries()].sort(([a], [b]) => a - b);
-  const mostVoted = Math.max(...targets.map(([, cells]) => total(cells)));
+  const targets = [...votes.entries()]
+    .map(([ms, cells]) => ({ ms, cells, count: [...cells.values()].reduce((a, b) => a + b, 0) }))
+    .sort((a, b) => a.ms - b.ms);
   // The fastest target holding a fair share of the votes, not the most voted one: a front with two
   // bends of about equal weight splits the votes near half and half, and the most voted of the two
   // then flips with every run's noise; the faster one holds its share in every run.
-  const [ms, cells] =
-    targets.find(([, cells]) => total(cells) >= KNEE_MIN_SHARE * KNEE_VOTES) ??
-    targets.find(([, cells]) => total(cells) === mostVoted)!;
+  const { ms, cells } =
+    targets.find((t) => t.count >= KNEE_MIN_SHARE * KNEE_VOTES) ??
+    targets.reduce((a, b) => (b.count > a.count ? b : a));
   // Its knee cell: the most voted; ties go to the faster cell, then the lower code.
   let kneeCode = -1;
   for (const [code, count] of cells) {

@@ -5,7 +5,7 @@
 // certified, say so and recommend the fastest verified cell. A sample cell may compete too (its
 // measurement exists already); it is counted and named apart from the cells verified, since its
 // model value is a fit to that very measurement, not a prediction.
-import { certifiedThresholdMs, type MeasurementMargin } from './verification.js';
+import { certifiedThresholdMs, noiseOf, type MeasurementMargin } from './verification.js';
 
 /**
  * Where a measured candidate came from: a verification measurement spent on it, or a sample cell
@@ -75,14 +75,14 @@ export function recommend(
       reason: fittingReason(fitting, verifiedCount, marginNote),
     };
   }
-  const noiseOf = (cell: VerifiedCell): number =>
-    typeof margin.noise === 'number' ? margin.noise : (margin.noise.get(cell.code) ?? 0);
   const quickest = verified.reduce((a, b) => (b.measuredMs < a.measuredMs ? b : a));
   // Cells measured within noise of the quickest are tied with it: which of them read fastest is
   // the noise's choice and changed from run to run, so the best task score among them is taken
   // (then the lower code), the same in every run that measures them alike.
   const tiedCells = verified.filter(
-    (v) => Math.log(v.measuredMs / quickest.measuredMs) <= Math.hypot(noiseOf(v), noiseOf(quickest)),
+    (v) =>
+      Math.log(v.measuredMs / quickest.measuredMs) <=
+      Math.hypot(noiseOf(margin, v.code), noiseOf(margin, quickest.code)),
   );
   const fastest = tiedCells.reduce((a, b) =>
     b.taskScore > a.taskScore || (b.taskScore === a.taskScore && b.code < a.code) ? b : a,
@@ -99,7 +99,7 @@ export function recommend(
     tied.length > 0
       ? `the best task score among the ${tied.length + 1} measured within noise of the fastest`
       : 'the fastest of them';
-  const noise = noiseOf(fastest);
+  const noise = noiseOf(margin, fastest.code);
   const spread = noise > 0 ? ` ± ${(fastest.measuredMs * noise).toPrecision(2)} ms` : '';
   const against = `measured ${fastest.measuredMs.toPrecision(3)} ms${spread} against ${budgetMs.toPrecision(3)} ms`;
   // Nothing is certified on hope: a measurement under the budget but inside its own noise margin

@@ -22,9 +22,14 @@ export interface MeasurementMargin {
  */
 export const DEFAULT_MARGIN_Z = 1.645;
 
+/** The relative noise of a measurement of `code` under `margin` (0 where it is not known). */
+export function noiseOf(margin: MeasurementMargin, code: number): number {
+  return typeof margin.noise === 'number' ? margin.noise : (margin.noise.get(code) ?? 0);
+}
+
 /** The latency a measurement of `code` must not exceed to certify it within `budgetMs`. */
 export function certifiedThresholdMs(budgetMs: number, code: number, margin: MeasurementMargin): number {
-  const noise = typeof margin.noise === 'number' ? margin.noise : (margin.noise.get(code) ?? 0);
+  const noise = noiseOf(margin, code);
   // Noise is multiplicative (log-normal), so the margin is a factor, not an offset.
   return budgetMs * Math.exp(-margin.marginZ * noise);
 }
