@@ -12,7 +12,7 @@ import { invalidValue, UsageError } from './errors.js';
 import { BUDGET_ACCEPTED, parseBudget } from './search/budget.js';
 import { STRATEGY_CHOICES, type StrategyChoice } from './search/strategies.js';
 import { DATASETS_ACCEPTED, parseDataset, type Dataset } from './spaces/nb201/datasets.js';
-import { DEFAULT_SPACE_ID, SPACE_IDS } from './spaces/index.js';
+import { DATASETS_BY_SPACE, DEFAULT_SPACE_ID, SPACE_IDS } from './spaces/index.js';
 
 /** How a value is read from text, and what is accepted, in words that fit after "expected". */
 export interface ValueSpec<T> {
@@ -178,6 +178,12 @@ export const budgetValue: ValueSpec<number> = { accepted: BUDGET_ACCEPTED, parse
 
 export const datasetValue: ValueSpec<Dataset> = { accepted: DATASETS_ACCEPTED, parse: parseDataset };
 
+/** A dataset of some space (which one's is checked once the space is known: `datasetOf`). */
+const anySpaceDatasetValue: ValueSpec<string> = {
+  accepted: `one of ${DATASETS_BY_SPACE}`,
+  parse: (text) => text.trim(),
+};
+
 /**
  * The options the CLI and the action share (the action's own inputs are in src/action/inputs.ts).
  * An entry with `input` is an action input: action.yml must describe it with the same accepted
@@ -200,9 +206,8 @@ export const OPTIONS = {
   dataset: {
     flag: '--dataset <name>',
     input: 'dataset',
-    description: 'dataset (network input size and classes)',
-    value: datasetValue,
-    defaultText: 'cifar10',
+    description: "dataset (network input size and classes); default: the space's first",
+    value: anySpaceDatasetValue,
   },
   samples: {
     flag: '--samples <n>',
@@ -222,7 +227,7 @@ export const OPTIONS = {
     flag: '--strategy <name>',
     input: 'strategy',
     description:
-      'search strategy (auto: the controller if --controller is given, else exhaustive where the space can be enumerated, else evolution; see the README)',
+      'search strategy (auto: the controller if --controller is given, else exhaustive where a proxy table scores every architecture (nb201), else evolution; see the README)',
     value: oneOf(STRATEGY_CHOICES) as ValueSpec<StrategyChoice>,
     defaultText: 'auto',
   },

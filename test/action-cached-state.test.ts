@@ -17,7 +17,7 @@ import type { AdaptationRecord, SearchResult } from '../src/pipeline/index.js';
 import { silentLogger } from '../src/util/log.js';
 import { xeonFingerprint as fingerprint } from './support/fingerprint.js';
 
-const settings = { cache: true, dataset: 'cifar10', provider: 'cpu', threads: 1 } as const;
+const settings = { cache: true, space: 'nb201', dataset: 'cifar10', provider: 'cpu', threads: 1 } as const;
 
 /** Entries by key, kept as cache entry files; restore matches an exact key, else the newest by prefix. */
 class FileStore implements MeasurementsStore {

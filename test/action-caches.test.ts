@@ -18,6 +18,7 @@ import { xeonFingerprint as fingerprint } from './support/fingerprint.js';
 const identity: MeasurementIdentity = {
   hardwareTag: 'ci-box',
   fingerprint,
+  space: 'nb201',
   dataset: 'cifar10',
   settings: { provider: 'cpu', threads: 1, batchSize: 1 },
 };
@@ -75,13 +76,17 @@ describe('action cache entries', () => {
     expect(reusable({ ...entry, settings: { ...entry.settings, threads: 4 } }, identity)).toBe(
       'other measurement settings',
     );
+    // Entries from before the field were NB201's; Macro's codes name other networks.
+    expect(reusable({ ...entry, space: 'nb201' }, identity)).toBeUndefined();
+    expect(reusable(entry, { ...identity, space: 'macro' })).toBe('another search space');
   });
 
-  it('keys measurements by dataset, hardware tag, fingerprint and settings', () => {
+  it('keys measurements by space, dataset, hardware tag, fingerprint and settings', () => {
     const prefix = measurementsKeyPrefix(identity);
     expect(prefix).toMatch(
-      new RegExp(`^simnas-measurements-v1-cifar10-ci-box-${fingerprint.hash}-[0-9a-f]{8}-$`),
+      new RegExp(`^simnas-measurements-v1-nb201-cifar10-ci-box-${fingerprint.hash}-[0-9a-f]{8}-$`),
     );
+    expect(measurementsKeyPrefix({ ...identity, space: 'macro' })).not.toBe(prefix);
     expect(measurementsKeyPrefix({ ...identity, settings: { ...identity.settings, threads: 2 } })).not.toBe(
       prefix,
     );

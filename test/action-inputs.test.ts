@@ -30,6 +30,17 @@ describe('action inputs', () => {
       reportDir: path.resolve('/repo/simnas-report'),
     });
     expect(settings.budgetMs).toBeUndefined();
+    // Without a dataset, the space's first; one of another space is refused, naming the input.
+    expect(readActionSettings(reader({ space: 'fbnet' }), '/repo')).toMatchObject({
+      space: 'fbnet',
+      dataset: 'cifar100',
+    });
+    expect(readActionSettings(reader({ space: 'fbnet', dataset: 'ImageNet' }), '/repo').dataset).toBe(
+      'imagenet',
+    );
+    expect(() => readActionSettings(reader({ space: 'fbnet', dataset: 'cifar10' }), '/repo')).toThrow(
+      "Invalid input 'dataset': unknown dataset 'cifar10' for the fbnet space; expected one of cifar100, imagenet",
+    );
   });
 
   it('parses given values', () => {
@@ -68,7 +79,7 @@ describe('action inputs', () => {
     [
       'dataset',
       'mnist',
-      /Invalid input 'dataset': 'mnist' is not a dataset; expected one of cifar10, cifar100, ImageNet16-120/,
+      /Invalid input 'dataset': unknown dataset 'mnist' for the nb201 space; expected one of cifar10, cifar100, ImageNet16-120/,
     ],
     ['samples', '201', /Invalid input 'samples': '201' is out of range; expected an integer from 2 to 200/],
     ['verify', '1.5', /Invalid input 'verify'/],

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 
 import { createDevice } from '../src/pipeline/device.js';
 import { spaceById } from '../src/spaces/index.js';
+import { numberingOf } from '../src/spaces/numbering.js';
 import { silentLogger } from '../src/util/log.js';
 import { Random } from '../src/util/random.js';
 import { runCliCaptured } from './support/cli.js';
@@ -184,7 +185,7 @@ describe('--space on measurement', () => {
     const recorded = lines.slice(1).map((line) => Number(line.split(',')[2]));
     const device = createDevice(
       { kind: 'table', path: out, column: 'here', noise: 0 },
-      fbnet,
+      numberingOf(fbnet),
       'cifar100',
       0,
       silentLogger,
@@ -201,7 +202,7 @@ describe('--space on measurement', () => {
     expect(() =>
       createDevice(
         { kind: 'table', path: join(folder, 'nb201.csv'), column: 'here', noise: 0 },
-        fbnet,
+        numberingOf(fbnet),
         'cifar100',
         0,
         silentLogger,

@@ -19,7 +19,6 @@ import {
   type SearchResult,
 } from '../pipeline/index.js';
 import type { StrategyChoice } from '../search/strategies.js';
-import type { Dataset } from '../spaces/nb201/datasets.js';
 import type { Logger } from '../util/log.js';
 import {
   CacheSlot,
@@ -82,7 +81,7 @@ export async function chooseController(
 function usableController(
   text: string,
   spaceId: string,
-  dataset: Dataset,
+  dataset: string,
   folder: string,
   logger: Logger,
 ): string | undefined {
@@ -170,7 +169,7 @@ export class MeasurementCache {
 
   /** Restores this hardware's newest entry (when the cache is on) and records how that went. */
   static async open(
-    settings: Pick<ActionSettings, 'cache' | 'dataset' | 'provider' | 'threads'>,
+    settings: Pick<ActionSettings, 'cache' | 'space' | 'dataset' | 'provider' | 'threads'>,
     hardwareTag: string,
     fingerprint: HardwareFingerprint,
     logger: Logger,
@@ -180,6 +179,7 @@ export class MeasurementCache {
     const identity: MeasurementIdentity = {
       hardwareTag,
       fingerprint,
+      space: settings.space,
       dataset: settings.dataset,
       settings: {
         provider: settings.provider,
@@ -187,9 +187,16 @@ export class MeasurementCache {
         batchSize: DEFAULT_MEASURE_OPTIONS.batchSize,
       },
     };
-    const restored = settings.cache ? await restoreMeasurements(store, identity, logger, caches) : undefined;
-    if (!settings.cache) caches.measurements = 'disabled';
-    return new MeasurementCache(settings.cache, identity, store, logger, restored);
+    // Measurements are kept by architecture code; a space too large for codes numbers them per run.
+    const enabled = settings.cache && spaceById(settings.space).enumerable;
+    if (settings.cache && !enabled) {
+      logger.info(
+        `cache 'measurements': the ${settings.space} space has no architecture codes to key them by; measuring anew`,
+      );
+    }
+    const restored = enabled ? await restoreMeasurements(store, identity, logger, caches) : undefined;
+    if (!enabled) caches.measurements = 'disabled';
+    return new MeasurementCache(enabled, identity, store, logger, restored);
   }
 
   /** After a search: saves what it measured, or a fit it made, on top of what was restored. */
@@ -233,6 +240,7 @@ export class MeasurementCache {
       fingerprintHash: fingerprint.hash,
       onnxruntimeVersion: fingerprint.onnxruntimeVersion,
       nodeVersion: fingerprint.nodeVersion,
+      space: this.identity.space,
       dataset: this.identity.dataset,
       settings: { ...this.identity.settings },
       latencies: [...latencies.entries()].sort((a, b) => a[0] - b[0]),

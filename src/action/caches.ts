@@ -18,7 +18,7 @@ import { CONTROLLER_FORMAT_VERSION } from '../controller/artifact.js';
 import { PRIOR_HASH } from '../controller/prior.js';
 import type { HardwareFingerprint } from '../hardware/fingerprint.js';
 import type { AdaptationRecord } from '../pipeline/index.js';
-import type { Dataset } from '../spaces/nb201/datasets.js';
+import { DEFAULT_SPACE_ID } from '../spaces/index.js';
 import type { Logger } from '../util/log.js';
 
 const ENTRY_FORMAT = 'simnas-cache-entry';
@@ -216,7 +216,7 @@ function messageOf(error: unknown): string {
 /** The controller artifact's text, and the hash of the prior it was trained on. */
 export const controllerEntrySchema = z.object({ dataset: z.string(), artifact: z.string() });
 
-export function controllerCacheKey(dataset: Dataset): string {
+export function controllerCacheKey(dataset: string): string {
   return `simnas-controller-v${CONTROLLER_FORMAT_VERSION}-${PRIOR_HASH}-${dataset}`;
 }
 
@@ -228,6 +228,8 @@ export const measurementsEntrySchema = z.object({
   fingerprintHash: z.string(),
   onnxruntimeVersion: z.string(),
   nodeVersion: z.string(),
+  /** The search space whose codes key the latencies (entries before it: the default space, NB201). */
+  space: z.string().optional(),
   dataset: z.string(),
   settings: z.object({ provider: z.string(), threads: z.number(), batchSize: z.number() }),
   latencies: z.array(z.tuple([z.number().int().nonnegative(), z.number().positive()])),
@@ -253,7 +255,9 @@ export type MeasurementsEntry = z.infer<typeof measurementsEntrySchema>;
 export interface MeasurementIdentity {
   readonly hardwareTag: string;
   readonly fingerprint: HardwareFingerprint;
-  readonly dataset: Dataset;
+  /** The search space (codes of different spaces name different networks). */
+  readonly space: string;
+  readonly dataset: string;
   readonly settings: MeasurementsEntry['settings'];
 }
 
@@ -263,7 +267,7 @@ export function measurementsKeyPrefix(identity: MeasurementIdentity): string {
     .update(JSON.stringify([identity.settings, identity.fingerprint.nodeVersion]))
     .digest('hex')
     .slice(0, 8);
-  return `simnas-measurements-v1-${identity.dataset}-${identity.hardwareTag}-${identity.fingerprint.hash}-${settings}-`;
+  return `simnas-measurements-v1-${identity.space}-${identity.dataset}-${identity.hardwareTag}-${identity.fingerprint.hash}-${settings}-`;
 }
 
 /** Whether a restored entry may stand in for measuring again on this machine now. */
@@ -272,6 +276,7 @@ export function reusable(entry: MeasurementsEntry, identity: MeasurementIdentity
   if (entry.fingerprintHash !== fingerprint.hash) return 'another hardware fingerprint';
   if (entry.onnxruntimeVersion !== fingerprint.onnxruntimeVersion) return 'another onnxruntime version';
   if (entry.nodeVersion !== fingerprint.nodeVersion) return 'another Node.js version';
+  if ((entry.space ?? DEFAULT_SPACE_ID) !== identity.space) return 'another search space';
   if (entry.dataset !== identity.dataset) return 'another dataset';
   if (JSON.stringify(entry.settings) !== JSON.stringify(identity.settings))
     return 'other measurement settings';
@@ -292,7 +297,7 @@ export function encodeAdaptation(record: AdaptationRecord): NonNullable<Measurem
 
 export function decodeAdaptation(
   model: NonNullable<MeasurementsEntry['model']>,
-  dataset: Dataset,
+  dataset: string,
 ): AdaptationRecord {
   const floats = (text: string): Float64Array => {
     const bytes = Buffer.from(text, 'base64');

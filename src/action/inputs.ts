@@ -14,13 +14,14 @@ import {
   oneOf,
   OPTIONS,
   parseAs,
+  refusalNamed,
   pathIn,
   type OptionSpec,
   type ValueSpec,
 } from '../options.js';
 import { readConfigFile } from '../review/config.js';
 import type { StrategyChoice } from '../search/strategies.js';
-import type { Dataset } from '../spaces/nb201/datasets.js';
+import { datasetOf, spaceById } from '../spaces/index.js';
 import { ensureWritableFolder } from '../util/folders.js';
 import { quotePath } from '../util/quote.js';
 import { COMMENT_MODES, validCommentKey, type CommentMode } from './comment-key.js';
@@ -110,7 +111,8 @@ export interface ActionSettings {
   readonly budgetMs?: number;
   /** The search space's id (the registry in src/spaces/ resolves it). */
   readonly space: string;
-  readonly dataset: Dataset;
+  /** One of the space's datasets (its first unless the input names one). */
+  readonly dataset: string;
   readonly samples: number;
   readonly verify: number;
   readonly strategy: StrategyChoice;
@@ -157,12 +159,15 @@ export function readActionSettings(read: InputReader, cwd = process.cwd()): Acti
   const budgetMs = input(OPTIONS.budget);
   const controller = input(OPTIONS.controller);
   const configPath = required(OPTIONS.config);
+  const space = required(OPTIONS.space);
   return {
     token: read('github-token').trim(),
     hardwareTag: input(ACTION_INPUTS.hardwareTag) ?? '',
     ...(budgetMs !== undefined ? { budgetMs } : {}),
-    space: required(OPTIONS.space),
-    dataset: required(OPTIONS.dataset),
+    space,
+    dataset: refusalNamed(inputName(OPTIONS.dataset.input), () =>
+      datasetOf(spaceById(space), input(OPTIONS.dataset)),
+    ),
     samples: required(OPTIONS.samples),
     verify: required(OPTIONS.verify),
     strategy: required(OPTIONS.strategy),

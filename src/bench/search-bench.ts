@@ -31,6 +31,7 @@ import { STRATEGIES, type StrategyName } from '../search/strategies.js';
 import { decodeCell, formatCell, SPACE_SIZE } from '../spaces/nb201/cell.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
 import { spaceById } from '../spaces/index.js';
+import { numberingOf } from '../spaces/numbering.js';
 import type { Logger } from '../util/log.js';
 import { silentLogger } from '../util/log.js';
 import { Random } from '../util/random.js';
@@ -259,7 +260,14 @@ export async function runSearchBench(options: SearchBenchOptions): Promise<Searc
             }
           }
 
-          const { problem } = searchProblem(NB201, adapted, deviceScores, budgetMs, options.noise, seed);
+          const { problem } = searchProblem(
+            numberingOf(NB201),
+            adapted,
+            deviceScores,
+            budgetMs,
+            options.noise,
+            seed,
+          );
           let optimum = -Infinity;
           for (let code = 0; code < SPACE_SIZE; code++) optimum = Math.max(optimum, objective(problem, code));
           let controllerCells: number | undefined;

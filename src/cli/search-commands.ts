@@ -17,7 +17,7 @@ import {
   type DeviceSpec,
   type SearchJobOptions,
 } from '../pipeline/index.js';
-import { DEFAULT_SPACE_ID, spaceById, type SearchSpace } from '../spaces/index.js';
+import { datasetOf, DEFAULT_SPACE_ID, spaceById, type SearchSpace } from '../spaces/index.js';
 import { ProxyProvider } from '../proxies/provider.js';
 import { reportFiles, toReport, writeReport } from '../report/report.js';
 import { StagedFolder } from '../util/staged-folder.js';
@@ -72,7 +72,7 @@ function parseStrategy(text: string): StrategyChoice {
 interface SearchFlags {
   space: SearchSpace;
   budget?: number;
-  dataset: Dataset;
+  dataset?: string;
   samples: number;
   verify: number;
   strategy: StrategyChoice;
@@ -81,7 +81,7 @@ interface SearchFlags {
   noise?: number;
   seed: number;
   controller?: string;
-  evaluations: number;
+  evaluations?: number;
   calibrationImages?: string;
   computeMissingScores?: boolean;
   threads?: number;
@@ -109,9 +109,9 @@ export function addSearchOptions(command: Command): Command {
       .addOption(specOption(OPTIONS.controller, 'controller artifact (default: the bundled one)'))
       .option(
         '--evaluations <n>',
-        'cells random, evolution and local search may evaluate (evolution needs 20 or more to start)',
+        'distinct architectures random, evolution and local search may evaluate (evolution needs 20 or more to ' +
+          'start; default 500 in NB201, whose task scores are a table lookup, 64 where each is a forward pass)',
         positiveInteger,
-        DEFAULT_SEARCH.evaluations,
       )
       .option(
         '--calibration-images <dir>',
@@ -162,7 +162,7 @@ export function searchOptionsFrom(flags: SearchFlags): SearchJobOptions {
       : device;
   return {
     space: flags.space,
-    dataset: flags.dataset,
+    dataset: datasetOf(flags.space, flags.dataset),
     ...(flags.budget !== undefined ? { budgetMs: flags.budget } : {}),
     samples: flags.samples,
     verify: flags.verify,
@@ -170,7 +170,7 @@ export function searchOptionsFrom(flags: SearchFlags): SearchJobOptions {
     device: live,
     seed: flags.seed,
     ...(flags.controller ? { controllerPath: flags.controller } : {}),
-    evaluations: flags.evaluations,
+    ...(flags.evaluations !== undefined ? { evaluations: flags.evaluations } : {}),
     ...(flags.calibrationImages ? { calibrationImages: flags.calibrationImages } : {}),
     ...(flags.computeMissingScores ? { computeMissingScores: true } : {}),
     outDir: flags.out,
@@ -196,7 +196,7 @@ export async function runSearchCommand(flags: SearchFlags): Promise<void> {
         `task score ${rec.taskScore.toFixed(4)}, ${rec.certified ? 'within budget' : rec.measuredMs <= report.budget.ms ? 'NOT certified (inside the noise margin)' : 'OVER budget'}`,
       `  ${rec.reason}`,
       `  ${report.measurements.total} real measurements (${report.measurements.samples} samples + ${report.measurements.verification} verification), ` +
-        `${report.cellsEvaluated} cells evaluated by ${report.strategy}, ${(report.wallMs / 1000).toFixed(1)} s`,
+        `${report.cellsEvaluated} ${flags.space.noun}s evaluated by ${report.strategy}, ${(report.wallMs / 1000).toFixed(1)} s`,
       ...(report.references ?? []).map(
         (r) =>
           `  beside ${r.name}: measured ${r.measuredMs.toPrecision(3)} ms, task score ${r.taskScore === null ? 'n/a' : r.taskScore.toFixed(4)}`,

@@ -15,7 +15,7 @@ import {
   edgeLabel,
   OPS,
 } from '../spaces/nb201/cell.js';
-import { DEFAULT_SPACE_ID } from '../spaces/index.js';
+import { datasetOf, DEFAULT_SPACE_ID } from '../spaces/index.js';
 import type { ArchitectureRow, SearchSpace } from '../spaces/space.js';
 import { UsageError } from '../errors.js';
 import { positiveInteger, printJson, seedValue, spaceOption } from './options.js';
@@ -35,16 +35,7 @@ export function formatRows(rows: readonly ArchitectureRow[]): string {
 }
 
 /** The space's dataset named by `--dataset` (its first when none is), or a UsageError listing them. */
-export function spaceDataset(space: SearchSpace, dataset: string | undefined): string {
-  if (dataset === undefined) return space.datasets[0]!;
-  const found = space.datasets.find((name) => name.toLowerCase() === dataset.trim().toLowerCase());
-  if (!found) {
-    throw new UsageError(
-      `unknown dataset '${dataset}' for the ${space.id} space; expected one of ${space.datasets.join(', ')}`,
-    );
-  }
-  return found;
-}
+export const spaceDataset = datasetOf;
 
 /** What `cell` prints for spaces other than NB201: the text form, the key (and code), the layers. */
 function describeEncoding(space: SearchSpace, text: string, json: boolean | undefined): void {

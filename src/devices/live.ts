@@ -14,8 +14,12 @@ import type { Logger } from '../util/log.js';
 import type { Device, Measurement } from './device.js';
 
 export interface LiveDeviceOptions {
-  /** The space of the architectures measured (an enumerable one: results are keyed by code). */
   readonly space: SearchSpace;
+  /**
+   * The number `measurementNoise` keys an architecture by (default the space's code; a space too
+   * large for codes needs the job's numbering, src/spaces/numbering.ts).
+   */
+  readonly numberOf?: (architecture: Architecture) => number;
   readonly name?: string;
   readonly measure?: Partial<MeasureOptions>;
   readonly logger?: Logger;
@@ -69,12 +73,16 @@ export class LiveDevice implements Device {
   private readonly logger: Logger | undefined;
   private readonly followUp: NonNullable<LiveDeviceOptions['followUp']>;
   private readonly space: SearchSpace;
+  private readonly numberOf: (architecture: Architecture) => number;
   private results: MeasurementResult[] = [];
+  /** The architecture behind each result cell, in the order of `results` and their cells. */
+  private readonly measured: Architecture[][] = [];
   /** Every cell measured so far, with its latency: the pool anchors are drawn from. */
   private readonly earlier: { architecture: Architecture; medianMs: number }[] = [];
 
   constructor(options: LiveDeviceOptions) {
     this.space = options.space;
+    this.numberOf = options.numberOf ?? ((architecture) => options.space.code(architecture));
     this.name = options.name ?? 'this machine';
     this.options = { ...DEFAULT_MEASURE_OPTIONS, ...options.measure };
     this.logger = options.logger;
@@ -121,11 +129,14 @@ export class LiveDevice implements Device {
   measurementNoise(): Map<number, number> {
     const dispersion = this.dispersion();
     const noise = new Map<number, number>();
-    for (const result of this.results) {
-      for (const cell of result.cells) {
-        noise.set(cell.code, Math.hypot(cell.standardError, dispersion, LIVE_REPEATABILITY));
-      }
-    }
+    this.results.forEach((result, r) =>
+      result.cells.forEach((cell, i) =>
+        noise.set(
+          this.numberOf(this.measured[r]![i]!),
+          Math.hypot(cell.standardError, dispersion, LIVE_REPEATABILITY),
+        ),
+      ),
+    );
     return noise;
   }
 
@@ -144,17 +155,19 @@ export class LiveDevice implements Device {
           : {}),
       },
     );
+    if (result.cells.length !== cells.length) {
+      throw new Error(
+        `live measurement returned ${result.cells.length} latencies for ${cells.length} networks`,
+      );
+    }
     this.results.push(result);
+    this.measured.push([...cells]);
     result.cells.forEach((latency, i) =>
       this.earlier.push({ architecture: cells[i]!, medianMs: latency.medianMs }),
     );
-    const byCode = new Map(result.cells.map((latency) => [latency.code, latency.medianMs]));
-    const latenciesMs = Float64Array.from(cells, (cell) => {
-      const value = byCode.get(this.space.code(cell));
-      if (value === undefined)
-        throw new Error(`live measurement returned no latency for cell code ${this.space.code(cell)}`);
-      return value;
-    });
-    return { latenciesMs, measurementsSpent: cells.length };
+    return {
+      latenciesMs: Float64Array.from(result.cells, (latency) => latency.medianMs),
+      measurementsSpent: cells.length,
+    };
   }
 }

@@ -3,11 +3,11 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { designSampleCells, DEFAULT_SAMPLE_COUNT } from '../devices/design.js';
 import type { Device } from '../devices/device.js';
-import { fitLatencyModel } from '../devices/latency-model.js';
+import type { LatencyModel } from '../devices/latency-model.js';
 import { RecordedDevice } from '../devices/recorded.js';
-import { defaultSampleCells } from '../hardware/sample-cells.js';
+import { deviceModelOf } from '../devices/space-model.js';
+import { numberingOf, type Numbering } from '../spaces/numbering.js';
 import type { SearchSpace } from '../spaces/space.js';
 import { ensureWritableFolder } from '../util/folders.js';
 import type { Logger } from '../util/log.js';
@@ -23,31 +23,27 @@ export async function adaptToDevice(
     seed?: number;
     outDir?: string;
     adaptation?: AdaptationReuse;
+    /** How architectures are numbered (default: the space's codes, or numbers given as met). */
+    numbering?: Numbering;
   },
   logger: Logger,
 ): Promise<AdaptedDevice> {
-  let sampleCells =
-    options.samples === DEFAULT_SAMPLE_COUNT
-      ? defaultSampleCells(options.dataset)
-      : [...designSampleCells(options.samples, { dataset: options.dataset })];
+  const numbering = options.numbering ?? numberingOf(options.space);
+  const deviceModel = deviceModelOf(options.space);
+  let sampleCells = deviceModel.design(options.samples, options.dataset);
   const hasData = device.hasData?.bind(device);
   if (device instanceof RecordedDevice) device.requireCells(options.samples);
   if (hasData && !sampleCells.every(hasData)) {
     logger.info(
       `${device.name} has no latency for some designed sample cells: designing among the cells it has`,
     );
-    sampleCells = [
-      ...designSampleCells(options.samples, {
-        dataset: options.dataset,
-        available: (code) => hasData(options.space.fromCode(code)),
-      }),
-    ];
+    sampleCells = deviceModel.design(options.samples, options.dataset, hasData);
   }
-  const measurement = await logger.group(`measuring ${sampleCells.length} sample cells`, () =>
+  const measurement = await logger.group(`measuring ${sampleCells.length} sample architectures`, () =>
     device.measure(sampleCells),
   );
   const samples = sampleCells.map((cell, i) => ({
-    code: options.space.code(cell),
+    code: numbering.numberOf(cell),
     cell: options.space.format(cell),
     measuredMs: measurement.latenciesMs[i]!,
   }));
@@ -55,18 +51,21 @@ export async function adaptToDevice(
   writePartial(options.outDir, 'samples.json', { dataset: options.dataset, seed: options.seed, samples });
   const pairs = samples.map((sample) => [sample.code, sample.measuredMs] as const);
   const earlier = options.adaptation?.reuse;
+  // Numbers mean the same in another run only where they are the space's codes.
   const reused =
+    options.space.enumerable &&
     earlier?.dataset === options.dataset &&
     earlier.samples.length === pairs.length &&
     earlier.samples.every(([code, ms], i) => code === pairs[i]![0] && ms === pairs[i]![1]);
   let record: AdaptationRecord;
+  let model: LatencyModel | undefined;
   if (reused) {
     record = earlier;
     logger.info('latency model: the same samples as a cached fit, reusing it');
   } else {
-    const model = fitLatencyModel(
-      { cells: sampleCells, latenciesMs: measurement.latenciesMs },
-      { dataset: options.dataset },
+    model = deviceModel.fit(
+      { cells: sampleCells, latenciesMs: [...measurement.latenciesMs] },
+      options.dataset,
     );
     const fit: LatencyFitSummary = {
       looMapePercent: model.looError.mape,
@@ -78,19 +77,46 @@ export async function adaptToDevice(
       dataset: options.dataset,
       samples: pairs,
       fit,
-      predicted: flooredPrediction(model.predictAll(), pairs),
+      predicted: flooredPrediction(predictNumbered(model, numbering), pairs),
     };
   }
   logger.info(
     `latency model: leave-one-out error ${record.fit.looMapePercent.toFixed(1)}% over ${samples.length} samples`,
   );
-  options.adaptation?.onAdapted?.(record);
+  if (options.space.enumerable) options.adaptation?.onAdapted?.(record);
   return {
     samples,
     measurementsSpent: measurement.measurementsSpent,
     fit: record.fit,
     predicted: record.predicted,
+    ...(model ? { model } : {}),
   };
+}
+
+/**
+ * The model's predictions for every numbered architecture: all at once where the model can (an
+ * enumerable space), else one by one for those numbered so far, after the first `from` (whose
+ * predictions `base` already has).
+ */
+export function predictNumbered(
+  model: LatencyModel,
+  numbering: Numbering,
+  base?: { mean: Float64Array; std: Float64Array },
+): { mean: Float64Array; std: Float64Array } {
+  if (model.predictAll) return model.predictAll();
+  const mean = new Float64Array(numbering.size);
+  const std = new Float64Array(numbering.size);
+  const from = base ? Math.min(base.mean.length, numbering.size) : 0;
+  if (base) {
+    mean.set(base.mean.subarray(0, from));
+    std.set(base.std.subarray(0, from));
+  }
+  for (let number = from; number < numbering.size; number++) {
+    const prediction = model.predict(numbering.architectureOf(number));
+    mean[number] = prediction.meanMs;
+    std[number] = prediction.stdMs;
+  }
+  return { mean, std };
 }
 
 /**
@@ -105,7 +131,7 @@ export function predictionFloor(measuredMs: Iterable<number>): number {
   return PREDICTION_FLOOR_FRACTION * Math.min(...measuredMs);
 }
 
-function flooredPrediction(
+export function flooredPrediction(
   predicted: { mean: Float64Array; std: Float64Array },
   samples: readonly (readonly [number, number])[],
 ): { mean: Float64Array; std: Float64Array } {

@@ -4,14 +4,14 @@ import { UsageError } from '../errors.js';
 import { fastestUsable, kneeBudget, type Usable } from '../search/front.js';
 import type { SearchProblem } from '../search/objective.js';
 import { DEFAULT_MARGIN_Z } from '../search/verification.js';
-import type { SearchSpace } from '../spaces/space.js';
+import type { Numbering } from '../spaces/numbering.js';
 import { Random } from '../util/random.js';
 import { predictionFloor } from './adapt.js';
 import type { AdaptedDevice, SearchResult } from './types.js';
 
-/** Architectures (by code) that compute something: the ones a front, a knee or a refusal may name. */
-export function usableIn(space: SearchSpace): Usable {
-  return (code) => space.isUsable(space.fromCode(code));
+/** Architectures (by number) that compute something: the ones a front, a knee or a refusal may name. */
+export function usableIn(numbering: Numbering): Usable {
+  return (number) => numbering.space.isUsable(numbering.architectureOf(number));
 }
 
 /**
@@ -33,12 +33,12 @@ const BUDGET_REFUSAL_SDS = 3;
 
 /** Refuses a budget no cell can plausibly meet, naming the fastest cell and the fastest measurement. */
 export function checkBudget(
-  space: SearchSpace,
+  numbering: Numbering,
   adapted: AdaptedDevice,
   budgetMs: number,
   outDir?: string,
 ): void {
-  const usableCell = usableIn(space);
+  const usableCell = usableIn(numbering);
   const { mean, std } = adapted.predicted;
   // No network is faster than the prediction floor, however wide its interval: on a loaded machine
   // the sds grew so wide that m - 3 sd went below zero and no budget, 0.0001 ms included, was refused.
@@ -52,7 +52,7 @@ export function checkBudget(
   const fastest = fastestUsable(mean, usableCell);
   throw new UsageError(
     `latency budget ${budgetMs} ms is below the fastest cell on this device: about ` +
-      `${fastest.ms.toPrecision(3)} ms predicted for ${space.format(space.fromCode(fastest.code))} ` +
+      `${fastest.ms.toPrecision(3)} ms predicted for ${numbering.space.format(numbering.architectureOf(fastest.code))} ` +
       `(no cell is predicted below ${optimisticFastestMs.toPrecision(3)} ms even ${BUDGET_REFUSAL_SDS} sd ` +
       `faster than expected; fastest measured sample: ${measuredFastest.measuredMs.toPrecision(3)} ms); ` +
       `measurements were written to ${outDir ?? 'no folder (pass --out)'}`,
@@ -61,7 +61,7 @@ export function checkBudget(
 
 /** The search problem on the fitted model: conservative latencies, and the budget or the knee. */
 export function searchProblem(
-  space: SearchSpace,
+  numbering: Numbering,
   adapted: AdaptedDevice,
   scores: Float64Array,
   budgetMs: number | undefined,
@@ -76,13 +76,16 @@ export function searchProblem(
   const budget =
     budgetMs !== undefined
       ? { ms: budgetMs, source: 'given' as const }
-      : kneeTarget(space, adapted, scores, noise, seed);
-  return { problem: { space, taskScore: ranked, latencyMs: conservative, budgetMs: budget.ms }, budget };
+      : kneeTarget(numbering, adapted, scores, noise, seed);
+  return {
+    problem: { space: numbering.space, taskScore: ranked, latencyMs: conservative, budgetMs: budget.ms },
+    budget,
+  };
 }
 
 /** The knee target of the predicted front, with room for a measurement of relative sd `noise`. */
-function kneeTarget(
-  space: SearchSpace,
+export function kneeTarget(
+  numbering: Numbering,
   adapted: AdaptedDevice,
   scores: Float64Array,
   noise: number,
@@ -92,7 +95,7 @@ function kneeTarget(
     scores,
     adapted.predicted.mean,
     Math.min(...adapted.samples.map((sample) => sample.measuredMs)),
-    usableIn(space),
+    usableIn(numbering),
     { noise, marginZ: DEFAULT_MARGIN_Z },
     new Random(seed).child('knee-votes'),
   );

@@ -5,14 +5,14 @@
 // counted apart from the method's samples and verifications.
 import type { Device } from '../devices/device.js';
 import { InterruptedError } from '../errors.js';
-import type { SearchSpace } from '../spaces/space.js';
+import type { Architecture, SearchSpace } from '../spaces/space.js';
 import type { Logger } from '../util/log.js';
 import type { MeasuredReference } from './types.js';
 
 export async function measureReferences(
   device: Device,
   space: SearchSpace,
-  scoreOf: (code: number) => number,
+  scoreOf: (architecture: Architecture) => Promise<number>,
   logger: Logger,
 ): Promise<{ references: MeasuredReference[]; measurementsSpent: number }> {
   // A recorded table may lack a design (HW-NAS-Bench's Edge TPU column has holes): left out.
@@ -25,16 +25,17 @@ export async function measureReferences(
       `measuring ${designs.length} well-known design(s) of the space beside the recommendation`,
       () => device.measure(designs.map((design) => design.parsed)),
     );
-    const references = designs.map((design, i) => {
-      const score = space.enumerable ? scoreOf(space.code(design.parsed)) : Number.NaN;
-      return {
+    const references: MeasuredReference[] = [];
+    for (const [i, design] of designs.entries()) {
+      const score = await scoreOf(design.parsed);
+      references.push({
         name: design.name,
         cell: space.format(design.parsed),
         source: design.source,
         measuredMs: measured.latenciesMs[i]!,
         taskScore: Number.isFinite(score) ? score : null,
-      };
-    });
+      });
+    }
     return { references, measurementsSpent: measured.measurementsSpent };
   } catch (error) {
     // The recommendation stands without them: a failure here is a warning, never the run's end.

@@ -5,8 +5,13 @@ import { hardwareFingerprint } from '../hardware/fingerprint.js';
 import { readCalibrationImages } from '../proxies/provider.js';
 import { tradeoffFront } from '../search/front.js';
 import { objective, type SearchProblem } from '../search/objective.js';
-import type { Evaluations } from '../search/strategies.js';
-import type { SearchSpace } from '../spaces/space.js';
+import type { Device } from '../devices/device.js';
+import { deviceModelOf } from '../devices/space-model.js';
+import { scoresInTable } from '../proxies/table.js';
+import { createTaskScorer } from '../proxies/task-scorer.js';
+import type { Evaluations, StrategyName } from '../search/strategies.js';
+import { numberingOf, type Numbering } from '../spaces/numbering.js';
+import type { Architecture, SearchSpace } from '../spaces/space.js';
 import { ensureWritableFolder } from '../util/folders.js';
 import type { Logger } from '../util/log.js';
 import { Random } from '../util/random.js';
@@ -14,9 +19,12 @@ import { adaptToDevice, measurableScores, writePartial } from './adapt.js';
 import { createDevice } from './device.js';
 import { checkBudget, searchProblem, usableIn } from './problem.js';
 import { measureReferences } from './references.js';
+import { searchArchitectures } from './search-architectures.js';
 import {
+  architectureStrategyOf,
   checkEvaluations,
   controllerLocation,
+  defaultEvaluations,
   defaultTaskScores,
   deployedPolicy,
   loadController,
@@ -24,25 +32,33 @@ import {
   runStrategy,
   untrainedPolicy,
 } from './strategy.js';
-import type { SearchJobOptions, SearchResult } from './types.js';
+import type { AdaptedDevice, SearchJobOptions, SearchResult } from './types.js';
 import { typicalNoise, verifyCandidates, withNoise } from './verify.js';
 
 export async function runSearch(options: SearchJobOptions, logger: Logger): Promise<SearchResult> {
   const started = performance.now();
-  if (!options.space.enumerable) {
+  const { space } = options;
+  const numbering = numberingOf(space);
+  // Task scores on demand (a network's forward pass each) wherever no proxy table holds them all.
+  const onDemand = !scoresInTable(space);
+  if (options.device.kind === 'table' && onDemand) {
+    // Such a search meets architectures no table row may hold, and could not verify them.
     throw new UsageError(
-      `the ${options.space.id} space (about ${options.space.size.toPrecision(2)} architectures) cannot be ` +
-        `enumerated, and simnas searches only spaces whose fitted model it can score in full for now`,
+      `--device table: the ${space.id} space is searched architecture by architecture, and a recorded table ` +
+        `holds latencies for its rows only; search this machine (--device live), or replay a table with ` +
+        `'simnas bench search --space ${space.id} --table CSV'`,
     );
   }
-  const device = createDevice(options.device, options.space, options.dataset, options.seed, logger);
+  const device = createDevice(options.device, numbering, options.dataset, options.seed, logger);
   // Everything that can be refused is checked before the first measurement.
   if (options.outDir) ensureWritableFolder(options.outDir, '--out');
   if (options.calibrationImages) {
     await readCalibrationImages(options.calibrationImages, options.dataset);
   }
   const strategy = resolveStrategy(options, logger);
-  checkEvaluations(strategy, options.evaluations, options.space);
+  const evaluationsAllowed = options.evaluations ?? defaultEvaluations(space);
+  checkEvaluations(strategy, evaluationsAllowed, space);
+  const architectureStrategy = onDemand ? architectureStrategyOf(strategy, space) : undefined;
   const controller =
     strategy === 'controller'
       ? loadController(options.controllerPath, options.space, options.dataset)
@@ -56,55 +72,74 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
     const fingerprint =
       options.device.kind === 'live' ? (options.fingerprint ?? (await hardwareFingerprint())) : undefined;
     if (fingerprint) logger.info(`hardware ${fingerprint.tag} [${fingerprint.hash}]`);
-    // Scores first: a search with no scored cell is refused before anything is measured.
-    const { scores: allScores, id: taskScoreId } = await (
-      options.taskScores ?? defaultTaskScores(options, logger)
-    )(options.dataset);
-    const adapted = await adaptToDevice(device, options, logger);
-    if (options.budgetMs !== undefined) checkBudget(options.space, adapted, options.budgetMs, options.outDir);
-    const scores = measurableScores(allScores, device, options.space);
-    if (controller && controller.artifact.metadata.taskScoreId !== taskScoreId) {
+    const noiseNow = (): number | ReadonlyMap<number, number> => device.measurementNoise?.() ?? new Map();
+    let searched: SearchedSpace;
+    if (architectureStrategy) {
+      // Scores on demand: the scorer (and its reference sample) is ready before anything is measured.
+      const scorer =
+        options.taskScorer ??
+        (await createTaskScorer(space, {
+          dataset: options.dataset,
+          ...(options.calibrationImages ? { calibrationImages: options.calibrationImages } : {}),
+          logger,
+        }));
+      const adapted = await adaptToDevice(device, { ...options, numbering }, logger);
+      if (!adapted.model) throw new Error('a space without codes always fits its latency model anew');
+      const outcome = await searchArchitectures(
+        {
+          numbering,
+          dataset: options.dataset,
+          adapted: { ...adapted, model: adapted.model },
+          budgetMs: options.budgetMs,
+          noise: typicalNoise(noiseNow()),
+          seed: options.seed,
+          strategy: architectureStrategy,
+          evaluations: evaluationsAllowed,
+          scorer,
+          ...(options.outDir ? { outDir: options.outDir } : {}),
+          random: new Random(options.seed).child('strategy'),
+        },
+        logger,
+      );
+      searched = {
+        ...outcome,
+        taskScoreId: scorer.id,
+        cellsWithoutScore: 0,
+        scoreOf: (architecture) => scorer.score(architecture),
+      };
+    } else {
+      searched = await searchByCode(options, device, numbering, strategy, evaluationsAllowed, policy, logger);
+    }
+    const { evaluations, scores, adapted, budget } = searched;
+    if (controller && controller.artifact.metadata.taskScoreId !== searched.taskScoreId) {
       logger.warn(
         `the controller was pretrained on task scores ${controller.artifact.metadata.taskScoreId}, these are ` +
-          `${taskScoreId}; it still searches them, but 'simnas pretrain' again would match them`,
+          `${searched.taskScoreId}; it still searches them, but 'simnas pretrain' again would match them`,
       );
     }
-    const { problem, budget } = searchProblem(
-      options.space,
-      adapted,
-      scores,
-      options.budgetMs,
-      typicalNoise(device.measurementNoise?.() ?? new Map()),
-      options.seed,
-    );
-    const evaluations = runStrategy(
-      { strategy, evaluations: options.evaluations },
-      problem,
-      policy,
-      new Random(options.seed).child('strategy'),
-    );
     for (const code of evaluations.keys()) if (Number.isNaN(scores[code]!)) evaluations.delete(code);
-    inDeployedForm(evaluations, options.space, scores, problem);
-    logger.info(`${strategy}: evaluated ${evaluations.size} cells on the latency model`);
+    logger.info(`${strategy}: evaluated ${evaluations.size} architectures on the latency model`);
     const check = await verifyCandidates(
       device,
       adapted,
       evaluations,
       {
-        space: options.space,
+        space,
         verify: options.verify,
         scores,
         budgetMs: budget.ms,
-        noise: () => device.measurementNoise?.() ?? new Map<number, number>(),
+        noise: noiseNow,
         refitDataset: options.dataset,
+        architectureOf: (number) => numbering.architectureOf(number),
+        fitModel: (samples) => deviceModelOf(space).fit(samples, options.dataset),
       },
       logger,
     );
     writePartial(options.outDir, 'verified.json', { budgetMs: budget.ms, verified: check.verified });
-    const references = await measureReferences(device, options.space, (code) => scores[code]!, logger);
-    const recommended = options.space.fromCode(check.recommendation.code);
+    const references = await measureReferences(device, space, searched.scoreOf, logger);
+    const recommended = numbering.architectureOf(check.recommendation.code);
     return {
-      space: options.space.id,
+      space: space.id,
       dataset: options.dataset,
       seed: options.seed,
       strategy,
@@ -120,7 +155,7 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
       ...withNoise(
         adapted.samples.map((sample) => ({ ...sample, taskScore: scores[sample.code]! })),
         check.verified,
-        device.measurementNoise?.() ?? new Map<number, number>(),
+        noiseNow(),
       ),
       measurements: {
         samples: adapted.measurementsSpent,
@@ -129,9 +164,9 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
         reused: device.reusedCount ?? 0,
         references: references.measurementsSpent,
       },
-      cellsWithoutScore: scores.filter((s) => Number.isNaN(s)).length,
+      cellsWithoutScore: searched.cellsWithoutScore,
       latencyModel: adapted.fit,
-      taskScoreId,
+      taskScoreId: searched.taskScoreId,
       ...(controller
         ? {
             controller: {
@@ -146,18 +181,18 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
       settings: {
         samples: options.samples,
         verify: options.verify,
-        evaluations: options.evaluations,
+        evaluations: evaluationsAllowed,
         computeMissingScores: options.computeMissingScores ?? false,
         ...(options.calibrationImages ? { calibrationImages: options.calibrationImages } : {}),
       },
       cellsEvaluated: evaluations.size,
       front: tradeoffFront(evaluations, check.measured, adapted.predicted, scores, {
-        usable: usableIn(options.space),
-        format: (code) => options.space.format(options.space.fromCode(code)),
+        usable: usableIn(numbering),
+        format: (number) => space.format(numbering.architectureOf(number)),
       }),
       recommendation: {
         ...check.recommendation,
-        publicForm: options.space.publicForm(recommended, options.dataset),
+        publicForm: space.publicForm(recommended, options.dataset),
       },
       references: references.references,
       ...(device.protocol ? { protocol: device.protocol } : {}),
@@ -167,6 +202,61 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
   } finally {
     policy?.policy.dispose();
   }
+}
+
+/** What the search stage hands verification: arrays by architecture number, and the budget. */
+interface SearchedSpace {
+  readonly evaluations: Evaluations;
+  readonly scores: Float64Array;
+  readonly adapted: AdaptedDevice;
+  readonly budget: SearchResult['budget'];
+  readonly taskScoreId: string;
+  readonly cellsWithoutScore: number;
+  readonly scoreOf: (architecture: Architecture) => Promise<number>;
+}
+
+/** The search of an enumerable space: every cell's score known, the fitted model predicted in full. */
+async function searchByCode(
+  options: SearchJobOptions,
+  device: Device,
+  numbering: Numbering,
+  strategy: StrategyName,
+  evaluationsAllowed: number,
+  policy: ReturnType<typeof deployedPolicy> | undefined,
+  logger: Logger,
+): Promise<SearchedSpace> {
+  // Scores first: a search with no scored cell is refused before anything is measured.
+  const { scores: allScores, id: taskScoreId } = await (
+    options.taskScores ?? defaultTaskScores(options, logger)
+  )(options.dataset);
+  const adapted = await adaptToDevice(device, { ...options, numbering }, logger);
+  if (options.budgetMs !== undefined) checkBudget(numbering, adapted, options.budgetMs, options.outDir);
+  const scores = measurableScores(allScores, device, options.space);
+  const { problem, budget } = searchProblem(
+    numbering,
+    adapted,
+    scores,
+    options.budgetMs,
+    typicalNoise(device.measurementNoise?.() ?? new Map()),
+    options.seed,
+  );
+  const evaluations = runStrategy(
+    { strategy, evaluations: evaluationsAllowed },
+    problem,
+    policy,
+    new Random(options.seed).child('strategy'),
+  );
+  for (const code of evaluations.keys()) if (Number.isNaN(scores[code]!)) evaluations.delete(code);
+  inDeployedForm(evaluations, options.space, scores, problem);
+  return {
+    evaluations,
+    scores,
+    adapted,
+    budget,
+    taskScoreId,
+    cellsWithoutScore: scores.filter((s) => Number.isNaN(s)).length,
+    scoreOf: (architecture) => Promise.resolve(scores[numbering.numberOf(architecture)]!),
+  };
 }
 
 /**

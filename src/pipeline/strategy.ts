@@ -15,7 +15,8 @@ import { PRIOR_HASH } from '../controller/prior.js';
 import { deployController } from '../controller/rollout.js';
 import { UsageError } from '../errors.js';
 import { ProxyProvider } from '../proxies/provider.js';
-import { effectiveCodes, PROXY_TABLE_SPACE } from '../proxies/table.js';
+import { effectiveCodes, PROXY_TABLE_SPACE, scoresInTable } from '../proxies/table.js';
+import { ARCHITECTURE_STRATEGIES, type ArchitectureStrategy } from '../search/architecture-search.js';
 import type { SearchProblem } from '../search/objective.js';
 import {
   evolutionSearch,
@@ -56,9 +57,31 @@ export function resolveStrategy(
 ): StrategyName {
   if (options.strategy !== 'auto') return options.strategy;
   if (options.controllerPath) return 'controller';
-  if (options.space.enumerable) return 'exhaustive';
-  logger.info(`the ${options.space.id} space cannot be enumerated: searching with evolution`);
+  if (scoresInTable(options.space)) return 'exhaustive';
+  logger.info(`the ${options.space.id} space is scored on demand: searching with evolution`);
   return 'evolution';
+}
+
+/**
+ * Distinct architectures a strategy may evaluate by default. In a space with a proxy table a task
+ * score is a lookup, so 500 costs nothing. Elsewhere each is a network's forward pass (FBNet
+ * CIFAR-100: a median 0.3-0.45 s on this 2-core VM), and `simnas search` should finish in about a
+ * minute here: 64 evaluations are about 25 s of it. Set by that time budget, not by the search
+ * benchmark (whose figures at this budget the README gives).
+ */
+export function defaultEvaluations(space: SearchSpace): number {
+  return scoresInTable(space) ? 500 : 64;
+}
+
+/** The strategy as one that runs over architectures, or a usage error naming those that do. */
+export function architectureStrategyOf(strategy: StrategyName, space: SearchSpace): ArchitectureStrategy {
+  if ((ARCHITECTURE_STRATEGIES as readonly string[]).includes(strategy))
+    return strategy as ArchitectureStrategy;
+  throw new UsageError(
+    `--strategy ${strategy} cannot search the ${space.id} space: its task scores are computed on demand, a ` +
+      `network's forward pass each, so no strategy can score every architecture, and no controller works on ` +
+      `architectures yet; expected auto or one of ${ARCHITECTURE_STRATEGIES.join(', ')}`,
+  );
 }
 
 /** Evolution's population: the cells it draws before it can select and mutate. */

@@ -9,6 +9,7 @@ import type { Recommendation, VerifiedCell } from '../search/recommend.js';
 import type { StrategyChoice, StrategyName } from '../search/strategies.js';
 import type { Architecture, PublicForm, SearchSpace } from '../spaces/space.js';
 import type { LatencyModel } from '../devices/latency-model.js';
+import type { TaskScorer } from '../proxies/task-scorer.js';
 
 export type { FrontPoint } from '../search/front.js';
 
@@ -39,8 +40,12 @@ export interface SearchJobOptions {
   readonly fingerprint?: HardwareFingerprint;
   /** Controller artifact; default: the bundled one for the dataset. */
   readonly controllerPath?: string;
-  /** Distinct cells random search and evolution may evaluate. */
-  readonly evaluations: number;
+  /**
+   * Distinct architectures random search, evolution and local search may evaluate (default
+   * `defaultEvaluations(space)`: task scores are free in a space with a proxy table, a network's
+   * forward pass each elsewhere).
+   */
+  readonly evaluations?: number;
   /** Folder of calibration images for NASWOT (default: synthetic images). */
   readonly calibrationImages?: string;
   /** Writes measurements as soon as they exist, and the final report files. */
@@ -55,6 +60,8 @@ export interface SearchJobOptions {
   readonly adaptation?: AdaptationReuse;
   /** Replaces the proxy provider (tests). */
   readonly taskScores?: (dataset: string) => Promise<{ scores: Float64Array; id: string }>;
+  /** Replaces the on-demand scorer of spaces without a proxy table (tests: a smaller reference sample). */
+  readonly taskScorer?: TaskScorer;
 }
 
 export const DEFAULT_SEARCH: Omit<SearchJobOptions, 'space' | 'dataset' | 'device'> = {
@@ -62,7 +69,6 @@ export const DEFAULT_SEARCH: Omit<SearchJobOptions, 'space' | 'dataset' | 'devic
   verify: 5,
   strategy: 'auto',
   seed: 0,
-  evaluations: 500,
 };
 
 export interface MeasuredCell {
@@ -165,7 +171,10 @@ export interface AdaptedDevice {
   readonly samples: readonly MeasuredCell[];
   readonly measurementsSpent: number;
   readonly fit: LatencyFitSummary;
+  /** By architecture number (see src/spaces/numbering.ts): every code, or the architectures met so far. */
   readonly predicted: { readonly mean: Float64Array; readonly std: Float64Array };
+  /** The model fitted this run (absent where a cached fit's predictions were reused). */
+  readonly model?: LatencyModel;
 }
 
 /** What a report says about the fitted latency model. */

@@ -27,6 +27,14 @@ export const PROXY_ALGORITHM = 'simnas-proxies-1';
 export const TABLE_FILE_NAME = 'proxy-table.jsonl';
 /** The space whose architectures the table's codes index. */
 export const PROXY_TABLE_SPACE = 'nb201';
+
+/**
+ * Whether the proxy table holds the space's task scores (so a search can rank every architecture
+ * at once); every other space's are computed on demand, a network's forward pass each.
+ */
+export function scoresInTable(space: { readonly id: string }): boolean {
+  return space.id === PROXY_TABLE_SPACE;
+}
 export const VALUES_PER_DATASET = 3;
 
 /** What the values depend on besides the cell; a table is used only when these match. */

@@ -25,6 +25,7 @@ export function renderMarkdown(report: SearchReport, limit = COMMENT_LIMIT): str
 
 function render(report: SearchReport, frontRows: number): string {
   const rec = report.recommendation;
+  const { noun } = spaceById(report.space ?? DEFAULT_SPACE_ID);
   const hardware = report.fingerprint
     ? `${hardwareName(report)} (\`${report.fingerprint.hash}\`, ${report.fingerprint.cpuModel})`
     : `${report.device.kind} device ${report.device.name}`;
@@ -43,11 +44,11 @@ function render(report: SearchReport, frontRows: number): string {
   const lines = [
     `### simnas: ${report.dataset} on ${hardware}`,
     '',
-    `**Recommended cell** \`${rec.cell}\``,
+    `**Recommended ${noun}** \`${rec.cell}\``,
     '',
     `| measured latency | ${report.budget.source === 'given' ? 'budget' : 'target'} | task score | verdict |`,
     '|---|---|---|---|',
-    `| ${ms(rec.measuredMs)} (${rec.source === 'sample' ? 'a sample cell, measured to fit the model' : `predicted ${ms(rec.predictedMs)} ± ${ms(rec.predictedStdMs)}`}) | ${ms(report.budget.ms)} | ${score(rec.taskScore)} | ${verdict} |`,
+    `| ${ms(rec.measuredMs)} (${rec.source === 'sample' ? `a sample ${noun}, measured to fit the model` : `predicted ${ms(rec.predictedMs)} ± ${ms(rec.predictedStdMs)}`}) | ${ms(report.budget.ms)} | ${score(rec.taskScore)} | ${verdict} |`,
     '',
     `${rec.reason}. ${budgetText[0]!.toUpperCase()}${budgetText.slice(1)}.`,
     '',
@@ -57,9 +58,9 @@ function render(report: SearchReport, frontRows: number): string {
   if (frontRows > 0) {
     const shown = front.slice(0, frontRows);
     lines.push(
-      `#### Pareto front (${report.front.length} cells; task score vs latency)`,
+      `#### Pareto front (${report.front.length} ${noun}s; task score vs latency)`,
       '',
-      '| cell | latency | source | task score |',
+      `| ${noun} | latency | source | task score |`,
       '|---|---|---|---|',
       ...shown.map(
         (p) =>
@@ -82,7 +83,7 @@ function render(report: SearchReport, frontRows: number): string {
   lines.push(
     '<details><summary>Details: samples, latency model, controller, protocol</summary>',
     '',
-    `**Measurements**: ${report.measurements.samples} sample cells + ${report.measurements.verification} verification = ${report.measurements.total} real measurements${report.measurements.references ? ` (and ${report.measurements.references} of well-known designs, apart)` : ''}${report.measurements.reused > 0 ? `, ${report.measurements.reused} cells reused from earlier measurements of this hardware` : ''}; ${report.cellsEvaluated} cells evaluated on the latency model by the ${report.strategy} strategy.`,
+    `**Measurements**: ${report.measurements.samples} sample ${noun}s + ${report.measurements.verification} verification = ${report.measurements.total} real measurements${report.measurements.references ? ` (and ${report.measurements.references} of well-known designs, apart)` : ''}${report.measurements.reused > 0 ? `, ${report.measurements.reused} cells reused from earlier measurements of this hardware` : ''}; ${report.cellsEvaluated} ${noun}s evaluated on the latency model by the ${report.strategy} strategy.`,
     '',
     ...(report.cellsWithoutScore > 0
       ? [
@@ -98,7 +99,7 @@ function render(report: SearchReport, frontRows: number): string {
           '',
         ]
       : []),
-    '| sample cell | measured |',
+    `| sample ${noun} | measured |`,
     '|---|---|',
     ...report.samples.map((s) => `| ${tableCode(s.cell)} | ${ms(s.measuredMs)} |`),
     '',

@@ -25,4 +25,21 @@ export function spaceById(id: string): SearchSpace {
   return space;
 }
 
+/** Every space's datasets, as `--dataset` and the `dataset` input accept them before the space is known. */
+export const DATASETS_BY_SPACE = SPACES.map((space) => `${space.datasets.join(', ')} (${space.id})`).join(
+  '; ',
+);
+
+/** The space's dataset `given` names, case-insensitively (its first when none is), or a UsageError listing them. */
+export function datasetOf(space: SearchSpace, given: string | undefined): string {
+  if (given === undefined) return space.datasets[0]!;
+  const found = space.datasets.find((name) => name.toLowerCase() === given.trim().toLowerCase());
+  if (!found) {
+    throw new UsageError(
+      `unknown dataset '${given}' for the ${space.id} space; expected one of ${space.datasets.join(', ')}`,
+    );
+  }
+  return found;
+}
+
 export type { Architecture, SearchSpace } from './space.js';

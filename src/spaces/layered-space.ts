@@ -138,6 +138,7 @@ export function layeredSpace<S extends LayeredSetting>(definition: LayeredDefini
     positionLabel: (position) => `layer ${position + 1}`,
     size,
     enumerable,
+    noun: 'architecture',
     archColumn: 'arch',
 
     parse: (text) => parseBlockNames(text, definition),

@@ -77,6 +77,8 @@ export interface SearchSpace {
   readonly id: string;
   /** Said to people: "NAS-Bench-201 topology", "FBNet (HW-NAS-Bench)". */
   readonly title: string;
+  /** What reports call one architecture: "cell" (NB201), "architecture" (layered spaces). */
+  readonly noun: string;
   /** The input settings networks can be built for; the first is the default. */
   readonly datasets: readonly string[];
   /** Number of positions (edges or layers). */

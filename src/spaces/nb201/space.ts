@@ -40,6 +40,7 @@ export const nb201Space: SearchSpace = {
   positionLabel: (position) => `edge ${edgeLabel(position)}`,
   size: SPACE_SIZE,
   enumerable: true,
+  noun: 'cell',
   archColumn: 'arch_str',
 
   parse: parseCell,
