@@ -46,10 +46,11 @@ export function bundledControllerPath(space: SearchSpace, dataset: string): stri
  * twice the cells), evolution 0.671 (0.6% violations on HELP), local 0.701, the pretrained
  * controller 0.749, random 0.820: the pretrained controller loses to its untrained self and to
  * evolution at equal cells, so it is not the default. Exhaustive search of the fitted model is
- * best, has no violations and needs no policy: the default wherever the space can be enumerated.
- * Elsewhere (FBNet) nothing can be enumerated and no controller has won yet: evolution, which in
- * `simnas bench search --space fbnet` (HELP's eyeriss, fpga, pixel3 columns, p50, 2 seeds, 100
- * task-score evaluations) reached 89.4% of the best-known task score against random's 78.2%.
+ * best, has no violations and needs no policy: the default wherever a proxy table scores every cell.
+ * Elsewhere (FBNet, NAS-Bench-Macro) every task score is a forward pass and no controller has won
+ * yet: evolution, which in `simnas bench search --space fbnet` (HELP's eyeriss, fpga, pixel3
+ * columns, p50, 2 seeds, 100 task-score evaluations) reached 89.4% of the best-known task score
+ * against random's 78.2%.
  */
 export function resolveStrategy(
   options: Pick<SearchJobOptions, 'strategy' | 'controllerPath' | 'space' | 'dataset'>,
