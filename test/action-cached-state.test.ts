@@ -181,5 +181,19 @@ describe('the measurement cache of the action', () => {
     await off.saveAfterSearch(searched([{ code: 7, measuredMs: 0.3 }]));
     await off.saveAfterFailure();
     expect(store.files.size).toBe(2);
+
+    // FBNet's architectures are numbered per run: nothing is restored or saved under those numbers.
+    const fbnet = await MeasurementCache.open(
+      { ...settings, space: 'fbnet', dataset: 'cifar100' },
+      'ci-box',
+      fingerprint,
+      silentLogger,
+      caches,
+      store,
+    );
+    expect(caches.measurements).toBe('disabled');
+    expect(store.restores).toBe(restores);
+    await fbnet.saveAfterSearch(searched([{ code: 0, measuredMs: 4.2 }]));
+    expect(store.files.size).toBe(2);
   });
 });
