@@ -24,6 +24,7 @@ import {
   layerTable,
   sampleLayeredDevice,
 } from '../src/devices/layered-synthetic.js';
+import { DESIGNED_LAYERED_SAMPLES } from '../src/devices/layered-samples.js';
 import { nonNegativeLeastSquares } from '../src/devices/linalg.js';
 import { UsageError } from '../src/errors.js';
 import { bodyOperators, FBNET_SETTINGS, SKIP_BLOCK } from '../src/spaces/fbnet/definition.js';
@@ -365,7 +366,18 @@ describe('bench latency --space fbnet', () => {
     expect(printed.dataset).toBe('cifar100');
     expect(new Set(printed.architectures).size).toBe(10);
     for (const text of printed.architectures) expect(FBNET_LAYERED.parse(text)).toHaveLength(22);
+    // What every search of the space measures first is this design, written out.
+    expect(DESIGNED_LAYERED_SAMPLES['fbnet/cifar100']).toEqual(printed.architectures);
   });
+
+  it('matches the designed samples written out for every layered space and dataset', () => {
+    for (const [key, written] of Object.entries(DESIGNED_LAYERED_SAMPLES)) {
+      const [id, dataset] = key.split('/') as [string, string];
+      const space = layeredSpaceById(id);
+      const designed = designLayeredSamples(space, 10, { dataset }).map((a) => space.format(a));
+      expect(designed, key).toEqual(written);
+    }
+  }, 120_000);
 
   it('prints the NB201 bench shape with the baselines, ceiling and prior coverage', async () => {
     const result = await runLayeredLatencyBench({

@@ -7,6 +7,7 @@ import type { Architecture, SearchSpace } from '../spaces/space.js';
 import { DEFAULT_SAMPLE_COUNT, designSampleCells } from './design.js';
 import { fitLatencyModel, type LatencyModel } from './latency-model.js';
 import { designLayeredSamples, fitLayeredLatencyModel, layeredBank } from './layered-model.js';
+import { DESIGNED_LAYERED_SAMPLES } from './layered-samples.js';
 
 export interface SpaceDeviceModel {
   /**
@@ -26,7 +27,12 @@ export function deviceModelOf(space: SearchSpace): SpaceDeviceModel {
   if (operators) {
     const layered = { ...space, operators };
     return {
-      design: (count, dataset) => [...designLayeredSamples(layered, count, { dataset })],
+      design: (count, dataset) => {
+        const written = DESIGNED_LAYERED_SAMPLES[`${space.id}/${dataset}`];
+        return count === DEFAULT_SAMPLE_COUNT && written
+          ? written.map((text) => space.parse(text))
+          : [...designLayeredSamples(layered, count, { dataset })];
+      },
       fit: (samples, dataset) =>
         fitLayeredLatencyModel(
           layered,
