@@ -19,6 +19,7 @@ import {
   untrainedArchitectureController,
   type ArchitectureController,
 } from '../src/controller/architecture-rollout.js';
+import { runCli } from '../src/cli/program.js';
 import { actionCount, observationSize } from '../src/controller/environment.js';
 import { ActorCritic } from '../src/controller/policy.js';
 import { policyShapeFor, pretrainFor, type PretrainSettings } from '../src/controller/pretrain.js';
@@ -36,6 +37,7 @@ import type { Architecture } from '../src/spaces/space.js';
 import { silentLogger } from '../src/util/log.js';
 import { Random } from '../src/util/random.js';
 import { spearman } from '../src/util/stats.js';
+import { capture } from './support/capture.js';
 
 const fbnet = spaceById('fbnet');
 
@@ -231,6 +233,14 @@ describe('pretraining on synthetic layered devices', () => {
       /search space 'fbnet', the search runs in 'macro'/,
     );
   }, 120_000);
+
+  it('simnas pretrain --space fbnet refuses a dataset of another space before any work', async () => {
+    const stderr = capture(process.stderr);
+    expect(await runCli(['node', 'simnas', 'pretrain', '--space', 'fbnet', '--dataset', 'cifar10'])).toBe(2);
+    expect(stderr()).toMatch(
+      /--dataset cifar10 is not an input setting of the fbnet space; expected one of cifar100, imagenet/,
+    );
+  });
 
   it('refuses an NB201 controller for FBNet, naming the space it was pretrained for', () => {
     expect(priorHashFor(fbnet)).toBe(LAYERED_PRIOR_HASH);

@@ -9,7 +9,9 @@
 // by noisy measurements; then objective regret against the best-known task score within the true
 // budget (the best of every strategy given `bestKnownFactor` times the evaluations and the exact
 // latency), violation, measurements, evaluations and wall time. No accuracy exists for FBNet, so
-// regret is in task score, not accuracy. Reads ground truth, so it lives in src/bench/.
+// regret is in task score, not accuracy. The controller strategies deploy the pretrained policy and
+// the same policy untrained alike (src/controller/architecture-rollout.ts), within the same budget of
+// evaluations. Reads ground truth, so it lives in src/bench/.
 import {
   designLayeredSamples,
   fitLayeredLatencyModel,
@@ -60,7 +62,10 @@ import type { SearchBenchOptions } from './search-bench.js';
  * scores (taskScoreBound). The issue's factor of 20 (`--best-known-factor 20`) is about 21,000: three
  * hours or more.
  * Local search needs one full climb step to start (an architecture and its 176 neighbours in
- * FBNet), so it runs only when asked for with `--evaluations 177` or more.
+ * FBNet), so it runs only when asked for with `--evaluations 177` or more. Where a controller exists
+ * (the bundled one or --controller), the defaults add it and its untrained self (the ablation), each
+ * spending the same evaluations: two more strategies' runs; `--best-known-strategies
+ * evolution,random` leaves their 20x runs out of the best-known.
  */
 export const DEFAULT_LAYERED_EVALUATIONS = 100;
 export const DEFAULT_LAYERED_SEEDS = 1;
