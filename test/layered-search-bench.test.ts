@@ -15,8 +15,8 @@ import {
 } from '../src/bench/layered-search-bench.js';
 import { layeredSpaceById } from '../src/bench/layered-spaces.js';
 import { runCli } from '../src/cli/program.js';
-import { createNetworkTaskScorer } from '../src/proxies/task-scorer.js';
-import type { SearchSpace } from '../src/spaces/space.js';
+import { createNetworkTaskScorer, type TaskScorer } from '../src/proxies/task-scorer.js';
+import type { Architecture, SearchSpace } from '../src/spaces/space.js';
 import { Random } from '../src/util/random.js';
 import { capture } from './support/capture.js';
 
@@ -86,6 +86,54 @@ describe('layered search benchmark', () => {
     expect(formatLayeredSearchBench(result)).toMatch(/random\t[\d.]+\t[\d.]+%/);
   }, 120_000);
 
+  it('deploys the bundled controller beside its untrained self, best-known from the others', async () => {
+    const space = layeredSpaceById('fbnet');
+    const table = additiveTable(space, 40, ['dev_a']);
+    // A cheap task score with the real one's shape (a smooth function of per-layer values), so the
+    // controllers' plumbing runs in seconds; the real score's cost is the benchmark's business.
+    const random = new Random(21);
+    const value = space.choices.map((names) => names.map(() => random.next()));
+    const score = (a: Architecture): number =>
+      1 / (1 + Math.exp(-(a.reduce((sum, c, p) => sum + value[p]![c]!, 0) - 11)));
+    const scorer: TaskScorer = {
+      space,
+      dataset: 'cifar100',
+      formula: 'synthetic',
+      id: 'synthetic',
+      values: (a) => Promise.resolve({ score: score(a) }),
+      score: (a) => Promise.resolve(score(a)),
+      computed: 0,
+    };
+    const result = await runLayeredSearchBench({
+      space,
+      table,
+      devices: ['dev_a'],
+      samples: 10,
+      verify: 5,
+      budgets: [0.5],
+      seeds: 1,
+      noise: 0.03,
+      strategies: ['evolution', 'controller', 'controller-untrained'],
+      bestKnownStrategies: ['evolution'],
+      evaluations: 24,
+      bestKnownFactor: 1,
+      cacheDir: null,
+      scorer,
+    });
+    expect(result.best_known_strategies).toEqual(['evolution']);
+    expect(result.best_known.map((b) => b.strategy)).toEqual(['evolution']);
+    expect(result.controller?.path).toMatch(/controllers[/\\]fbnet-cifar100\.json$/);
+    expect(result.results.map((r) => r.strategy)).toEqual([
+      'evolution',
+      'controller',
+      'controller-untrained',
+    ]);
+    for (const row of result.results) expect(row.evaluations).toBe(24);
+    expect(formatLayeredSearchBench(result)).toMatch(
+      /controller-untrained: the same policy with fresh weights/,
+    );
+  }, 120_000);
+
   describe('bad input exits 2 and says what is accepted', () => {
     const fbnet = layeredSpaceById('fbnet');
     const table = additiveTable(fbnet, 30, ['dev_x', 'dev_y']);
@@ -96,8 +144,20 @@ describe('layered search benchmark', () => {
       [['--strategies', 'local', '--evaluations', '100'], /a cell and its 176 neighbours.*--evaluations 177/],
       [['--strategies', 'evolution,local', '--evaluations', '150'], /below what the local strategy needs/],
       [
-        ['--strategies', 'controller'],
-        /'controller' cannot run in the fbnet benchmark yet; expected auto or evolution/,
+        ['--strategies', 'exhaustive'],
+        /'exhaustive' cannot run in the fbnet benchmark; expected auto or evolution, local, random, controller, controller-untrained/,
+      ],
+      [
+        ['--strategies', 'controller', '--controller', 'controllers/cifar100.json'],
+        /search space 'nas-bench-201-topology', the search runs in 'fbnet'/,
+      ],
+      [
+        ['--strategies', 'controller-untrained', '--evaluations', '4'],
+        /--evaluations 4 is below what the controller-untrained strategy needs to start \(its first batch of 8 proposals\)/,
+      ],
+      [
+        ['--strategies', 'evolution', '--best-known-strategies', 'random'],
+        /--best-known-strategies: random not among --strategies/,
       ],
       [['--budgets', 'p0'], /p1 to p99/],
       [

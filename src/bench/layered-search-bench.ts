@@ -9,7 +9,9 @@
 // by noisy measurements; then objective regret against the best-known task score within the true
 // budget (the best of every strategy given `bestKnownFactor` times the evaluations and the exact
 // latency), violation, measurements, evaluations and wall time. No accuracy exists for FBNet, so
-// regret is in task score, not accuracy. Reads ground truth, so it lives in src/bench/.
+// regret is in task score, not accuracy. The controller strategies deploy the pretrained policy and
+// the same policy untrained alike (src/controller/architecture-rollout.ts), within the same budget of
+// evaluations. Reads ground truth, so it lives in src/bench/.
 import {
   designLayeredSamples,
   fitLayeredLatencyModel,
@@ -30,10 +32,18 @@ import {
 } from '../pipeline/index.js';
 import { createTaskScorer, type TaskScorer } from '../proxies/task-scorer.js';
 import {
+  architecturePolicy,
+  loadArchitectureController,
+  untrainedArchitectureController,
+  type LoadedArchitectureController,
+} from '../controller/architecture-rollout.js';
+import {
+  isArchitectureControllerStrategy,
   runArchitectureStrategy,
+  type AnyArchitectureStrategy,
   type ArchitectureEvaluations,
+  type ArchitecturePolicy,
   type ArchitectureProblem,
-  type ArchitectureStrategy,
 } from '../search/architecture-search.js';
 import type { Architecture } from '../spaces/space.js';
 import { silentLogger } from '../util/log.js';
@@ -52,7 +62,10 @@ import type { SearchBenchOptions } from './search-bench.js';
  * scores (taskScoreBound). The issue's factor of 20 (`--best-known-factor 20`) is about 21,000: three
  * hours or more.
  * Local search needs one full climb step to start (an architecture and its 176 neighbours in
- * FBNet), so it runs only when asked for with `--evaluations 177` or more.
+ * FBNet), so it runs only when asked for with `--evaluations 177` or more. Where a controller exists
+ * (the bundled one or --controller), the defaults add it and its untrained self (the ablation), each
+ * spending the same evaluations: two more strategies' runs; `--best-known-strategies
+ * evolution,random` leaves their 20x runs out of the best-known.
  */
 export const DEFAULT_LAYERED_EVALUATIONS = 100;
 export const DEFAULT_LAYERED_SEEDS = 1;
@@ -68,10 +81,18 @@ export interface LayeredSearchBenchOptions extends Pick<
   readonly space: BenchLayeredSpace;
   /** One of the space's datasets (default its first). */
   readonly dataset?: string;
-  readonly strategies: readonly ArchitectureStrategy[];
+  readonly strategies: readonly AnyArchitectureStrategy[];
+  /** The controller artifact of the controller strategies (default: the bundled one). */
+  readonly controllerPath?: string;
   /** Distinct task-score evaluations per strategy run. */
   readonly evaluations: number;
   readonly bestKnownFactor: number;
+  /**
+   * The strategies whose longer runs make the best-known (default: every benchmarked one). Leaving
+   * the controllers out halves the task scores a run with both of them computes; their picks then
+   * show against the others' best-known, and `beat` counts where they pass it.
+   */
+  readonly bestKnownStrategies?: readonly AnyArchitectureStrategy[];
   /** The task-score cache folder (default the user cache; null: memory only). */
   readonly cacheDir?: string | null;
   /** Replaces createTaskScorer's default scorer (tests: a smaller reference sample). */
@@ -81,7 +102,7 @@ export interface LayeredSearchBenchOptions extends Pick<
 export interface LayeredSearchRow {
   readonly device: string;
   readonly budget: string;
-  readonly strategy: ArchitectureStrategy;
+  readonly strategy: AnyArchitectureStrategy;
   readonly seed: number;
   /** Best-known task score within the true budget minus the pick's (a pick over budget: never below 0). */
   readonly regret: number;
@@ -105,7 +126,7 @@ export interface BestKnown {
   readonly budget_ms: number;
   readonly task_score: number;
   readonly architecture: string;
-  readonly strategy: ArchitectureStrategy;
+  readonly strategy: AnyArchitectureStrategy;
   readonly evaluations: number;
 }
 
@@ -128,7 +149,15 @@ export interface LayeredSearchBenchResult {
   readonly seeds: number;
   readonly evaluations: number;
   readonly best_known_factor: number;
+  readonly best_known_strategies: readonly AnyArchitectureStrategy[];
   readonly task_score_id: string;
+  /** The controller the controller strategies deployed: its file, hash and stand-in. */
+  readonly controller?: {
+    readonly path: string;
+    readonly sha256: string;
+    readonly stand_in: string;
+    readonly stand_in_held_out_spearman: number | null;
+  };
   /** Per device: the per-block fit's largest and median relative error over the table's rows. */
   readonly additive_fit: readonly { device: string; max_error: number; median_error: number }[];
   readonly best_known: readonly BestKnown[];
@@ -174,9 +203,33 @@ export async function runLayeredSearchBench(
     );
   }
   if (options.strategies.length === 0) throw new UsageError('--strategies: no strategy to benchmark');
-  for (const strategy of options.strategies) checkEvaluations(strategy, options.evaluations, space);
+  // The controller strategies: the pretrained policy, or the same one untrained (seeded per run).
+  const controller = options.strategies.some(isArchitectureControllerStrategy)
+    ? loadArchitectureController(options.controllerPath, space, dataset)
+    : undefined;
+  const policyFor = (strategy: AnyArchitectureStrategy, seed: number): ArchitecturePolicy | undefined =>
+    !controller
+      ? undefined
+      : strategy === 'controller'
+        ? architecturePolicy(controller)
+        : strategy === 'controller-untrained'
+          ? architecturePolicy(untrainedArchitectureController(controller, seed))
+          : undefined;
+  for (const strategy of options.strategies) {
+    const policy = policyFor(strategy, 0);
+    if (policy) checkControllerEvaluations(strategy, options.evaluations, policy);
+    else checkEvaluations(strategy, options.evaluations, space);
+  }
   if (!Number.isInteger(options.bestKnownFactor) || options.bestKnownFactor < 1) {
     throw new UsageError(`--best-known-factor ${options.bestKnownFactor}: expected an integer of 1 or more`);
+  }
+  const knownFrom = options.bestKnownStrategies ?? options.strategies;
+  const stray = knownFrom.filter((s) => !options.strategies.includes(s));
+  if (knownFrom.length === 0 || stray.length > 0) {
+    throw new UsageError(
+      `--best-known-strategies: ${stray.length > 0 ? `${stray.join(', ')} not among --strategies` : 'none given'}; ` +
+        `expected some of ${options.strategies.join(', ')}`,
+    );
   }
   const table = readLayeredTable(options.table, space);
   const names = completeColumns(table, options.devices, 'its per-block table is fitted to every row');
@@ -244,13 +297,14 @@ export async function runLayeredSearchBench(
     for (const [b, q] of options.budgets.entries()) {
       const budgetMs = budgetsMs[b]!;
       let best: BestKnown | undefined;
-      for (const strategy of options.strategies) {
+      for (const strategy of knownFrom) {
         const evaluations = await runArchitectureStrategy(
           strategy,
           problemOf(truth, budgetMs),
           { evaluations: options.evaluations * options.bestKnownFactor, population: EVOLUTION_POPULATION },
           // Seed 0's stream: random search's seed-0 run is then a prefix of this one (no new scores).
           new Random(0).child(`strategy:${strategy}`),
+          policyFor(strategy, 0),
         );
         for (const e of evaluations.values()) {
           if (e.latencyMs <= budgetMs && (!best || e.taskScore > best.task_score)) {
@@ -301,6 +355,7 @@ export async function runLayeredSearchBench(
             }, budgetMs),
             { evaluations: options.evaluations, population: EVOLUTION_POPULATION },
             new Random(seed).child(`strategy:${strategy}`),
+            policyFor(strategy, seed),
           );
           const pick = await verifyPick(
             evaluations,
@@ -341,7 +396,9 @@ export async function runLayeredSearchBench(
     seeds: options.seeds,
     evaluations: options.evaluations,
     best_known_factor: options.bestKnownFactor,
+    best_known_strategies: knownFrom,
     task_score_id: scorer.id,
+    ...(controller ? { controller: controllerSummary(controller) } : {}),
     additive_fit: additiveFit,
     best_known: bestKnown,
     results,
@@ -352,6 +409,31 @@ export async function runLayeredSearchBench(
   };
 }
 
+function controllerSummary(
+  controller: LoadedArchitectureController,
+): NonNullable<LayeredSearchBenchResult['controller']> {
+  return {
+    path: controller.path,
+    sha256: controller.sha256,
+    stand_in: controller.standIn.id,
+    stand_in_held_out_spearman: controller.standIn.record.heldOutSpearman ?? null,
+  };
+}
+
+/** Refuses an evaluation budget below what a controller strategy needs to start. */
+function checkControllerEvaluations(
+  strategy: AnyArchitectureStrategy,
+  evaluations: number,
+  policy: ArchitecturePolicy,
+): void {
+  if (evaluations < policy.minimumEvaluations) {
+    throw new UsageError(
+      `--evaluations ${evaluations} is below what the ${strategy} strategy needs to start (its first batch ` +
+        `of ${policy.minimumEvaluations} proposals); pass --evaluations ${policy.minimumEvaluations} or more`,
+    );
+  }
+}
+
 /**
  * Distinct task scores a run may compute: the samples, the best-known runs (random search's draws
  * are the same for every column and budget) and the seeds' runs (seed 0's random run is a prefix
@@ -360,18 +442,20 @@ export async function runLayeredSearchBench(
 export function taskScoreBound(
   options: Pick<
     LayeredSearchBenchOptions,
-    'samples' | 'strategies' | 'evaluations' | 'bestKnownFactor' | 'budgets' | 'seeds'
+    'samples' | 'strategies' | 'evaluations' | 'bestKnownFactor' | 'budgets' | 'seeds' | 'bestKnownStrategies'
   >,
   devices: number,
 ): number {
   const pairs = devices * options.budgets.length;
   const known = options.evaluations * options.bestKnownFactor;
-  const others = options.strategies.filter((s) => s !== 'random').length;
+  const knownFrom = options.bestKnownStrategies ?? options.strategies;
+  const others = options.strategies.filter((s) => s !== 'random');
   const random = options.strategies.includes('random') ? 1 : 0;
   return (
     options.samples +
-    random * (known + (options.seeds - 1) * options.evaluations) +
-    others * pairs * (known + options.seeds * options.evaluations)
+    random * ((knownFrom.includes('random') ? known : 0) + (options.seeds - 1) * options.evaluations) +
+    others.length * pairs * options.seeds * options.evaluations +
+    others.filter((s) => knownFrom.includes(s)).length * pairs * known
   );
 }
 
@@ -484,9 +568,19 @@ export function formatLayeredSearchBench(result: LayeredSearchBenchResult): stri
   return [
     `search bench: ${result.space} ${result.dataset}, ${result.table}, task score ${result.task_score_id}, ` +
       `${result.seeds} seed(s), ${result.evaluations} evaluations per run, ${(100 * result.noise).toFixed(1)}% noise`,
-    `regret: task score below the best-known within the true budget (best of every strategy with ` +
+    `regret: task score below the best-known within the true budget (best of ${result.best_known_strategies.join(', ')} with ` +
       `${result.best_known_factor}x the evaluations and the exact latency; a pick over budget counts as 0, not below); ` +
       `share: the pick's task score over the best-known; beat: picks within budget above the best-known`,
+    ...(result.controller
+      ? [
+          `controller: ${result.controller.path} (sha256 ${result.controller.sha256}); the controller strategies act on ` +
+            `its stand-in ${result.controller.stand_in}` +
+            (result.controller.stand_in_held_out_spearman === null
+              ? ''
+              : ` (Spearman ${result.controller.stand_in_held_out_spearman.toFixed(3)} with the real score where not fitted)`) +
+            `; controller-untrained: the same policy with fresh weights, deployed alike`,
+        ]
+      : []),
     `per-block fit (largest / median error over the table's rows): ` +
       result.additive_fit
         .map((f) => `${f.device} ${(100 * f.max_error).toFixed(2)}% / ${(100 * f.median_error).toFixed(3)}%`)

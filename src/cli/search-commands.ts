@@ -1,12 +1,19 @@
 // `simnas search` (the whole method on one device) and `simnas pretrain` (stage 1). Options in,
 // results out: the flow is src/pipeline.ts, pretraining is src/controller/pretrain.ts.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 import { MEASURED_VERIFICATION_NOISE } from '../devices/live.js';
 import { Option, type Command } from 'commander';
 
 import { PRIOR_HASH } from '../controller/prior.js';
-import { CONTROLLER_FILE, DEFAULT_PRETRAIN, pretrain } from '../controller/pretrain.js';
+import {
+  CONTROLLER_FILE,
+  DEFAULT_PRETRAIN,
+  pretrain,
+  type PretrainOptions,
+  type PretrainResult,
+} from '../controller/pretrain.js';
 import { samplePrior, syntheticLatencies } from '../devices/synthetic.js';
 import { UsageError } from '../errors.js';
 import {
@@ -23,7 +30,11 @@ import { reportFiles, toReport, writeReport } from '../report/report.js';
 import { StagedFolder } from '../util/staged-folder.js';
 import { integerIn, OPTIONS } from '../options.js';
 import { STRATEGIES, STRATEGY_CHOICES, type StrategyChoice } from '../search/strategies.js';
-import { ARCHITECTURE_STRATEGIES, type ArchitectureStrategy } from '../search/architecture-search.js';
+import {
+  ARCHITECTURE_CONTROLLER_STRATEGIES,
+  ARCHITECTURE_STRATEGIES,
+  type AnyArchitectureStrategy,
+} from '../search/architecture-search.js';
 import {
   DEFAULT_BEST_KNOWN_FACTOR,
   DEFAULT_LAYERED_EVALUATIONS,
@@ -221,6 +232,7 @@ const pretrainSteps = integerIn(
 ).parse;
 
 interface PretrainFlags {
+  space: SearchSpace;
   dataset: Dataset;
   steps: number;
   seed: number;
@@ -243,6 +255,7 @@ interface SearchBenchFlags {
   evaluations?: number;
   unseen?: string[];
   bestKnownFactor: number;
+  bestKnownStrategies?: string[];
   json?: boolean;
 }
 
@@ -309,6 +322,11 @@ export function registerSearchCommands(program: Command, bench: Command): void {
       positiveInteger,
       DEFAULT_BEST_KNOWN_FACTOR,
     )
+    .option(
+      '--best-known-strategies <list>',
+      'layered spaces: the strategies whose longer runs make the best-known (default: all of --strategies)',
+      nameList,
+    )
     .option('--json', 'print one JSON object')
     .action(async (flags: SearchBenchFlags, command: Command) => {
       if (flags.space.id !== DEFAULT_SPACE_ID) return layeredSearchBench(flags, command);
@@ -373,25 +391,18 @@ export function registerSearchCommands(program: Command, bench: Command): void {
     )
     .option('--seed <n>', 'seed', seedValue, DEFAULT_PRETRAIN.seed)
     .option('--out <dir>', 'output folder (controller.json, curve.csv, checkpoint.json)', 'controller-out')
-    .action(async (flags: PretrainFlags) => {
-      const provider = ProxyProvider.create({ logger: stderrLogger });
-      const { scores, id } = await provider.allTaskScores(flags.dataset);
+    .addOption(spaceOption())
+    .action(async (flags: PretrainFlags, command: Command) => {
       const stop = new AbortController();
       const onSignal = (): void => stop.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
-        const result = await pretrain(
-          { ...DEFAULT_PRETRAIN, dataset: flags.dataset, timesteps: flags.steps, seed: flags.seed },
-          {
-            space: spaceById(DEFAULT_SPACE_ID),
-            taskScore: scores,
-            taskScoreId: id,
-            priorHash: PRIOR_HASH,
-            sampleDeviceLatencies: (random) => syntheticLatencies(samplePrior(random, flags.dataset)),
-          },
-          { outDir: flags.out, logger: stderrLogger, signal: stop.signal },
-        );
+        const options = { outDir: flags.out, logger: stderrLogger, signal: stop.signal };
+        const result =
+          flags.space.id === DEFAULT_SPACE_ID
+            ? await pretrainNb201(flags, options)
+            : await pretrainLayered(flags, command, options);
         const last = result.curve[result.curve.length - 1];
         process.stdout.write(
           `controller: ${path.join(flags.out, CONTROLLER_FILE)}\ncurve: ${result.curvePath}\n` +
@@ -406,6 +417,44 @@ export function registerSearchCommands(program: Command, bench: Command): void {
     });
 }
 
+async function pretrainNb201(flags: PretrainFlags, options: PretrainOptions): Promise<PretrainResult> {
+  const provider = ProxyProvider.create({ logger: stderrLogger });
+  const { scores, id } = await provider.allTaskScores(flags.dataset);
+  return pretrain(
+    { ...DEFAULT_PRETRAIN, dataset: flags.dataset, timesteps: flags.steps, seed: flags.seed },
+    {
+      space: spaceById(DEFAULT_SPACE_ID),
+      taskScore: scores,
+      taskScoreId: id,
+      priorHash: PRIOR_HASH,
+      sampleDeviceLatencies: (random) => syntheticLatencies(samplePrior(random, flags.dataset)),
+    },
+    options,
+  );
+}
+
+/** `pretrain --space <layered space>`: a stand-in of the task score, then PPO on layered devices. */
+async function pretrainLayered(
+  flags: PretrainFlags,
+  command: Command,
+  options: PretrainOptions,
+): Promise<PretrainResult> {
+  const { layeredSpaceById } = await import('../bench/layered-spaces.js');
+  const { DEFAULT_LAYERED_PRETRAIN, pretrainLayeredController } =
+    await import('../controller/architecture-pretrain.js');
+  const { createTaskScorer } = await import('../proxies/task-scorer.js');
+  const space = layeredSpaceById(flags.space.id);
+  const dataset = spaceDataset(space, flags.dataset, command);
+  const scorer = await createTaskScorer(space, { dataset, logger: stderrLogger });
+  const steps =
+    command.getOptionValueSource('steps') === 'default' ? DEFAULT_LAYERED_PRETRAIN.timesteps : flags.steps;
+  return pretrainLayeredController(
+    { ...DEFAULT_LAYERED_PRETRAIN, dataset, timesteps: steps, seed: flags.seed },
+    scorer,
+    options,
+  );
+}
+
 /**
  * `bench search --space <layered space>`: strategies over architectures with the real task score
  * (src/bench/layered-search-bench.ts); `auto` is the space's default strategy.
@@ -418,22 +467,29 @@ async function layeredSearchBench(flags: SearchBenchFlags, command: Command): Pr
   const dataset = spaceDataset(space, flags.dataset, command);
   const chosen =
     command.getOptionValueSource('strategies') === 'default'
-      ? defaultLayeredStrategies(space, flags.evaluations ?? DEFAULT_LAYERED_EVALUATIONS)
+      ? await defaultLayeredStrategies(
+          space,
+          dataset,
+          flags.evaluations ?? DEFAULT_LAYERED_EVALUATIONS,
+          flags.controller,
+        )
       : flags.strategies.map((strategy) =>
           resolveStrategy(
             { strategy, space, dataset, ...(flags.controller ? { controllerPath: flags.controller } : {}) },
             stderrLogger,
           ),
         );
-  const strategies = [...new Set(chosen)].map((strategy) => {
-    const found = ARCHITECTURE_STRATEGIES.find((s) => s === strategy);
+  const accepted = [...ARCHITECTURE_STRATEGIES, ...ARCHITECTURE_CONTROLLER_STRATEGIES];
+  const acceptedStrategy = (strategy: string): AnyArchitectureStrategy => {
+    const found = accepted.find((s) => s === strategy);
     if (!found) {
       throw new UsageError(
-        `--strategies: ${quote(strategy)} cannot run in the ${space.id} benchmark yet; expected auto or ${ARCHITECTURE_STRATEGIES.join(', ')}`,
+        `--strategies: ${quote(strategy)} cannot run in the ${space.id} benchmark; expected auto or ${accepted.join(', ')}`,
       );
     }
     return found;
-  });
+  };
+  const strategies = [...new Set(chosen)].map(acceptedStrategy);
   const result = await runLayeredSearchBench({
     space,
     table: flags.table,
@@ -445,17 +501,33 @@ async function layeredSearchBench(flags: SearchBenchFlags, command: Command): Pr
     seeds: command.getOptionValueSource('seeds') === 'default' ? DEFAULT_LAYERED_SEEDS : flags.seeds,
     noise: flags.noise,
     strategies,
+    ...(flags.controller ? { controllerPath: flags.controller } : {}),
     evaluations: flags.evaluations ?? DEFAULT_LAYERED_EVALUATIONS,
     bestKnownFactor: flags.bestKnownFactor,
+    ...(flags.bestKnownStrategies
+      ? { bestKnownStrategies: flags.bestKnownStrategies.map(acceptedStrategy) }
+      : {}),
     logger: stderrLogger,
   });
   if (flags.json) return printJson(result);
   process.stdout.write(formatLayeredSearchBench(result));
 }
 
-/** Every strategy that can start with `evaluations` (local search needs a whole climb step). */
-function defaultLayeredStrategies(space: SearchSpace, evaluations: number): ArchitectureStrategy[] {
-  return ARCHITECTURE_STRATEGIES.filter((strategy) => {
+/**
+ * Every strategy that can start with `evaluations` (local search needs a whole climb step), and the
+ * controller beside its untrained self where a controller exists (--controller or the bundled one).
+ */
+async function defaultLayeredStrategies(
+  space: SearchSpace,
+  dataset: string,
+  evaluations: number,
+  controller: string | undefined,
+): Promise<AnyArchitectureStrategy[]> {
+  const { bundledArchitectureControllerPath, DEPLOYMENT_BATCH } =
+    await import('../controller/architecture-rollout.js');
+  const withController =
+    controller !== undefined || existsSync(bundledArchitectureControllerPath(space, dataset));
+  const plain = ARCHITECTURE_STRATEGIES.filter((strategy) => {
     try {
       checkEvaluations(strategy, evaluations, space);
       return true;
@@ -466,4 +538,7 @@ function defaultLayeredStrategies(space: SearchSpace, evaluations: number): Arch
       return false;
     }
   });
+  return withController && evaluations >= DEPLOYMENT_BATCH
+    ? [...plain, ...ARCHITECTURE_CONTROLLER_STRATEGIES]
+    : plain;
 }

@@ -40,6 +40,24 @@ const weightsSchema = z.object({
   data: z.string().describe('little-endian float32, base64'),
 });
 
+/**
+ * The stand-in a controller for a space that cannot be enumerated acts on (stand-in.ts): a ridge
+ * fit of real task scores on per-(position, choice) one-hots, shipped with the policy.
+ */
+export const standInSchema = z.object({
+  id: z.string(),
+  /** The real task score it was fitted to. */
+  taskScoreId: z.string(),
+  ridge: z.number().nonnegative(),
+  fittedOn: z.number().int().positive(),
+  /** Spearman with the real score on architectures it was not fitted on, and how many. */
+  heldOutSpearman: z.number().optional(),
+  heldOut: z.number().int().nonnegative().optional(),
+  /** The constant, then one weight per (position, choice), position-major. */
+  weights: z.array(z.number()),
+});
+export type StandInRecord = z.infer<typeof standInSchema>;
+
 export const controllerMetadataSchema = z.object({
   format: z.literal(CONTROLLER_FORMAT),
   formatVersion: z.number().int(),
@@ -48,7 +66,9 @@ export const controllerMetadataSchema = z.object({
   // One of the space's datasets: loading compares it with the search's, which the space checked.
   dataset: z.string().min(1),
   priorHash: z.string(),
+  // Where a stand-in is recorded, the task score the policy was trained on is the stand-in's.
   taskScoreId: z.string(),
+  standIn: standInSchema.optional(),
   reward: z.object({
     overBudgetPenalty: z.number(),
     rewardScale: z.number(),
@@ -177,7 +197,7 @@ export function checkCompatible(
   if (problems.length > 0) {
     throw new UsageError(
       `controller ${where} does not match this simnas: ${problems.join('; ')}. ` +
-        `Pretrain a matching one with 'simnas pretrain --dataset ${expected.dataset}'.`,
+        `Pretrain a matching one with 'simnas pretrain${expected.space in LEGACY_SPACE_IDS ? '' : ` --space ${expected.space}`} --dataset ${expected.dataset}'.`,
     );
   }
 }

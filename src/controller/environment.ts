@@ -7,30 +7,48 @@
 // episode's return is how much better its final architecture is than its first.
 import type { Random } from '../util/random.js';
 import { objective, type SearchProblem } from '../search/objective.js';
-import type { SearchSpace } from '../spaces/space.js';
+import type { Architecture, SearchSpace } from '../spaces/space.js';
 
 /** The policy's output width: one action per (position, choice), position-major. */
 export function actionCount(space: SearchSpace): number {
   return space.choices.reduce((sum, choices) => sum + choices.length, 0);
 }
 
+/** Where each position's actions start in the action vector. */
+export function actionOffsets(space: SearchSpace): number[] {
+  return space.choices.map((_, p) =>
+    space.choices.slice(0, p).reduce((sum, choices) => sum + choices.length, 0),
+  );
+}
+
+/** The position an action edits (offsets from actionOffsets). */
+export function actionPosition(offsets: readonly number[], action: number): number {
+  let position = offsets.length - 1;
+  while (offsets[position]! > action) position--;
+  return position;
+}
+
 /**
  * Architectures whose every position holds the same choice index (clamped to the position's own
  * choices): cheap, model-agnostic probes of a device.
  */
-export function probeCodes(space: SearchSpace): number[] {
+export function probeArchitectures(space: SearchSpace): Architecture[] {
   const widest = Math.max(...space.choices.map((choices) => choices.length));
   return Array.from({ length: widest }, (_, choice) =>
-    space.code(space.choices.map((choices) => Math.min(choice, choices.length - 1))),
+    space.choices.map((choices) => Math.min(choice, choices.length - 1)),
   );
 }
 
+export function probeCodes(space: SearchSpace): number[] {
+  return probeArchitectures(space).map((architecture) => space.code(architecture));
+}
+
 export function observationSize(space: SearchSpace): number {
-  return actionCount(space) + 4 + probeCodes(space).length + 1;
+  return actionCount(space) + 4 + probeArchitectures(space).length + 1;
 }
 
 /** log2 of a latency ratio, clipped to [-4, 4] and scaled to [-1, 1]. */
-function logRatio(latency: number, budget: number): number {
+export function logRatio(latency: number, budget: number): number {
   return Math.max(-4, Math.min(4, Math.log2(Math.max(latency, 1e-9) / budget))) / 4;
 }
 
@@ -77,9 +95,7 @@ export class SearchEnvironment {
   ) {
     this.actionCount = actionCount(space);
     this.observationSize = observationSize(space);
-    this.offsets = space.choices.map((_, p) =>
-      space.choices.slice(0, p).reduce((sum, choices) => sum + choices.length, 0),
-    );
+    this.offsets = actionOffsets(space);
     this.probeCodes = probeCodes(space);
     this.episodes = options.episodes;
     this.steps = options.steps;
@@ -124,8 +140,7 @@ export class SearchEnvironment {
     const dones = new Uint8Array(this.episodes);
     for (let slot = 0; slot < this.episodes; slot++) {
       const action = actions[slot]!;
-      let position = this.offsets.length - 1;
-      while (this.offsets[position]! > action) position--;
+      const position = actionPosition(this.offsets, action);
       const problem = this.problems[slot]!;
       const before = this.codes[slot]!;
       const architecture = [...this.space.fromCode(before)];

@@ -3,7 +3,7 @@
 // autodiff with a global gradient-norm clip. Action sampling uses our seeded Random, so a run is
 // reproducible for a seed on a given backend.
 import type { Random } from '../util/random.js';
-import type { SearchEnvironment } from './environment.js';
+import type { StepResult } from './environment.js';
 import type { ActorCritic } from './policy.js';
 import { tf } from './tf.js';
 
@@ -33,6 +33,15 @@ export const DEFAULT_PPO: PpoConfig = {
   valueCoefficient: 0.5,
   maxGradientNorm: 0.5,
 };
+
+/** What PPO acts in: a vectorized environment of edit steps (dense cells or architectures). */
+export interface PolicyEnvironment {
+  readonly episodes: number;
+  readonly observationSize: number;
+  readonly actionCount: number;
+  observe(): Float32Array;
+  step(actions: ArrayLike<number>): StepResult;
+}
 
 export interface IterationStats {
   readonly meanReward: number;
@@ -84,7 +93,7 @@ export function sampleActions(
 }
 
 function collectRollout(
-  env: SearchEnvironment,
+  env: PolicyEnvironment,
   policy: ActorCritic,
   config: PpoConfig,
   random: Random,
@@ -139,7 +148,7 @@ function collectRollout(
 
 /** One PPO iteration: a rollout, then `epochs` passes of minibatch updates. */
 export function ppoIteration(
-  env: SearchEnvironment,
+  env: PolicyEnvironment,
   policy: ActorCritic,
   optimizer: tf.Optimizer,
   config: PpoConfig,

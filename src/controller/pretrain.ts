@@ -23,10 +23,17 @@ import {
   serializeArtifact,
   shortHash,
   type ControllerArtifact,
+  type StandInRecord,
 } from './artifact.js';
 import { actionCount, observationSize, SearchEnvironment } from './environment.js';
 import { ActorCritic, type PolicyShape } from './policy.js';
-import { DEFAULT_PPO, ppoIteration, type IterationStats, type PpoConfig } from './ppo.js';
+import {
+  DEFAULT_PPO,
+  ppoIteration,
+  type IterationStats,
+  type PolicyEnvironment,
+  type PpoConfig,
+} from './ppo.js';
 import { deployController } from './rollout.js';
 import type { SearchSpace } from '../spaces/space.js';
 import { initTensorflow, tf } from './tf.js';
@@ -78,6 +85,58 @@ export interface PretrainInputs {
   readonly priorHash: string;
 }
 
+/**
+ * What pretraining trains in, for any space: the environment of one PPO iteration (episodes on
+ * freshly drawn synthetic problems) and the held-out evaluation of the curve.
+ */
+export interface PretrainTask {
+  readonly space: SearchSpace;
+  /** The score the policy's reward is made of (a stand-in's id where it is one). */
+  readonly taskScoreId: string;
+  readonly priorHash: string;
+  /** Recorded in the artifact where the policy acts on a stand-in of the task score. */
+  readonly standIn?: StandInRecord;
+  environment(settings: PretrainSettings, random: Random): PolicyEnvironment;
+  /**
+   * Scores a policy on held-out synthetic problems, deployed as the search deploys it: the mean
+   * regret in task-score units against the problems' reference optimum (curve.csv's evaluationRegret).
+   */
+  evaluator(settings: PretrainSettings, root: Random): (policy: ActorCritic) => Promise<PolicyEvaluation>;
+}
+
+/** Pretraining in an enumerable space (NB201): every cell's task score and latency by code. */
+export function denseTask(inputs: PretrainInputs): PretrainTask {
+  return {
+    space: inputs.space,
+    taskScoreId: inputs.taskScoreId,
+    priorHash: inputs.priorHash,
+    environment: (settings, random) =>
+      new SearchEnvironment(
+        inputs.space,
+        { episodes: settings.episodes, steps: settings.stepsPerEpisode },
+        (slot) => syntheticProblem(inputs, settings.budgetQuantiles, random.child(`slot-${slot}`)),
+        random.child('starts'),
+      ),
+    evaluator: (settings, root) => {
+      const problems = Array.from({ length: 8 }, (_, k) =>
+        syntheticProblem(inputs, settings.budgetQuantiles, root.child(`evaluation-${k}`)),
+      );
+      return (policy) =>
+        Promise.resolve({ evaluationRegret: evaluationRegret(problems, policy, settings, root) });
+    },
+  };
+}
+
+/** What the curve records of one held-out evaluation. */
+export interface PolicyEvaluation {
+  readonly evaluationRegret: number;
+  /**
+   * Where deployment refines the policy's proposals with a search of its own (spaces that cannot be
+   * enumerated): the regret of the best proposal alone, what the policy itself contributes.
+   */
+  readonly proposalRegret?: number;
+}
+
 /** One row of the training curve; iteration 0 (before any update) has only the evaluation. */
 export interface CurvePoint extends Partial<IterationStats> {
   readonly iteration: number;
@@ -88,6 +147,7 @@ export interface CurvePoint extends Partial<IterationStats> {
    * held-out synthetic devices, deployed as the search deploys it (episodes, then hill climbs).
    */
   readonly evaluationRegret?: number;
+  readonly proposalRegret?: number;
 }
 
 export interface PretrainResult {
@@ -148,10 +208,25 @@ interface Checkpoint {
 /** tfjs's defaults, spelled out because a resume recomputes Adam's beta powers from them. */
 const ADAM_BETAS = [0.9, 0.999] as const;
 
-export async function pretrain(
+export interface PretrainOptions {
+  readonly outDir: string;
+  readonly logger: Logger;
+  readonly signal?: AbortSignal;
+}
+
+/** Pretrains a controller for an enumerable space (NB201): `pretrainFor(settings, denseTask(inputs))`. */
+export function pretrain(
   settings: PretrainSettings,
   inputs: PretrainInputs,
-  options: { outDir: string; logger: Logger; signal?: AbortSignal },
+  options: PretrainOptions,
+): Promise<PretrainResult> {
+  return pretrainFor(settings, denseTask(inputs), options);
+}
+
+export async function pretrainFor(
+  settings: PretrainSettings,
+  inputs: PretrainTask,
+  options: PretrainOptions,
 ): Promise<PretrainResult> {
   const { outDir, logger } = options;
   if (!Number.isInteger(settings.timesteps) || settings.timesteps <= 0) {
@@ -220,9 +295,7 @@ export async function pretrain(
     );
   }
 
-  const evaluationProblems = Array.from({ length: 8 }, (_, k) =>
-    syntheticProblem(inputs, settings.budgetQuantiles, root.child(`evaluation-${k}`)),
-  );
+  const evaluate = inputs.evaluator(settings, root);
   if (start === 0) {
     // Where the untrained policy starts, deployed as the search would deploy it: the curve's first
     // point, so what pretraining buys is read off the curve itself.
@@ -230,7 +303,7 @@ export async function pretrain(
       iteration: 0,
       timesteps: 0,
       seconds: 0,
-      evaluationRegret: evaluationRegret(evaluationProblems, policy, settings, root),
+      ...(await evaluate(policy)),
     });
   }
   const progress = createProgress({ label: 'pretrain', total: iterations, logger });
@@ -238,24 +311,19 @@ export async function pretrain(
   const began = performance.now();
   for (let iteration = start; iteration < iterations; iteration++) {
     const iterationRandom = root.child(`iteration-${iteration}`);
-    const env = new SearchEnvironment(
-      inputs.space,
-      { episodes: settings.episodes, steps: settings.stepsPerEpisode },
-      (slot) => syntheticProblem(inputs, settings.budgetQuantiles, iterationRandom.child(`slot-${slot}`)),
-      iterationRandom.child('starts'),
-    );
+    const env = inputs.environment(settings, iterationRandom);
     const stats = ppoIteration(env, policy, optimizer, ppo, iterationRandom.child('ppo'));
     const done = iteration + 1;
-    const evaluate = done % settings.evaluateEvery === 0 || done === iterations;
+    const evaluating = done % settings.evaluateEvery === 0 || done === iterations;
     const point: CurvePoint = {
       iteration: done,
       timesteps: done * perIteration,
       seconds: elapsedBefore + (performance.now() - began) / 1000,
       ...stats,
-      ...(evaluate ? { evaluationRegret: evaluationRegret(evaluationProblems, policy, settings, root) } : {}),
+      ...(evaluating ? await evaluate(policy) : {}),
     };
     curve.push(point);
-    progress.tick(1, evaluate ? `regret ${point.evaluationRegret!.toFixed(4)}` : '');
+    progress.tick(1, evaluating ? `regret ${point.evaluationRegret!.toFixed(4)}` : '');
     const interrupted = options.signal?.aborted === true;
     if (done % settings.checkpointEvery === 0 || done === iterations || interrupted) {
       await writeCheckpoint(
@@ -289,6 +357,7 @@ export async function pretrain(
       dataset: settings.dataset,
       priorHash: inputs.priorHash,
       taskScoreId: inputs.taskScoreId,
+      ...(inputs.standIn ? { standIn: inputs.standIn } : {}),
       reward: {
         overBudgetPenalty: OVER_BUDGET_PENALTY,
         rewardScale: 10,
@@ -453,6 +522,7 @@ function curveCsv(curve: readonly CurvePoint[]): string {
     'entropy',
     'approxKl',
     'evaluationRegret',
+    ...(curve.some((p) => p.proposalRegret !== undefined) ? (['proposalRegret'] as const) : []),
   ] as const;
   const rows = curve.map((p) => columns.map((c) => (p[c] === undefined ? '' : String(p[c]))).join(','));
   return `${columns.join(',')}\n${rows.join('\n')}\n`;

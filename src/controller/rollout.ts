@@ -6,12 +6,28 @@ import type { SearchProblem } from '../search/objective.js';
 import { hillClimb, type Evaluations } from '../search/strategies.js';
 import { SearchEnvironment } from './environment.js';
 import type { ActorCritic } from './policy.js';
-import { sampleActions } from './ppo.js';
+import { sampleActions, type PolicyEnvironment } from './ppo.js';
 import { tf } from './tf.js';
 
 export interface RolloutOptions {
   readonly episodes: number;
   readonly steps: number;
+}
+
+/** Runs `steps` steps of the policy (sampled actions) in every episode slot of `env`. */
+export function runEpisodes(
+  env: PolicyEnvironment,
+  policy: ActorCritic,
+  steps: number,
+  random: Random,
+): void {
+  for (let t = 0; t < steps; t++) {
+    const obs = env.observe();
+    const logits = tf.tidy(
+      () => policy.logits(tf.tensor2d(obs, [env.episodes, env.observationSize])).dataSync() as Float32Array,
+    );
+    env.step(sampleActions(logits, env.episodes, random).actions);
+  }
 }
 
 /** Returns every cell the controller visited on `problem`, mapped to its objective value. */
@@ -27,15 +43,7 @@ export function proposeCells(
     () => problem,
     random.child('starts'),
   );
-  const actionRandom = random.child('actions');
-  for (let t = 0; t < options.steps; t++) {
-    const obs = env.observe();
-    const logits = tf.tidy(
-      () =>
-        policy.logits(tf.tensor2d(obs, [options.episodes, env.observationSize])).dataSync() as Float32Array,
-    );
-    env.step(sampleActions(logits, options.episodes, actionRandom).actions);
-  }
+  runEpisodes(env, policy, options.steps, random.child('actions'));
   return env.visited;
 }
 

@@ -184,13 +184,48 @@ export async function localArchitectureSearch(
   return budget.evaluations;
 }
 
+/** The controller strategies: a policy (pretrained, or the same one untrained) proposes. */
+export const ARCHITECTURE_CONTROLLER_STRATEGIES = ['controller', 'controller-untrained'] as const;
+export type ArchitectureControllerStrategy = (typeof ARCHITECTURE_CONTROLLER_STRATEGIES)[number];
+/** Every strategy over architectures. */
+export type AnyArchitectureStrategy = ArchitectureStrategy | ArchitectureControllerStrategy;
+
+/**
+ * A deployed controller as the search core sees it (src/controller/architecture-rollout.ts builds
+ * one): it spends the budget of task-score evaluations its own way.
+ */
+export interface ArchitecturePolicy {
+  /** Evaluations it needs to start (its first batch of proposals), for a clear refusal below that. */
+  readonly minimumEvaluations: number;
+  search(
+    problem: ArchitectureProblem,
+    options: ArchitectureSearchOptions,
+    random: Random,
+  ): Promise<ArchitectureEvaluations>;
+}
+
+export function isArchitectureControllerStrategy(
+  strategy: string,
+): strategy is ArchitectureControllerStrategy {
+  return (ARCHITECTURE_CONTROLLER_STRATEGIES as readonly string[]).includes(strategy);
+}
+
+/**
+ * Runs any strategy over architectures; the controller strategies need `policy` (the pretrained
+ * controller or its untrained twin, deployed alike).
+ */
 export function runArchitectureStrategy(
-  strategy: ArchitectureStrategy,
+  strategy: AnyArchitectureStrategy,
   problem: ArchitectureProblem,
   options: ArchitectureSearchOptions,
   random: Random,
+  policy?: ArchitecturePolicy,
 ): Promise<ArchitectureEvaluations> {
   switch (strategy) {
+    case 'controller':
+    case 'controller-untrained':
+      if (!policy) return Promise.reject(new Error(`the ${strategy} strategy needs a policy`));
+      return policy.search(problem, options, random);
     case 'random':
       return randomArchitectureSearch(problem, options, random);
     case 'evolution':
