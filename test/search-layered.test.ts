@@ -81,9 +81,11 @@ describe('search --space fbnet on this machine', () => {
     result = await runSearch(options({ outDir }), silentLogger);
   }, 300_000);
 
-  it('measures 10 samples, finds a knee target, and verifies what evolution found', () => {
+  it('measures 10 samples, finds a knee target, and verifies what the controller found', () => {
     expect(result.space).toBe('fbnet');
-    expect(result.strategy).toBe('evolution');
+    // auto: the controller bundled for FBNet CIFAR-100, which the report names.
+    expect(result.strategy).toBe('controller');
+    expect(result.controller).toMatchObject({ path: 'controllers/fbnet-cifar100.json', bundled: true });
     expect(result.budget.source).toBe('knee');
     expect(result.budget.ms).toBeGreaterThan(0);
     expect(result.measurements.samples).toBe(10);
@@ -118,7 +120,7 @@ describe('search --space fbnet on this machine', () => {
     const markdown = renderMarkdown(toReport(result));
     expect(markdown).toContain('| layer | stage | channels | stride |');
     expect(markdown).toContain('FBNet-C');
-    expect(markdown).toContain('--space fbnet --dataset cifar100 --strategy evolution');
+    expect(markdown).toContain('--space fbnet --dataset cifar100 --strategy controller');
     expect(JSON.parse(readFileSync(path.join(outDir, 'samples.json'), 'utf8')).samples).toHaveLength(10);
   });
 });
@@ -126,11 +128,17 @@ describe('search --space fbnet on this machine', () => {
 describe('search --space fbnet refuses', () => {
   it('what it cannot do, before measuring anything', async () => {
     await expect(runSearch(options({ strategy: 'exhaustive' }), silentLogger)).rejects.toThrow(
-      /--strategy exhaustive cannot search the fbnet space: its task scores are computed on demand.*expected auto or one of evolution, local, random/,
+      /--strategy exhaustive cannot search the fbnet space: its task scores are computed on demand.*expected auto or one of controller, controller-untrained, evolution, local, random/,
     );
-    await expect(runSearch(options({ evaluations: 10 }), silentLogger)).rejects.toThrow(
-      /--evaluations 10 is below what the evolution strategy needs to start/,
+    await expect(
+      runSearch(options({ strategy: 'evolution', evaluations: 10 }), silentLogger),
+    ).rejects.toThrow(/--evaluations 10 is below what the evolution strategy needs to start/);
+    await expect(runSearch(options({ evaluations: 4 }), silentLogger)).rejects.toThrow(
+      /--evaluations 4 is below what the controller strategy needs to start \(its first batch of 8 proposals\)/,
     );
+    await expect(
+      runSearch(options({ dataset: 'imagenet', strategy: 'controller-untrained' }), silentLogger),
+    ).rejects.toThrow(/no bundled controller for imagenet in the fbnet space/);
     await expect(
       runSearch(options({ device: { kind: 'table', path: 'x.csv', column: 'c', noise: 0 } }), silentLogger),
     ).rejects.toThrow(/--device table: the fbnet space is searched architecture by architecture/);

@@ -23,6 +23,7 @@ import type { Device } from '../devices/device.js';
 import type { LatencyModel } from '../devices/latency-model.js';
 import { UsageError } from '../errors.js';
 import {
+  checkControllerEvaluations,
   checkEvaluations,
   CONSERVATIVE_Z,
   EVOLUTION_POPULATION,
@@ -418,20 +419,6 @@ function controllerSummary(
     stand_in: controller.standIn.id,
     stand_in_held_out_spearman: controller.standIn.record.heldOutSpearman ?? null,
   };
-}
-
-/** Refuses an evaluation budget below what a controller strategy needs to start. */
-function checkControllerEvaluations(
-  strategy: AnyArchitectureStrategy,
-  evaluations: number,
-  policy: ArchitecturePolicy,
-): void {
-  if (evaluations < policy.minimumEvaluations) {
-    throw new UsageError(
-      `--evaluations ${evaluations} is below what the ${strategy} strategy needs to start (its first batch ` +
-        `of ${policy.minimumEvaluations} proposals); pass --evaluations ${policy.minimumEvaluations} or more`,
-    );
-  }
 }
 
 /**

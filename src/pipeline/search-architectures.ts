@@ -8,8 +8,9 @@ import type { LatencyModel } from '../devices/latency-model.js';
 import type { TaskScorer } from '../proxies/task-scorer.js';
 import {
   runArchitectureStrategy,
+  type AnyArchitectureStrategy,
+  type ArchitecturePolicy,
   type ArchitectureProblem,
-  type ArchitectureStrategy,
 } from '../search/architecture-search.js';
 import { penalizedScore } from '../search/objective.js';
 import type { Evaluations } from '../search/strategies.js';
@@ -39,7 +40,9 @@ export interface ArchitectureSearchInputs {
   /** Relative sd of a measurement not made yet (the knee's room for it). */
   readonly noise: number;
   readonly seed: number;
-  readonly strategy: ArchitectureStrategy;
+  readonly strategy: AnyArchitectureStrategy;
+  /** The deployed controller, for the controller strategies. */
+  readonly policy?: ArchitecturePolicy;
   readonly evaluations: number;
   readonly scorer: TaskScorer;
   readonly outDir?: string;
@@ -107,7 +110,8 @@ export async function searchArchitectures(
   } else {
     const pilot = Math.max(1, Math.round(KNEE_PILOT_SHARE * inputs.evaluations));
     // The strategy must still be able to start (evolution: its population) after the pilot.
-    const spent = Math.min(pilot, Math.max(1, inputs.evaluations - EVOLUTION_POPULATION));
+    const needed = inputs.policy?.minimumEvaluations ?? EVOLUTION_POPULATION;
+    const spent = Math.min(pilot, Math.max(1, inputs.evaluations - needed));
     await taskScores(spreadArchitectures(numbering, fastest, spent, inputs.random.child('knee-pilot')));
     evaluationsLeft = Math.max(1, inputs.evaluations - spent);
     const now = arrays();
@@ -128,6 +132,7 @@ export async function searchArchitectures(
     problem,
     { evaluations: evaluationsLeft, population: EVOLUTION_POPULATION },
     inputs.random.child(`strategy:${inputs.strategy}`),
+    inputs.policy,
   );
   progress.done();
   // Everything scored competes for verification, samples and pilot included, on the final budget.

@@ -11,7 +11,7 @@ import type { Device } from '../devices/device.js';
 import { deviceModelOf } from '../devices/space-model.js';
 import { scoresInTable } from '../proxies/table.js';
 import { createTaskScorer } from '../proxies/task-scorer.js';
-import type { ArchitectureStrategy } from '../search/architecture-search.js';
+import type { AnyArchitectureStrategy, ArchitecturePolicy } from '../search/architecture-search.js';
 import type { Evaluations, StrategyName } from '../search/strategies.js';
 import { numberingOf, type Numbering } from '../spaces/numbering.js';
 import type { Architecture, SearchSpace } from '../spaces/space.js';
@@ -24,6 +24,7 @@ import { checkBudget, searchProblem, usableIn } from './problem.js';
 import { measureReferences } from './references.js';
 import { searchArchitectures } from './search-architectures.js';
 import {
+  architecturePolicyFor,
   architectureStrategyOf,
   checkEvaluations,
   controllerLocation,
@@ -65,27 +66,41 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
   const evaluationsAllowed = options.evaluations ?? defaultEvaluations(space);
   checkEvaluations(strategy, evaluationsAllowed, space);
   const architectureStrategy = onDemand ? architectureStrategyOf(strategy, space) : undefined;
+  const deployed = architectureStrategy
+    ? architecturePolicyFor(architectureStrategy, options, evaluationsAllowed)
+    : undefined;
   const controller =
-    strategy === 'controller'
+    strategy === 'controller' && !architectureStrategy
       ? loadController(options.controllerPath, options.space, options.dataset)
       : undefined;
   const policy = controller
     ? deployedPolicy(controller)
-    : strategy === 'controller-untrained'
+    : strategy === 'controller-untrained' && !architectureStrategy
       ? untrainedPolicy(options.space, options.seed)
       : undefined;
+  // What the report says of the controller used, in either kind of space.
+  const used = controller
+    ? { path: controller.path, sha256: controller.sha256, metadata: controller.artifact.metadata }
+    : deployed?.controller;
   try {
     const fingerprint =
       options.device.kind === 'live' ? (options.fingerprint ?? (await hardwareFingerprint())) : undefined;
     if (fingerprint) logger.info(`hardware ${fingerprint.tag} [${fingerprint.hash}]`);
     const noiseNow = (): number | ReadonlyMap<number, number> => device.measurementNoise?.() ?? new Map();
     const searched = architectureStrategy
-      ? await searchOnDemand(options, device, numbering, architectureStrategy, evaluationsAllowed, logger)
+      ? await searchOnDemand(
+          options,
+          device,
+          numbering,
+          { strategy: architectureStrategy, policy: deployed?.policy },
+          evaluationsAllowed,
+          logger,
+        )
       : await searchByCode(options, device, numbering, strategy, evaluationsAllowed, policy, logger);
     const { evaluations, scores, adapted, budget } = searched;
-    if (controller && controller.artifact.metadata.taskScoreId !== searched.taskScoreId) {
+    if (used && used.metadata.taskScoreId !== searched.taskScoreId) {
       logger.warn(
-        `the controller was pretrained on task scores ${controller.artifact.metadata.taskScoreId}, these are ` +
+        `the controller was pretrained on task scores ${used.metadata.taskScoreId}, these are ` +
           `${searched.taskScoreId}; it still searches them, but 'simnas pretrain' again would match them`,
       );
     }
@@ -139,14 +154,14 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
       cellsWithoutScore: searched.cellsWithoutScore,
       latencyModel: adapted.fit,
       taskScoreId: searched.taskScoreId,
-      ...(controller
+      ...(used
         ? {
             controller: {
-              ...controllerLocation(controller.path, options.space, options.dataset),
-              sha256: controller.sha256,
-              simnasVersion: controller.artifact.metadata.simnasVersion,
-              taskScoreId: controller.artifact.metadata.taskScoreId,
-              priorHash: controller.artifact.metadata.priorHash,
+              ...controllerLocation(used.path, options.space, options.dataset),
+              sha256: used.sha256,
+              simnasVersion: used.metadata.simnasVersion,
+              taskScoreId: used.metadata.taskScoreId,
+              priorHash: used.metadata.priorHash,
             },
           }
         : {}),
@@ -195,7 +210,7 @@ async function searchOnDemand(
   options: SearchJobOptions,
   device: Device,
   numbering: Numbering,
-  strategy: ArchitectureStrategy,
+  search: { readonly strategy: AnyArchitectureStrategy; readonly policy: ArchitecturePolicy | undefined },
   evaluationsAllowed: number,
   logger: Logger,
 ): Promise<SearchedSpace> {
@@ -219,7 +234,8 @@ async function searchOnDemand(
       budgetMs: options.budgetMs,
       noise: typicalNoise(device.measurementNoise?.() ?? new Map()),
       seed: options.seed,
-      strategy,
+      strategy: search.strategy,
+      ...(search.policy ? { policy: search.policy } : {}),
       evaluations: evaluationsAllowed,
       scorer,
       ...(options.outDir ? { outDir: options.outDir } : {}),
