@@ -227,7 +227,7 @@ export const OPTIONS = {
     flag: '--strategy <name>',
     input: 'strategy',
     description:
-      'search strategy (auto: the controller if --controller is given, else exhaustive where a proxy table scores every architecture (nb201), else evolution; see the README)',
+      'search strategy (auto: the controller if --controller is given, else exhaustive where a proxy table scores every architecture (nb201), else the bundled controller where one exists (fbnet, cifar100), else evolution; see the README)',
     value: oneOf(STRATEGY_CHOICES) as ValueSpec<StrategyChoice>,
     defaultText: 'auto',
   },

@@ -39,7 +39,7 @@ describe('action inputs', () => {
       'imagenet',
     );
     expect(() => readActionSettings(reader({ space: 'fbnet', dataset: 'cifar10' }), '/repo')).toThrow(
-      "Invalid input 'dataset': unknown dataset 'cifar10' for the fbnet space; expected one of cifar100, imagenet",
+      "Invalid input 'dataset': 'cifar10' is not a dataset of the fbnet space; expected one of cifar100, imagenet",
     );
   });
 
@@ -79,7 +79,7 @@ describe('action inputs', () => {
     [
       'dataset',
       'mnist',
-      /Invalid input 'dataset': unknown dataset 'mnist' for the nb201 space; expected one of cifar10, cifar100, ImageNet16-120/,
+      /Invalid input 'dataset': 'mnist' is not a dataset of the nb201 space; expected one of cifar10, cifar100, ImageNet16-120/,
     ],
     ['samples', '201', /Invalid input 'samples': '201' is out of range; expected an integer from 2 to 200/],
     ['verify', '1.5', /Invalid input 'verify'/],

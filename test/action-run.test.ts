@@ -130,7 +130,7 @@ describe('the action on a pull request (two runs, v2 cache protocol)', () => {
     expect(first.measurements.reused).toBe(0);
     expect(first.measurements.samples).toBe(10);
     expect(
-      cache.state.entries().some((e) => e.key.startsWith('simnas-measurements-v1-cifar10-ci-box-')),
+      cache.state.entries().some((e) => e.key.startsWith('simnas-measurements-v1-nb201-cifar10-ci-box-')),
     ).toBe(true);
   });
 

@@ -184,7 +184,7 @@ describe('search --space', () => {
     const dataset = await cli('search', '--space', 'fbnet', '--dataset', 'cifar10', '--out', out);
     expect(dataset.code).toBe(2);
     expect(dataset.stderr).toMatch(
-      /unknown dataset 'cifar10' for the fbnet space; expected one of cifar100, imagenet/,
+      /--dataset: 'cifar10' is not a dataset of the fbnet space; expected one of cifar100, imagenet/,
     );
     const exhaustive = await cli('search', '--space', 'fbnet', '--strategy', 'exhaustive', '--out', out);
     expect(exhaustive.code).toBe(2);

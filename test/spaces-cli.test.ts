@@ -63,7 +63,7 @@ describe('--space on the space commands', () => {
       'id-id-id-id-id-id-id-id',
     );
     expect(dataset.code).toBe(2);
-    expect(dataset.stderr).toMatch(/unknown dataset 'cifar100' for the macro space; expected one of cifar10/);
+    expect(dataset.stderr).toMatch(/'cifar100' is not a dataset of the macro space; expected one of cifar10/);
     const space = await runCliCaptured('describe', '--space', 'darts', 'x');
     expect(space.code).toBe(2);
     expect(space.stderr).toMatch(/--space: 'darts' is not accepted; expected one of nb201, fbnet, macro/);

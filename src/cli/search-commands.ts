@@ -28,7 +28,7 @@ import { datasetOf, DEFAULT_SPACE_ID, spaceById, type SearchSpace } from '../spa
 import { ProxyProvider } from '../proxies/provider.js';
 import { reportFiles, toReport, writeReport } from '../report/report.js';
 import { StagedFolder } from '../util/staged-folder.js';
-import { integerIn, OPTIONS } from '../options.js';
+import { integerIn, OPTIONS, refusalNamed } from '../options.js';
 import { STRATEGIES, STRATEGY_CHOICES, type StrategyChoice } from '../search/strategies.js';
 import {
   ARCHITECTURE_CONTROLLER_STRATEGIES,
@@ -173,7 +173,7 @@ export function searchOptionsFrom(flags: SearchFlags): SearchJobOptions {
       : device;
   return {
     space: flags.space,
-    dataset: datasetOf(flags.space, flags.dataset),
+    dataset: refusalNamed('--dataset', () => datasetOf(flags.space, flags.dataset)),
     ...(flags.budget !== undefined ? { budgetMs: flags.budget } : {}),
     samples: flags.samples,
     verify: flags.verify,

@@ -1,6 +1,7 @@
 // The registry of search spaces: the one place that names them. Adding a space is one folder under
 // src/spaces/ plus one line in SPACES.
 import { UsageError } from '../errors.js';
+import { quote } from '../util/quote.js';
 import { fbnetSpace } from './fbnet/space.js';
 import { macroSpace } from './macro/space.js';
 import { nb201Space } from './nb201/space.js';
@@ -36,7 +37,7 @@ export function datasetOf(space: SearchSpace, given: string | undefined): string
   const found = space.datasets.find((name) => name.toLowerCase() === given.trim().toLowerCase());
   if (!found) {
     throw new UsageError(
-      `unknown dataset '${given}' for the ${space.id} space; expected one of ${space.datasets.join(', ')}`,
+      `${quote(given)} is not a dataset of the ${space.id} space; expected one of ${space.datasets.join(', ')}`,
     );
   }
   return found;
