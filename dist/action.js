@@ -29875,6 +29875,7 @@ function layeredSpace(definition) {
     positionLabel: (position) => `layer ${position + 1}`,
     size,
     enumerable,
+    noun: "architecture",
     archColumn: "arch",
     parse: (text) => parseBlockNames(text, definition),
     format: (architecture) => check2(architecture).map((b) => blocks[b]).join("-"),
@@ -30767,6 +30768,7 @@ var nb201Space = {
   positionLabel: (position) => `edge ${edgeLabel(position)}`,
   size: SPACE_SIZE,
   enumerable: true,
+  noun: "cell",
   archColumn: "arch_str",
   parse: parseCell,
   format: (architecture) => formatCell(asCell(architecture)),
@@ -30842,6 +30844,19 @@ function spaceById(id) {
   }
   return space;
 }
+var DATASETS_BY_SPACE = SPACES.map((space) => `${space.datasets.join(", ")} (${space.id})`).join(
+  "; "
+);
+function datasetOf(space, given) {
+  if (given === void 0) return space.datasets[0];
+  const found = space.datasets.find((name) => name.toLowerCase() === given.trim().toLowerCase());
+  if (!found) {
+    throw new UsageError(
+      `${quote(given)} is not a dataset of the ${space.id} space; expected one of ${space.datasets.join(", ")}`
+    );
+  }
+  return found;
+}
 
 // src/options.ts
 function integerIn(min, max, accepted = `an integer from ${min} to ${max}`) {
@@ -30904,7 +30919,10 @@ var THREADS_MAX = 1024;
 var BATCH_MAX = 4096;
 var SEED_MAX = 2 ** 31 - 1;
 var budgetValue = { accepted: BUDGET_ACCEPTED, parse: parseBudget };
-var datasetValue = { accepted: DATASETS_ACCEPTED, parse: parseDataset };
+var anySpaceDatasetValue = {
+  accepted: `one of ${DATASETS_BY_SPACE}`,
+  parse: (text) => text.trim()
+};
 var OPTIONS = {
   space: {
     flag: "--space <id>",
@@ -30922,9 +30940,8 @@ var OPTIONS = {
   dataset: {
     flag: "--dataset <name>",
     input: "dataset",
-    description: "dataset (network input size and classes)",
-    value: datasetValue,
-    defaultText: "cifar10"
+    description: "dataset (network input size and classes); default: the space's first",
+    value: anySpaceDatasetValue
   },
   samples: {
     flag: "--samples <n>",
@@ -30943,7 +30960,7 @@ var OPTIONS = {
   strategy: {
     flag: "--strategy <name>",
     input: "strategy",
-    description: "search strategy (auto: the controller if --controller is given, else exhaustive where the space can be enumerated, else evolution; see the README)",
+    description: "search strategy (auto: the controller if --controller is given, else exhaustive where a proxy table scores every architecture (nb201), else the bundled controller where one exists (fbnet, cifar100), else evolution; see the README)",
     value: oneOf(STRATEGY_CHOICES),
     defaultText: "auto"
   },
@@ -51120,12 +51137,16 @@ function readActionSettings(read, cwd = process.cwd()) {
   const budgetMs = input2(OPTIONS.budget);
   const controller = input2(OPTIONS.controller);
   const configPath = required2(OPTIONS.config);
+  const space = required2(OPTIONS.space);
   return {
     token: read("github-token").trim(),
     hardwareTag: input2(ACTION_INPUTS.hardwareTag) ?? "",
     ...budgetMs !== void 0 ? { budgetMs } : {},
-    space: required2(OPTIONS.space),
-    dataset: required2(OPTIONS.dataset),
+    space,
+    dataset: refusalNamed(
+      inputName(OPTIONS.dataset.input),
+      () => datasetOf(spaceById(space), input2(OPTIONS.dataset))
+    ),
     samples: required2(OPTIONS.samples),
     verify: required2(OPTIONS.verify),
     strategy: required2(OPTIONS.strategy),
