@@ -78,8 +78,19 @@ function searched(
   };
 }
 
-async function open(store: FileStore, caches: CacheOutcomes = {}): Promise<MeasurementCache> {
-  return MeasurementCache.open(settings, 'ci-box', fingerprint, silentLogger, caches, store);
+async function open(
+  store: FileStore,
+  caches: CacheOutcomes = {},
+  changed: Partial<Parameters<typeof MeasurementCache.open>[0]> = {},
+): Promise<MeasurementCache> {
+  return MeasurementCache.open(
+    { ...settings, ...changed },
+    'ci-box',
+    fingerprint,
+    silentLogger,
+    caches,
+    store,
+  );
 }
 
 /** Runs a cold cache through one adaptation and a search, leaving its entry in `store`. */
@@ -166,14 +177,7 @@ describe('the measurement cache of the action', () => {
     expect(foreign.adaptationOptions.reuse).toBeUndefined();
 
     const restores = store.restores;
-    const off = await MeasurementCache.open(
-      { ...settings, cache: false },
-      'ci-box',
-      fingerprint,
-      silentLogger,
-      caches,
-      store,
-    );
+    const off = await open(store, caches, { cache: false });
     expect(caches.measurements).toBe('disabled');
     expect(store.restores).toBe(restores);
     vi.stubEnv('GITHUB_RUN_ID', '2');
@@ -183,14 +187,7 @@ describe('the measurement cache of the action', () => {
     expect(store.files.size).toBe(2);
 
     // FBNet's architectures are numbered per run: nothing is restored or saved under those numbers.
-    const fbnet = await MeasurementCache.open(
-      { ...settings, space: 'fbnet', dataset: 'cifar100' },
-      'ci-box',
-      fingerprint,
-      silentLogger,
-      caches,
-      store,
-    );
+    const fbnet = await open(store, caches, { space: 'fbnet', dataset: 'cifar100' });
     expect(caches.measurements).toBe('disabled');
     expect(store.restores).toBe(restores);
     await fbnet.saveAfterSearch(searched([{ code: 0, measuredMs: 4.2 }]));
