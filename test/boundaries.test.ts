@@ -47,12 +47,9 @@ const NB201_CORE_IMPORTS_BEING_CONVERTED = new Set([
   'devices/prior.ts',
   'devices/synthetic.ts',
   'proxies/build.ts',
-  'proxies/compute.ts',
-  'proxies/naswot.ts',
   'proxies/provider.ts',
   'proxies/score.ts',
   'proxies/skip.ts',
-  'proxies/synflow.ts',
   'proxies/table.ts',
 ]);
 

@@ -14,7 +14,7 @@ import {
   zeroMap,
   type FeatureMap,
 } from '../src/proxies/conv64.js';
-import { meanNaswot, meanProxies, meanSynflow } from '../src/proxies/compute.js';
+import { meanNaswot, meanProxies, meanSynflow } from '../src/spaces/nb201/proxies/compute.js';
 import { syntheticImages } from '../src/proxies/images.js';
 import { ProxyProvider } from '../src/proxies/provider.js';
 import { parseCell } from '../src/spaces/nb201/cell.js';

@@ -24,7 +24,7 @@ import {
 } from '../src/proxies/conv64.js';
 import { folderImages, syntheticImages } from '../src/proxies/images.js';
 import { logAbsDet } from '../src/proxies/logdet.js';
-import { addNaswotKernel, naswotOf } from '../src/proxies/naswot.js';
+import { addNaswotKernel, naswotOf } from '../src/spaces/nb201/proxies/naswot.js';
 import { NASWOT_KERNEL_OUTPUT } from '../src/proxies/naswot-kernel.js';
 import {
   cellFeatures,
@@ -42,7 +42,7 @@ import {
   type ScoreNormaliser,
 } from '../src/proxies/score.js';
 import { skipOf } from '../src/proxies/skip.js';
-import { synflowOf } from '../src/proxies/synflow.js';
+import { synflowOf } from '../src/spaces/nb201/proxies/synflow.js';
 import { effectiveCell, parseCell } from '../src/spaces/nb201/cell.js';
 import { Random } from '../src/util/random.js';
 

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 
 import { UsageError } from '../errors.js';
 import { networkCost } from '../spaces/nb201/cost.js';
-import { PROXY_NAMES, type ProxyName, type ProxyValues } from '../proxies/compute.js';
+import { PROXY_NAMES, type ProxyName, type ProxyValues } from '../spaces/nb201/proxies/compute.js';
 import { ProxyProvider } from '../proxies/provider.js';
 import {
   TASK_SCORE_FORMULA,
@@ -26,7 +26,7 @@ import {
 import { skipOf } from '../proxies/skip.js';
 import { PROXY_ALGORITHM, readTable } from '../proxies/table.js';
 import { DEFAULT_BATCH_SIZE, syntheticImages } from '../proxies/images.js';
-import { naswotOf } from '../proxies/naswot.js';
+import { naswotOf } from '../spaces/nb201/proxies/naswot.js';
 import {
   SPACE_SIZE,
   decodeCell,

@@ -13,7 +13,7 @@ import { DATASETS, DATASET_SHAPES } from '../spaces/nb201/datasets.js';
 import type { Logger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
-import { meanNaswot, meanSynflow } from './compute.js';
+import { meanNaswot, meanSynflow } from '../spaces/nb201/proxies/compute.js';
 import { DEFAULT_BATCH_SIZE, SYNTHETIC_IMAGES_ID, syntheticImages } from './images.js';
 import type { ImageBatch } from './naswot-kernel.js';
 import {

@@ -10,7 +10,7 @@ import { DATASET_SHAPES, parseDataset, type Dataset } from '../spaces/nb201/data
 import { silentLogger, type Logger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { DEFAULT_TABLE_SETTINGS } from './build.js';
-import { meanNaswot, meanProxies, meanSynflow, type ProxyValues } from './compute.js';
+import { meanNaswot, meanProxies, meanSynflow, type ProxyValues } from '../spaces/nb201/proxies/compute.js';
 import {
   DEFAULT_BATCH_SIZE,
   SYNTHETIC_IMAGES_ID,

@@ -57,7 +57,7 @@ import {
   type Cell,
 } from '../spaces/nb201/cell.js';
 import { DATASET_SHAPES, type Dataset } from '../spaces/nb201/datasets.js';
-import type { ProxyValues } from './compute.js';
+import type { ProxyValues } from '../spaces/nb201/proxies/compute.js';
 import { SKIP_RANGE } from './skip.js';
 import { combineTerms, distributionOf, percentile, type Distribution } from './terms.js';
 

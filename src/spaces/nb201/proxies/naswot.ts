@@ -11,11 +11,11 @@
 // Built on the pruned (deployed) network: dead edges are absent, so unlike FreeREA's eager PyTorch
 // network their ReLUs do not add codes.
 
-import { attr } from '../onnx/graph.js';
-import { BATCH_NORM_EPSILON, buildNetworkGraph, type Nb201Graph } from '../spaces/nb201/network.js';
-import { isConnected, type Cell } from '../spaces/nb201/cell.js';
-import type { Dataset } from '../spaces/nb201/datasets.js';
-import { logAbsDet } from './logdet.js';
+import { attr } from '../../../onnx/graph.js';
+import { BATCH_NORM_EPSILON, buildNetworkGraph, type Nb201Graph } from '../network.js';
+import { isConnected, type Cell } from '../cell.js';
+import type { Dataset } from '../datasets.js';
+import { logAbsDet } from '../../../proxies/logdet.js';
 import {
   NASWOT_KERNEL_OUTPUT,
   ONNX_BOOL,
@@ -24,7 +24,7 @@ import {
   replaceWithBatchStatistics,
   runProbe,
   type ImageBatch,
-} from './naswot-kernel.js';
+} from '../../../proxies/naswot-kernel.js';
 
 export interface NaswotOptions {
   readonly seed: number;

@@ -8,10 +8,10 @@
 // float64 because the values reach 1e61, beyond float32, and no installed engine runs float64
 // convolutions. The pruned graph holds only live edges; a dead edge has a zero input or a zero
 // output gradient, so it would contribute exactly 0 to both sums anyway.
-import { topologicalOrder, type AttributeValue, type GraphNode } from '../onnx/graph.js';
-import { buildNetworkGraph, type Nb201Graph } from '../spaces/nb201/network.js';
-import { isConnected, type Cell } from '../spaces/nb201/cell.js';
-import type { Dataset } from '../spaces/nb201/datasets.js';
+import { topologicalOrder, type AttributeValue, type GraphNode } from '../../../onnx/graph.js';
+import { buildNetworkGraph, type Nb201Graph } from '../network.js';
+import { isConnected, type Cell } from '../cell.js';
+import type { Dataset } from '../datasets.js';
 import {
   addInto,
   avgPool2x2,
@@ -24,7 +24,7 @@ import {
   filledMap,
   zeroMap,
   type FeatureMap,
-} from './conv64.js';
+} from '../../../proxies/conv64.js';
 
 export interface SynflowValues {
   readonly synflow: number;

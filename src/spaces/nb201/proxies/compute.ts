@@ -1,12 +1,12 @@
 // Computes every proxy of one cell from scratch: NASWOT (onnxruntime, float32 forward with the
 // kernel in the graph) and synflow/logsynflow (our float64 interpreter of the same graph), each
 // averaged over the seeded initialisations, plus skip. Values depend on the effective cell only.
-import { buildNetworkGraph } from '../spaces/nb201/network.js';
-import { effectiveCell, isConnected, type Cell } from '../spaces/nb201/cell.js';
-import { DATASET_SHAPES, type Dataset } from '../spaces/nb201/datasets.js';
-import type { ImageBatch } from './naswot-kernel.js';
+import { buildNetworkGraph } from '../network.js';
+import { effectiveCell, isConnected, type Cell } from '../cell.js';
+import { DATASET_SHAPES, type Dataset } from '../datasets.js';
+import type { ImageBatch } from '../../../proxies/naswot-kernel.js';
 import { naswotOf, naswotOfNetwork } from './naswot.js';
-import { skipOf } from './skip.js';
+import { skipOf } from '../../../proxies/skip.js';
 import { synflowOf, synflowOfGraph, type SynflowValues } from './synflow.js';
 
 export const PROXY_NAMES = ['naswot', 'synflow', 'logsynflow', 'skip'] as const;
