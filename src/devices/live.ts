@@ -87,8 +87,6 @@ export class LiveDevice implements Device {
   private results: MeasurementResult[] = [];
   /** The architecture behind each result cell, in the order of `results` and their cells. */
   private readonly measured: Architecture[][] = [];
-  /** Every cell measured so far, with its latency: the pool anchors are drawn from. */
-  private readonly earlier: { architecture: Architecture; medianMs: number }[] = [];
 
   constructor(options: LiveDeviceOptions) {
     this.space = options.space;
@@ -151,7 +149,11 @@ export class LiveDevice implements Device {
   }
 
   async measure(cells: readonly Architecture[]): Promise<Measurement> {
-    const followingUp = this.earlier.length > 0;
+    // Every cell measured so far, with its latency: the pool anchors are drawn from.
+    const earlier = this.results.flatMap((result, r) =>
+      result.cells.map((latency, i) => ({ architecture: this.measured[r]![i]!, medianMs: latency.medianMs })),
+    );
+    const followingUp = earlier.length > 0;
     const result = await measureCells(
       cells,
       // A verification does not re-measure: its standard error (and the floor) already say how
@@ -168,7 +170,7 @@ export class LiveDevice implements Device {
         space: this.space,
         ...(this.logger ? { logger: this.logger } : {}),
         ...(followingUp && this.followUp.anchors > 0
-          ? { anchors: { cells: [...this.earlier], count: this.followUp.anchors } }
+          ? { anchors: { cells: earlier, count: this.followUp.anchors } }
           : {}),
       },
     );
@@ -179,9 +181,6 @@ export class LiveDevice implements Device {
     }
     this.results.push(result);
     this.measured.push([...cells]);
-    result.cells.forEach((latency, i) =>
-      this.earlier.push({ architecture: cells[i]!, medianMs: latency.medianMs }),
-    );
     return {
       latenciesMs: Float64Array.from(result.cells, (latency) => latency.medianMs),
       measurementsSpent: cells.length,

@@ -19,7 +19,7 @@ import type { Architecture } from '../spaces/space.js';
 import type { Logger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import type { Random } from '../util/random.js';
-import { flooredPrediction, predictNumbered } from './adapt.js';
+import { flooredPrediction, predictionFloor, predictNumbered } from './adapt.js';
 import { checkBudget, CONSERVATIVE_Z, kneeTarget } from './problem.js';
 import { EVOLUTION_POPULATION } from './strategy.js';
 import type { AdaptedDevice, SearchResult } from './types.js';
@@ -83,7 +83,7 @@ export async function searchArchitectures(
     }
     return out;
   };
-  const floor = Math.min(...adapted.samples.map((sample) => sample.measuredMs));
+  const floorMs = predictionFloor(adapted.samples.map((sample) => sample.measuredMs));
   const predictedOf = (): AdaptedDevice['predicted'] =>
     flooredPrediction(
       predictNumbered(adapted.model, numbering, adapted.predicted),
@@ -91,7 +91,7 @@ export async function searchArchitectures(
     );
   const conservativeMs = (architecture: Architecture): number => {
     const p = adapted.model.predict(architecture);
-    return Math.max(p.meanMs, 0.5 * floor) + CONSERVATIVE_Z * p.stdMs;
+    return Math.max(p.meanMs, floorMs) + CONSERVATIVE_Z * p.stdMs;
   };
   // The samples' scores: the best certified sample competes with the verified candidates.
   const sampleArchitectures = adapted.samples.map((sample) => numbering.architectureOf(sample.code));
