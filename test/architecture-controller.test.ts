@@ -238,7 +238,7 @@ describe('pretraining on synthetic layered devices', () => {
     const stderr = capture(process.stderr);
     expect(await runCli(['node', 'simnas', 'pretrain', '--space', 'fbnet', '--dataset', 'cifar10'])).toBe(2);
     expect(stderr()).toMatch(
-      /--dataset cifar10 is not an input setting of the fbnet space; expected one of cifar100, imagenet/,
+      /--dataset: 'cifar10' is not a dataset of the fbnet space; expected one of cifar100, imagenet/,
     );
   });
 

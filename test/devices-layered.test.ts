@@ -370,6 +370,22 @@ describe('bench latency --space fbnet', () => {
     expect(DESIGNED_LAYERED_SAMPLES['fbnet/cifar100']).toEqual(printed.architectures);
   });
 
+  it("devices design takes the space's own datasets (FBNet's ImageNet), whatever their case", async () => {
+    const { code, stdout } = await runCliCaptured(
+      'devices',
+      'design',
+      '--space',
+      'fbnet',
+      '--dataset',
+      'ImageNet',
+      '--json',
+    );
+    expect(code).toBe(0);
+    const printed = JSON.parse(stdout) as { dataset: string; architectures: string[] };
+    expect(printed.dataset).toBe('imagenet');
+    expect(printed.architectures).toEqual(DESIGNED_LAYERED_SAMPLES['fbnet/imagenet']);
+  });
+
   it('matches the designed samples written out for every layered space and dataset', () => {
     for (const [key, written] of Object.entries(DESIGNED_LAYERED_SAMPLES)) {
       const [id, dataset] = key.split('/') as [string, string];

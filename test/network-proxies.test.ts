@@ -1,7 +1,8 @@
 // On-demand proxies and the task score of layered spaces (NAS-Bench-Macro, FBNet): finite and
 // deterministic values, the kernel's unit count against the operator list, the memory and disk
 // caches, `bench proxies --space macro` on a few rows of the shared table (skipped without it),
-// and clear errors for a bad accuracy table.
+// clear errors for a bad accuracy table, and the written-out reference normalisers against a fresh
+// computation.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,11 +20,18 @@ import { PROXY_CACHE_FILE } from '../src/proxies/network-proxies.js';
 import { networkTaskScore, smoothPercentile } from '../src/proxies/network-score.js';
 import { ProxyProvider } from '../src/proxies/provider.js';
 import { TASK_SCORE_FORMULA } from '../src/proxies/score.js';
-import { NETWORK_NASWOT_BATCH, createTaskScorer } from '../src/proxies/task-scorer.js';
+import { BUNDLED_REFERENCE_NORMALISERS } from '../src/proxies/network-references.js';
+import { scoresInTable } from '../src/proxies/table.js';
+import {
+  NETWORK_NASWOT_BATCH,
+  NETWORK_REFERENCE_SIZE,
+  createNetworkTaskScorer,
+  createTaskScorer,
+} from '../src/proxies/task-scorer.js';
 import { combineTerms } from '../src/proxies/terms.js';
 import { FBNET_SETTINGS } from '../src/spaces/fbnet/definition.js';
 import { buildFbnetGraph } from '../src/spaces/fbnet/network.js';
-import { spaceById } from '../src/spaces/index.js';
+import { SPACE_IDS, spaceById } from '../src/spaces/index.js';
 import { silentLogger } from '../src/util/log.js';
 import { Random } from '../src/util/random.js';
 import { runCliCaptured } from './support/cli.js';
@@ -295,4 +303,45 @@ describe('bench proxies --space macro: bad input', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(/needs --reference/);
   });
+});
+
+describe('the written-out reference normalisers', () => {
+  const onDemand = SPACE_IDS.map(spaceById).filter((space) => !scoresInTable(space));
+
+  it('cover every space scored on demand, for each of its datasets', async () => {
+    const stale: string[] = [];
+    for (const space of onDemand) {
+      for (const dataset of space.datasets) {
+        const scorer = await createNetworkTaskScorer(space, { dataset, cacheDir: null });
+        if (!BUNDLED_REFERENCE_NORMALISERS[scorer.id]) stale.push(`${space.id}/${dataset} (${scorer.id})`);
+        else expect(scorer.computed).toBe(0);
+      }
+    }
+    expect(stale, `no written-out normaliser for ${stale.join(', ')}: paste the recomputed ones`).toEqual([]);
+  });
+
+  // Each space's default dataset is recomputed (FBNet ImageNet's 224-pixel networks take 35 s and
+  // are left out; its key still goes stale with any change to the proxies' version or settings).
+  it.each(onDemand.map((space) => [space.id, space.datasets[0]!] as const))(
+    'match a fresh computation in %s/%s',
+    async (id, dataset) => {
+      const space = spaceById(id);
+      const scorer = await createNetworkTaskScorer(space, {
+        dataset,
+        cacheDir: null,
+        bundledReference: false,
+      });
+      expect(scorer.computed).toBe(NETWORK_REFERENCE_SIZE);
+      const bundled = BUNDLED_REFERENCE_NORMALISERS[scorer.id];
+      const paste = `paste into src/proxies/network-references.ts: '${scorer.id}': ${JSON.stringify(scorer.normaliser)}`;
+      expect(bundled, paste).toBeDefined();
+      for (const term of ['naswot', 'logFlops', 'logParams', 'relus'] as const) {
+        for (const moment of ['mean', 'sd'] as const) {
+          const relative = Math.abs(scorer.normaliser[term][moment] / bundled![term][moment] - 1);
+          expect(relative, `${term} ${moment}; ${paste}`).toBeLessThan(1e-6);
+        }
+      }
+    },
+    60_000,
+  );
 });

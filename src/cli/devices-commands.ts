@@ -8,15 +8,16 @@ import {
   readLayeredTable,
   runLayeredLatencyBench,
 } from '../bench/layered-latency-bench.js';
-import { type BenchLayeredSpace, layeredSpaceById } from '../bench/layered-spaces.js';
+import { layeredSpaceById } from '../bench/layered-spaces.js';
 import { designLayeredSamples } from '../devices/layered-model.js';
 import { LAYERED_MECHANISMS, type LayeredMechanism } from '../devices/layered-synthetic.js';
 import { UsageError } from '../errors.js';
+import { OPTIONS, refusalNamed } from '../options.js';
 import { designSampleCells } from '../devices/design.js';
 import { DEFAULT_BANK_SEED } from '../devices/prior.js';
 import { readLatencyTable, RecordedDevice } from '../devices/recorded.js';
 import { adaptToDevice } from '../pipeline/index.js';
-import { DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
+import { datasetOf, DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
 import { formatCell } from '../spaces/nb201/cell.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
 import type { SearchSpace } from '../spaces/space.js';
@@ -31,6 +32,7 @@ import {
   samplesOption,
   seedValue,
   spaceOption,
+  specOption,
 } from './options.js';
 
 const mechanismNames = listOf('prior mechanisms', LAYERED_MECHANISMS.join(','));
@@ -56,31 +58,26 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
     .command('design')
     .description('the cells to measure on a new device (I-optimal under the synthetic-device prior)')
     .addOption(spaceOption())
-    .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
+    .addOption(specOption(OPTIONS.dataset))
     .addOption(samplesOption('number of cells'))
     .option('--json', 'print JSON')
-    .action(
-      (
-        options: { space: SearchSpace; dataset: Dataset; samples: number; json?: boolean },
-        command: Command,
-      ) => {
-        if (options.space.id !== DEFAULT_SPACE_ID) {
-          const space = layeredSpaceById(options.space.id);
-          const dataset = spaceDataset(space, options.dataset, command);
-          const architectures = designLayeredSamples(space, options.samples, { dataset }).map((arch) =>
-            space.format(arch),
-          );
-          if (options.json) return printJson({ space: space.id, dataset, architectures });
-          process.stdout.write(`${architectures.join('\n')}\n`);
-          return;
-        }
-        const cells = designSampleCells(options.samples, { dataset: options.dataset }).map((cell) =>
-          formatCell(cell),
+    .action((options: { space: SearchSpace; dataset?: string; samples: number; json?: boolean }) => {
+      const dataset = spaceDataset(options.space, options.dataset);
+      if (options.space.id !== DEFAULT_SPACE_ID) {
+        const space = layeredSpaceById(options.space.id);
+        const architectures = designLayeredSamples(space, options.samples, { dataset }).map((arch) =>
+          space.format(arch),
         );
-        if (options.json) return printJson({ dataset: options.dataset, cells });
-        process.stdout.write(`${cells.join('\n')}\n`);
-      },
-    );
+        if (options.json) return printJson({ space: space.id, dataset, architectures });
+        process.stdout.write(`${architectures.join('\n')}\n`);
+        return;
+      }
+      const cells = designSampleCells(options.samples, { dataset: dataset as Dataset }).map((cell) =>
+        formatCell(cell),
+      );
+      if (options.json) return printJson({ dataset, cells });
+      process.stdout.write(`${cells.join('\n')}\n`);
+    });
 
   devices
     .command('adapt')
@@ -154,7 +151,7 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
       '--unknown-noise',
       'do not tell the model the noise level (intervals then cover noisy measurements)',
     )
-    .addOption(datasetOption('prior for cifar10, cifar100 or ImageNet16-120'))
+    .addOption(specOption(OPTIONS.dataset, "dataset of the prior; default: the space's first"))
     // The default's description names it as the shipped bank's seed, so the help says so once.
     .addOption(
       new Option('--bank-seed <n>', 'seed of the synthetic bank the prior is learned from (the design stays)')
@@ -176,24 +173,22 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
     )
     .option('--json', 'print one JSON object')
     .action(
-      async (
-        options: {
-          space: SearchSpace;
-          table: string;
-          without?: LayeredMechanism[];
-          devices?: string[];
-          samples: number;
-          seeds: number;
-          noise: number;
-          designs: number;
-          unknownNoise?: boolean;
-          dataset: Dataset;
-          bankSeed: number;
-          designBankSeed: number;
-          json?: boolean;
-        },
-        command: Command,
-      ) => {
+      async (options: {
+        space: SearchSpace;
+        table: string;
+        without?: LayeredMechanism[];
+        devices?: string[];
+        samples: number;
+        seeds: number;
+        noise: number;
+        designs: number;
+        unknownNoise?: boolean;
+        dataset?: string;
+        bankSeed: number;
+        designBankSeed: number;
+        json?: boolean;
+      }) => {
+        const dataset = spaceDataset(options.space, options.dataset);
         if (options.space.id !== DEFAULT_SPACE_ID) {
           const space = layeredSpaceById(options.space.id);
           const layered = await runLayeredLatencyBench({
@@ -207,7 +202,7 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
             samples: options.samples,
             seeds: options.seeds,
             noise: options.noise,
-            dataset: spaceDataset(space, options.dataset, command),
+            dataset,
             ...(options.without ? { without: options.without } : {}),
             logger: stderrLogger,
           });
@@ -230,7 +225,7 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
           samples: options.samples,
           seeds: options.seeds,
           noise: options.noise,
-          dataset: options.dataset,
+          dataset: dataset as Dataset,
           logger: stderrLogger,
         });
         if (options.json) return printJson(result);
@@ -240,15 +235,9 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
 }
 
 /**
- * The input setting of a layered space: its first unless `--dataset` names one of its own (the
- * option's NB201 default does not apply to it).
+ * The dataset of `space` that `--dataset` names (its first when not given): the option accepts
+ * every space's datasets, and the space's own list decides here, naming the option.
  */
-export function spaceDataset(space: BenchLayeredSpace, dataset: string, command: Command): string {
-  if (command.getOptionValueSource('dataset') === 'default') return space.datasets[0]!;
-  if (!space.datasets.includes(dataset)) {
-    throw new UsageError(
-      `--dataset ${dataset} is not an input setting of the ${space.id} space; expected one of ${space.datasets.join(', ')}`,
-    );
-  }
-  return dataset;
+export function spaceDataset(space: SearchSpace, given: string | undefined): string {
+  return refusalNamed('--dataset', () => datasetOf(space, given));
 }

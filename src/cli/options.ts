@@ -77,7 +77,7 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** The `--dataset` option every command shares: validated, cifar10 unless told otherwise. */
+/** The `--dataset` option of commands that speak of NB201 only: validated, cifar10 unless told otherwise. */
 export function datasetOption(description = 'cifar10, cifar100 or ImageNet16-120'): Option {
   return new Option(OPTIONS.dataset.flag, description).argParser(parseDataset).default('cifar10');
 }

@@ -44,7 +44,6 @@ import { spaceDataset } from './devices-commands.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
 import { stderrLogger } from '../util/log.js';
 import {
-  datasetOption,
   fractionValue,
   listOf,
   nameList,
@@ -233,7 +232,7 @@ const pretrainSteps = integerIn(
 
 interface PretrainFlags {
   space: SearchSpace;
-  dataset: Dataset;
+  dataset?: string;
   steps: number;
   seed: number;
   out: string;
@@ -244,7 +243,7 @@ interface SearchBenchFlags {
   table: string;
   devices?: string[];
   accuracy?: string;
-  dataset: Dataset;
+  dataset?: string;
   samples: number;
   verify: number;
   budgets: number[];
@@ -289,7 +288,7 @@ export function registerSearchCommands(program: Command, bench: Command): void {
     )
     .option('--devices <list>', 'comma-separated device columns (default: all)', nameList)
     .option('--accuracy <csv>', 'accuracy table with <dataset>_test_acc (nb201_accuracy.csv; NB201 only)')
-    .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
+    .addOption(specOption(OPTIONS.dataset))
     .addOption(samplesOption('sample cells per device'))
     .option('--verify <n>', 'verification measurements', positiveInteger, DEFAULT_SEARCH.verify)
     .addOption(
@@ -335,12 +334,13 @@ export function registerSearchCommands(program: Command, bench: Command): void {
           `bench search --space ${DEFAULT_SPACE_ID} needs --accuracy <csv> (nb201_accuracy.csv: <dataset>_test_acc columns)`,
         );
       }
+      const dataset = spaceDataset(flags.space, flags.dataset) as Dataset;
       const { formatSearchBench, runSearchBench } = await import('../bench/search-bench.js');
       const result = await runSearchBench({
         table: flags.table,
         ...(flags.devices ? { devices: flags.devices } : {}),
         accuracy: flags.accuracy,
-        dataset: flags.dataset,
+        dataset,
         samples: flags.samples,
         verify: flags.verify,
         budgets: flags.budgets,
@@ -354,7 +354,7 @@ export function registerSearchCommands(program: Command, bench: Command): void {
                 {
                   strategy,
                   space: spaceById(DEFAULT_SPACE_ID),
-                  dataset: flags.dataset,
+                  dataset,
                   ...(flags.controller ? { controllerPath: flags.controller } : {}),
                 },
                 stderrLogger,
@@ -382,7 +382,7 @@ export function registerSearchCommands(program: Command, bench: Command): void {
   program
     .command('pretrain')
     .description('pretrain the controller with PPO on synthetic devices (stage 1); resumes from --out')
-    .addOption(datasetOption('cifar10, cifar100 or ImageNet16-120'))
+    .addOption(specOption(OPTIONS.dataset))
     .option(
       '--steps <n>',
       `environment steps in total, rounded up to whole PPO iterations of ${PRETRAIN_ITERATION_STEPS}`,
@@ -419,15 +419,16 @@ export function registerSearchCommands(program: Command, bench: Command): void {
 
 async function pretrainNb201(flags: PretrainFlags, options: PretrainOptions): Promise<PretrainResult> {
   const provider = ProxyProvider.create({ logger: stderrLogger });
-  const { scores, id } = await provider.allTaskScores(flags.dataset);
+  const dataset = spaceDataset(flags.space, flags.dataset) as Dataset;
+  const { scores, id } = await provider.allTaskScores(dataset);
   return pretrain(
-    { ...DEFAULT_PRETRAIN, dataset: flags.dataset, timesteps: flags.steps, seed: flags.seed },
+    { ...DEFAULT_PRETRAIN, dataset, timesteps: flags.steps, seed: flags.seed },
     {
       space: spaceById(DEFAULT_SPACE_ID),
       taskScore: scores,
       taskScoreId: id,
       priorHash: PRIOR_HASH,
-      sampleDeviceLatencies: (random) => syntheticLatencies(samplePrior(random, flags.dataset)),
+      sampleDeviceLatencies: (random) => syntheticLatencies(samplePrior(random, dataset)),
     },
     options,
   );
@@ -444,7 +445,7 @@ async function pretrainLayered(
     await import('../controller/architecture-pretrain.js');
   const { createTaskScorer } = await import('../proxies/task-scorer.js');
   const space = layeredSpaceById(flags.space.id);
-  const dataset = spaceDataset(space, flags.dataset, command);
+  const dataset = spaceDataset(space, flags.dataset);
   const scorer = await createTaskScorer(space, { dataset, logger: stderrLogger });
   const steps =
     command.getOptionValueSource('steps') === 'default' ? DEFAULT_LAYERED_PRETRAIN.timesteps : flags.steps;
@@ -464,7 +465,7 @@ async function layeredSearchBench(flags: SearchBenchFlags, command: Command): Pr
   const { formatLayeredSearchBench, runLayeredSearchBench } =
     await import('../bench/layered-search-bench.js');
   const space = layeredSpaceById(flags.space.id);
-  const dataset = spaceDataset(space, flags.dataset, command);
+  const dataset = spaceDataset(space, flags.dataset);
   const chosen =
     command.getOptionValueSource('strategies') === 'default'
       ? await defaultLayeredStrategies(

@@ -29,6 +29,7 @@ import {
   networkTaskScore,
   type NetworkScoreNormaliser,
 } from './network-score.js';
+import { BUNDLED_REFERENCE_NORMALISERS } from './network-references.js';
 
 /**
  * NASWOT minibatch for networks computed on demand. Chosen on the first 150 architectures of a
@@ -58,6 +59,11 @@ export interface TaskScorerOptions {
   /** On-disk cache folder (default defaultProxyCacheDir()); null keeps values in memory only. */
   readonly cacheDir?: string | null;
   readonly referenceSize?: number;
+  /**
+   * Use the written-out normaliser where one matches (network-references.ts; default true): false
+   * computes the reference sample, as the test that checks those values does.
+   */
+  readonly bundledReference?: boolean;
   /** onnxruntime intra-op threads (default 1). */
   readonly threads?: number;
   readonly logger?: Logger;
@@ -185,6 +191,31 @@ export async function createNetworkTaskScorer(
     cache.set(key, found);
     return found;
   };
+  const id = `${cacheId}/${referenceSize}`;
+  const bundled = options.bundledReference === false ? undefined : BUNDLED_REFERENCE_NORMALISERS[id];
+  const normaliser = bundled ?? (await referenceNormaliser(space, reference, values, cache, logger));
+  return {
+    space,
+    dataset,
+    formula: NETWORK_SCORE_FORMULA,
+    id,
+    normaliser,
+    values,
+    score: async (architecture) => networkTaskScore(await values(architecture), normaliser),
+    get computed() {
+      return computed;
+    },
+  };
+}
+
+/** The normaliser over the reference sample, computing (with progress) what the cache lacks. */
+async function referenceNormaliser(
+  space: SearchSpace,
+  reference: readonly Architecture[],
+  values: (architecture: Architecture) => Promise<NetworkProxyValues>,
+  cache: NetworkProxyCache,
+  logger: Logger,
+): Promise<NetworkScoreNormaliser> {
   const missing = reference.filter((a) => !cache.get(space.key(a))).length;
   const progress =
     missing > 0
@@ -197,17 +228,5 @@ export async function createNetworkTaskScorer(
     if (!known) progress?.tick();
   }
   progress?.done();
-  const normaliser = networkNormaliserOf(referenceValues);
-  return {
-    space,
-    dataset,
-    formula: NETWORK_SCORE_FORMULA,
-    id: `${cacheId}/${referenceSize}`,
-    normaliser,
-    values,
-    score: async (architecture) => networkTaskScore(await values(architecture), normaliser),
-    get computed() {
-      return computed;
-    },
-  };
+  return networkNormaliserOf(referenceValues);
 }
