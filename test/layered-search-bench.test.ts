@@ -162,7 +162,7 @@ describe('layered search benchmark', () => {
       [['--budgets', 'p0'], /p1 to p99/],
       [
         ['--dataset', 'cifar10'],
-        /not an input setting of the fbnet space; expected one of cifar100, imagenet/,
+        /--dataset: 'cifar10' is not a dataset of the fbnet space; expected one of cifar100, imagenet/,
       ],
       [['--best-known-factor', '0'], /--best-known-factor/],
     ])('%j', async (extra, says) => {

@@ -116,6 +116,13 @@ describe('search pipeline on a recorded device', () => {
     const result = await runSearch(options(table.file, { strategy: 'random' }), silentLogger);
     expect(result.budget.source).toBe('knee');
     expect(result.cellsEvaluated).toBe(300);
+    // The knee is measured first, and its number stays inside the job (the report has none).
+    expect(Object.keys(result.budget).sort()).toEqual(['kneeMs', 'ms', 'source']);
+    // (Seed 1: the knee measured inside its target, so it is the recommendation.)
+    const knee = result.verified[0]!;
+    expect(knee.measuredMs).toBeLessThanOrEqual(result.recommendation.certifiedBelowMs);
+    expect(result.recommendation.code).toBe(knee.code);
+    expect(result.recommendation.reason).toMatch(/^the knee of the predicted front/);
   });
 
   it('refuses a budget below the fastest cell, after writing the measurements', async () => {

@@ -120,6 +120,22 @@ describe('the recommendation among verified cells and a competing sample', () =>
   });
 });
 
+describe('the recommendation without a budget', () => {
+  const margin = { noise: 0.03, marginZ: 1.645 };
+
+  it('is the knee whenever it is certified, even beside a better-scored certified cell', () => {
+    const cells = [verified(7, 8.1, 0.82), verified(1, 7.2, 0.78), verified(2, 8.4, 0.9)];
+    const rec = recommend(cells, 10, margin, 7);
+    expect(rec).toMatchObject({ code: 7, certified: true });
+    expect(rec.reason).toBe(
+      'the knee of the predicted front, measured within the target (with a margin of 1.645 sd of measurement noise) (2 other measured cells also were)',
+    );
+    // Without the knee, or with a knee that missed the target, the best certified cell is taken.
+    expect(recommend(cells, 10, margin).code).toBe(2);
+    expect(recommend([verified(7, 9.9, 0.82), ...cells.slice(1)], 10, margin, 7).code).toBe(2);
+  });
+});
+
 describe('choosing cells to verify', () => {
   // Ten cells that compute something, by index 0..9: scores rise with the index, and so does the
   // predicted latency (budget 10 ms). Every other cell is unscored.

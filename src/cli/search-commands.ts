@@ -19,6 +19,7 @@ import { UsageError } from '../errors.js';
 import {
   checkEvaluations,
   DEFAULT_SEARCH,
+  defaultEvaluations,
   resolveStrategy,
   runSearch,
   type DeviceSpec,
@@ -35,11 +36,7 @@ import {
   ARCHITECTURE_STRATEGIES,
   type AnyArchitectureStrategy,
 } from '../search/architecture-search.js';
-import {
-  DEFAULT_BEST_KNOWN_FACTOR,
-  DEFAULT_LAYERED_EVALUATIONS,
-  DEFAULT_LAYERED_SEEDS,
-} from '../bench/layered-search-bench.js';
+import { DEFAULT_BEST_KNOWN_FACTOR, DEFAULT_LAYERED_SEEDS } from '../bench/layered-search-bench.js';
 import { spaceDataset } from './devices-commands.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
 import { stderrLogger } from '../util/log.js';
@@ -311,7 +308,7 @@ export function registerSearchCommands(program: Command, bench: Command): void {
     .option('--controller <file>', 'controller artifact (default: the bundled one)')
     .option(
       '--evaluations <n>',
-      `cells for random/evolution (default: as many as the controller; layered spaces: ${DEFAULT_LAYERED_EVALUATIONS} task scores per run)`,
+      `cells for random/evolution (default: as many as the controller; layered spaces: as many as a search of the space spends by default)`,
       positiveInteger,
     )
     .option('--unseen <list>', 'devices not used to choose the prior, summarized separately', nameList)
@@ -471,7 +468,7 @@ async function layeredSearchBench(flags: SearchBenchFlags, command: Command): Pr
       ? await defaultLayeredStrategies(
           space,
           dataset,
-          flags.evaluations ?? DEFAULT_LAYERED_EVALUATIONS,
+          flags.evaluations ?? defaultEvaluations(space),
           flags.controller,
         )
       : flags.strategies.map((strategy) =>
@@ -503,7 +500,7 @@ async function layeredSearchBench(flags: SearchBenchFlags, command: Command): Pr
     noise: flags.noise,
     strategies,
     ...(flags.controller ? { controllerPath: flags.controller } : {}),
-    evaluations: flags.evaluations ?? DEFAULT_LAYERED_EVALUATIONS,
+    evaluations: flags.evaluations ?? defaultEvaluations(space),
     bestKnownFactor: flags.bestKnownFactor,
     ...(flags.bestKnownStrategies
       ? { bestKnownStrategies: flags.bestKnownStrategies.map(acceptedStrategy) }

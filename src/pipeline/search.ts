@@ -20,7 +20,7 @@ import type { Logger } from '../util/log.js';
 import { Random } from '../util/random.js';
 import { adaptToDevice, measurableScores, writePartial } from './adapt.js';
 import { createDevice } from './device.js';
-import { checkBudget, searchProblem, usableIn } from './problem.js';
+import { checkBudget, searchProblem, usableIn, type SearchBudget } from './problem.js';
 import { measureReferences } from './references.js';
 import { searchArchitectures } from './search-architectures.js';
 import {
@@ -115,6 +115,9 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
         verify: options.verify,
         scores,
         budgetMs: budget.ms,
+        ...(budget.kneeNumber !== undefined
+          ? { knee: deployedNumber(space, numbering, scores, budget.kneeNumber) }
+          : {}),
         noise: noiseNow,
         refitDataset: options.dataset,
         architectureOf: (number) => numbering.architectureOf(number),
@@ -138,7 +141,7 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
           : {}),
       },
       ...(fingerprint ? { fingerprint } : {}),
-      budget,
+      budget: reportedBudget(budget),
       ...withNoise(
         adapted.samples.map((sample) => ({ ...sample, taskScore: scores[sample.code]! })),
         check.verified,
@@ -196,7 +199,7 @@ interface SearchedSpace {
   readonly evaluations: Evaluations;
   readonly scores: Float64Array;
   readonly adapted: AdaptedDevice;
-  readonly budget: SearchResult['budget'];
+  readonly budget: SearchBudget;
   readonly taskScoreId: string;
   readonly cellsWithoutScore: number;
   readonly scoreOf: (architecture: Architecture) => Promise<number>;
@@ -312,8 +315,28 @@ export function inDeployedForm(
   if (!space.enumerable) return;
   for (const code of [...evaluations.keys()]) {
     const deployed = space.code(space.deployed(space.fromCode(code)));
-    if (deployed === code || !(Math.abs(scores[deployed]! - scores[code]!) <= 1e-9)) continue;
+    if (deployed === code || !sameScore(scores, deployed, code)) continue;
     evaluations.delete(code);
     if (!evaluations.has(deployed)) evaluations.set(deployed, objective(problem, deployed));
   }
+}
+
+/** The number of an architecture's deployed form where that has the same task score, else its own. */
+function deployedNumber(
+  space: SearchSpace,
+  numbering: Numbering,
+  scores: Float64Array,
+  number: number,
+): number {
+  const deployed = numbering.numberOf(space.deployed(numbering.architectureOf(number)));
+  return sameScore(scores, deployed, number) ? deployed : number;
+}
+
+function sameScore(scores: Float64Array, a: number, b: number): boolean {
+  return Math.abs(scores[a]! - scores[b]!) <= 1e-9;
+}
+
+/** The budget as a report gives it: without the knee's number, which means nothing outside the job. */
+function reportedBudget({ kneeNumber: _number, ...budget }: SearchBudget): SearchResult['budget'] {
+  return budget;
 }

@@ -220,4 +220,9 @@ export interface VerifyOptions {
   readonly architectureOf?: (code: number) => Architecture;
   /** Fits the latency model the refits use; default NB201's model with `refitDataset`'s prior. */
   readonly fitModel?: (samples: { cells: Architecture[]; latenciesMs: number[] }) => LatencyModel;
+  /**
+   * Without a budget, the knee of a front predicted over every architecture (by number): measured
+   * first, and recommended whenever it is certified within the target (see recommend.ts).
+   */
+  readonly knee?: number;
 }

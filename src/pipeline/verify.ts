@@ -78,6 +78,8 @@ export async function verifyCandidates(
       !Number.isNaN(options.scores[code]!) &&
       adapted.predicted.mean[code]! - 3 * adapted.predicted.std[code]! <= options.budgetMs,
   );
+  // Without a budget the knee is what the target was drawn around: it is measured first.
+  const kneeFirst = options.knee !== undefined && !measured.has(options.knee) ? options.knee : undefined;
   while (toMeasure.length < options.verify) {
     const noise = noiseNow();
     // The last measurement with no candidate certified yet: a likely pass beats one more bold bet.
@@ -86,19 +88,22 @@ export async function verifyCandidates(
       !toMeasure.some(
         (code) => measured.get(code)! <= certifiedThresholdMs(options.budgetMs, code, { noise, marginZ }),
       );
-    const [next] = chooseCandidates({
-      pool: evaluations.keys(),
-      scores: options.scores,
-      predicted,
-      budgetMs: options.budgetMs,
-      count: 1,
-      margin: { noise, marginZ },
-      expectedNoise: typicalNoise(noise),
-      measured,
-      usable,
-      selectionBiasSds: SELECTION_BIAS_SDS,
-      ...(lastChance ? { minPass: LAST_CHANCE_MIN_PASS } : {}),
-    });
+    const [next] =
+      toMeasure.length === 0 && kneeFirst !== undefined
+        ? [kneeFirst]
+        : chooseCandidates({
+            pool: evaluations.keys(),
+            scores: options.scores,
+            predicted,
+            budgetMs: options.budgetMs,
+            count: 1,
+            margin: { noise, marginZ },
+            expectedNoise: typicalNoise(noise),
+            measured,
+            usable,
+            selectionBiasSds: SELECTION_BIAS_SDS,
+            ...(lastChance ? { minPass: LAST_CHANCE_MIN_PASS } : {}),
+          });
     if (next === undefined) break;
     const result = await logger.group(
       `verifying candidate ${toMeasure.length + 1} by measuring it: ${space.format(architectureOf(next))}`,
@@ -137,9 +142,20 @@ export async function verifyCandidates(
       (fastest, s) => (!fastest || s.measuredMs < fastest.measuredMs ? s : fastest),
       undefined,
     )?.code;
+  // A knee that is one of the samples competes as a sample of its own.
+  const kneeSample =
+    options.knee !== undefined &&
+    kneeFirst === undefined &&
+    options.knee !== extra &&
+    measured.has(options.knee)
+      ? [options.knee]
+      : [];
   const candidates = [
     ...toMeasure.map((code) => ({ code, source: 'verification' as const })),
-    ...(extra !== undefined ? [{ code: extra, source: 'sample' as const }] : []),
+    ...[...(extra !== undefined ? [extra] : []), ...kneeSample].map((code) => ({
+      code,
+      source: 'sample' as const,
+    })),
   ];
   const verified: VerifiedCell[] = candidates.map(({ code, source }) => ({
     code,
@@ -154,7 +170,7 @@ export async function verifyCandidates(
     verified,
     measurementsSpent,
     measured,
-    recommendation: recommend(verified, options.budgetMs, margin),
+    recommendation: recommend(verified, options.budgetMs, margin, options.knee),
   };
 }
 

@@ -34,7 +34,7 @@ function render(report: SearchReport, frontRows: number): string {
       ? `budget ${ms(report.budget.ms)}`
       : `no budget given: target ${ms(report.budget.ms)}, the knee of the predicted front` +
         (report.budget.kneeMs !== undefined
-          ? ` (at ${ms(report.budget.kneeMs)}) with room for the noise margin, rounded up to a preferred number`
+          ? ` (at ${ms(report.budget.kneeMs)}) predicted, with room for its prediction's uncertainty and the noise margin, rounded up to a preferred number`
           : '');
   const verdict = rec.certified
     ? '✅ within budget'

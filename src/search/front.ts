@@ -82,9 +82,10 @@ export interface KneeTarget {
  * Stable under noise, since a team sees it change on every push otherwise (four cold runs on an
  * idle machine chose four knees, 1.53-1.90 ms): the knee is voted on fronts whose latencies are
  * perturbed by measurement-sized noise (seeded), so a front with two bends of about equal weight
- * does not flip between them on a 1% change of one prediction; then the target leaves the knee
- * cell room to be certified (`exp(marginZ * noise)`: without it the knee cell sat exactly on the
- * target and passed verification about half of the time) and is rounded up to a preferred number.
+ * does not flip between them on a 1% change of one prediction. Votes are tallied by the target
+ * they lead to (the knee's latency with room for the margin, `exp(marginZ * noise)`, rounded up to a
+ * preferred number); the pipeline then widens the chosen knee's target by its prediction's
+ * uncertainty (kneeTarget in src/pipeline/problem.ts).
  */
 export function kneeBudget(
   scores: Float64Array,
