@@ -12,12 +12,12 @@ import { layeredSpaceById } from '../bench/layered-spaces.js';
 import { designLayeredSamples } from '../devices/layered-model.js';
 import { LAYERED_MECHANISMS, type LayeredMechanism } from '../devices/layered-synthetic.js';
 import { UsageError } from '../errors.js';
-import { OPTIONS, refusalNamed } from '../options.js';
+import { OPTIONS } from '../options.js';
 import { designSampleCells } from '../devices/design.js';
 import { DEFAULT_BANK_SEED } from '../devices/prior.js';
 import { readLatencyTable, RecordedDevice } from '../devices/recorded.js';
 import { adaptToDevice } from '../pipeline/index.js';
-import { datasetOf, DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
+import { DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
 import { formatCell } from '../spaces/nb201/cell.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
 import type { SearchSpace } from '../spaces/space.js';
@@ -34,6 +34,7 @@ import {
   spaceOption,
   specOption,
 } from './options.js';
+import { spaceDataset } from './space-commands.js';
 
 const mechanismNames = listOf('prior mechanisms', LAYERED_MECHANISMS.join(','));
 
@@ -232,12 +233,4 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
         process.stdout.write(`${formatLatencyBench(result)}\n`);
       },
     );
-}
-
-/**
- * The dataset of `space` that `--dataset` names (its first when not given): the option accepts
- * every space's datasets, and the space's own list decides here, naming the option.
- */
-export function spaceDataset(space: SearchSpace, given: string | undefined): string {
-  return refusalNamed('--dataset', () => datasetOf(space, given));
 }

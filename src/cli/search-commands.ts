@@ -37,7 +37,7 @@ import {
   type AnyArchitectureStrategy,
 } from '../search/architecture-search.js';
 import { DEFAULT_BEST_KNOWN_FACTOR, DEFAULT_LAYERED_SEEDS } from '../bench/layered-search-bench.js';
-import { spaceDataset } from './devices-commands.js';
+import { spaceDataset } from './space-commands.js';
 import type { Dataset } from '../spaces/nb201/datasets.js';
 import { stderrLogger } from '../util/log.js';
 import {

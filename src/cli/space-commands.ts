@@ -18,6 +18,7 @@ import {
 import { datasetOf, DEFAULT_SPACE_ID } from '../spaces/index.js';
 import type { ArchitectureRow, SearchSpace } from '../spaces/space.js';
 import { UsageError } from '../errors.js';
+import { refusalNamed } from '../options.js';
 import { positiveInteger, printJson, seedValue, spaceOption } from './options.js';
 
 /** A space's description rows as an aligned text table (numbers right-aligned). */
@@ -34,8 +35,13 @@ export function formatRows(rows: readonly ArchitectureRow[]): string {
   return [line(columns), ...cells.map(line)].join('\n');
 }
 
-/** The space's dataset named by `--dataset` (its first when none is), or a UsageError listing them. */
-export const spaceDataset = datasetOf;
+/**
+ * The space's dataset named by `--dataset` (its first when none is), or a UsageError naming the
+ * option and listing the space's own: the option accepts every space's datasets before the space is known.
+ */
+export function spaceDataset(space: SearchSpace, given: string | undefined): string {
+  return refusalNamed('--dataset', () => datasetOf(space, given));
+}
 
 /** What `cell` prints for spaces other than NB201: the text form, the key (and code), the layers. */
 function describeEncoding(space: SearchSpace, text: string, json: boolean | undefined): void {
