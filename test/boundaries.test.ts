@@ -37,8 +37,10 @@ function imports(file: string): string[] {
  *   about NB201 cells by nature, as devices/layered-*.ts are about layered spaces. They stay here
  *   until a space reaches its latency model through the SearchSpace interface; moving them under
  *   spaces/nb201/ first would only make the pipeline import a space folder.
- * - proxies/*.ts build and score NB201 networks and key the proxy table by cell code: issue 22
- *   turns them into on-demand task scores for every space.
+ * - proxies/{table,score,provider}.ts are NB201's proxy table, its score rule and the provider that
+ *   reads and completes it (the table build and the skip analysis live in spaces/nb201/proxies/);
+ *   the core still reaches them by name (task-scorer.ts, pipeline/strategy.ts and search.ts) until a
+ *   space supplies its table-backed scorer through the SearchSpace interface.
  */
 const NB201_CORE_IMPORTS_BEING_CONVERTED = new Set([
   'devices/design.ts',
@@ -46,10 +48,8 @@ const NB201_CORE_IMPORTS_BEING_CONVERTED = new Set([
   'devices/latency-model.ts',
   'devices/prior.ts',
   'devices/synthetic.ts',
-  'proxies/build.ts',
   'proxies/provider.ts',
   'proxies/score.ts',
-  'proxies/skip.ts',
   'proxies/table.ts',
 ]);
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 import { runProxiesBench } from '../src/bench/proxies-bench.js';
-import { DEFAULT_TABLE_SETTINGS, tableImages, tableRow } from '../src/proxies/build.js';
+import { DEFAULT_TABLE_SETTINGS, tableImages, tableRow } from '../src/spaces/nb201/proxies/build.js';
 import { ProxyProvider } from '../src/proxies/provider.js';
 import { defaultTablePath, readTable } from '../src/proxies/table.js';
 import { decodeCell, encodeCell, isConnected, parseCell } from '../src/spaces/nb201/cell.js';

@@ -41,7 +41,7 @@ import {
   taskScoreOf,
   type ScoreNormaliser,
 } from '../src/proxies/score.js';
-import { skipOf } from '../src/proxies/skip.js';
+import { skipOf } from '../src/spaces/nb201/proxies/skip.js';
 import { synflowOf } from '../src/spaces/nb201/proxies/synflow.js';
 import { effectiveCell, parseCell } from '../src/spaces/nb201/cell.js';
 import { Random } from '../src/util/random.js';

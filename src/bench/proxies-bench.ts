@@ -23,7 +23,7 @@ import {
   taskScoreOf,
   type CellFeatures,
 } from '../proxies/score.js';
-import { skipOf } from '../proxies/skip.js';
+import { skipOf } from '../spaces/nb201/proxies/skip.js';
 import { PROXY_ALGORITHM, readTable } from '../proxies/table.js';
 import { DEFAULT_BATCH_SIZE, syntheticImages } from '../proxies/images.js';
 import { naswotOf } from '../spaces/nb201/proxies/naswot.js';

@@ -3,7 +3,7 @@
 import { Option, type Command } from 'commander';
 
 import { invalidValue, UsageError } from '../errors.js';
-import { buildProxyTable, runTableWorker } from '../proxies/build.js';
+import { buildProxyTable, runTableWorker } from '../spaces/nb201/proxies/build.js';
 import { ProxyProvider } from '../proxies/provider.js';
 import { defaultProxyCacheDir } from '../proxies/network-proxies.js';
 import { NETWORK_REFERENCE_SIZE, createNetworkTaskScorer } from '../proxies/task-scorer.js';

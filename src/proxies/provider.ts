@@ -9,7 +9,7 @@ import { SPACE_SIZE, decodeCell, effectiveCell, encodeCell, type Cell } from '..
 import { DATASET_SHAPES, parseDataset, type Dataset } from '../spaces/nb201/datasets.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
-import { DEFAULT_TABLE_SETTINGS } from './build.js';
+import { DEFAULT_TABLE_SETTINGS } from '../spaces/nb201/proxies/build.js';
 import { meanNaswot, meanProxies, meanSynflow, type ProxyValues } from '../spaces/nb201/proxies/compute.js';
 import {
   DEFAULT_BATCH_SIZE,
@@ -20,7 +20,7 @@ import {
 } from './images.js';
 import type { ImageBatch } from './naswot-kernel.js';
 import { TASK_SCORE_FORMULA, taskScore, type ScoreNormaliser } from './score.js';
-import { skipOf } from './skip.js';
+import { skipOf } from '../spaces/nb201/proxies/skip.js';
 import {
   PROXY_ALGORITHM,
   defaultTablePath,

@@ -58,7 +58,7 @@ import {
 } from '../spaces/nb201/cell.js';
 import { DATASET_SHAPES, type Dataset } from '../spaces/nb201/datasets.js';
 import type { ProxyValues } from '../spaces/nb201/proxies/compute.js';
-import { SKIP_RANGE } from './skip.js';
+import { SKIP_RANGE } from '../spaces/nb201/proxies/skip.js';
 import { combineTerms, distributionOf, percentile, type Distribution } from './terms.js';
 
 export { distributionOf, percentile, type Distribution } from './terms.js';

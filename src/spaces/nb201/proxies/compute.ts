@@ -6,7 +6,7 @@ import { effectiveCell, isConnected, type Cell } from '../cell.js';
 import { DATASET_SHAPES, type Dataset } from '../datasets.js';
 import type { ImageBatch } from '../../../proxies/naswot-kernel.js';
 import { naswotOf, naswotOfNetwork } from './naswot.js';
-import { skipOf } from '../../../proxies/skip.js';
+import { skipOf } from './skip.js';
 import { synflowOf, synflowOfGraph, type SynflowValues } from './synflow.js';
 
 export const PROXY_NAMES = ['naswot', 'synflow', 'logsynflow', 'skip'] as const;

@@ -7,15 +7,15 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-import { UsageError } from '../errors.js';
-import { decodeCell } from '../spaces/nb201/cell.js';
-import { DATASETS, DATASET_SHAPES } from '../spaces/nb201/datasets.js';
-import type { Logger } from '../util/log.js';
-import { createProgress } from '../util/progress.js';
-import { Random } from '../util/random.js';
-import { meanNaswot, meanSynflow } from '../spaces/nb201/proxies/compute.js';
-import { DEFAULT_BATCH_SIZE, SYNTHETIC_IMAGES_ID, syntheticImages } from './images.js';
-import type { ImageBatch } from './naswot-kernel.js';
+import { UsageError } from '../../../errors.js';
+import { decodeCell } from '../cell.js';
+import { DATASETS, DATASET_SHAPES } from '../datasets.js';
+import type { Logger } from '../../../util/log.js';
+import { createProgress } from '../../../util/progress.js';
+import { Random } from '../../../util/random.js';
+import { meanNaswot, meanSynflow } from './compute.js';
+import { DEFAULT_BATCH_SIZE, SYNTHETIC_IMAGES_ID, syntheticImages } from '../../../proxies/images.js';
+import type { ImageBatch } from '../../../proxies/naswot-kernel.js';
 import {
   PROXY_ALGORITHM,
   describeRows,
@@ -25,7 +25,7 @@ import {
   sameSettings,
   type TableMetadata,
   type TableSettings,
-} from './table.js';
+} from '../../../proxies/table.js';
 
 export const DEFAULT_TABLE_SETTINGS: TableSettings = {
   seeds: [0, 1, 2],

@@ -2,7 +2,7 @@
 // mean number of nodes each one jumps over (to - from - 1: 0 between adjacent nodes, 2 for the
 // input-to-output skip), 0 without skips. Pure arithmetic on the effective cell: a skip on a dead
 // edge carries nothing, so it does not count.
-import { EDGES, OP_SKIP, effectiveCell, type Cell } from '../spaces/nb201/cell.js';
+import { EDGES, OP_SKIP, effectiveCell, type Cell } from '../cell.js';
 
 export function skipOf(cell: Cell): number {
   const live = effectiveCell(cell);
