@@ -142,14 +142,9 @@ export async function verifyCandidates(
       (fastest, s) => (!fastest || s.measuredMs < fastest.measuredMs ? s : fastest),
       undefined,
     )?.code;
-  // A knee that is one of the samples competes as a sample of its own.
+  // A knee that was one of the samples (so not measured first) competes as a sample of its own.
   const kneeSample =
-    options.knee !== undefined &&
-    kneeFirst === undefined &&
-    options.knee !== extra &&
-    measured.has(options.knee)
-      ? [options.knee]
-      : [];
+    options.knee !== undefined && kneeFirst === undefined && options.knee !== extra ? [options.knee] : [];
   const candidates = [
     ...toMeasure.map((code) => ({ code, source: 'verification' as const })),
     ...[...(extra !== undefined ? [extra] : []), ...kneeSample].map((code) => ({
