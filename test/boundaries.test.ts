@@ -37,10 +37,6 @@ function imports(file: string): string[] {
  *   about NB201 cells by nature, as devices/layered-*.ts are about layered spaces. They stay here
  *   until a space reaches its latency model through the SearchSpace interface; moving them under
  *   spaces/nb201/ first would only make the pipeline import a space folder.
- * - proxies/{table,score,provider}.ts are NB201's proxy table, its score rule and the provider that
- *   reads and completes it (the table build and the skip analysis live in spaces/nb201/proxies/);
- *   the core still reaches them by name (task-scorer.ts, pipeline/strategy.ts and search.ts) until a
- *   space supplies its table-backed scorer through the SearchSpace interface.
  */
 const NB201_CORE_IMPORTS_BEING_CONVERTED = new Set([
   'devices/design.ts',
@@ -48,9 +44,6 @@ const NB201_CORE_IMPORTS_BEING_CONVERTED = new Set([
   'devices/latency-model.ts',
   'devices/prior.ts',
   'devices/synthetic.ts',
-  'proxies/provider.ts',
-  'proxies/score.ts',
-  'proxies/table.ts',
 ]);
 
 describe('module boundaries', () => {

@@ -256,7 +256,7 @@ describe('the bundled controllers', () => {
     '%s: loads, pretrained on the prior, proxy table and task score rule committed now',
     async (dataset) => {
       const { loadController } = await import('../src/pipeline/index.js');
-      const { ProxyProvider } = await import('../src/proxies/provider.js');
+      const { ProxyProvider } = await import('../src/spaces/nb201/proxies/provider.js');
       const controller = loadController(undefined, nb201Space, dataset);
       try {
         // A change of the prior is refused by loadController itself; a change of the task score

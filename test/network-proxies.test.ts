@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import * as ort from 'onnxruntime-node';
+import { PNG } from 'pngjs';
 
 import { serializeModel } from '../src/onnx/graph.js';
 import { addGraphNaswotKernel, naswotOfGraph } from '../src/proxies/graph-naswot.js';
@@ -18,15 +19,16 @@ import { NASWOT_KERNEL_OUTPUT } from '../src/proxies/naswot-kernel.js';
 import { syntheticImages } from '../src/proxies/images.js';
 import { PROXY_CACHE_FILE } from '../src/proxies/network-proxies.js';
 import { networkTaskScore, smoothPercentile } from '../src/proxies/network-score.js';
-import { ProxyProvider } from '../src/proxies/provider.js';
-import { TASK_SCORE_FORMULA } from '../src/proxies/score.js';
+import { ProxyProvider } from '../src/spaces/nb201/proxies/provider.js';
+import { TASK_SCORE_FORMULA } from '../src/spaces/nb201/proxies/score.js';
 import { BUNDLED_REFERENCE_NORMALISERS } from '../src/proxies/network-references.js';
-import { scoresInTable } from '../src/proxies/table.js';
 import {
   NETWORK_NASWOT_BATCH,
   NETWORK_REFERENCE_SIZE,
   createNetworkTaskScorer,
   createTaskScorer,
+  readCalibrationImages,
+  scoresInTable,
 } from '../src/proxies/task-scorer.js';
 import { combineTerms } from '../src/proxies/terms.js';
 import { FBNET_SETTINGS } from '../src/spaces/fbnet/definition.js';
@@ -171,6 +173,24 @@ describe('task scorer for layered spaces', () => {
     expect(await scorer.score(cell)).toBe(expected.taskScore);
     expect(await scorer.values(cell)).toEqual(expected.values);
     expect(scorer.formula).toBe(TASK_SCORE_FORMULA);
+  });
+
+  it("checks a --calibration-images folder at the size and minibatch of the space's own scorer", async () => {
+    // 40 images: enough for on-demand scoring's minibatch (32), not for NB201's table (64).
+    const folder = tempFolder();
+    const png = new PNG({ width: 8, height: 8 });
+    png.data.fill(90);
+    for (let n = 0; n < 40; n++) writeFileSync(path.join(folder, `i${n}.png`), PNG.sync.write(png));
+    const imagenet = await readCalibrationImages(spaceById('fbnet'), folder, 'imagenet');
+    expect(imagenet.batch.size).toBe(224);
+    expect(imagenet.files).toHaveLength(NETWORK_NASWOT_BATCH);
+    expect((await readCalibrationImages(spaceById('macro'), folder, 'cifar10')).batch.size).toBe(32);
+    await expect(readCalibrationImages(spaceById('nb201'), folder, 'ImageNet16-120')).rejects.toThrow(
+      /found 40 PNG\/JPEG image\(s\), need at least 64/,
+    );
+    await expect(readCalibrationImages(spaceById('fbnet'), folder, 'cifar10')).rejects.toThrow(
+      /unknown dataset 'cifar10' for the fbnet space; expected one of cifar100, imagenet/,
+    );
   });
 
   it('uses another cache entry for other settings (a truncated line is skipped with a warning)', async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { runCli } from '../src/cli/program.js';
-import { readTable, defaultTablePath, PROXY_ALGORITHM } from '../src/proxies/table.js';
+import { readTable, defaultTablePath, PROXY_ALGORITHM } from '../src/spaces/nb201/proxies/table.js';
 import { decodeCell, formatCell, isConnected } from '../src/spaces/nb201/cell.js';
 import { capture } from './support/capture.js';
 

@@ -16,7 +16,7 @@ import {
 } from '../src/proxies/conv64.js';
 import { meanNaswot, meanProxies, meanSynflow } from '../src/spaces/nb201/proxies/compute.js';
 import { syntheticImages } from '../src/proxies/images.js';
-import { ProxyProvider } from '../src/proxies/provider.js';
+import { ProxyProvider } from '../src/spaces/nb201/proxies/provider.js';
 import { parseCell } from '../src/spaces/nb201/cell.js';
 import { Random } from '../src/util/random.js';
 

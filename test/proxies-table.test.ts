@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 
 import { runProxiesBench } from '../src/bench/proxies-bench.js';
 import { DEFAULT_TABLE_SETTINGS, tableImages, tableRow } from '../src/spaces/nb201/proxies/build.js';
-import { ProxyProvider } from '../src/proxies/provider.js';
-import { defaultTablePath, readTable } from '../src/proxies/table.js';
+import { ProxyProvider } from '../src/spaces/nb201/proxies/provider.js';
+import { defaultTablePath, readTable } from '../src/spaces/nb201/proxies/table.js';
 import { decodeCell, encodeCell, isConnected, parseCell } from '../src/spaces/nb201/cell.js';
 import { DATASETS } from '../src/spaces/nb201/datasets.js';
 import type { Logger } from '../src/util/log.js';

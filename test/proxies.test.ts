@@ -40,7 +40,7 @@ import {
   taskScore,
   taskScoreOf,
   type ScoreNormaliser,
-} from '../src/proxies/score.js';
+} from '../src/spaces/nb201/proxies/score.js';
 import { skipOf } from '../src/spaces/nb201/proxies/skip.js';
 import { synflowOf } from '../src/spaces/nb201/proxies/synflow.js';
 import { effectiveCell, parseCell } from '../src/spaces/nb201/cell.js';

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { networkCost } from '../spaces/nb201/cost.js';
 import { PROXY_NAMES, type ProxyName, type ProxyValues } from '../spaces/nb201/proxies/compute.js';
-import { ProxyProvider } from '../proxies/provider.js';
+import { ProxyProvider } from '../spaces/nb201/proxies/provider.js';
 import {
   TASK_SCORE_FORMULA,
   cellFeatures,
@@ -22,9 +22,9 @@ import {
   taskScore,
   taskScoreOf,
   type CellFeatures,
-} from '../proxies/score.js';
+} from '../spaces/nb201/proxies/score.js';
 import { skipOf } from '../spaces/nb201/proxies/skip.js';
-import { PROXY_ALGORITHM, readTable } from '../proxies/table.js';
+import { PROXY_ALGORITHM, readTable } from '../spaces/nb201/proxies/table.js';
 import { DEFAULT_BATCH_SIZE, syntheticImages } from '../proxies/images.js';
 import { naswotOf } from '../spaces/nb201/proxies/naswot.js';
 import {

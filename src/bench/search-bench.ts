@@ -24,7 +24,7 @@ import {
   verifyCandidates,
   type LoadedController,
 } from '../pipeline/index.js';
-import { ProxyProvider } from '../proxies/provider.js';
+import { ProxyProvider } from '../spaces/nb201/proxies/provider.js';
 import { objective } from '../search/objective.js';
 import { certifiedThresholdMs, DEFAULT_MARGIN_Z } from '../search/verification.js';
 import { STRATEGIES, type StrategyName } from '../search/strategies.js';

@@ -4,10 +4,10 @@ import { Option, type Command } from 'commander';
 
 import { invalidValue, UsageError } from '../errors.js';
 import { buildProxyTable, runTableWorker } from '../spaces/nb201/proxies/build.js';
-import { ProxyProvider } from '../proxies/provider.js';
+import { ProxyProvider } from '../spaces/nb201/proxies/provider.js';
 import { defaultProxyCacheDir } from '../proxies/network-proxies.js';
 import { NETWORK_REFERENCE_SIZE, createNetworkTaskScorer } from '../proxies/task-scorer.js';
-import { PROXY_TABLE_SPACE, defaultTablePath } from '../proxies/table.js';
+import { PROXY_TABLE_SPACE, defaultTablePath } from '../spaces/nb201/proxies/table.js';
 import { formatCell, parseCell } from '../spaces/nb201/cell.js';
 import {
   DATASETS,

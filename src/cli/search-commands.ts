@@ -26,7 +26,7 @@ import {
   type SearchJobOptions,
 } from '../pipeline/index.js';
 import { datasetOf, DEFAULT_SPACE_ID, spaceById, type SearchSpace } from '../spaces/index.js';
-import { ProxyProvider } from '../proxies/provider.js';
+import { ProxyProvider } from '../spaces/nb201/proxies/provider.js';
 import { reportFiles, toReport, writeReport } from '../report/report.js';
 import { StagedFolder } from '../util/staged-folder.js';
 import { integerIn, OPTIONS, refusalNamed } from '../options.js';

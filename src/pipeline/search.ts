@@ -4,13 +4,11 @@ import { availableParallelism } from 'node:os';
 
 import { UsageError } from '../errors.js';
 import { hardwareFingerprint } from '../hardware/fingerprint.js';
-import { readCalibrationImages } from '../proxies/provider.js';
 import { tradeoffFront } from '../search/front.js';
 import { objective, type SearchProblem } from '../search/objective.js';
 import type { Device } from '../devices/device.js';
 import { deviceModelOf } from '../devices/space-model.js';
-import { scoresInTable } from '../proxies/table.js';
-import { createTaskScorer } from '../proxies/task-scorer.js';
+import { createTaskScorer, readCalibrationImages, scoresInTable } from '../proxies/task-scorer.js';
 import type { AnyArchitectureStrategy, ArchitecturePolicy } from '../search/architecture-search.js';
 import type { Evaluations, StrategyName } from '../search/strategies.js';
 import { numberingOf, type Numbering } from '../spaces/numbering.js';
@@ -60,7 +58,7 @@ export async function runSearch(options: SearchJobOptions, logger: Logger): Prom
   // Everything that can be refused is checked before the first measurement.
   if (options.outDir) ensureWritableFolder(options.outDir, '--out');
   if (options.calibrationImages) {
-    await readCalibrationImages(options.calibrationImages, options.dataset);
+    await readCalibrationImages(space, options.calibrationImages, options.dataset);
   }
   const strategy = resolveStrategy(options, logger);
   const evaluationsAllowed = options.evaluations ?? defaultEvaluations(space);

@@ -14,8 +14,7 @@ import { DEFAULT_PRETRAIN, policyShapeFor } from '../controller/pretrain.js';
 import { PRIOR_HASH } from '../controller/prior.js';
 import { deployController } from '../controller/rollout.js';
 import { UsageError } from '../errors.js';
-import { ProxyProvider } from '../proxies/provider.js';
-import { effectiveCodes, PROXY_TABLE_SPACE, scoresInTable } from '../proxies/table.js';
+import { scoresInTable } from '../proxies/task-scorer.js';
 import {
   architecturePolicy,
   bundledArchitectureControllerPath,
@@ -267,18 +266,18 @@ export function defaultTaskScores(
   options: SearchJobOptions,
   logger: Logger,
 ): (dataset: string) => Promise<{ scores: Float64Array; id: string }> {
-  const provider = ProxyProvider.create({
+  const { openScoreTable } = options.space;
+  // runSearch scores every space without a score table on demand (scoresInTable): reaching this is a bug.
+  if (!openScoreTable) {
+    throw new Error(`the ${options.space.id} space has no score table to search by code`);
+  }
+  const opened = openScoreTable({
     ...(options.calibrationImages ? { calibrationImages: options.calibrationImages } : {}),
     logger,
   });
   return async (dataset) => {
-    // runSearch scores every other space on demand (scoresInTable): reaching this is a bug.
-    if (!scoresInTable(options.space)) {
-      throw new Error(
-        `the proxy table holds task scores of ${PROXY_TABLE_SPACE} only, not of ${options.space.id}`,
-      );
-    }
-    const partial = await provider.allTaskScores(dataset, { computeMissing: false });
+    const table = await opened;
+    const partial = await table.allScores(dataset, { computeMissing: false });
     const missing = partial.scores.filter((s) => Number.isNaN(s)).length;
     if (missing === 0) return partial;
     if (!options.computeMissingScores) {
@@ -289,7 +288,7 @@ export function defaultTaskScores(
         : `the proxy table lacks them`;
       const remedy = options.calibrationImages
         ? `pass --compute-missing-scores to compute NASWOT on those images (about 0.5 s per distinct network, ` +
-          `${effectiveCodes().length.toLocaleString('en-US')} networks in all), or leave out --calibration-images`
+          `${table.networks.toLocaleString('en-US')} networks in all), or leave out --calibration-images`
         : `pass --compute-missing-scores to compute them (about 1 s per distinct network), or run ` +
           `'npm run proxies:build' once to complete the table`;
       if (missing === partial.scores.length) {
@@ -304,6 +303,6 @@ export function defaultTaskScores(
     logger.warn(
       `computing the ${missing} cells the proxy table lacks for ${dataset} (about 1 s per distinct network)`,
     );
-    return provider.allTaskScores(dataset);
+    return table.allScores(dataset, { computeMissing: true });
   };
 }

@@ -1,6 +1,6 @@
 // What a search calls for the task score of any architecture in any space: `createTaskScorer(space,
-// options)`. The space the proxy table covers (NB201) is scored by ProxyProvider from the table (or
-// on demand); every other space computes its proxies on demand (network-proxies.ts), caches them
+// options)`. A space with a committed score table (NB201's proxy table) is scored from it, through
+// SearchSpace.openScoreTable; every other space computes its proxies on demand (network-proxies.ts), caches them
 // in memory and on disk, and places them on the space's reference sample: NETWORK_REFERENCE_SIZE
 // seeded random architectures, computed on first use and cached like any other value. Both scores
 // are mixes of terms by the one rule in terms.ts.
@@ -9,11 +9,14 @@ import type { Architecture, SearchSpace } from '../spaces/space.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
-import { SYNTHETIC_IMAGES_ID, folderImages, syntheticImages } from './images.js';
+import {
+  DEFAULT_BATCH_SIZE,
+  SYNTHETIC_IMAGES_ID,
+  folderImages,
+  syntheticImages,
+  type FolderImages,
+} from './images.js';
 import type { ImageBatch } from './naswot-kernel.js';
-import { ProxyProvider } from './provider.js';
-import { TASK_SCORE_FORMULA } from './score.js';
-import { PROXY_ALGORITHM, PROXY_TABLE_SPACE } from './table.js';
 import {
   NetworkProxyCache,
   computeNetworkProxies,
@@ -90,14 +93,38 @@ export interface NetworkTaskScorer extends TaskScorer {
   values(architecture: Architecture): Promise<NetworkProxyValues>;
 }
 
+/**
+ * Whether a committed table holds every architecture's task score (so a search can rank the whole
+ * space at once); every other space's are computed on demand, a network's forward pass each.
+ */
+export function scoresInTable(space: SearchSpace): boolean {
+  return space.openScoreTable !== undefined;
+}
+
 /** The task scorer of any space (see the header). */
 export async function createTaskScorer(
   space: SearchSpace,
   options: TaskScorerOptions = {},
 ): Promise<TaskScorer> {
-  return space.id === PROXY_TABLE_SPACE
-    ? tableTaskScorer(space, options)
+  return space.openScoreTable
+    ? tableTaskScorer(space, space.openScoreTable, options)
     : createNetworkTaskScorer(space, options);
+}
+
+/**
+ * Reads a --calibration-images folder as the task score will (images at the input size of the
+ * space's networks for `dataset`), so that a search refuses a bad folder before it measures anything.
+ */
+export async function readCalibrationImages(
+  space: SearchSpace,
+  folder: string,
+  dataset: string,
+): Promise<FolderImages> {
+  const chosen = checkedDataset(space, dataset);
+  const size = inputSizeOf(space, chosen, space.sample(new Random(REFERENCE_SEED)));
+  // A score table's NASWOT runs at the default minibatch (NB201's table); on-demand scoring at its own.
+  const batch = space.openScoreTable ? DEFAULT_BATCH_SIZE : NETWORK_NASWOT_BATCH;
+  return folderImages(folder, size, batch);
 }
 
 function checkedDataset(space: SearchSpace, dataset: string | undefined): string {
@@ -110,25 +137,29 @@ function checkedDataset(space: SearchSpace, dataset: string | undefined): string
   return chosen;
 }
 
-/** NB201: the proxy table's values and rule, through ProxyProvider (`cacheDir` does not apply). */
-function tableTaskScorer(space: SearchSpace, options: TaskScorerOptions): TaskScorer {
+/** A space's committed table of task scores, its values and rule (`cacheDir` does not apply). */
+async function tableTaskScorer(
+  space: SearchSpace,
+  openScoreTable: NonNullable<SearchSpace['openScoreTable']>,
+  options: TaskScorerOptions,
+): Promise<TaskScorer> {
   const dataset = checkedDataset(space, options.dataset);
-  const provider = ProxyProvider.create({
-    calibrationImages: options.calibrationImages,
-    threads: options.threads,
-    logger: options.logger,
+  const table = await openScoreTable({
+    ...(options.calibrationImages ? { calibrationImages: options.calibrationImages } : {}),
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   let computed = 0;
   const proxies = async (architecture: Architecture) => {
-    const found = await provider.proxies(architecture, dataset);
-    if (found.source !== 'table') computed++;
+    const found = await table.lookup(architecture, dataset);
+    if (!found.fromTable) computed++;
     return found;
   };
   return {
     space,
     dataset,
-    formula: TASK_SCORE_FORMULA,
-    id: `${PROXY_ALGORITHM}/${dataset}/${options.calibrationImages ? 'calibration images' : SYNTHETIC_IMAGES_ID}`,
+    formula: table.formula,
+    id: `${table.version}/${dataset}/${options.calibrationImages ? 'calibration images' : SYNTHETIC_IMAGES_ID}`,
     values: async (architecture) => (await proxies(architecture)).values,
     score: async (architecture) => (await proxies(architecture)).taskScore,
     get computed() {

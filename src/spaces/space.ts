@@ -5,6 +5,7 @@
 // index per position; what the choices mean (the network, its cost, its latency features) is the
 // space's own business.
 import type { Graph } from '../onnx/graph.js';
+import type { Logger } from '../util/log.js';
 import type { Random } from '../util/random.js';
 import type { Operator } from './operators.js';
 
@@ -72,6 +73,44 @@ export interface PublicForm {
   readonly config: Readonly<Record<string, string | number | readonly number[]>>;
 }
 
+/** How a space's score table is opened: NASWOT's images (the user's folder, or synthetic ones). */
+export interface ScoreTableOptions {
+  readonly calibrationImages?: string;
+  /** onnxruntime intra-op threads for what the table lacks (default 1). */
+  readonly threads?: number;
+  readonly logger?: Logger;
+}
+
+/**
+ * A committed table of every architecture's task score (NB201's proxy table): the search ranks the
+ * whole space at once instead of scoring architectures one by one.
+ */
+export interface ScoreTable {
+  /** How the score is made, for reports. */
+  readonly formula: string;
+  /** Changes whenever the table's values could (its proxy algorithm). */
+  readonly version: string;
+  /** Distinct networks of the space (what computing the whole table costs). */
+  readonly networks: number;
+  /** One architecture's proxy values and task score; `fromTable` false when computed now. */
+  lookup(
+    architecture: Architecture,
+    dataset: string,
+  ): Promise<{
+    readonly values: Readonly<Record<string, number>>;
+    readonly taskScore: number;
+    readonly fromTable: boolean;
+  }>;
+  /**
+   * Every architecture's task score by code (NaN where the table lacks one, unless computeMissing);
+   * `id` changes whenever any score could.
+   */
+  allScores(
+    dataset: string,
+    options: { readonly computeMissing: boolean },
+  ): Promise<{ readonly scores: Float64Array; readonly id: string }>;
+}
+
 export interface SearchSpace {
   /** The `--space` name. */
   readonly id: string;
@@ -136,4 +175,9 @@ export interface SearchSpace {
    * synthetic devices for layered networks price. Absent where a space has its own device model.
    */
   operators?(architecture: Architecture, dataset: string): Operator[];
+  /**
+   * Opens the space's committed score table (loaded on first use); absent where every task score
+   * is computed on demand, a network's forward pass each.
+   */
+  openScoreTable?(options: ScoreTableOptions): Promise<ScoreTable>;
 }

@@ -28,6 +28,7 @@ import {
 import { networkCost } from './cost.js';
 import { DATASET_SHAPES, DATASETS, parseDataset } from './datasets.js';
 import { buildNetwork, buildNetworkGraph } from './network.js';
+import { openProxyTable } from './proxies/score-table.js';
 
 const asCell = (architecture: Architecture): Cell => architecture as Cell;
 
@@ -104,4 +105,5 @@ export const nb201Space: SearchSpace = {
       prune: true,
     });
   },
+  openScoreTable: openProxyTable,
 };

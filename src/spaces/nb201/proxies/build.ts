@@ -25,7 +25,7 @@ import {
   sameSettings,
   type TableMetadata,
   type TableSettings,
-} from '../../../proxies/table.js';
+} from './table.js';
 
 export const DEFAULT_TABLE_SETTINGS: TableSettings = {
   seeds: [0, 1, 2],

@@ -7,34 +7,19 @@
 // one row (see init by position in src/spaces/nb201/network.ts).
 import { readFileSync } from 'node:fs';
 
-import { UsageError } from '../errors.js';
-import {
-  SPACE_SIZE,
-  allCells,
-  decodeCell,
-  effectiveCell,
-  encodeCell,
-  isConnected,
-} from '../spaces/nb201/cell.js';
-import { DATASETS, type Dataset } from '../spaces/nb201/datasets.js';
-import { SIMNAS_VERSION } from '../version.js';
+import { UsageError } from '../../../errors.js';
+import { SPACE_SIZE, allCells, decodeCell, effectiveCell, encodeCell, isConnected } from '../cell.js';
+import { DATASETS, type Dataset } from '../datasets.js';
+import { SIMNAS_VERSION } from '../../../version.js';
 import { boundsOf, cellFeatures, normaliserOf, type ScoreBounds, type ScoreNormaliser } from './score.js';
-import { packageFile } from '../util/package-files.js';
-import { quotePath } from '../util/quote.js';
+import { packageFile } from '../../../util/package-files.js';
+import { quotePath } from '../../../util/quote.js';
 
 /** Bump whenever a proxy's computation changes: tables with another value are stale. */
 export const PROXY_ALGORITHM = 'simnas-proxies-1';
 export const TABLE_FILE_NAME = 'proxy-table.jsonl';
 /** The space whose architectures the table's codes index. */
 export const PROXY_TABLE_SPACE = 'nb201';
-
-/**
- * Whether the proxy table holds the space's task scores (so a search can rank every architecture
- * at once); every other space's are computed on demand, a network's forward pass each.
- */
-export function scoresInTable(space: { readonly id: string }): boolean {
-  return space.id === PROXY_TABLE_SPACE;
-}
 export const VALUES_PER_DATASET = 3;
 
 /** What the values depend on besides the cell; a table is used only when these match. */

@@ -44,8 +44,8 @@
 // A cell outside a partial table is placed on the table's distribution (an unbiased sample of the
 // space, see build.ts), so on-demand and table cells are scored alike. The earlier rules stay
 // available for comparison in the benchmark: FreeREA's min-max mix and its rank-normalised variant.
-import { networkCost } from '../spaces/nb201/cost.js';
-import { CELLS_PER_STAGE, STAGE_CHANNELS } from '../spaces/nb201/layout.js';
+import { networkCost } from '../cost.js';
+import { CELLS_PER_STAGE, STAGE_CHANNELS } from '../layout.js';
 import {
   EDGES,
   OP_AVGPOOL,
@@ -55,13 +55,13 @@ import {
   effectiveCell,
   opCounts,
   type Cell,
-} from '../spaces/nb201/cell.js';
-import { DATASET_SHAPES, type Dataset } from '../spaces/nb201/datasets.js';
-import type { ProxyValues } from '../spaces/nb201/proxies/compute.js';
-import { SKIP_RANGE } from '../spaces/nb201/proxies/skip.js';
-import { combineTerms, distributionOf, percentile, type Distribution } from './terms.js';
+} from '../cell.js';
+import { DATASET_SHAPES, type Dataset } from '../datasets.js';
+import type { ProxyValues } from './compute.js';
+import { SKIP_RANGE } from './skip.js';
+import { combineTerms, distributionOf, percentile, type Distribution } from '../../../proxies/terms.js';
 
-export { distributionOf, percentile, type Distribution } from './terms.js';
+export { distributionOf, percentile, type Distribution } from '../../../proxies/terms.js';
 
 export type Bounds = readonly [number, number];
 

@@ -4,23 +4,22 @@
 // logsynflow never see images, so they still come from the table.
 import { createHash } from 'node:crypto';
 
-import { UsageError } from '../errors.js';
-import { SPACE_SIZE, decodeCell, effectiveCell, encodeCell, type Cell } from '../spaces/nb201/cell.js';
-import { DATASET_SHAPES, parseDataset, type Dataset } from '../spaces/nb201/datasets.js';
-import { silentLogger, type Logger } from '../util/log.js';
-import { createProgress } from '../util/progress.js';
-import { DEFAULT_TABLE_SETTINGS } from '../spaces/nb201/proxies/build.js';
-import { meanNaswot, meanProxies, meanSynflow, type ProxyValues } from '../spaces/nb201/proxies/compute.js';
+import { UsageError } from '../../../errors.js';
+import { SPACE_SIZE, decodeCell, effectiveCell, encodeCell, type Cell } from '../cell.js';
+import { DATASET_SHAPES, parseDataset, type Dataset } from '../datasets.js';
+import { silentLogger, type Logger } from '../../../util/log.js';
+import { createProgress } from '../../../util/progress.js';
+import { DEFAULT_TABLE_SETTINGS } from './build.js';
+import { meanNaswot, meanProxies, meanSynflow, type ProxyValues } from './compute.js';
 import {
   DEFAULT_BATCH_SIZE,
   SYNTHETIC_IMAGES_ID,
   folderImages,
   syntheticImages,
-  type FolderImages,
-} from './images.js';
-import type { ImageBatch } from './naswot-kernel.js';
+} from '../../../proxies/images.js';
+import type { ImageBatch } from '../../../proxies/naswot-kernel.js';
 import { TASK_SCORE_FORMULA, taskScore, type ScoreNormaliser } from './score.js';
-import { skipOf } from '../spaces/nb201/proxies/skip.js';
+import { skipOf } from './skip.js';
 import {
   PROXY_ALGORITHM,
   defaultTablePath,
@@ -252,12 +251,4 @@ export class ProxyProvider {
     }
     return batch;
   }
-}
-
-/**
- * Reads a --calibration-images folder as the proxies will (images at `dataset`'s input size), so a
- * search refuses a bad folder before it measures anything.
- */
-export function readCalibrationImages(folder: string, dataset: string): Promise<FolderImages> {
-  return folderImages(folder, DATASET_SHAPES[parseDataset(dataset)].inputSize, DEFAULT_BATCH_SIZE);
 }
