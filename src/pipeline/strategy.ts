@@ -60,11 +60,11 @@ export function bundledControllerPath(space: SearchSpace, dataset: string): stri
  * evolution at equal cells, so it is not the default. Exhaustive search of the fitted model is
  * best, has no violations and needs no policy: the default wherever a proxy table scores every cell.
  * Elsewhere (FBNet, NAS-Bench-Macro) every task score is a forward pass. In `simnas bench search
- * --space fbnet` (HELP's eyeriss, fpga, pixel3 columns, p50, 2 seeds, 100 task-score evaluations)
- * the pretrained controller reached 102.2% of the best-known task score, its untrained self 101.5%
- * (what pretraining adds is within the seeds' spread), evolution 91.8%, random 82.4%: the
- * pretrained controller where one is bundled for the space and dataset (FBNet CIFAR-100), else
- * evolution.
+ * --space fbnet` (HELP's eyeriss, fpga, pixel3 columns, p25/p50/p75, 2 seeds, 64 task-score
+ * evaluations, best-known from every strategy at 2x) the pretrained controller reached 95.6% of
+ * the best-known task score, its untrained self 94.0% (behind at p25 and p75, level at p50),
+ * evolution 76.9%, random 79.0%: the pretrained controller where one is bundled for the space and
+ * dataset (FBNet CIFAR-100), else evolution.
  */
 export function resolveStrategy(
   options: Pick<SearchJobOptions, 'strategy' | 'controllerPath' | 'space' | 'dataset'>,

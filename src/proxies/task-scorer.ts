@@ -1,9 +1,9 @@
 // What a search calls for the task score of any architecture in any space: `createTaskScorer(space,
 // options)`. A space with a committed score table (NB201's proxy table) is scored from it, through
-// SearchSpace.openScoreTable; every other space computes its proxies on demand (network-proxies.ts), caches them
-// in memory and on disk, and places them on the space's reference sample: NETWORK_REFERENCE_SIZE
-// seeded random architectures, computed on first use and cached like any other value. Both scores
-// are mixes of terms by the one rule in terms.ts.
+// SearchSpace.openScoreTable; every other space computes its proxies on demand (network-proxies.ts),
+// caches them in memory and on disk, and places them on the space's reference sample:
+// NETWORK_REFERENCE_SIZE seeded random architectures, computed on first use and cached like any
+// other value. Both scores are mixes of terms by the one rule in terms.ts.
 import { UsageError } from '../errors.js';
 import type { Architecture, SearchSpace } from '../spaces/space.js';
 import { silentLogger, type Logger } from '../util/log.js';
