@@ -266,12 +266,12 @@ export function defaultTaskScores(
   options: SearchJobOptions,
   logger: Logger,
 ): (dataset: string) => Promise<{ scores: Float64Array; id: string }> {
-  const { openScoreTable } = options.space;
+  const { space } = options;
   // runSearch scores every space without a score table on demand (scoresInTable): reaching this is a bug.
-  if (!openScoreTable) {
-    throw new Error(`the ${options.space.id} space has no score table to search by code`);
+  if (!space.openScoreTable) {
+    throw new Error(`the ${space.id} space has no score table to search by code`);
   }
-  const opened = openScoreTable({
+  const opened = space.openScoreTable({
     ...(options.calibrationImages ? { calibrationImages: options.calibrationImages } : {}),
     logger,
   });

@@ -5,7 +5,7 @@
 // NETWORK_REFERENCE_SIZE seeded random architectures, computed on first use and cached like any
 // other value. Both scores are mixes of terms by the one rule in terms.ts.
 import { UsageError } from '../errors.js';
-import type { Architecture, SearchSpace } from '../spaces/space.js';
+import type { Architecture, ScoreTable, SearchSpace } from '../spaces/space.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
 import { Random } from '../util/random.js';
@@ -106,9 +106,14 @@ export async function createTaskScorer(
   space: SearchSpace,
   options: TaskScorerOptions = {},
 ): Promise<TaskScorer> {
-  return space.openScoreTable
-    ? tableTaskScorer(space, space.openScoreTable, options)
-    : createNetworkTaskScorer(space, options);
+  if (!space.openScoreTable) return createNetworkTaskScorer(space, options);
+  const dataset = checkedDataset(space, options.dataset);
+  const table = await space.openScoreTable({
+    ...(options.calibrationImages ? { calibrationImages: options.calibrationImages } : {}),
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  return tableTaskScorer(space, dataset, table, Boolean(options.calibrationImages));
 }
 
 /**
@@ -138,17 +143,12 @@ function checkedDataset(space: SearchSpace, dataset: string | undefined): string
 }
 
 /** A space's committed table of task scores, its values and rule (`cacheDir` does not apply). */
-async function tableTaskScorer(
+function tableTaskScorer(
   space: SearchSpace,
-  openScoreTable: NonNullable<SearchSpace['openScoreTable']>,
-  options: TaskScorerOptions,
-): Promise<TaskScorer> {
-  const dataset = checkedDataset(space, options.dataset);
-  const table = await openScoreTable({
-    ...(options.calibrationImages ? { calibrationImages: options.calibrationImages } : {}),
-    ...(options.threads !== undefined ? { threads: options.threads } : {}),
-    ...(options.logger ? { logger: options.logger } : {}),
-  });
+  dataset: string,
+  table: ScoreTable,
+  ownImages: boolean,
+): TaskScorer {
   let computed = 0;
   const proxies = async (architecture: Architecture) => {
     const found = await table.lookup(architecture, dataset);
@@ -159,7 +159,7 @@ async function tableTaskScorer(
     space,
     dataset,
     formula: table.formula,
-    id: `${table.version}/${dataset}/${options.calibrationImages ? 'calibration images' : SYNTHETIC_IMAGES_ID}`,
+    id: `${table.version}/${dataset}/${ownImages ? 'calibration images' : SYNTHETIC_IMAGES_ID}`,
     values: async (architecture) => (await proxies(architecture)).values,
     score: async (architecture) => (await proxies(architecture)).taskScore,
     get computed() {
