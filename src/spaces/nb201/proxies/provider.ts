@@ -1,7 +1,8 @@
-// What the rest of simnas calls: proxy values and the task score of any cell, from the committed
-// table when its settings match, otherwise computed on demand and cached in memory. With the
-// user's own calibration images NASWOT is always computed (it sees the images); synflow and
-// logsynflow never see images, so they still come from the table.
+// NB201's proxy values and task score of any cell (what its score table, score-table.ts, the proxy
+// commands and the benchmarks call), from the committed table when its settings match, otherwise
+// computed on demand and cached in memory. With the user's own calibration images NASWOT is always
+// computed (it sees the images); synflow and logsynflow never see images, so they still come from
+// the table.
 import { createHash } from 'node:crypto';
 
 import { UsageError } from '../../../errors.js';
