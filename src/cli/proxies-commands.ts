@@ -6,8 +6,8 @@ import { invalidValue, UsageError } from '../errors.js';
 import { buildProxyTable, runTableWorker } from '../spaces/nb201/proxies/build.js';
 import { ProxyProvider } from '../spaces/nb201/proxies/provider.js';
 import { defaultProxyCacheDir } from '../proxies/network-proxies.js';
-import { NETWORK_REFERENCE_SIZE, createNetworkTaskScorer } from '../proxies/task-scorer.js';
-import { PROXY_TABLE_SPACE, defaultTablePath } from '../spaces/nb201/proxies/table.js';
+import { NETWORK_REFERENCE_SIZE, createNetworkTaskScorer, scoresInTable } from '../proxies/task-scorer.js';
+import { defaultTablePath } from '../spaces/nb201/proxies/table.js';
 import { formatCell, parseCell } from '../spaces/nb201/cell.js';
 import {
   DATASETS,
@@ -94,7 +94,7 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
           json?: boolean;
         },
       ) => {
-        if (options.space.id !== PROXY_TABLE_SPACE) {
+        if (!scoresInTable(options.space)) {
           // A layered space: computed on demand, cached on disk.
           const space = options.space;
           const architecture = space.parse(text);
@@ -196,7 +196,7 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
         imageAblation: number;
         json?: boolean;
       }) => {
-        if (options.space.id !== PROXY_TABLE_SPACE) {
+        if (!scoresInTable(options.space)) {
           // Loaded on demand: benchmarks read ground truth, which the rest of simnas must never reach.
           const { formatNetworkProxiesBench, runNetworkProxiesBench } =
             await import('../bench/network-proxies-bench.js');
@@ -216,7 +216,7 @@ export function registerProxiesCommands(program: Command, bench: Command): void 
         }
         if (!options.reference) {
           throw new UsageError(
-            `bench proxies --space ${PROXY_TABLE_SPACE} needs --reference <csv> (FreeREA's published proxies, nb201_proxies_freerea.csv)`,
+            `bench proxies --space ${options.space.id} needs --reference <csv> (FreeREA's published proxies, nb201_proxies_freerea.csv)`,
           );
         }
         const datasets = options.dataset;

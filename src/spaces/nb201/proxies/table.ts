@@ -18,8 +18,6 @@ import { quotePath } from '../../../util/quote.js';
 /** Bump whenever a proxy's computation changes: tables with another value are stale. */
 export const PROXY_ALGORITHM = 'simnas-proxies-1';
 export const TABLE_FILE_NAME = 'proxy-table.jsonl';
-/** The space whose architectures the table's codes index. */
-export const PROXY_TABLE_SPACE = 'nb201';
 export const VALUES_PER_DATASET = 3;
 
 /** What the values depend on besides the cell; a table is used only when these match. */
