@@ -34341,26 +34341,6 @@ var STRATEGIES = [
 ];
 var STRATEGY_CHOICES = ["auto", ...STRATEGIES];
 
-// src/spaces/nb201/datasets.ts
-var DATASETS = ["cifar10", "cifar100", "ImageNet16-120"];
-var DATASETS_ACCEPTED = `one of ${DATASETS.join(", ")}`;
-var DATASET_SHAPES = {
-  cifar10: { name: "cifar10", inputSize: 32, classes: 10 },
-  cifar100: { name: "cifar100", inputSize: 32, classes: 100 },
-  "ImageNet16-120": { name: "ImageNet16-120", inputSize: 16, classes: 120 }
-};
-var UnknownDatasetError = class extends UsageError {
-  name = "UnknownDatasetError";
-};
-function parseDataset(name) {
-  const found = DATASETS.find((d) => d.toLowerCase() === name.trim().toLowerCase());
-  if (!found) {
-    const { message } = invalidValue(name, "is not a dataset", DATASETS_ACCEPTED);
-    throw new UnknownDatasetError(message);
-  }
-  return found;
-}
-
 // src/onnx/graph.ts
 var import_onnx_proto = __toESM(require_onnx(), 1);
 var { onnx } = import_onnx_proto.default;
@@ -35558,6 +35538,26 @@ function assertCell(cell) {
       `not a cell: [${cell.join(", ")}]; expected ${NUM_EDGES} op indices in 0..${NUM_OPS - 1}`
     );
   }
+}
+
+// src/spaces/nb201/datasets.ts
+var DATASETS = ["cifar10", "cifar100", "ImageNet16-120"];
+var DATASETS_ACCEPTED = `one of ${DATASETS.join(", ")}`;
+var DATASET_SHAPES = {
+  cifar10: { name: "cifar10", inputSize: 32, classes: 10 },
+  cifar100: { name: "cifar100", inputSize: 32, classes: 100 },
+  "ImageNet16-120": { name: "ImageNet16-120", inputSize: 16, classes: 120 }
+};
+var UnknownDatasetError = class extends UsageError {
+  name = "UnknownDatasetError";
+};
+function parseDataset(name) {
+  const found = DATASETS.find((d) => d.toLowerCase() === name.trim().toLowerCase());
+  if (!found) {
+    const { message } = invalidValue(name, "is not a dataset", DATASETS_ACCEPTED);
+    throw new UnknownDatasetError(message);
+  }
+  return found;
 }
 
 // src/spaces/nb201/layout.ts
@@ -37806,7 +37806,7 @@ var nb201Space = {
       dataset: parseDataset(request.dataset),
       batchSize: request.batchSize,
       seed: request.seed,
-      prune: true
+      prune: !request.eager
     });
     return {
       bytes: network.bytes,
@@ -37820,7 +37820,7 @@ var nb201Space = {
       dataset: parseDataset(request.dataset),
       batchSize: request.batchSize,
       seed: request.seed,
-      prune: true
+      prune: !request.eager
     });
   },
   openScoreTable: openProxyTable

@@ -11,7 +11,6 @@ import { statSync } from 'node:fs';
 import { invalidValue, UsageError } from './errors.js';
 import { BUDGET_ACCEPTED, parseBudget } from './search/budget.js';
 import { STRATEGY_CHOICES, type StrategyChoice } from './search/strategies.js';
-import { DATASETS_ACCEPTED, parseDataset, type Dataset } from './spaces/nb201/datasets.js';
 import { DATASETS_BY_SPACE, DEFAULT_SPACE_ID, SPACE_IDS } from './spaces/index.js';
 
 /** How a value is read from text, and what is accepted, in words that fit after "expected". */
@@ -175,8 +174,6 @@ export const BATCH_MAX = 4096;
 export const SEED_MAX = 2 ** 31 - 1;
 
 export const budgetValue: ValueSpec<number> = { accepted: BUDGET_ACCEPTED, parse: parseBudget };
-
-export const datasetValue: ValueSpec<Dataset> = { accepted: DATASETS_ACCEPTED, parse: parseDataset };
 
 /** A dataset of some space (which one's is checked once the space is known: `datasetOf`). */
 const anySpaceDatasetValue: ValueSpec<string> = {

@@ -45,7 +45,7 @@ describe('hardware commands', () => {
   it('rejects an unknown dataset with exit code 2 and lists the datasets', async () => {
     expect(await run('measure', '--dataset', 'mnist')).toBe(2);
     expect(stderr.join('')).toMatch(
-      /--dataset: 'mnist' is not a dataset; expected one of cifar10, cifar100, ImageNet16-120/,
+      /--dataset: 'mnist' is not a dataset of the nb201 space; expected one of cifar10, cifar100, ImageNet16-120/,
     );
   });
 

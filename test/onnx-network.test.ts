@@ -13,6 +13,7 @@ import {
 import { allCells, liveEdges, OP_CONV1X1, OP_CONV3X3, OP_NONE, parseCell } from '../src/spaces/nb201/cell.js';
 import type { Cell } from '../src/spaces/nb201/cell.js';
 import { DATASETS } from '../src/spaces/nb201/datasets.js';
+import { nb201Space } from '../src/spaces/nb201/space.js';
 import { Random } from '../src/util/random.js';
 
 const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1 };
@@ -100,6 +101,19 @@ describe('NB201 network in onnxruntime-node', () => {
       expect(inFull, weight.name).toBeDefined();
       expect(inFull!.data).toEqual(pruned.graph.initializers.get(weight.name)!.data);
     }
+  });
+
+  it('builds the full graph through the space when a request asks for the eager network', () => {
+    const request = { dataset: 'cifar100', batchSize: 1, seed: 0 };
+    const deployed = nb201Space.networkGraph(DEAD_EDGES, request);
+    const eager = nb201Space.networkGraph(DEAD_EDGES, { ...request, eager: true });
+    const full = buildNetworkGraph(DEAD_EDGES, { dataset: 'cifar100', prune: false });
+    expect(eager.graph.initializers.size).toBe(full.graph.initializers.size);
+    expect(deployed.graph.initializers.size).toBeLessThan(eager.graph.initializers.size);
+    expect(serializeModel(eager.graph)).toEqual(serializeModel(full.graph));
+    expect(nb201Space.network(DEAD_EDGES, { ...request, eager: true }).bytes).toEqual(
+      buildNetwork(DEAD_EDGES, { dataset: 'cifar100', prune: false }).bytes,
+    );
   });
 
   it('gives the same logits pruned and full (dead code changes nothing)', async () => {

@@ -5,12 +5,10 @@ import type { Command, Option } from 'commander';
 
 import { describeFingerprint, hardwareFingerprint } from '../hardware/fingerprint.js';
 import { describeProtocol, formatLatencyTable } from '../hardware/format.js';
-import { UsageError } from '../errors.js';
 import { measureSpaceSample } from '../hardware/measure-job.js';
 import { decimalIn, OPTIONS, refusalNamed, type OptionSpec } from '../options.js';
-import { quote } from '../util/quote.js';
-import { parseDataset, type Dataset } from '../spaces/nb201/datasets.js';
-import { DEFAULT_SPACE_ID } from '../spaces/index.js';
+import type { Dataset } from '../spaces/nb201/datasets.js';
+import { datasetOf, DEFAULT_SPACE_ID } from '../spaces/index.js';
 import type { SearchSpace } from '../spaces/space.js';
 import {
   measureOptionsFrom,
@@ -75,21 +73,11 @@ function addMeasureOptions(command: Command): Command {
     .option('--json', 'print one JSON object');
 }
 
-/** The dataset flag checked against the space (NB201's own parser keeps its message). */
+/** The dataset flag checked against the space; absent, the main job's default or the space's first. */
 function datasetFlag(flags: MeasureFlags): string | undefined {
   if (flags.dataset === undefined)
     return flags.space.id === DEFAULT_SPACE_ID ? undefined : flags.space.datasets[0];
-  if (flags.space.id === DEFAULT_SPACE_ID)
-    return refusalNamed('--dataset', () => parseDataset(flags.dataset!));
-  const found = flags.space.datasets.find(
-    (name) => name.toLowerCase() === flags.dataset!.trim().toLowerCase(),
-  );
-  if (!found) {
-    throw new UsageError(
-      `--dataset: ${quote(flags.dataset)} is not a dataset of the ${flags.space.id} space; expected one of ${flags.space.datasets.join(', ')}`,
-    );
-  }
-  return found;
+  return refusalNamed('--dataset', () => datasetOf(flags.space, flags.dataset));
 }
 
 function mainJobOptions(flags: MeasureFlags): MainJobOptions {

@@ -4,11 +4,11 @@
 import type { Command } from 'commander';
 
 import { describeCell } from '../spaces/nb201/cost.js';
-import { timeArchitectures, timeCells, type TimingSummary } from '../onnx/timing.js';
+import { timeArchitectures, type TimingSummary } from '../onnx/timing.js';
 import { refusalNamed } from '../options.js';
 import { DEFAULT_SPACE_ID } from '../spaces/index.js';
 import type { SearchSpace } from '../spaces/space.js';
-import { allCells, parseCell } from '../spaces/nb201/cell.js';
+import { parseCell } from '../spaces/nb201/cell.js';
 import { parseDataset } from '../spaces/nb201/datasets.js';
 import { stderrLogger } from '../util/log.js';
 import { createProgress } from '../util/progress.js';
@@ -62,41 +62,14 @@ export function registerOnnxCommands(program: Command, bench: Command): void {
       "cifar10, cifar100 or ImageNet16-120 (other spaces: the space's, its first by default)",
     )
     .option('--batch-size <n>', 'fixed batch dimension of the network', positiveInteger, 1)
-    .option('--full', 'time the eager graph (every edge computes) instead of the pruned one (NB201)')
+    .option(
+      '--full',
+      "time the eager graph (every operation computes: NB201's dead edges and none edges) instead of the deployed one",
+    )
     .option('--threads <n>', 'ORT intra-op threads', positiveInteger, 1)
     .option('--seed <n>', 'seed of the cell sample', seedValue, 0)
     .option('--json', 'print JSON')
-    .action(
-      async (options: {
-        cells: number;
-        space: SearchSpace;
-        dataset?: string;
-        batchSize: number;
-        full?: boolean;
-        threads: number;
-        seed: number;
-        json?: boolean;
-      }) => {
-        if (options.space.id !== DEFAULT_SPACE_ID) return benchSpaceNetworks(options);
-        const cells = new Random(options.seed).child('bench onnx').sample(allCells(), options.cells);
-        const settings = {
-          dataset: refusalNamed('--dataset', () => parseDataset(options.dataset ?? 'cifar10')),
-          batchSize: options.batchSize,
-          prune: !options.full,
-          threads: options.threads,
-        };
-        const progress = createProgress({ label: 'bench onnx', total: cells.length, logger: stderrLogger });
-        const summary = await timeCells(cells, settings, () => progress.tick());
-        progress.done();
-        const result = { ...settings, seed: options.seed, ...summary };
-        if (options.json) return printJson(result);
-        process.stdout.write(
-          `${summary.samples} random cells, ${settings.dataset}, batch ${settings.batchSize}, ` +
-            `${settings.prune ? 'pruned' : 'full'} graph, ${settings.threads} ORT thread(s), measured now\n` +
-            timingRows(summary),
-        );
-      },
-    );
+    .action(benchNetworks);
 }
 
 function timingRows(summary: TimingSummary): string {
@@ -133,11 +106,13 @@ function describeLayers(
   );
 }
 
-async function benchSpaceNetworks(options: {
+/** `bench onnx`: random architectures of the space, each built, serialized, loaded and run once. */
+async function benchNetworks(options: {
   cells: number;
   space: SearchSpace;
   dataset?: string;
   batchSize: number;
+  full?: boolean;
   threads: number;
   seed: number;
   json?: boolean;
@@ -146,22 +121,29 @@ async function benchSpaceNetworks(options: {
   const dataset = spaceDataset(space, options.dataset);
   const random = new Random(options.seed).child('bench onnx');
   const architectures = Array.from({ length: options.cells }, () => space.sample(random));
+  const eager = options.full === true;
   const progress = createProgress({ label: 'bench onnx', total: architectures.length, logger: stderrLogger });
   const summary = await timeArchitectures(
     space,
     architectures,
-    { dataset, batchSize: options.batchSize, seed: options.seed },
+    { dataset, batchSize: options.batchSize, seed: options.seed, eager },
     options.threads,
     () => progress.tick(),
   );
   progress.done();
   const readyMs = summary.median.buildMs + summary.median.serializeMs + summary.median.sessionMs;
-  const settings = { space: space.id, dataset, batchSize: options.batchSize, threads: options.threads };
+  const settings = {
+    space: space.id,
+    dataset,
+    batchSize: options.batchSize,
+    eager,
+    threads: options.threads,
+  };
   if (options.json)
     return printJson({ ...settings, seed: options.seed, ...summary, readyMedianSumMs: readyMs });
   process.stdout.write(
     `${summary.samples} random ${space.id} architectures, ${dataset}, batch ${options.batchSize}, ` +
-      `${options.threads} ORT thread(s), measured now\n` +
+      `${eager ? 'eager graph (every operation computes), ' : ''}${options.threads} ORT thread(s), measured now\n` +
       timingRows(summary) +
       `built and loaded (build + serialize + session, sum of medians) ${readyMs.toFixed(1)} ms\n`,
   );

@@ -1,24 +1,13 @@
-// How long it takes to turn a cell into a runnable ONNX network: build the graph, serialize it,
-// create an onnxruntime-node session and run it once. Feeds `simnas bench onnx`; every figure is
-// measured in the run that prints it.
+// How long it takes to turn an architecture into a runnable ONNX network: build the graph (through
+// its space's own builder), serialize it, create an onnxruntime-node session and run it once. Feeds
+// `simnas bench onnx`; every figure is measured in the run that prints it.
 import { performance } from 'node:perf_hooks';
 
 import * as ort from 'onnxruntime-node';
 
-import type { Cell } from '../spaces/nb201/cell.js';
-import type { Dataset } from '../spaces/nb201/datasets.js';
 import type { Architecture, NetworkRequest, SearchSpace, SpaceGraph } from '../spaces/space.js';
 import { median, quantile } from '../util/stats.js';
 import { serializeModel } from './graph.js';
-import { buildNetworkGraph } from '../spaces/nb201/network.js';
-
-export interface BuildTimingOptions {
-  readonly dataset: Dataset;
-  readonly batchSize: number;
-  readonly prune: boolean;
-  /** ORT intra-op threads (1 keeps the figures comparable on a shared machine). */
-  readonly threads: number;
-}
 
 /** Milliseconds of each stage for one cell. */
 export interface BuildTiming {
@@ -33,10 +22,6 @@ export interface TimingSummary {
   readonly samples: number;
   readonly median: BuildTiming;
   readonly p90: BuildTiming;
-}
-
-export async function timeCell(cell: Cell, options: BuildTimingOptions): Promise<BuildTiming> {
-  return timeGraph(() => buildNetworkGraph(cell, options), options.threads);
 }
 
 /** Times building (by `build`), serializing, loading and first running one network. */
@@ -79,16 +64,11 @@ function summarize(timings: readonly BuildTiming[], pick: (values: number[]) => 
   };
 }
 
-/** Times every cell in turn (after one untimed warm-up) and returns medians and 90th percentiles. */
-export async function timeCells(
-  cells: readonly Cell[],
-  options: BuildTimingOptions,
-  onCell: () => void = () => {},
-): Promise<TimingSummary> {
-  return timeEach(cells, (cell) => timeCell(cell, options), onCell);
-}
-
-/** The same for architectures of any space, through the space's own network builder. */
+/**
+ * Times every architecture in turn (after one untimed warm-up), each built by its space, and returns
+ * medians and 90th percentiles. `threads`: ORT intra-op threads (1 keeps the figures comparable on
+ * a shared machine).
+ */
 export async function timeArchitectures(
   space: SearchSpace,
   architectures: readonly Architecture[],
@@ -108,7 +88,7 @@ async function timeEach<T>(
   time: (item: T) => Promise<BuildTiming>,
   onItem: () => void,
 ): Promise<TimingSummary> {
-  if (items.length === 0) throw new RangeError('no cells to time');
+  if (items.length === 0) throw new RangeError('no architectures to time');
   await time(items[0]!);
   const timings: BuildTiming[] = [];
   for (const item of items) {

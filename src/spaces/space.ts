@@ -45,6 +45,12 @@ export interface NetworkRequest {
    * a space that never folds ignores it.
    */
   readonly unfoldedBatchNorm?: boolean;
+  /**
+   * Build every operation the published code runs, including those that add nothing to the output
+   * (NB201's dead edges, its `none` as a multiplication by zero), instead of the deployed network.
+   * Default false; a space without such operations ignores it.
+   */
+  readonly eager?: boolean;
 }
 
 /** One row of a human-readable description of an architecture (a layer, or an edge). */

@@ -83,12 +83,13 @@ export const nb201Space: SearchSpace = {
     }));
   },
   network(architecture: Architecture, request: NetworkRequest): SpaceNetwork {
-    // The deployed (pruned) network at a static batch: what NB201 measurement has always built.
+    // The deployed (pruned) network at a static batch, what NB201 measurement has always built,
+    // unless the eager one is asked for.
     const network = buildNetwork(asCell(architecture), {
       dataset: parseDataset(request.dataset),
       batchSize: request.batchSize,
       seed: request.seed,
-      prune: true,
+      prune: !request.eager,
     });
     return {
       bytes: network.bytes,
@@ -102,7 +103,7 @@ export const nb201Space: SearchSpace = {
       dataset: parseDataset(request.dataset),
       batchSize: request.batchSize,
       seed: request.seed,
-      prune: true,
+      prune: !request.eager,
     });
   },
   openScoreTable: openProxyTable,
