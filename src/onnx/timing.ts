@@ -9,7 +9,7 @@ import type { Architecture, NetworkRequest, SearchSpace, SpaceGraph } from '../s
 import { median, quantile } from '../util/stats.js';
 import { serializeModel } from './graph.js';
 
-/** Milliseconds of each stage for one cell. */
+/** Milliseconds of each stage for one network. */
 export interface BuildTiming {
   readonly buildMs: number;
   readonly serializeMs: number;
