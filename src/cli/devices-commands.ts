@@ -2,7 +2,12 @@
 // live in src/devices/, the benchmark in src/bench/latency-bench.ts.
 import { Option, type Command } from 'commander';
 
-import { DEFAULT_DESIGN_VARIANTS, formatLatencyBench, runLatencyBench } from '../bench/latency-bench.js';
+import {
+  DEFAULT_DESIGN_VARIANTS,
+  formatLatencyBench,
+  runLatencyBench,
+  type LatencyBenchOptions,
+} from '../bench/latency-bench.js';
 import {
   formatLayeredLatencyBench,
   readLayeredTable,
@@ -18,8 +23,6 @@ import { DEFAULT_BANK_SEED } from '../devices/prior.js';
 import { readLatencyTable, RecordedDevice } from '../devices/recorded.js';
 import { adaptToDevice } from '../pipeline/index.js';
 import { DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
-import { formatCell } from '../spaces/nb201/cell.js';
-import type { Dataset } from '../spaces/nb201/datasets.js';
 import type { SearchSpace } from '../spaces/space.js';
 import { stderrLogger } from '../util/log.js';
 import {
@@ -73,9 +76,7 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
         process.stdout.write(`${architectures.join('\n')}\n`);
         return;
       }
-      const cells = designSampleCells(options.samples, { dataset: dataset as Dataset }).map((cell) =>
-        formatCell(cell),
-      );
+      const cells = designSampleCells(options.samples, { dataset }).map((cell) => options.space.format(cell));
       if (options.json) return printJson({ dataset, cells });
       process.stdout.write(`${cells.join('\n')}\n`);
     });
@@ -94,7 +95,7 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
       async (options: {
         table: string;
         device: string;
-        dataset: Dataset;
+        dataset: string;
         samples: number;
         noise: number;
         seed: number;
@@ -226,7 +227,7 @@ export function registerDevicesCommands(program: Command, bench: Command): void 
           samples: options.samples,
           seeds: options.seeds,
           noise: options.noise,
-          dataset: dataset as Dataset,
+          dataset: dataset as LatencyBenchOptions['dataset'],
           logger: stderrLogger,
         });
         if (options.json) return printJson(result);

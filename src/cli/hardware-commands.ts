@@ -5,9 +5,10 @@ import type { Command, Option } from 'commander';
 
 import { describeFingerprint, hardwareFingerprint } from '../hardware/fingerprint.js';
 import { describeProtocol, formatLatencyTable } from '../hardware/format.js';
+import type { CertifyBenchOptions } from '../bench/certify-bench.js';
+import type { MeasureBenchOptions } from '../bench/measure-bench.js';
 import { measureSpaceSample } from '../hardware/measure-job.js';
 import { decimalIn, OPTIONS, refusalNamed, type OptionSpec } from '../options.js';
-import type { Dataset } from '../spaces/nb201/datasets.js';
 import { datasetOf, DEFAULT_SPACE_ID } from '../spaces/index.js';
 import type { SearchSpace } from '../spaces/space.js';
 import {
@@ -82,8 +83,7 @@ function datasetFlag(flags: MeasureFlags): string | undefined {
 
 function mainJobOptions(flags: MeasureFlags): MainJobOptions {
   return {
-    // The main job still types NB201's datasets; other spaces' pass through measureOptionsFrom untouched.
-    dataset: datasetFlag(flags) as Dataset | undefined,
+    dataset: datasetFlag(flags),
     threads: flags.threads,
     provider: flags.provider,
     batchSize: flags.batch,
@@ -219,7 +219,7 @@ export function registerHardwareCommands(program: Command, bench: Command): void
         stabilityLoad: number[];
         stabilityBudget: number;
         seed: number;
-        dataset: Dataset;
+        dataset: CertifyBenchOptions['dataset'];
         json?: boolean;
       }) => {
         // Loaded on demand: benchmarks stay out of the pipeline's import graph.
@@ -254,7 +254,13 @@ export function registerHardwareCommands(program: Command, bench: Command): void
     .option('--threads <n>', 'onnxruntime intra-op threads (default 1)', positiveInteger)
     .option('--json', 'print one JSON object')
     .action(
-      async (flags: { cells: number; seed: number; dataset: Dataset; threads?: number; json?: boolean }) => {
+      async (flags: {
+        cells: number;
+        seed: number;
+        dataset: MeasureBenchOptions['dataset'];
+        threads?: number;
+        json?: boolean;
+      }) => {
         // Loaded on demand: benchmarks stay out of the pipeline's import graph.
         const { formatMeasureBench, runMeasureBench } = await import('../bench/measure-bench.js');
         const result = await runMeasureBench(

@@ -4,8 +4,7 @@
 // refusal is prefixed with its flag by program.ts (nameRefusals).
 import { Option } from 'commander';
 
-import { parseDataset } from '../spaces/nb201/datasets.js';
-import { DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
+import { datasetOf, DEFAULT_SPACE_ID, spaceById } from '../spaces/index.js';
 import {
   decimalIn,
   integerAtLeast,
@@ -77,9 +76,15 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** The `--dataset` option of commands that speak of NB201 only: validated, cifar10 unless told otherwise. */
+/**
+ * The `--dataset` option of commands that speak of the default space (NB201) only: one of its
+ * datasets, its first unless told otherwise.
+ */
 export function datasetOption(description = 'cifar10, cifar100 or ImageNet16-120'): Option {
-  return new Option(OPTIONS.dataset.flag, description).argParser(parseDataset).default('cifar10');
+  const space = spaceById(DEFAULT_SPACE_ID);
+  return new Option(OPTIONS.dataset.flag, description)
+    .argParser((text: string) => datasetOf(space, text))
+    .default(datasetOf(space, undefined));
 }
 
 /** The `--space` option: which search space the architectures belong to (a SearchSpace, nb201 by default). */
